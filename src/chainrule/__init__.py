@@ -1,0 +1,35 @@
+"""chainrule: neural networks trained by backpropagation, from scratch on NumPy.
+
+>>> import chainrule as cr
+>>> net = cr.Network([2, 2, 1], seed=0)
+>>> history = net.fit([[0, 0], [0, 1], [1, 0], [1, 1]], [[0], [1], [1], [0]], epochs=3)
+>>> len(history.loss)
+3
+"""
+
+from .activations import ACTIVATIONS
+from .gradcheck import gradcheck
+from .initializers import INITIALIZERS
+from .layers import Dense
+from .losses import LOSSES
+from .network import Network
+from .optimizers import OPTIMIZERS, SGD, Adam, Optimizer, RMSProp
+from .training import History
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ACTIVATIONS",
+    "Adam",
+    "Dense",
+    "History",
+    "INITIALIZERS",
+    "LOSSES",
+    "Network",
+    "OPTIMIZERS",
+    "Optimizer",
+    "RMSProp",
+    "SGD",
+    "gradcheck",
+    "__version__",
+]

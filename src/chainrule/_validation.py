@@ -1,0 +1,93 @@
+"""Input checks done once, where a value enters the library.
+
+Every message names the argument, what was expected and what came, so a
+user can fix the call without reading the source. The numerical core
+trusts what passes these checks.
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any, Mapping
+
+import numpy as np
+
+
+def lookup(table: Mapping[str, Any], name: Any, argument: str) -> Any:
+    """Return ``table[name]``; an unknown name lists the valid ones."""
+    if not isinstance(name, str):
+        raise TypeError(
+            f"{argument} must be a name (str), one of {sorted(table)}; got {type(name).__name__} {name!r}"
+        )
+    key = name.strip().lower()
+    if key not in table:
+        raise ValueError(f"unknown {argument} {name!r}; valid names are: {', '.join(sorted(table))}")
+    return table[key]
+
+
+def check_positive_int(value: Any, argument: str, minimum: int = 1) -> int:
+    """An int >= ``minimum`` (bools are refused: ``True`` is not a size)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{argument} must be an integer >= {minimum}; got {type(value).__name__} {value!r}")
+    if value < minimum:
+        raise ValueError(f"{argument} must be an integer >= {minimum}; got {value!r}")
+    return int(value)
+
+
+def check_positive_float(value: Any, argument: str, allow_zero: bool = False) -> float:
+    """A finite real number > 0 (or >= 0 with ``allow_zero``)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{argument} must be a real number; got {type(value).__name__} {value!r}")
+    value = float(value)
+    if not np.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
+        bound = ">= 0" if allow_zero else "> 0"
+        raise ValueError(f"{argument} must be a finite number {bound}; got {value!r}")
+    return value
+
+
+def check_float_in(value: Any, argument: str, low: float, high: float, *, high_open: bool = True) -> float:
+    """A real number in ``[low, high)`` (or ``[low, high]``)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{argument} must be a real number; got {type(value).__name__} {value!r}")
+    value = float(value)
+    ok = low <= value < high if high_open else low <= value <= high
+    if not ok:
+        bracket = ")" if high_open else "]"
+        raise ValueError(f"{argument} must be in [{low}, {high}{bracket}; got {value!r}")
+    return value
+
+
+def as_float_array(data: Any, argument: str, dtype: np.dtype, *, ndim: int | None = 2) -> np.ndarray:
+    """Convert ``data`` to a finite array of ``dtype`` with ``ndim`` dimensions.
+
+    Refuses non-numeric data, NaN and inf, empty arrays and the wrong number
+    of dimensions. The caller's array is never modified; a new array is
+    returned only when a conversion is needed.
+    """
+    try:
+        array = np.asarray(data)
+    except Exception as exc:  # ragged lists and the like
+        raise TypeError(f"{argument} must be a numeric array; could not convert it: {exc}") from None
+    if array.dtype == object or not (
+        np.issubdtype(array.dtype, np.number) or np.issubdtype(array.dtype, np.bool_)
+    ):
+        raise TypeError(f"{argument} must hold numbers; got an array of dtype {array.dtype}")
+    if np.issubdtype(array.dtype, np.complexfloating):
+        raise TypeError(f"{argument} must hold real numbers; got complex dtype {array.dtype}")
+    if ndim is not None and array.ndim != ndim:
+        hint = ""
+        if ndim == 2 and array.ndim == 1:
+            hint = (
+                "; a single sample needs shape (1, n_features): use X.reshape(1, -1), "
+                "and one feature per sample X.reshape(-1, 1)"
+            )
+        raise ValueError(f"{argument} must be a {ndim}-D array; got shape {array.shape}{hint}")
+    if array.size == 0:
+        raise ValueError(f"{argument} must not be empty; got shape {array.shape}")
+    array = array.astype(dtype, copy=False)
+    if not np.isfinite(array).all():
+        bad = np.argwhere(~np.isfinite(array))[0]
+        raise ValueError(
+            f"{argument} must be finite; found {array[tuple(bad)]} at index {tuple(int(i) for i in bad)}"
+        )
+    return array

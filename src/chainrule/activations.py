@@ -1,0 +1,206 @@
+"""Activation functions: the value a = f(z) and the way back, dL/dz from dL/da.
+
+Every activation works on arrays of shape (n_samples, n_units) and keeps
+their dtype. Element-wise activations also give their derivative f'(z), which
+the explain mode shows; softmax is not element-wise and gives only the
+vector-Jacobian product in :meth:`Activation.backward`.
+
+All of them are numerically stable: no overflow, warning, inf or NaN for
+any finite z (|z| up to the largest float of the dtype).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._validation import lookup
+
+__all__ = [
+    "Activation",
+    "Sigmoid",
+    "Tanh",
+    "ReLU",
+    "LeakyReLU",
+    "Identity",
+    "Softmax",
+    "ACTIVATIONS",
+    "get_activation",
+]
+
+
+class Activation:
+    """Base class. Subclasses set ``name`` and implement ``forward``.
+
+    Element-wise subclasses implement ``derivative(z, a)``, which may use
+    whichever of z or a = f(z) is cheaper: both are always passed.
+    """
+
+    name = "activation"
+    elementwise = True
+    formula = "f(z)"
+    derivative_formula = "f'(z)"
+
+    def forward(self, z: np.ndarray) -> np.ndarray:
+        """a = f(z), same shape and dtype as z."""
+        raise NotImplementedError
+
+    def derivative(self, z: np.ndarray, a: np.ndarray) -> np.ndarray:
+        """f'(z), element-wise, computed from z and/or a = f(z)."""
+        raise NotImplementedError
+
+    def backward(self, z: np.ndarray, a: np.ndarray, grad_a: np.ndarray) -> np.ndarray:
+        """dL/dz given dL/da (chain rule through this activation)."""
+        return grad_a * self.derivative(z, a)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+    def __eq__(self, other: object) -> bool:
+        return type(self) is type(other) and vars(self) == vars(other)
+
+    def __hash__(self) -> int:
+        return hash((type(self), tuple(sorted(vars(self).items()))))
+
+
+def _exp_limit(dtype: np.dtype) -> float:
+    # exp(x) is finite for x below log(max); stay a little under it.
+    return float(np.log(np.finfo(dtype).max)) - 1.0
+
+
+class Sigmoid(Activation):
+    """σ(z) = 1 / (1 + e^(−z)); σ'(z) = σ(z)·(1 − σ(z)).
+
+    e^(−z) is taken of max(z, −limit) so it never overflows; below that
+    limit σ(z) is smaller than the dtype can tell from e^(−limit).
+    """
+
+    name = "sigmoid"
+    formula = "σ(z) = 1/(1+e^(−z))"
+    derivative_formula = "σ'(z) = a·(1−a)"
+
+    def forward(self, z):
+        t = np.maximum(z, -_exp_limit(z.dtype))
+        np.negative(t, out=t)
+        np.exp(t, out=t)
+        t += 1.0
+        return np.reciprocal(t, out=t)
+
+    def derivative(self, z, a):
+        # σ'(z) written on a = σ(z): the seeds' x·(1 − x) with x the *output*.
+        return a * (1.0 - a)
+
+
+class Tanh(Activation):
+    """tanh(z); tanh'(z) = 1 − tanh(z)²."""
+
+    name = "tanh"
+    formula = "tanh(z)"
+    derivative_formula = "tanh'(z) = 1−a²"
+
+    def forward(self, z):
+        return np.tanh(z)
+
+    def derivative(self, z, a):
+        return 1.0 - a * a
+
+
+class ReLU(Activation):
+    """max(z, 0); derivative 1 for z > 0, else 0 (0 at z = 0, as PyTorch)."""
+
+    name = "relu"
+    formula = "max(z, 0)"
+    derivative_formula = "relu'(z) = [z>0]"
+
+    def forward(self, z):
+        return np.maximum(z, 0.0).astype(z.dtype, copy=False)
+
+    def derivative(self, z, a):
+        return (z > 0).astype(z.dtype)
+
+    def backward(self, z, a, grad_a):
+        out = grad_a.copy()
+        out[z <= 0] = 0.0
+        return out
+
+
+class LeakyReLU(Activation):
+    """z for z > 0, else slope·z (slope 0.01 by default, as PyTorch)."""
+
+    name = "leaky_relu"
+    formula = "z if z>0 else 0.01·z"
+    derivative_formula = "1 if z>0 else 0.01"
+
+    def __init__(self, negative_slope: float = 0.01):
+        self.negative_slope = float(negative_slope)
+        self.formula = f"z if z>0 else {self.negative_slope:g}·z"
+        self.derivative_formula = f"1 if z>0 else {self.negative_slope:g}"
+
+    def forward(self, z):
+        return np.where(z > 0, z, z * self.negative_slope).astype(z.dtype, copy=False)
+
+    def derivative(self, z, a):
+        return np.where(z > 0, 1.0, self.negative_slope).astype(z.dtype, copy=False)
+
+    def __repr__(self) -> str:
+        return f"LeakyReLU(negative_slope={self.negative_slope!r})"
+
+
+class Identity(Activation):
+    """f(z) = z; f'(z) = 1."""
+
+    name = "identity"
+    formula = "z"
+    derivative_formula = "1"
+
+    def forward(self, z):
+        return z.copy()
+
+    def derivative(self, z, a):
+        return np.ones_like(z)
+
+    def backward(self, z, a, grad_a):
+        return grad_a
+
+
+class Softmax(Activation):
+    """softmax(z)_k = e^(z_k − max z) / Σ_j e^(z_j − max z), row by row.
+
+    Not element-wise: ``backward`` gives the vector-Jacobian product
+    a ⊙ (g − Σ_k g_k a_k). With cross-entropy the network fuses both into
+    δ = a − y and never calls it.
+    """
+
+    name = "softmax"
+    elementwise = False
+    formula = "e^(z_k) / Σ_j e^(z_j)"
+    derivative_formula = "∂a_k/∂z_j = a_k(1[k=j] − a_j)"
+
+    def forward(self, z):
+        e = z - z.max(axis=1, keepdims=True)
+        np.exp(e, out=e)
+        e /= e.sum(axis=1, keepdims=True)
+        return e
+
+    def derivative(self, z, a):
+        raise TypeError("softmax is not element-wise: use backward(z, a, grad_a) for its Jacobian product")
+
+    def backward(self, z, a, grad_a):
+        return a * (grad_a - (grad_a * a).sum(axis=1, keepdims=True))
+
+
+#: The one table of activation names, shared by Network, the estimators and the CLI.
+ACTIVATIONS: dict[str, type[Activation]] = {
+    "sigmoid": Sigmoid,
+    "tanh": Tanh,
+    "relu": ReLU,
+    "leaky_relu": LeakyReLU,
+    "identity": Identity,
+    "softmax": Softmax,
+}
+
+
+def get_activation(name: str | Activation, argument: str = "activation") -> Activation:
+    """An :class:`Activation` from its name (or the instance itself)."""
+    if isinstance(name, Activation):
+        return name
+    return lookup(ACTIVATIONS, name, argument)()

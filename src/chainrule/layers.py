@@ -1,0 +1,109 @@
+"""The dense layer: z = a_prev·Wᵀ + b, a = f(z), and the chain rule back through it.
+
+Shapes, with samples as rows (as scikit-learn and PyTorch):
+
+- ``a_prev`` (n_samples, n_in): the previous layer's activations (or X)
+- ``weights`` W (n_out, n_in): row j holds the weights *into* neuron j, the
+  W of the seeds' z = W·x + b and of ``torch.nn.Linear``
+- ``bias`` b (n_out,), or ``None`` for a layer without bias
+- ``z``, ``a``, ``delta`` (n_samples, n_out)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ._validation import as_float_array
+from .activations import Activation, get_activation
+
+__all__ = ["Dense"]
+
+
+class Dense:
+    """A fully connected layer of ``n_out`` neurons fed by ``n_in`` inputs.
+
+    Parameters
+    ----------
+    n_in, n_out : int
+        Number of inputs and of neurons.
+    activation : str or Activation
+        Name from :data:`chainrule.activations.ACTIVATIONS` or an instance.
+    bias : bool
+        Whether the layer has a bias vector.
+    dtype : numpy dtype
+        float64 or float32; parameters and computations use it.
+
+    ``weights`` and ``bias`` may be assigned (lists or arrays of the right
+    shape, finite numbers); the values are copied into the layer's own
+    arrays, so optimisers holding them keep working.
+    """
+
+    def __init__(self, n_in: int, n_out: int, activation: str | Activation = "sigmoid",
+                 bias: bool = True, dtype: Any = np.float64):
+        self.n_in = int(n_in)
+        self.n_out = int(n_out)
+        self.activation = get_activation(activation)
+        self.dtype = np.dtype(dtype)
+        self._weights = np.zeros((self.n_out, self.n_in), dtype=self.dtype)
+        self._bias = np.zeros(self.n_out, dtype=self.dtype) if bias else None
+
+    # -- parameters -------------------------------------------------------
+    @property
+    def weights(self) -> np.ndarray:
+        """W, shape (n_out, n_in): ``weights[j, i]`` connects input i to neuron j."""
+        return self._weights
+
+    @weights.setter
+    def weights(self, value: Any) -> None:
+        array = as_float_array(value, "weights", self.dtype, ndim=None)
+        if array.shape != self._weights.shape:
+            raise ValueError(
+                f"weights must have shape (n_out, n_in) = {self._weights.shape} for this layer; "
+                f"got shape {array.shape}"
+            )
+        self._weights[...] = array
+
+    @property
+    def bias(self) -> np.ndarray | None:
+        """b, shape (n_out,), or ``None`` for a layer built with ``bias=False``."""
+        return self._bias
+
+    @bias.setter
+    def bias(self, value: Any) -> None:
+        if self._bias is None:
+            raise ValueError("this layer has no bias (built with bias=False); cannot assign bias")
+        if value is None:
+            raise ValueError("bias cannot be removed by assigning None; build the network with bias=False")
+        array = as_float_array(value, "bias", self.dtype, ndim=None)
+        if array.shape != self._bias.shape:
+            raise ValueError(f"bias must have shape (n_out,) = {self._bias.shape}; got shape {array.shape}")
+        self._bias[...] = array
+
+    def parameters(self) -> list[np.ndarray]:
+        """The parameter arrays themselves (not copies): [weights] or [weights, bias]."""
+        return [self._weights] if self._bias is None else [self._weights, self._bias]
+
+    # -- the mathematics --------------------------------------------------
+    def forward(self, a_prev: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """z = a_prev·Wᵀ + b and a = f(z), both (n_samples, n_out)."""
+        z = a_prev @ self._weights.T
+        if self._bias is not None:
+            z += self._bias
+        return z, self.activation.forward(z)
+
+    def backward(self, delta: np.ndarray, a_prev: np.ndarray) -> list[np.ndarray]:
+        """Gradients of the loss for this layer's parameters, given δ = dL/dz.
+
+        ∂L/∂W = δᵀ·a_prev (n_out, n_in) and ∂L/∂b = Σ_rows δ (n_out,), summed
+        over the samples (δ already carries the reduction's 1/N).
+        """
+        grad_weights = delta.T @ a_prev
+        if self._bias is None:
+            return [grad_weights]
+        return [grad_weights, delta.sum(axis=0)]
+
+    def __repr__(self) -> str:
+        return (f"Dense({self.n_in}, {self.n_out}, activation={self.activation.name!r}, "
+                f"bias={self._bias is not None}, dtype={self.dtype.name!r})")

@@ -1,0 +1,400 @@
+"""The network: an ordered list of Dense layers and a loss, and backprop through them.
+
+Forward, layer l = 1..L (a_0 = X)::
+
+    z_l = a_{l-1}·W_lᵀ + b_l          a_l = f_l(z_l)
+
+Backward (the chain rule, layer by layer)::
+
+    δ_L = ∂L/∂a_L ⊙ f_L'(z_L)         (= a_L − y, scaled, for softmax + cross-entropy
+                                          and sigmoid + binary cross-entropy)
+    δ_l = (δ_{l+1}·W_{l+1}) ⊙ f_l'(z_l)
+    ∂L/∂W_l = δ_lᵀ·a_{l-1}             ∂L/∂b_l = Σ_rows δ_l
+
+``fit``, ``gradients``, ``explain`` and ``gradcheck`` all go through
+:meth:`Network._forward` and :meth:`Network._backward`: there is one
+implementation of backprop.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import numpy as np
+
+from ._validation import as_float_array, check_positive_int, lookup
+from .activations import get_activation
+from .initializers import get_initializer
+from .layers import Dense
+from .losses import REDUCTIONS, get_loss
+
+__all__ = ["Network", "ForwardPass", "BackwardPass"]
+
+_DTYPES = {"float64": np.float64, "float32": np.float32}
+
+
+@dataclass
+class ForwardPass:
+    """What a forward pass leaves for the backward pass.
+
+    ``zs[l]`` and ``activations[l + 1]`` belong to layer l;
+    ``activations[0]`` is the input X.
+    """
+
+    zs: list[np.ndarray]
+    activations: list[np.ndarray]
+
+
+@dataclass
+class BackwardPass:
+    """What a backward pass computes, layer by layer (index l = layer l).
+
+    ``grad_a[l]`` is ∂L/∂a_l for layer l's output (``None`` for the output
+    layer where δ was fused with the loss); ``deltas[l]`` is δ_l = ∂L/∂z_l;
+    ``grads`` is the flat list [∂L/∂W_0, ∂L/∂b_0, ∂L/∂W_1, ...] matching
+    :meth:`Network.parameters`.
+    """
+
+    loss: float
+    deltas: list[np.ndarray]
+    grad_a: list[np.ndarray | None]
+    grads: list[np.ndarray]
+
+
+class Network:
+    """A feedforward network trained by backpropagation.
+
+    Parameters
+    ----------
+    sizes : sequence of int
+        Neurons per layer, input first: ``[2, 2, 1]`` is seed 000's 2-2-1 network.
+    activation : str or list of str
+        Hidden-layer activation, one name for all or one per hidden layer:
+        ``sigmoid``, ``tanh``, ``relu``, ``leaky_relu``, ``identity``.
+    output_activation : str, optional
+        The output layer's activation. By default what suits the loss:
+        ``softmax`` for ``cross_entropy``, ``sigmoid`` for
+        ``binary_cross_entropy``; for the squared-error losses ``sigmoid``
+        when the hidden layers are sigmoid (the seeds' textbook network),
+        otherwise ``identity`` (regression).
+    loss : str
+        ``half_squared_error`` (½·Σ(a−y)², the seeds), ``squared_error``,
+        ``mse``, ``binary_cross_entropy`` or ``cross_entropy``.
+    reduction : {"mean", "sum"}
+        How per-sample losses are combined over a batch. The seeds' code
+        sums; frameworks average.
+    bias : bool
+        Whether the layers have biases (seeds 002 and 003 have none).
+    init : str
+        ``normal`` (seed 000), ``uniform`` (seed 002), ``xavier``, ``he``.
+    seed : int, optional
+        Seeds every random choice (initial weights, shuffling, dropout);
+        the same seed gives the same results, bit for bit. ``None`` draws
+        fresh entropy, kept in ``seed_`` so the run can be repeated.
+    dtype : {"float64", "float32"}
+        float64 for exact worked examples; float32 for fast training.
+
+    Examples
+    --------
+    >>> import chainrule as cr
+    >>> net = cr.Network([2, 2, 1], seed=0)
+    >>> net.predict([[0.0, 1.0]]).shape
+    (1, 1)
+    """
+
+    def __init__(self, sizes: Sequence[int], activation: str | Sequence[str] = "sigmoid",
+                 output_activation: str | None = None, loss: str = "half_squared_error",
+                 reduction: str = "mean", bias: bool = True, init: str = "normal",
+                 seed: int | None = None, dtype: str = "float64"):
+        self.sizes = _check_sizes(sizes)
+        n_hidden = len(self.sizes) - 2
+        self.loss_function = get_loss(loss)
+        self.reduction = lookup({r: r for r in REDUCTIONS}, reduction, "reduction")
+        self.dtype = _check_dtype(dtype)
+        if not isinstance(bias, (bool, np.bool_)):
+            raise TypeError(f"bias must be True or False; got {type(bias).__name__} {bias!r}")
+        self.bias = bool(bias)
+        init_fn = get_initializer(init)
+        self.init = init.strip().lower()
+
+        hidden = _hidden_activations(activation, n_hidden)
+        output = self._output_activation(output_activation, activation, hidden)
+
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):
+            raise ValueError(f"seed must be a non-negative int or None; got {seed!r}")
+        sequence = np.random.SeedSequence(None if seed is None else int(seed))
+        self.seed_ = sequence.entropy
+        init_seq, shuffle_seq, dropout_seq = sequence.spawn(3)
+        self._shuffle_rng = np.random.default_rng(shuffle_seq)
+        self._dropout_rng = np.random.default_rng(dropout_seq)
+
+        init_rng = np.random.default_rng(init_seq)
+        self.layers: list[Dense] = []
+        for n_in, n_out, act in zip(self.sizes[:-1], self.sizes[1:], hidden + [output]):
+            layer = Dense(n_in, n_out, act, bias=self.bias, dtype=self.dtype)
+            weights, b = init_fn(init_rng, n_in, n_out)
+            layer.weights = weights
+            if self.bias:
+                layer.bias = b
+            self.layers.append(layer)
+        self.optimizer_ = None
+        self.epochs_trained_ = 0
+
+    # -- construction helpers --------------------------------------------
+    def _output_activation(self, output_activation, activation, hidden):
+        loss = self.loss_function
+        if output_activation is None:
+            if loss.default_output is not None:
+                name = loss.default_output
+            else:
+                last = hidden[-1].name if hidden else get_activation(
+                    activation if isinstance(activation, str) else "identity").name
+                name = "sigmoid" if last == "sigmoid" else "identity"
+            return get_activation(name, "output_activation")
+        out = get_activation(output_activation, "output_activation")
+        if loss.output_activations is not None and out.name not in loss.output_activations:
+            raise ValueError(
+                f"loss {loss.name!r} needs output_activation in {list(loss.output_activations)}; "
+                f"got {out.name!r} (leave output_activation=None to get the right one)"
+            )
+        return out
+
+    # -- structure --------------------------------------------------------
+    @property
+    def n_inputs(self) -> int:
+        return self.sizes[0]
+
+    @property
+    def n_outputs(self) -> int:
+        return self.sizes[-1]
+
+    def _scale(self, n_samples: int) -> float:
+        """The reduction's factor for a batch: 1/N for ``"mean"``, 1 for ``"sum"``."""
+        return 1.0 / n_samples if self.reduction == "mean" else 1.0
+
+    def parameters(self) -> list[np.ndarray]:
+        """Every parameter array, in order [W_0, b_0, W_1, b_1, ...] (the arrays themselves)."""
+        return [p for layer in self.layers for p in layer.parameters()]
+
+    def parameter_names(self) -> list[str]:
+        """Names matching :meth:`parameters`: ``layers[0].weights``, ``layers[0].bias``, ..."""
+        names = []
+        for i, layer in enumerate(self.layers):
+            names.append(f"layers[{i}].weights")
+            if layer.bias is not None:
+                names.append(f"layers[{i}].bias")
+        return names
+
+    @property
+    def n_parameters(self) -> int:
+        return sum(p.size for p in self.parameters())
+
+    def __repr__(self) -> str:
+        acts = [layer.activation.name for layer in self.layers]
+        return (f"Network(sizes={self.sizes}, activations={acts}, loss={self.loss_function.name!r}, "
+                f"reduction={self.reduction!r}, bias={self.bias}, dtype={self.dtype.name!r})")
+
+    # -- input checks -----------------------------------------------------
+    def _check_X(self, X: Any, argument: str = "X") -> np.ndarray:
+        X = as_float_array(X, argument, self.dtype)
+        if X.shape[1] != self.n_inputs:
+            raise ValueError(
+                f"{argument} must have {self.n_inputs} columns (the network's input size, sizes[0]); "
+                f"got shape {X.shape}"
+            )
+        return X
+
+    def _check_Y(self, Y: Any, n_samples: int, argument: str = "Y") -> np.ndarray:
+        """Targets as (n_samples, n_outputs) of the network's dtype.
+
+        For ``cross_entropy``, a 1-D array of integer class labels in
+        [0, n_outputs) is also accepted and turned into one-hot rows.
+        """
+        raw = np.asarray(Y) if not isinstance(Y, np.ndarray) else Y
+        if self.loss_function.name == "cross_entropy" and raw.ndim == 1:
+            if raw.dtype == object or not np.issubdtype(raw.dtype, np.integer):
+                raise TypeError(
+                    f"{argument} as 1-D class labels must hold integers in [0, {self.n_outputs}); "
+                    f"got dtype {raw.dtype} (use labels.astype(int), or one-hot rows of width {self.n_outputs})"
+                )
+            if len(raw) != n_samples:
+                raise ValueError(f"{argument} must have one label per row of X ({n_samples}); got {len(raw)}")
+            if raw.size and (raw.min() < 0 or raw.max() >= self.n_outputs):
+                bad = raw[(raw < 0) | (raw >= self.n_outputs)][0]
+                raise ValueError(
+                    f"{argument} class labels must be in [0, {self.n_outputs}) for {self.n_outputs} outputs; "
+                    f"got {int(bad)}"
+                )
+            onehot = np.zeros((n_samples, self.n_outputs), dtype=self.dtype)
+            onehot[np.arange(n_samples), raw] = 1.0
+            return onehot
+        Y = as_float_array(raw, argument, self.dtype)
+        if Y.shape[0] != n_samples:
+            raise ValueError(f"{argument} must have as many rows as X ({n_samples}); got shape {Y.shape}")
+        if Y.shape[1] != self.n_outputs:
+            raise ValueError(
+                f"{argument} must have {self.n_outputs} columns (the network's output size, sizes[-1]); "
+                f"got shape {Y.shape}"
+            )
+        if self.loss_function.name in ("cross_entropy", "binary_cross_entropy"):
+            if Y.min() < 0 or Y.max() > 1:
+                raise ValueError(
+                    f"{argument} for {self.loss_function.name} must be probabilities in [0, 1]; "
+                    f"got values in [{Y.min()}, {Y.max()}]"
+                )
+        if self.loss_function.name == "cross_entropy":
+            sums = Y.sum(axis=1)
+            if not np.allclose(sums, 1.0, atol=1e-4):
+                row = int(np.argmax(np.abs(sums - 1.0)))
+                raise ValueError(
+                    f"{argument} for cross_entropy must be one-hot (or probability) rows summing to 1; "
+                    f"row {row} sums to {sums[row]}"
+                )
+        return Y
+
+    def _check_XY(self, X: Any, Y: Any) -> tuple[np.ndarray, np.ndarray]:
+        X = self._check_X(X)
+        return X, self._check_Y(Y, X.shape[0])
+
+    # -- the mathematics --------------------------------------------------
+    def _forward(self, X: np.ndarray) -> ForwardPass:
+        """z and a for every layer (X already checked)."""
+        zs = []
+        activations = [X]
+        a = X
+        for layer in self.layers:
+            z, a = layer.forward(a)
+            zs.append(z)
+            activations.append(a)
+        return ForwardPass(zs, activations)
+
+    def _backward(self, fwd: ForwardPass, Y: np.ndarray) -> BackwardPass:
+        """The loss, every δ and every gradient, from a forward pass and targets."""
+        layers = self.layers
+        zs, acts = fwd.zs, fwd.activations
+        n_layers = len(layers)
+        out = layers[-1]
+        loss, delta, grad_out = self.loss_function.evaluate(
+            zs[-1], acts[-1], Y, out.activation, self._scale(Y.shape[0]))
+        deltas: list = [None] * n_layers
+        grad_a: list = [None] * n_layers
+        grads: list = [None] * n_layers
+        grad_a[-1] = grad_out
+        for l in range(n_layers - 1, -1, -1):
+            layer = layers[l]
+            deltas[l] = delta
+            grads[l] = layer.backward(delta, acts[l])
+            if l:
+                g = delta @ layer.weights  # ∂L/∂a_{l-1}: the error sent back through W_l
+                grad_a[l - 1] = g
+                delta = layers[l - 1].activation.backward(zs[l - 1], acts[l], g)
+        return BackwardPass(loss, deltas, grad_a, [g for pair in grads for g in pair])
+
+    # -- public API -------------------------------------------------------
+    def predict(self, X: Any) -> np.ndarray:
+        """The network's output a_L for each row of X.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_inputs)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_outputs), the network's dtype.
+        """
+        return self._forward(self._check_X(X)).activations[-1]
+
+    def loss(self, X: Any, Y: Any) -> float:
+        """The loss on (X, Y), reduced as the network's ``reduction`` says.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_inputs)
+        Y : array-like of shape (n_samples, n_outputs); for ``cross_entropy``
+            also integer labels of shape (n_samples,).
+        """
+        X, Y = self._check_XY(X, Y)
+        fwd = self._forward(X)
+        return self.loss_function.value(fwd.zs[-1], fwd.activations[-1], Y) * self._scale(X.shape[0])
+
+    def gradients(self, X: Any, Y: Any) -> list[tuple[np.ndarray, np.ndarray | None]]:
+        """∂L/∂W and ∂L/∂b of every layer on (X, Y), by backpropagation.
+
+        Returns
+        -------
+        list with one ``(grad_weights, grad_bias)`` per layer: shapes
+        (n_out, n_in) and (n_out,), ``grad_bias`` ``None`` without bias.
+        """
+        X, Y = self._check_XY(X, Y)
+        grads = iter(self._backward(self._forward(X), Y).grads)
+        return [(next(grads), next(grads) if layer.bias is not None else None) for layer in self.layers]
+
+    def fit(self, X: Any, Y: Any, epochs: int = 1, learning_rate: float = 0.1,
+            batch_size: int | None = None, shuffle: bool = True, optimizer: Any = "sgd",
+            verbose: int = 0):
+        """Train by backpropagation and gradient descent; returns a :class:`~chainrule.training.History`.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_inputs)
+        Y : array-like of shape (n_samples, n_outputs) (or integer labels
+            of shape (n_samples,) for ``cross_entropy``)
+        epochs : int >= 0
+            Passes over the data.
+        learning_rate : float > 0
+        batch_size : int >= 1 or None
+            ``None``: full batch, one step per epoch (the seeds); ``1``:
+            stochastic gradient descent; any other int: mini-batches (the
+            last one may be smaller).
+        shuffle : bool
+            Shuffle the samples every epoch (from the network's seed) before
+            cutting mini-batches. Full batch ignores it.
+        optimizer : str or Optimizer
+            ``sgd``, ``adam``, ``rmsprop`` or an instance. The optimiser and
+            its state are kept, so calling ``fit`` again with the same
+            optimiser and learning rate continues where it stopped.
+        verbose : int >= 0
+            Print the loss every ``verbose`` epochs (0: silent).
+        """
+        from .training import train
+
+        return train(self, X, Y, epochs=epochs, learning_rate=learning_rate, batch_size=batch_size,
+                     shuffle=shuffle, optimizer=optimizer, verbose=verbose)
+
+
+def _check_dtype(dtype: Any) -> np.dtype:
+    try:
+        name = np.dtype(dtype).name
+    except TypeError:
+        name = None
+    if name not in _DTYPES:
+        raise ValueError(f"dtype must be 'float64' or 'float32'; got {dtype!r}")
+    return np.dtype(name)
+
+
+def _check_sizes(sizes: Any) -> list[int]:
+    if isinstance(sizes, (str, bytes)) or not hasattr(sizes, "__len__"):
+        raise TypeError(f"sizes must be a list of layer sizes such as [2, 2, 1]; got {sizes!r}")
+    if len(sizes) < 2:
+        raise ValueError(
+            f"sizes must name at least an input and an output layer, such as [2, 1]; got {list(sizes)!r}"
+        )
+    return [check_positive_int(n, f"sizes[{i}]") for i, n in enumerate(sizes)]
+
+
+def _hidden_activations(activation: Any, n_hidden: int) -> list:
+    if isinstance(activation, str) or not hasattr(activation, "__len__"):
+        get_activation(activation)  # checked even when there is no hidden layer
+        names = [activation] * n_hidden
+    else:
+        names = list(activation)
+        if len(names) != n_hidden:
+            raise ValueError(
+                f"activation must be one name or one per hidden layer ({n_hidden}); got {len(names)}: {names!r}"
+            )
+    hidden = [get_activation(name) for name in names]
+    for act in hidden:
+        if act.name == "softmax":
+            raise ValueError("activation 'softmax' is for the output layer only; use output_activation='softmax'")
+    return hidden
