@@ -6,7 +6,8 @@ the explain mode shows; softmax is not element-wise and gives only the
 vector-Jacobian product in :meth:`Activation.backward`.
 
 All of them are numerically stable: no overflow, warning, inf or NaN for
-any finite z (|z| up to the largest float of the dtype).
+any finite z (|z| up to the largest float of the dtype; for softmax, as long
+as each row's spread max z − min z is itself finite, e.g. |z| ≤ half of it).
 """
 
 from __future__ import annotations
@@ -62,9 +63,9 @@ class Activation:
         return hash((type(self), tuple(sorted(vars(self).items()))))
 
 
-def _exp_limit(dtype: np.dtype) -> float:
-    # exp(x) is finite for x below log(max); stay a little under it.
-    return float(np.log(np.finfo(dtype).max)) - 1.0
+# exp(x) is finite for x below log(max of the dtype); stay a little under it.
+# Looked up per call on the hot path, so computed once per dtype.
+_EXP_LIMIT = {np.dtype(t): float(np.log(np.finfo(t).max)) - 1.0 for t in (np.float16, np.float32, np.float64)}
 
 
 class Sigmoid(Activation):
@@ -79,7 +80,7 @@ class Sigmoid(Activation):
     derivative_formula = "σ'(z) = a·(1−a)"
 
     def forward(self, z):
-        t = np.maximum(z, -_exp_limit(z.dtype))
+        t = np.maximum(z, -_EXP_LIMIT[z.dtype])
         np.negative(t, out=t)
         np.exp(t, out=t)
         t += 1.0
