@@ -1,0 +1,251 @@
+"""Losses: values against their formulas, gradients against finite
+differences, reductions, dtypes, and stability for saturated outputs.
+
+Parity with PyTorch's losses is in ``test_oracles.py``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from chainrule import activations as A
+from chainrule import losses as L
+from chainrule.losses import LOSSES, REDUCTIONS, get_loss
+
+SQUARED = ["half_squared_error", "squared_error", "mse"]
+
+
+def _sigmoid(z):
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def get_activation_for(name):
+    """The output activation each loss is tested with (its fused one, else sigmoid)."""
+    return {"binary_cross_entropy": A.Sigmoid(), "cross_entropy": A.Softmax()}.get(name, A.Sigmoid())
+
+
+def _softmax(z):
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+# -- values against the formulas -----------------------------------------------------
+def test_squared_losses_by_hand():
+    a = np.array([[1.0, 2.0], [0.0, -1.0]])
+    y = np.array([[0.0, 0.0], [1.0, 1.0]])
+    # squared differences 1, 4, 1, 4: sum 10 over N=2 samples, K=2 outputs
+    assert L.HalfSquaredError().value(None, a, y) == 5.0
+    assert L.SquaredError().value(None, a, y) == 10.0
+    assert L.MeanSquaredError().value(None, a, y) == 5.0  # (1/K)·Σ per sample, summed
+
+
+def test_seed_001_style_half_squared_error():
+    # One sigmoid neuron, output 0.75 against target 1: ½(0.25)² = 0.03125
+    a = np.array([[0.75]])
+    assert L.HalfSquaredError().value(None, a, np.array([[1.0]])) == 0.03125
+
+
+@pytest.mark.parametrize("name, per_element", [
+    ("half_squared_error", lambda a, y: 0.5 * (a - y) ** 2),
+    ("squared_error", lambda a, y: (a - y) ** 2),
+    ("mse", lambda a, y: (a - y) ** 2 / a.shape[1]),
+])
+def test_squared_losses_match_formula(name, per_element, rng):
+    a, y = rng.normal(size=(5, 3)), rng.normal(size=(5, 3))
+    assert get_loss(name).value(None, a, y) == pytest.approx(per_element(a, y).sum(), rel=1e-14)
+
+
+def test_binary_cross_entropy_matches_formula(rng):
+    z = rng.normal(0, 2, (6, 2))
+    y = rng.random((6, 2))
+    a = _sigmoid(z)
+    expected = -np.sum(y * np.log(a) + (1 - y) * np.log(1 - a))
+    assert L.BinaryCrossEntropy().value(z, a, y) == pytest.approx(expected, rel=1e-12)
+
+
+def test_binary_cross_entropy_known_value():
+    # z = 0: a = ½, loss = log 2 whatever y is
+    z = np.zeros((1, 1))
+    assert L.BinaryCrossEntropy().value(z, _sigmoid(z), np.array([[0.3]])) == pytest.approx(math.log(2), rel=1e-15)
+
+
+def test_cross_entropy_matches_formula(rng):
+    z = rng.normal(0, 2, (6, 4))
+    y = np.eye(4)[rng.integers(0, 4, 6)]
+    expected = -np.sum(y * np.log(_softmax(z)))
+    assert L.CrossEntropy().value(z, _softmax(z), y) == pytest.approx(expected, rel=1e-12)
+
+
+def test_cross_entropy_uniform_logits_is_log_k():
+    z = np.zeros((3, 5))
+    y = np.eye(5)[[0, 2, 4]]
+    assert L.CrossEntropy().value(z, _softmax(z), y) == pytest.approx(3 * math.log(5), rel=1e-15)
+
+
+def test_cross_entropy_accepts_probability_targets(rng):
+    z = rng.normal(size=(2, 3))
+    y = np.array([[0.2, 0.3, 0.5], [1.0, 0.0, 0.0]])
+    expected = -np.sum(y * np.log(_softmax(z)))
+    assert L.CrossEntropy().value(z, _softmax(z), y) == pytest.approx(expected, rel=1e-12)
+
+
+# -- gradients against finite differences --------------------------------------------
+def _numeric_grad(f, x, h=1e-6):
+    g = np.empty_like(x)
+    for idx in np.ndindex(x.shape):
+        xp, xm = x.copy(), x.copy()
+        xp[idx] += h
+        xm[idx] -= h
+        g[idx] = (f(xp) - f(xm)) / (2 * h)
+    return g
+
+
+def _assert_grad_close(analytic, numeric, bound=1e-7):
+    """Worst |analytic − numeric| relative to the largest gradient entry (as cr.gradcheck):
+    finite differences carry ~1e-16·|L|/h of roundoff, so entry-wise rtol is unfair to tiny entries."""
+    assert analytic.shape == numeric.shape
+    error = np.abs(analytic - numeric).max() / np.abs(numeric).max()
+    assert error < bound, error
+
+
+@pytest.mark.parametrize("name", SQUARED)
+def test_squared_gradient_matches_finite_differences(name, rng):
+    loss = get_loss(name)
+    a, y = rng.normal(size=(4, 3)), rng.normal(size=(4, 3))
+    numeric = _numeric_grad(lambda t: loss.value(None, t, y), a)
+    _assert_grad_close(loss.gradient(a, y), numeric)
+
+
+def test_bce_gradient_on_a_matches_finite_differences(rng):
+    a = rng.uniform(0.1, 0.9, (4, 2))
+    y = rng.random((4, 2))
+    f = lambda t: -np.sum(y * np.log(t) + (1 - y) * np.log(1 - t))  # noqa: E731
+    _assert_grad_close(L.BinaryCrossEntropy().gradient(a, y), _numeric_grad(f, a))
+
+
+def test_ce_gradient_on_a_matches_finite_differences(rng):
+    a = rng.uniform(0.1, 0.9, (3, 4))
+    y = np.eye(4)[[1, 0, 3]]
+    f = lambda t: -np.sum(y * np.log(t))  # noqa: E731
+    _assert_grad_close(L.CrossEntropy().gradient(a, y), _numeric_grad(f, a))
+
+
+@pytest.mark.parametrize("name, act", [("binary_cross_entropy", A.Sigmoid()), ("cross_entropy", A.Softmax())])
+@pytest.mark.parametrize("scale", [1.0, 0.25])
+def test_fused_delta_is_dL_dz(name, act, scale, rng):
+    # δ = a − y (times the reduction's scale) must be the true derivative of the value in z.
+    loss = get_loss(name)
+    z = rng.normal(0, 2, (4, 3))
+    y = rng.random((4, 3)) if name == "binary_cross_entropy" else np.eye(3)[[0, 2, 1, 1]]
+    value, delta, grad_a = loss.evaluate(z, act.forward(z), y, act, scale)
+    assert grad_a is None  # the fused path skips ∂L/∂a
+    numeric = _numeric_grad(lambda t: loss.value(t, act.forward(t), y) * scale, z)
+    _assert_grad_close(delta, numeric)
+    assert value == pytest.approx(loss.value(z, act.forward(z), y) * scale, rel=1e-15)
+
+
+@pytest.mark.parametrize("name", SQUARED)
+@pytest.mark.parametrize("act", [A.Sigmoid(), A.Tanh(), A.Identity(), A.Softmax()])
+@pytest.mark.parametrize("scale", [1.0, 1 / 3])
+def test_unfused_evaluate_chains_through_the_activation(name, act, scale, rng):
+    loss = get_loss(name)
+    z = rng.normal(size=(3, 4))
+    y = rng.normal(size=(3, 4))
+    value, delta, grad_a = loss.evaluate(z, act.forward(z), y, act, scale)
+    np.testing.assert_allclose(grad_a, loss.gradient(act.forward(z), y) * scale, rtol=1e-15)
+    numeric = _numeric_grad(lambda t: loss.value(t, act.forward(t), y) * scale, z)
+    _assert_grad_close(delta, numeric)
+    assert value == pytest.approx(loss.value(z, act.forward(z), y) * scale, rel=1e-15)
+
+
+@pytest.mark.parametrize("name", list(LOSSES))
+def test_evaluate_does_not_modify_inputs(name, rng):
+    loss = get_loss(name)
+    act = get_activation_for(name)
+    z = rng.normal(size=(3, 2))
+    a = act.forward(z)
+    y = np.eye(2)[[0, 1, 1]] if name == "cross_entropy" else rng.random((3, 2))
+    copies = [z.copy(), a.copy(), y.copy()]
+    loss.evaluate(z, a, y, act, 0.5)
+    for before, after in zip(copies, [z, a, y]):
+        np.testing.assert_array_equal(before, after)
+
+
+
+# -- dtypes ----------------------------------------------------------------------------
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name", list(LOSSES))
+def test_evaluate_keeps_dtype(name, dtype, rng):
+    loss = get_loss(name)
+    act = get_activation_for(name)
+    z = rng.normal(size=(3, 2)).astype(dtype)
+    y = (np.eye(2)[[0, 1, 1]] if name == "cross_entropy" else rng.random((3, 2))).astype(dtype)
+    value, delta, grad_a = loss.evaluate(z, act.forward(z), y, act, 0.5)
+    assert isinstance(value, float)
+    assert delta.dtype == dtype and delta.shape == z.shape
+    assert grad_a is None or grad_a.dtype == dtype
+
+
+# -- stability -------------------------------------------------------------------------
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("big", [1e4, 1e30])
+def test_bce_saturated_logits(big, dtype):
+    z = np.array([[big], [-big], [big], [-big]], dtype=dtype)
+    y = np.array([[1.0], [0.0], [0.0], [1.0]], dtype=dtype)
+    act = A.Sigmoid()
+    value, delta, _ = L.BinaryCrossEntropy().evaluate(z, act.forward(z), y, act, 1.0)
+    # right answers cost ~0, confidently wrong ones cost |z| each (log(1+e^|z|) ≈ |z|)
+    assert value == pytest.approx(2 * big, rel=1e-6)
+    np.testing.assert_allclose(delta, [[0.0], [0.0], [1.0], [-1.0]], atol=1e-30)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("big", [1e4, 1e30])
+def test_cross_entropy_saturated_logits(big, dtype):
+    z = np.array([[big, -big, 0.0], [big, -big, 0.0]], dtype=dtype)
+    y = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]], dtype=dtype)
+    act = A.Softmax()
+    value, delta, _ = L.CrossEntropy().evaluate(z, act.forward(z), y, act, 1.0)
+    assert value == pytest.approx(2 * big, rel=1e-6)  # 0 for the right row, 2·big for the wrong one
+    np.testing.assert_allclose(delta, [[0, 0, 0], [1, -1, 0]], atol=1e-30)
+
+
+@pytest.mark.parametrize("name", SQUARED)
+def test_squared_losses_with_saturated_sigmoid(name):
+    z = np.array([[1e4, -1e4]])
+    act = A.Sigmoid()
+    value, delta, grad_a = get_loss(name).evaluate(z, act.forward(z), np.array([[0.0, 1.0]]), act, 1.0)
+    assert np.isfinite(value) and value > 0
+    assert np.isfinite(delta).all() and np.isfinite(grad_a).all()
+    np.testing.assert_allclose(delta, 0.0, atol=1e-300)  # saturated: the error cannot pass σ'
+
+
+# -- the table of names ---------------------------------------------------------------
+def test_table_and_reductions():
+    assert set(LOSSES) == {"half_squared_error", "squared_error", "mse", "binary_cross_entropy", "cross_entropy"}
+    for name, cls in LOSSES.items():
+        assert cls.name == name
+    assert set(REDUCTIONS) == {"mean", "sum"}
+
+
+def test_fused_pairs_and_required_outputs():
+    assert L.CrossEntropy.fused == "softmax" and L.CrossEntropy.output_activations == ("softmax",)
+    assert L.BinaryCrossEntropy.fused == "sigmoid" and L.BinaryCrossEntropy.output_activations == ("sigmoid",)
+    for name in SQUARED:
+        assert LOSSES[name].fused is None and LOSSES[name].output_activations is None
+
+
+def test_get_loss_instance_and_case():
+    inst = L.MeanSquaredError()
+    assert get_loss(inst) is inst
+    assert isinstance(get_loss("MSE"), L.MeanSquaredError)
+    assert get_loss("mse") == L.MeanSquaredError() and get_loss("mse") != L.SquaredError()
+
+
+def test_unknown_loss_lists_valid_names():
+    with pytest.raises(ValueError, match=r"unknown loss 'hinge'; valid names are: binary_cross_entropy, "
+                                         r"cross_entropy, half_squared_error, mse, squared_error"):
+        get_loss("hinge")
