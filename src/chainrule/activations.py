@@ -90,6 +90,13 @@ class Sigmoid(Activation):
         # σ'(z) written on a = σ(z): the seeds' x·(1 − x) with x the *output*.
         return a * (1.0 - a)
 
+    def backward(self, z, a, grad_a):
+        # grad_a ⊙ a ⊙ (1 − a), in place on one temporary (a hot path of the tiny networks).
+        t = 1.0 - a
+        t *= a
+        t *= grad_a
+        return t
+
 
 class Tanh(Activation):
     """tanh(z); tanh'(z) = 1 − tanh(z)²."""

@@ -48,7 +48,7 @@ def gradcheck(net, X: Any, Y: Any, epsilon: float = 1e-6, max_per_array: int | N
     if work.dtype != np.float64:
         _to_float64(work)
     X, Y = work._check_XY(X, Y)
-    analytic = work._backward(work._forward(X), Y).grads
+    analytic = [g.copy() for g in work._backward(work._forward(X), Y).grads]
     rng = np.random.default_rng(seed)
 
     def loss() -> float:
@@ -77,9 +77,5 @@ def gradcheck(net, X: Any, Y: Any, epsilon: float = 1e-6, max_per_array: int | N
 
 
 def _to_float64(net) -> None:
-    for layer in net.layers:
-        layer.dtype = np.dtype(np.float64)
-        layer._weights = layer._weights.astype(np.float64)
-        if layer._bias is not None:
-            layer._bias = layer._bias.astype(np.float64)
     net.dtype = np.dtype(np.float64)
+    net._pack()  # new float64 vectors, the values copied in

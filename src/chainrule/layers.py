@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from ._validation import as_float_array
+from ._validation import as_float_array, check_positive_int
 from .activations import Activation, get_activation
 
 __all__ = ["Dense"]
@@ -42,12 +42,28 @@ class Dense:
 
     def __init__(self, n_in: int, n_out: int, activation: str | Activation = "sigmoid",
                  bias: bool = True, dtype: Any = np.float64):
-        self.n_in = int(n_in)
-        self.n_out = int(n_out)
+        self.n_in = check_positive_int(n_in, "n_in")
+        self.n_out = check_positive_int(n_out, "n_out")
         self.activation = get_activation(activation)
         self.dtype = np.dtype(dtype)
         self._weights = np.zeros((self.n_out, self.n_in), dtype=self.dtype)
         self._bias = np.zeros(self.n_out, dtype=self.dtype) if bias else None
+        # Gradient buffers, written in place by every backward pass.
+        self._grad_weights = np.zeros_like(self._weights)
+        self._grad_bias = None if self._bias is None else np.zeros_like(self._bias)
+
+    def bind(self, weights: np.ndarray, bias: np.ndarray | None, grad_weights: np.ndarray,
+             grad_bias: np.ndarray | None) -> None:
+        """Move the parameters (values kept) and gradient buffers into given arrays.
+
+        The network calls this so that all layers' parameters are views of
+        one flat vector, which an optimiser updates in one operation.
+        """
+        weights[...] = self._weights
+        self._weights, self._grad_weights = weights, grad_weights
+        if self._bias is not None:
+            bias[...] = self._bias
+            self._bias, self._grad_bias = bias, grad_bias
 
     # -- parameters -------------------------------------------------------
     @property
@@ -88,7 +104,7 @@ class Dense:
     # -- the mathematics --------------------------------------------------
     def forward(self, a_prev: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """z = a_prev·Wᵀ + b and a = f(z), both (n_samples, n_out)."""
-        z = a_prev @ self._weights.T
+        z = np.dot(a_prev, self._weights.T)  # np.dot: less call overhead than @ on tiny arrays
         if self._bias is not None:
             z += self._bias
         return z, self.activation.forward(z)
@@ -98,11 +114,15 @@ class Dense:
 
         ∂L/∂W = δᵀ·a_prev (n_out, n_in) and ∂L/∂b = Σ_rows δ (n_out,), summed
         over the samples (δ already carries the reduction's 1/N).
+
+        They are written into the layer's gradient buffers, which the next
+        backward pass overwrites: copy them to keep them.
         """
-        grad_weights = delta.T @ a_prev
+        np.dot(delta.T, a_prev, out=self._grad_weights)
         if self._bias is None:
-            return [grad_weights]
-        return [grad_weights, delta.sum(axis=0)]
+            return [self._grad_weights]
+        np.add.reduce(delta, 0, None, self._grad_bias)  # Σ_rows δ; np.sum(out=) costs 2x here
+        return [self._grad_weights, self._grad_bias]
 
     def __repr__(self) -> str:
         return (f"Dense({self.n_in}, {self.n_out}, activation={self.activation.name!r}, "

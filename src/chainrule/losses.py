@@ -112,8 +112,7 @@ class HalfSquaredError(Loss):
         # One subtraction serves the value and the gradient: this is the
         # seeds' loss and the tiny networks' hot path.
         grad_a = a - y
-        d = grad_a.ravel()
-        value = 0.5 * float(d @ d)
+        value = 0.5 * float(np.vdot(grad_a, grad_a))
         if scale != 1.0:
             grad_a *= scale
         return value * scale, activation.backward(z, a, grad_a), grad_a

@@ -52,8 +52,9 @@ class BackwardPass:
 
     ``grad_a[l]`` is ∂L/∂a_l for layer l's output (``None`` for the output
     layer where δ was fused with the loss); ``deltas[l]`` is δ_l = ∂L/∂z_l;
-    ``grads`` is the flat list [∂L/∂W_0, ∂L/∂b_0, ∂L/∂W_1, ...] matching
-    :meth:`Network.parameters`.
+    ``grads`` is the list [∂L/∂W_0, ∂L/∂b_0, ∂L/∂W_1, ...] matching
+    :meth:`Network.parameters`: views of the network's gradient buffers,
+    which the next backward pass overwrites (copy them to keep them).
     """
 
     loss: float
@@ -138,8 +139,42 @@ class Network:
             if self.bias:
                 layer.bias = b
             self.layers.append(layer)
+        self._pack()
         self.optimizer_ = None
         self.epochs_trained_ = 0
+
+    def _pack(self) -> None:
+        """Make all parameters views of one flat vector, and all gradients of another.
+
+        ``layers[i].weights`` and ``.bias`` stay ordinary arrays to the user;
+        the optimiser updates the whole vector in one operation, and the
+        backward pass writes gradients into preallocated buffers.
+        """
+        total = sum(p.size for layer in self.layers for p in layer.parameters())
+        self._vector = np.empty(total, dtype=self.dtype)
+        self._grad_vector = np.zeros(total, dtype=self.dtype)
+        offset = 0
+
+        def take(shape):
+            nonlocal offset
+            part = slice(offset, offset + int(np.prod(shape)))
+            offset = part.stop
+            return self._vector[part].reshape(shape), self._grad_vector[part].reshape(shape)
+
+        self._grads = []
+        for layer in self.layers:
+            weights, grad_weights = take(layer.weights.shape)
+            bias = grad_bias = None
+            if layer.bias is not None:
+                bias, grad_bias = take(layer.bias.shape)
+            layer.dtype = self.dtype
+            layer.bind(weights, bias, grad_weights, grad_bias)
+            self._grads += [grad_weights] if bias is None else [grad_weights, grad_bias]
+
+    def __setstate__(self, state: dict) -> None:
+        # A copy (copy.deepcopy, pickle) gets independent arrays: tie them into vectors again.
+        self.__dict__.update(state)
+        self._pack()
 
     # -- construction helpers --------------------------------------------
     def _output_activation(self, output_activation, activation, hidden):
@@ -279,17 +314,16 @@ class Network:
             zs[-1], acts[-1], Y, out.activation, self._scale(Y.shape[0]))
         deltas: list = [None] * n_layers
         grad_a: list = [None] * n_layers
-        grads: list = [None] * n_layers
         grad_a[-1] = grad_out
         for l in range(n_layers - 1, -1, -1):
             layer = layers[l]
             deltas[l] = delta
-            grads[l] = layer.backward(delta, acts[l])
+            layer.backward(delta, acts[l])  # into the gradient buffers self._grads
             if l:
-                g = delta @ layer.weights  # ∂L/∂a_{l-1}: the error sent back through W_l
+                g = np.dot(delta, layer.weights)  # ∂L/∂a_{l-1}: the error sent back through W_l
                 grad_a[l - 1] = g
                 delta = layers[l - 1].activation.backward(zs[l - 1], acts[l], g)
-        return BackwardPass(loss, deltas, grad_a, [g for pair in grads for g in pair])
+        return BackwardPass(loss, deltas, grad_a, self._grads)
 
     # -- public API -------------------------------------------------------
     def predict(self, X: Any) -> np.ndarray:
@@ -327,7 +361,7 @@ class Network:
         (n_out, n_in) and (n_out,), ``grad_bias`` ``None`` without bias.
         """
         X, Y = self._check_XY(X, Y)
-        grads = iter(self._backward(self._forward(X), Y).grads)
+        grads = iter([g.copy() for g in self._backward(self._forward(X), Y).grads])
         return [(next(grads), next(grads) if layer.bias is not None else None) for layer in self.layers]
 
     def fit(self, X: Any, Y: Any, epochs: int = 1, learning_rate: float = 0.1,

@@ -44,15 +44,17 @@ class History:
         return f"History({len(self)} epochs{last})"
 
 
-def train_step(net, optimizer: Optimizer, params: list[np.ndarray], X: np.ndarray, Y: np.ndarray):
+def train_step(net, optimizer: Optimizer, X: np.ndarray, Y: np.ndarray):
     """One step of gradient descent on a batch; returns (forward pass, backward pass).
 
-    ``params`` is ``net.parameters()``; X and Y are already checked arrays
-    of the network's dtype.
+    X (n_samples, n_inputs) and Y (n_samples, n_outputs) are already
+    checked arrays of the network's dtype. The optimiser updates the
+    network's flat parameter vector from its flat gradient vector, of which
+    ``layers[i].weights``/``.bias`` and ``back.grads`` are views.
     """
     fwd = net._forward(X)
     back = net._backward(fwd, Y)
-    optimizer.step(params, back.grads)
+    optimizer.step([net._vector], [net._grad_vector])
     return fwd, back
 
 
@@ -83,7 +85,6 @@ def train(net, X: Any, Y: Any, *, epochs: int = 1, learning_rate: float = 0.1,
     verbose = check_positive_int(verbose, "verbose", minimum=0)
     opt = resolve_optimizer(net, optimizer, learning_rate)
 
-    params = net.parameters()
     n = X.shape[0]
     full_batch = batch_size is None or batch_size >= n
     mean = net.reduction == "mean"
@@ -91,14 +92,14 @@ def train(net, X: Any, Y: Any, *, epochs: int = 1, learning_rate: float = 0.1,
     for _ in range(epochs):
         epoch = net.epochs_trained_
         if full_batch:
-            _, back = train_step(net, opt, params, X, Y)
+            _, back = train_step(net, opt, X, Y)
             loss = back.loss
         else:
             order = net._shuffle_rng.permutation(n) if shuffle else np.arange(n)
             loss = 0.0
             for start in range(0, n, batch_size):
                 idx = order[start:start + batch_size]
-                _, back = train_step(net, opt, params, X[idx], Y[idx])
+                _, back = train_step(net, opt, X[idx], Y[idx])
                 loss += back.loss * len(idx) if mean else back.loss
             if mean:
                 loss /= n
