@@ -16,7 +16,7 @@ What the seed got wrong
   ``half_squared_error``.
 
 Every number below is computed by chainrule (its forward pass, backward pass
-and SGD step), not typed in.
+and one epoch of ``fit``), not typed in.
 """
 
 from __future__ import annotations
@@ -24,8 +24,6 @@ from __future__ import annotations
 import numpy as np
 
 import chainrule as cr
-from chainrule.optimizers import SGD
-from chainrule.training import train_step
 
 X = np.array([[0.5, 0.3]])
 Y = np.array([[1.0]])
@@ -46,12 +44,12 @@ def worked_step() -> dict[str, float]:
     """One step by chainrule; every quantity the seed prints, by name."""
     net = build()
     [(grad_w, grad_b)] = net.gradients(X, Y)
-    fwd, back = train_step(net, SGD(LEARNING_RATE), net.parameters(), X, Y)
+    fwd = net._forward(X)            # the passes fit runs, read before the step
+    back = net._backward(fwd, Y)
     layer = net.layers[0]
-    y_hat = fwd.activations[-1][0, 0]
-    return {
+    values = {
         "z": fwd.zs[0][0, 0],
-        "y_hat": y_hat,
+        "y_hat": fwd.activations[-1][0, 0],
         "dL/dy_hat": back.grad_a[-1][0, 0],
         "dy_hat/dz": layer.activation.derivative(fwd.zs[0], fwd.activations[-1])[0, 0],
         "delta = dL/dz": back.deltas[-1][0, 0],
@@ -59,10 +57,10 @@ def worked_step() -> dict[str, float]:
         "dL/dw2": grad_w[0, 1],
         "dL/db": grad_b[0],
         "loss": back.loss,
-        "w1 new": layer.weights[0, 0],
-        "w2 new": layer.weights[0, 1],
-        "b new": layer.bias[0],
     }
+    net.fit(X, Y, epochs=1, learning_rate=LEARNING_RATE)
+    values.update({"w1 new": layer.weights[0, 0], "w2 new": layer.weights[0, 1], "b new": layer.bias[0]})
+    return {name: float(value) for name, value in values.items()}
 
 
 def main() -> None:

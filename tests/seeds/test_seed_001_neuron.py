@@ -14,10 +14,9 @@ import math
 import numpy as np
 import pytest
 from _printed import rounds_to, shown_as, truncates_to
+from _step import recorded_step
 
 import chainrule as cr
-from chainrule.optimizers import SGD
-from chainrule.training import train_step
 
 X = np.array([[0.5, 0.3]])
 Y = np.array([[1.0]])
@@ -65,7 +64,7 @@ def neuron():
 @pytest.fixture
 def step(neuron):
     """chainrule's own training step on the seed's example: (net, forward, backward)."""
-    fwd, back = train_step(neuron, SGD(ETA), X, Y)
+    fwd, back = recorded_step(neuron, X, Y, ETA)
     return neuron, fwd, back
 
 
@@ -94,7 +93,7 @@ def test_true_forward_and_backward_values(step):
 
 
 def test_true_gradients(neuron):
-    # (train_step's gradient arrays are scratch the optimiser scales in
+    # (The gradient arrays of a step are scratch the optimiser may scale in
     # place, so the gradients are asked for before any step.)
     true = worked_step(0.32)
     [(grad_w, grad_b)] = neuron.gradients(X, Y)
