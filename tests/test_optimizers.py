@@ -1,0 +1,165 @@
+"""Optimisers against ``torch.optim``, step by step, in float64; their
+hyperparameter checks; and a whole ``fit`` against a torch training loop."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+from chainrule.optimizers import OPTIMIZERS, get_optimizer
+
+torch = pytest.importorskip("torch")
+
+N_STEPS = 8
+
+# (chainrule optimiser, the torch optimiser class and its arguments). Non-default values
+# (a large epsilon especially) make formula slips visible, e.g. ε inside vs outside the root.
+CASES = [
+    pytest.param(lambda: cr.SGD(0.1), torch.optim.SGD, dict(lr=0.1), id="sgd"),
+    pytest.param(lambda: cr.SGD(0.1, momentum=0.9), torch.optim.SGD, dict(lr=0.1, momentum=0.9), id="sgd-momentum"),
+    pytest.param(lambda: cr.SGD(0.1, momentum=0.9, nesterov=True), torch.optim.SGD,
+                 dict(lr=0.1, momentum=0.9, nesterov=True), id="sgd-nesterov"),
+    pytest.param(lambda: cr.SGD(0.1, weight_decay=0.05), torch.optim.SGD, dict(lr=0.1, weight_decay=0.05),
+                 id="sgd-weight-decay"),
+    pytest.param(lambda: cr.SGD(0.05, momentum=0.5, nesterov=True, weight_decay=0.1), torch.optim.SGD,
+                 dict(lr=0.05, momentum=0.5, nesterov=True, weight_decay=0.1), id="sgd-nesterov-weight-decay"),
+    pytest.param(lambda: cr.SGD(0.05, momentum=0.7, weight_decay=0.1), torch.optim.SGD,
+                 dict(lr=0.05, momentum=0.7, weight_decay=0.1), id="sgd-momentum-weight-decay"),
+    pytest.param(lambda: cr.Adam(0.01), torch.optim.Adam, dict(lr=0.01), id="adam"),
+    pytest.param(lambda: cr.Adam(0.02, beta1=0.8, beta2=0.9, epsilon=0.1, weight_decay=0.05), torch.optim.Adam,
+                 dict(lr=0.02, betas=(0.8, 0.9), eps=0.1, weight_decay=0.05), id="adam-custom"),
+    pytest.param(lambda: cr.RMSProp(0.01), torch.optim.RMSprop, dict(lr=0.01), id="rmsprop"),
+    pytest.param(lambda: cr.RMSProp(0.02, rho=0.9, epsilon=0.1, weight_decay=0.05), torch.optim.RMSprop,
+                 dict(lr=0.02, alpha=0.9, eps=0.1, weight_decay=0.05), id="rmsprop-custom"),
+]
+
+
+def _gradient(p):
+    """A gradient that depends on where the parameters are, so trajectories can diverge."""
+    return np.sin(3.0 * p) + 0.3 * p - 0.1
+
+
+@pytest.mark.parametrize("make, torch_class, torch_kwargs", CASES)
+def test_step_by_step_parity_with_torch(make, torch_class, torch_kwargs):
+    rng = np.random.default_rng(0)
+    ours = [rng.normal(size=(3, 4)), rng.normal(size=4)]
+    theirs = [torch.tensor(p.copy(), requires_grad=True) for p in ours]
+    opt, topt = make(), torch_class(theirs, **torch_kwargs)
+    for step in range(1, N_STEPS + 1):
+        opt.step(ours, [_gradient(p) for p in ours])
+        for t in theirs:
+            t.grad = torch.tensor(_gradient(t.detach().numpy()))
+        topt.step()
+        assert opt.iterations == step
+        for p, t in zip(ours, theirs):
+            t = t.detach().numpy()
+            # same float64 formulas: agreement to rounding (far inside the 1e-6 asked for)
+            assert np.abs(p - t).max() <= 1e-12 * np.abs(t).max(), (step, np.abs(p - t).max())
+
+
+@pytest.mark.parametrize("make, torch_class, torch_kwargs", CASES)
+def test_parameters_move(make, torch_class, torch_kwargs):
+    p = np.ones(3)
+    make().step([p], [np.full(3, 0.5)])
+    assert (p < 1).all()
+
+
+@pytest.mark.parametrize("make", [lambda: cr.SGD(0.1), lambda: cr.SGD(0.1, momentum=0.9),
+                                  lambda: cr.Adam(0.01), lambda: cr.RMSProp(0.01)])
+def test_float32_parameters_stay_float32(make):
+    p = np.linspace(-1, 1, 6, dtype=np.float32)
+    opt = make()
+    for _ in range(3):
+        opt.step([p], [np.sin(p)])
+    assert p.dtype == np.float32 and np.isfinite(p).all()
+
+
+def test_state_is_kept_between_steps():
+    # Momentum carries over: a zero gradient still moves the parameter after a first step.
+    p = np.zeros(2)
+    opt = cr.SGD(0.1, momentum=0.9)
+    opt.step([p], [np.ones(2)])
+    np.testing.assert_allclose(p, -0.1)
+    opt.step([p], [np.zeros(2)])
+    np.testing.assert_allclose(p, -0.1 - 0.1 * 0.9)
+
+
+def test_adam_first_step_is_learning_rate_times_sign():
+    # With bias correction, Adam's first step is lr·g/(|g| + ε) ≈ lr·sign(g).
+    p = np.zeros(3)
+    cr.Adam(0.01).step([p], [np.array([2.0, -0.5, 1e-3])])
+    np.testing.assert_allclose(p, [-0.01, 0.01, -0.01], rtol=1e-4)
+
+
+# -- a whole fit against a torch training loop ---------------------------------------
+@pytest.mark.parametrize("make, torch_class, torch_kwargs", [CASES[2], CASES[6], CASES[9]])
+@pytest.mark.parametrize("batch_size", [None, 2])
+def test_fit_matches_a_torch_training_loop(make, torch_class, torch_kwargs, batch_size):
+    net = cr.Network([2, 3, 1], activation="tanh", loss="mse", reduction="mean", seed=3)
+    rng = np.random.default_rng(4)
+    X, Y = rng.normal(size=(5, 2)), rng.normal(size=(5, 1))
+    params = [torch.tensor(p.copy(), requires_grad=True) for p in net.parameters()]
+    W1, b1, W2, b2 = params
+    topt = torch_class(params, **torch_kwargs)
+    Xt, Yt = torch.tensor(X), torch.tensor(Y)
+    epochs, torch_losses = 6, []
+    for _ in range(epochs):
+        batches = [slice(0, 5)] if batch_size is None else [slice(s, s + batch_size) for s in range(0, 5, batch_size)]
+        total = 0.0
+        for b in batches:
+            topt.zero_grad()
+            out = torch.tanh(Xt[b] @ W1.T + b1) @ W2.T + b2
+            loss = torch.nn.MSELoss()(out, Yt[b])
+            loss.backward()
+            topt.step()
+            total += loss.item() * out.shape[0]
+        torch_losses.append(total / 5)
+    history = net.fit(X, Y, epochs=epochs, batch_size=batch_size, shuffle=False, optimizer=make(),
+                      learning_rate=torch_kwargs["lr"])
+    np.testing.assert_allclose(history.loss, torch_losses, rtol=1e-12)
+    for p, t in zip(net.parameters(), params):
+        np.testing.assert_allclose(p, t.detach().numpy(), rtol=1e-10, atol=1e-12)
+
+
+# -- hyperparameter checks --------------------------------------------------------------
+@pytest.mark.parametrize("make, error, message", [
+    (lambda: cr.SGD(0.0), ValueError, r"learning_rate must be a finite number > 0; got 0.0"),
+    (lambda: cr.SGD(-0.1), ValueError, r"learning_rate must be a finite number > 0; got -0.1"),
+    (lambda: cr.Adam(float("nan")), ValueError, r"learning_rate must be a finite number > 0; got nan"),
+    (lambda: cr.RMSProp(float("inf")), ValueError, r"learning_rate must be a finite number > 0; got inf"),
+    (lambda: cr.SGD("0.1"), TypeError, r"learning_rate must be a real number; got str '0.1'"),
+    (lambda: cr.SGD(0.1, momentum=1.0), ValueError, r"momentum must be in \[0.0, 1.0\); got 1.0"),
+    (lambda: cr.SGD(0.1, momentum=-0.5), ValueError, r"momentum must be in \[0.0, 1.0\); got -0.5"),
+    (lambda: cr.SGD(0.1, nesterov=True), ValueError, r"nesterov=True needs momentum > 0; got momentum=0.0"),
+    (lambda: cr.SGD(0.1, weight_decay=-1), ValueError, r"weight_decay must be a finite number >= 0; got -1.0"),
+    (lambda: cr.Adam(0.1, beta1=1.0), ValueError, r"beta1 must be in \[0.0, 1.0\); got 1.0"),
+    (lambda: cr.Adam(0.1, beta2=1.5), ValueError, r"beta2 must be in \[0.0, 1.0\); got 1.5"),
+    (lambda: cr.Adam(0.1, epsilon=0), ValueError, r"epsilon must be a finite number > 0; got 0.0"),
+    (lambda: cr.RMSProp(0.1, rho=1.0), ValueError, r"rho must be in \[0.0, 1.0\); got 1.0"),
+    (lambda: cr.RMSProp(0.1, epsilon=-1e-8), ValueError, r"epsilon must be a finite number > 0; got -1e-08"),
+])
+def test_bad_hyperparameters(make, error, message):
+    with pytest.raises(error, match=message):
+        make()
+
+
+def test_get_optimizer_by_name_and_instance():
+    assert set(OPTIMIZERS) == {"sgd", "adam", "rmsprop"}
+    opt = get_optimizer("Adam", 0.5)
+    assert isinstance(opt, cr.Adam) and opt.learning_rate == 0.5
+    inst = cr.RMSProp(0.1)
+    assert get_optimizer(inst, 0.9) is inst
+
+
+def test_unknown_optimizer_lists_valid_names():
+    with pytest.raises(ValueError, match=r"unknown optimizer 'lbfgs'; valid names are: adam, rmsprop, sgd"):
+        get_optimizer("lbfgs", 0.1)
+
+
+def test_get_config_round_trip():
+    opt = cr.Adam(0.02, beta1=0.8, beta2=0.95, epsilon=1e-6, weight_decay=0.01)
+    config = opt.get_config()
+    assert config["name"] == "adam" and config["learning_rate"] == 0.02 and config["beta1"] == 0.8
+    rebuilt = cr.Adam(**{k: v for k, v in config.items() if k != "name"})
+    assert rebuilt.get_config() == config
