@@ -77,9 +77,9 @@ def as_float_array(data: Any, argument: str, dtype: np.dtype, *, ndim: int | Non
     if ndim is not None and array.ndim != ndim:
         hint = ""
         if ndim == 2 and array.ndim == 1:
-            hint = (
-                "; a single sample needs shape (1, n_features): use X.reshape(1, -1), "
-                "and one feature per sample X.reshape(-1, 1)"
+            hint = (  # named after the argument: a 1-D Y must not be told to reshape X
+                f"; a single sample needs shape (1, n_columns): use {argument}.reshape(1, -1), "
+                f"and one column per sample {argument}.reshape(-1, 1)"
             )
         raise ValueError(f"{argument} must be a {ndim}-D array; got shape {array.shape}{hint}")
     if array.size == 0:
