@@ -1,0 +1,604 @@
+"""scikit-learn estimators: :class:`MLPClassifier` and :class:`MLPRegressor`.
+
+They take scikit-learn's parameter names and fitted attributes, pass its
+``check_estimator``, and are thin: each epoch of training is one call of
+:meth:`chainrule.Network.fit` (the estimator adds scikit-learn's stopping
+rule, the validation split and the L2 penalty on the weights between calls).
+What scikit-learn's own MLP does not give, they add: a validation-loss
+curve, one activation per hidden layer, every layer's activations
+(:meth:`MLPClassifier.layer_activations`), dropout, and float32 training.
+
+The objective is scikit-learn's: for the classifier, (binary) cross-entropy
+averaged over the batch's samples; for the regressor, ½·Σ_k(a_k − y_k)²
+averaged over the samples; both plus ½·α·Σ‖W‖²/n_batch (weights only, not
+intercepts). With ``sample_weight`` the average is weighted,
+Σ w_i·ℓ_i / Σ w_i, and the penalty is divided by Σ w_i.
+
+Input of dtype float32 trains a float32 network; anything else float64.
+
+Examples
+--------
+>>> from chainrule.sklearn import MLPClassifier
+>>> clf = MLPClassifier(hidden_layer_sizes=(4,), tol=0.01, random_state=0)  # stops after 11 epochs
+>>> clf.fit([[0, 0], [0, 1], [1, 0], [1, 1]], [0, 1, 1, 0]).predict([[0, 1]]).shape
+(1,)
+"""
+
+from __future__ import annotations
+
+import numbers
+import warnings
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import LabelBinarizer
+from sklearn.utils import check_random_state, compute_sample_weight
+from sklearn.utils.multiclass import check_classification_targets, type_of_target, unique_labels
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from .losses import Loss, get_loss
+from .network import Network
+from .optimizers import Optimizer, get_optimizer
+
+__all__ = ["MLPClassifier", "MLPRegressor"]
+
+#: scikit-learn's activation names, and chainrule's own.
+_ACTIVATION_NAMES = {"identity": "identity", "logistic": "sigmoid", "sigmoid": "sigmoid",
+                     "tanh": "tanh", "relu": "relu", "leaky_relu": "leaky_relu"}
+_SOLVERS = ("adam", "sgd", "rmsprop")
+
+
+# -- the private pieces that adapt Network.fit to scikit-learn's objective ---------
+
+class _WeightedLoss(Loss):
+    """A loss whose targets carry the sample weights as their last column.
+
+    δ_L of sample i is multiplied by f_i = w_i·n/Σw (n rows in the batch), so
+    that with the ``"mean"`` reduction (÷n) the loss and its gradient are
+    the weighted average Σ w_i·ℓ_i/Σw. This is exact for every loss: each
+    sample's loss depends on its own row only, so ∂(Σ f_i ℓ_i)/∂z_i = f_i·∂ℓ_i/∂z_i.
+    """
+
+    def __init__(self, base: Loss):
+        self.base = base
+        self.name = "weighted_" + base.name
+        self.output_activations = base.output_activations
+        self.default_output = base.default_output
+        self.weight_sum = 0.0  # Σw of the last batch evaluated (the L2 penalty divides by it)
+
+    def _factors(self, y):
+        w = y[:, -1]
+        total = float(w.sum())
+        self.weight_sum = total
+        if total <= 0:
+            return y[:, :-1], np.zeros_like(w)
+        return y[:, :-1], w * (y.shape[0] / total)
+
+    def value(self, z, a, y):
+        y, f = self._factors(y)
+        # Σ f_i·ℓ_i with the base loss's own formula, once per distinct factor.
+        total = 0.0
+        for u in np.unique(f):
+            if u != 0:
+                rows = f == u
+                total += float(u) * self.base.value(z[rows], a[rows], y[rows])
+        return total
+
+    def evaluate(self, z, a, y, activation, scale):
+        value = self.value(z, a, y) * scale
+        y, f = self._factors(y)
+        _, delta, grad_a = self.base.evaluate(z, a, y, activation, scale)
+        delta = delta * f[:, None]
+        if grad_a is not None:
+            grad_a = grad_a * f[:, None]
+        return value, delta, grad_a
+
+    def __eq__(self, other):
+        return type(self) is type(other) and self.base == other.base
+
+    def __hash__(self):
+        return hash((type(self), self.base))
+
+
+class _MLPNetwork(Network):
+    """A Network that, while ``weighted`` is set, takes targets with a trailing weight column."""
+
+    weighted = False
+
+    def _check_Y(self, Y, n_samples, argument="Y"):
+        if not self.weighted:
+            return super()._check_Y(Y, n_samples, argument)
+        Y = np.asarray(Y, dtype=self.dtype)
+        targets = super()._check_Y(Y[:, :-1], n_samples, argument)
+        return np.hstack([targets, Y[:, -1:]])
+
+
+class _PenalizedOptimizer(Optimizer):
+    """Adds scikit-learn's L2 penalty gradient α·W/n_batch to the weights' gradients
+    (not the intercepts'), then lets ``inner`` update the parameters."""
+
+    name = "l2_penalized"
+
+    def __init__(self, inner: Optimizer, net: Network, alpha: float, batch_size: int):
+        self.inner, self.net, self.alpha, self.batch_size = inner, net, alpha, batch_size
+        self.learning_rate = inner.learning_rate
+
+    def begin_epoch(self):
+        return self.inner.begin_epoch()
+
+    def end_epoch(self):
+        self.inner.end_epoch()
+
+    def step(self, params, grads):
+        if self.alpha:
+            loss = self.net.loss_function
+            n = loss.weight_sum if isinstance(loss, _WeightedLoss) else self.batch_size
+            if n > 0:
+                coef = self.alpha / n
+                for layer in self.net.layers:
+                    layer._grad_weights += coef * layer.weights
+        self.inner.step(params, grads)
+
+    def get_config(self):
+        return {"name": self.name, "alpha": self.alpha, "inner": self.inner.get_config()}
+
+
+# -- the estimators ---------------------------------------------------------------
+
+class _BaseMLP(BaseEstimator):
+    """What the classifier and the regressor share (not public)."""
+
+    def __init__(self, hidden_layer_sizes=(100,), activation="relu", *, solver="adam", alpha=0.0001,
+                 batch_size="auto", learning_rate_init=0.001, max_iter=200, shuffle=True,
+                 random_state=None, tol=1e-4, verbose=False, warm_start=False, momentum=0.9,
+                 nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1,
+                 beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, dropout=0.0):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.solver = solver
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.learning_rate_init = learning_rate_init
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.tol = tol
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.n_iter_no_change = n_iter_no_change
+        self.dropout = dropout
+
+    # -- parameter checks (in fit, as scikit-learn asks) --------------------------
+    def _check_params(self):
+        sizes = self.hidden_layer_sizes
+        if isinstance(sizes, numbers.Integral) and not isinstance(sizes, bool):
+            sizes = (sizes,)
+        try:
+            sizes = list(sizes)
+        except TypeError:
+            raise TypeError(
+                f"hidden_layer_sizes must be an int or a sequence of ints such as (100,); got {sizes!r}"
+            ) from None
+        for i, n in enumerate(sizes):
+            if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
+                raise ValueError(f"hidden_layer_sizes must hold ints >= 1; got {n!r} at position {i}")
+        acts = [self.activation] * len(sizes) if isinstance(self.activation, str) else list(self.activation)
+        if not isinstance(self.activation, str) and len(acts) != len(sizes):
+            raise ValueError(
+                f"activation must be one name or one per hidden layer ({len(sizes)}); got {len(acts)}: {acts!r}"
+            )
+        for name in acts:
+            if not isinstance(name, str) or name not in _ACTIVATION_NAMES:
+                raise ValueError(f"activation must be one of {sorted(_ACTIVATION_NAMES)}; got {name!r}")
+        if self.solver not in _SOLVERS:
+            raise ValueError(f"solver must be one of {list(_SOLVERS)} ('lbfgs' is not supported); "
+                             f"got {self.solver!r}")
+        checks = [("alpha", self.alpha, 0.0, True), ("learning_rate_init", self.learning_rate_init, 0.0, False),
+                  ("tol", self.tol, 0.0, True), ("momentum", self.momentum, 0.0, True),
+                  ("epsilon", self.epsilon, 0.0, False)]
+        for name, value, low, closed in checks:
+            if isinstance(value, bool) or not isinstance(value, numbers.Real) or not (
+                    value >= low if closed else value > low):
+                raise ValueError(f"{name} must be a number {'>=' if closed else '>'} {low}; got {value!r}")
+        for name, value, high_closed in [("validation_fraction", self.validation_fraction, False),
+                                         ("dropout", self.dropout, False), ("beta_1", self.beta_1, False),
+                                         ("beta_2", self.beta_2, False)]:
+            if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value < 1:
+                raise ValueError(f"{name} must be a number in [0, 1); got {value!r}")
+        if self.early_stopping and self.validation_fraction == 0:
+            raise ValueError("validation_fraction must be > 0 with early_stopping=True; got 0")
+        if self.momentum > 1:
+            raise ValueError(f"momentum must be in [0, 1]; got {self.momentum!r}")
+        for name in ("max_iter", "n_iter_no_change"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+                raise ValueError(f"{name} must be an int >= 1; got {value!r}")
+        bs = self.batch_size
+        if bs != "auto" and (isinstance(bs, bool) or not isinstance(bs, numbers.Integral) or bs < 1):
+            raise ValueError(f"batch_size must be 'auto' or an int >= 1; got {bs!r}")
+        return [int(n) for n in sizes], [_ACTIVATION_NAMES[a] for a in acts]
+
+    # -- fitting ------------------------------------------------------------------
+    def _make_optimizer(self):
+        if self.solver == "adam":
+            return get_optimizer("adam", self.learning_rate_init, beta1=self.beta_1, beta2=self.beta_2,
+                                 epsilon=self.epsilon)
+        if self.solver == "sgd":
+            return get_optimizer("sgd", self.learning_rate_init, momentum=self.momentum,
+                                 nesterov=bool(self.nesterovs_momentum and self.momentum > 0))
+        return get_optimizer("rmsprop", self.learning_rate_init, epsilon=self.epsilon)
+
+    def _fit(self, X, y, sample_weight, incremental, classes=None):
+        sizes, acts = self._check_params()
+        first = not (hasattr(self, "network_") and (incremental or self.warm_start))
+        X, y = validate_data(self, X, y, reset=first, multi_output=True,
+                             dtype=(np.float64, np.float32), y_numeric=not self._is_classifier)
+        Y = self._encode_targets(y, first, incremental, classes)
+        weights = None
+        if sample_weight is not None:
+            weights = np.asarray(sample_weight, dtype=np.float64)
+            if weights.ndim != 1 or weights.shape[0] != X.shape[0]:
+                raise ValueError(f"sample_weight must have shape ({X.shape[0]},); got shape {weights.shape}")
+            if not np.isfinite(weights).all() or (weights < 0).any():
+                raise ValueError("sample_weight must hold finite numbers >= 0")
+            if not weights.any():
+                raise ValueError("sample_weight must not be all zero: there would be no sample to learn from")
+        weights = self._class_weights(y, weights)
+        if weights is not None and np.all(weights == weights[0]) and weights[0] > 0:
+            weights = None  # uniform weights change nothing
+        if weights is not None and self.dropout:
+            raise ValueError("sample_weight (or class_weight) with dropout > 0 is not supported yet; "
+                             "use one or the other")
+        dtype = "float32" if X.dtype == np.float32 and weights is None else "float64"
+
+        if first:
+            rng = check_random_state(self.random_state)
+            self._seed = int(rng.randint(np.iinfo(np.int32).max))
+            self.network_ = _MLPNetwork([X.shape[1], *sizes, Y.shape[1]], activation=acts,
+                                        output_activation=self._output_activation(), loss=self._loss_name(),
+                                        init="xavier", seed=self._seed, dtype=dtype)
+            self.loss_curve_ = []
+            self.validation_loss_curve_ = [] if self.early_stopping and not incremental else None
+            self.validation_scores_ = [] if self.early_stopping and not incremental else None
+            self.best_loss_ = np.inf
+            self.best_validation_score_ = None if not self.early_stopping or incremental else -np.inf
+            self.n_iter_ = 0
+            self.t_ = 0
+            self._no_improvement_count = 0
+            self._optimizer = None
+        net = self.network_
+        if weights is not None and net.dtype != np.float64:
+            raise ValueError("sample_weight needs a float64 network; this one was fitted on float32 input")
+        X = X.astype(net.dtype, copy=False)
+        n = X.shape[0]
+        batch = min(200, n) if self.batch_size == "auto" else min(int(self.batch_size), n)
+        if self._optimizer is None or not self.warm_start and not incremental:
+            self._optimizer = _PenalizedOptimizer(self._make_optimizer(), net, float(self.alpha), batch)
+        opt = self._optimizer
+        opt.alpha, opt.batch_size = float(self.alpha), batch
+
+        # Validation split (scikit-learn's: stratified for single-label classifiers).
+        early = bool(self.early_stopping) and not incremental
+        X_val = Y_val = w_val = None
+        if early:
+            stratify = y if self._is_classifier and type_of_target(y) in ("binary", "multiclass") else None
+            split = train_test_split(np.arange(n), random_state=self._seed, test_size=self.validation_fraction,
+                                     stratify=stratify)
+            train_idx, val_idx = split
+            X_val, Y_val, y_val = X[val_idx], Y[val_idx], y[val_idx]
+            w_val = None if weights is None else weights[val_idx]
+            X, Y = X[train_idx], Y[train_idx]
+            weights = None if weights is None else weights[train_idx]
+            n, batch = X.shape[0], min(batch, X.shape[0])
+            opt.batch_size = batch
+
+        base_loss = net.loss_function
+        if weights is not None:
+            net.weighted = True
+            net.loss_function = _WeightedLoss(base_loss)
+            Y = np.hstack([Y, weights[:, None]])
+            if early:
+                Y_val = np.hstack([Y_val, (np.ones(len(Y_val)) if w_val is None else w_val)[:, None]])
+        best_params = None
+        try:
+            for _ in range(1 if incremental else self.max_iter):
+                history = net.fit(X, Y, epochs=1, learning_rate=float(self.learning_rate_init),
+                                  batch_size=batch, shuffle=bool(self.shuffle), optimizer=opt,
+                                  validation_data=None if not early else (X_val, Y_val),
+                                  dropout=float(self.dropout))
+                self.n_iter_ += 1
+                self.t_ += n
+                penalty = 0.5 * self.alpha * sum(float(np.vdot(l.weights, l.weights)) for l in net.layers)
+                loss = history.loss[-1] + penalty / (batch if weights is None else
+                                                     float(weights.sum()) * batch / n or 1.0)
+                self.loss_curve_.append(loss)
+                if self.verbose:
+                    print(f"Iteration {self.n_iter_}, loss = {loss:.8f}")
+                if not np.isfinite(loss):
+                    raise ValueError(f"training diverged: loss {loss} at iteration {self.n_iter_}; "
+                                     "lower learning_rate_init")
+                if incremental:
+                    continue
+                if early:
+                    self.validation_loss_curve_.append(history.val_loss[-1])
+                    score = self._score_net(X_val, y_val, w_val)
+                    self.validation_scores_.append(score)
+                    if score < self.best_validation_score_ + self.tol:
+                        self._no_improvement_count += 1
+                    else:
+                        self._no_improvement_count = 0
+                    if score > self.best_validation_score_:
+                        self.best_validation_score_ = score
+                        best_params = net._vector.copy()
+                else:
+                    if loss > self.best_loss_ - self.tol:
+                        self._no_improvement_count += 1
+                    else:
+                        self._no_improvement_count = 0
+                    if loss < self.best_loss_:
+                        self.best_loss_ = loss
+                if self._no_improvement_count > self.n_iter_no_change:
+                    if self.verbose:
+                        print(f"Training stopped: no improvement of more than tol={self.tol} "
+                              f"for {self.n_iter_no_change} consecutive epochs.")
+                    break
+                if self.n_iter_ == self.max_iter:
+                    warnings.warn(f"Stochastic optimizer: maximum iterations ({self.max_iter}) reached and "
+                                  "the optimization hasn't converged yet.", ConvergenceWarning)
+        finally:
+            net.weighted = False
+            net.loss_function = base_loss
+        if early:
+            self._no_improvement_count = 0
+            if best_params is not None:
+                net._vector[...] = best_params
+        if not early and not incremental:
+            self._no_improvement_count = 0
+        return self
+
+    def _score_net(self, X, y, sample_weight):
+        return self.score(X, y, sample_weight=sample_weight)
+
+    def _class_weights(self, y, weights):
+        return weights
+
+    # -- using the fitted network -------------------------------------------------
+    def _forward_output(self, X):
+        check_is_fitted(self, "network_")
+        X = validate_data(self, X, reset=False, dtype=(np.float64, np.float32))
+        net = self.network_
+        return net._forward(X.astype(net.dtype, copy=False)).activations[-1]
+
+    def layer_activations(self, X: Any) -> list[np.ndarray]:
+        """Every layer's activations for X: ``[X, a_1, ..., a_L]``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        list of ndarray; entry l has shape (n_samples, n_units of layer l)
+        (entry 0 is X itself, the last is the output layer's activations).
+        """
+        check_is_fitted(self, "network_")
+        X = validate_data(self, X, reset=False, dtype=(np.float64, np.float32))
+        net = self.network_
+        return [a.copy() for a in net._forward(X.astype(net.dtype, copy=False)).activations]
+
+    @property
+    def coefs_(self) -> list[np.ndarray]:
+        """Weights in scikit-learn's layout: entry l has shape (n_in, n_out) (a view, transposed)."""
+        check_is_fitted(self, "network_")
+        return [layer.weights.T for layer in self.network_.layers]
+
+    @property
+    def intercepts_(self) -> list[np.ndarray]:
+        """Biases: entry l has shape (n_out,)."""
+        check_is_fitted(self, "network_")
+        return [layer.bias for layer in self.network_.layers]
+
+    @property
+    def n_layers_(self) -> int:
+        check_is_fitted(self, "network_")
+        return len(self.network_.layers) + 1
+
+    @property
+    def n_outputs_(self) -> int:
+        check_is_fitted(self, "network_")
+        return self.network_.n_outputs
+
+    @property
+    def out_activation_(self) -> str:
+        check_is_fitted(self, "network_")
+        name = self.network_.layers[-1].activation.name
+        return {"sigmoid": "logistic"}.get(name, name)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags
+
+
+class MLPClassifier(ClassifierMixin, _BaseMLP):
+    """Multi-layer perceptron classifier, trained by :meth:`chainrule.Network.fit`.
+
+    Binary and multi-label targets use sigmoid outputs and binary
+    cross-entropy; multi-class targets softmax and cross-entropy.
+
+    Parameters
+    ----------
+    hidden_layer_sizes : tuple of int, default (100,)
+        Neurons per hidden layer.
+    activation : str or sequence of str, default "relu"
+        ``identity``, ``logistic`` (or ``sigmoid``), ``tanh``, ``relu``,
+        ``leaky_relu``; one name for all hidden layers or one per layer.
+    solver : {"adam", "sgd", "rmsprop"}, default "adam"
+    alpha : float >= 0
+        L2 penalty on the weights (not the intercepts), as scikit-learn.
+    batch_size : int or "auto"
+        ``"auto"`` is min(200, n_samples).
+    learning_rate_init : float > 0
+    max_iter : int
+        Maximum epochs.
+    shuffle, random_state, tol, verbose, warm_start, momentum, nesterovs_momentum,
+    early_stopping, validation_fraction, beta_1, beta_2, epsilon, n_iter_no_change
+        As in :class:`sklearn.neural_network.MLPClassifier`.
+    dropout : float in [0, 1)
+        Inverted dropout on the hidden layers' outputs during training.
+    class_weight : dict, "balanced" or None
+        Weights per class, multiplied into ``sample_weight``.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+    loss_curve_ : list of float
+        Training objective (loss + L2 penalty) per epoch.
+    validation_loss_curve_ : list of float or None
+        With ``early_stopping``: the loss on the validation split per epoch.
+    validation_scores_ : list of float or None
+        With ``early_stopping``: the accuracy on the validation split per epoch.
+    best_validation_score_, best_loss_ : float
+    n_iter_ : int
+        Epochs run.
+    coefs_ : list of ndarray of shape (n_in, n_out)
+    intercepts_ : list of ndarray of shape (n_out,)
+    network_ : chainrule.Network
+        The trained network (``coefs_[l]`` is ``network_.layers[l].weights.T``).
+    """
+
+    _is_classifier = True
+
+    def __init__(self, hidden_layer_sizes=(100,), activation="relu", *, solver="adam", alpha=0.0001,
+                 batch_size="auto", learning_rate_init=0.001, max_iter=200, shuffle=True,
+                 random_state=None, tol=1e-4, verbose=False, warm_start=False, momentum=0.9,
+                 nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1,
+                 beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, dropout=0.0,
+                 class_weight=None):
+        super().__init__(hidden_layer_sizes, activation, solver=solver, alpha=alpha, batch_size=batch_size,
+                         learning_rate_init=learning_rate_init, max_iter=max_iter, shuffle=shuffle,
+                         random_state=random_state, tol=tol, verbose=verbose, warm_start=warm_start,
+                         momentum=momentum, nesterovs_momentum=nesterovs_momentum,
+                         early_stopping=early_stopping, validation_fraction=validation_fraction,
+                         beta_1=beta_1, beta_2=beta_2, epsilon=epsilon, n_iter_no_change=n_iter_no_change,
+                         dropout=dropout)
+        self.class_weight = class_weight
+
+    def _loss_name(self):
+        return "binary_cross_entropy" if self._binary_outputs else "cross_entropy"
+
+    def _output_activation(self):
+        return "sigmoid" if self._binary_outputs else "softmax"
+
+    def _encode_targets(self, y, first, incremental, classes):
+        check_classification_targets(y)
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = y.ravel()
+        if first:
+            lb = LabelBinarizer()
+            if incremental:
+                if classes is None:
+                    raise ValueError("classes must be passed on the first call to partial_fit")
+                lb.fit(np.asarray(classes) if type_of_target(y) != "multilabel-indicator" else y)
+            else:
+                lb.fit(y)
+            if len(lb.classes_) < 2:
+                raise ValueError(f"MLPClassifier needs samples of at least 2 classes in the data; "
+                                 f"got 1 class: {lb.classes_[0]!r}")
+            self._label_binarizer = lb
+            self.classes_ = lb.classes_
+            self._binary_outputs = lb.y_type_ in ("binary", "multilabel-indicator")
+        else:
+            if classes is not None and not np.array_equal(np.asarray(classes), self.classes_):
+                raise ValueError(f"classes {list(classes)} differ from those of the first fit {list(self.classes_)}")
+            new = set(unique_labels(y)) - set(self.classes_) if y.ndim == 1 else set()
+            if new:
+                raise ValueError(f"y has labels not seen in the first fit: {sorted(new)}; "
+                                 f"expected a subset of {list(self.classes_)}")
+        return self._label_binarizer.transform(y).astype(np.float64)
+
+    def _class_weights(self, y, weights):
+        if self.class_weight is None:
+            return weights
+        cw = compute_sample_weight(self.class_weight, y)
+        return cw if weights is None else weights * cw
+
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> "MLPClassifier":
+        """Train on X (n_samples, n_features) and labels y (n_samples,) or a
+        label-indicator matrix (n_samples, n_classes); returns self."""
+        return self._fit(X, y, sample_weight, incremental=False)
+
+    def partial_fit(self, X: Any, y: Any, sample_weight: Any = None, classes: Any = None) -> "MLPClassifier":
+        """One epoch over (X, y), continuing the training; ``classes`` (all
+        labels) is required on the first call."""
+        return self._fit(X, y, sample_weight, incremental=True, classes=classes)
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Class probabilities, shape (n_samples, n_classes), in the order of ``classes_``."""
+        a = self._forward_output(X)
+        if self._label_binarizer.y_type_ == "binary":
+            return np.hstack([1.0 - a, a])
+        return a.copy()
+
+    def predict_log_proba(self, X: Any) -> np.ndarray:
+        """log of :meth:`predict_proba`."""
+        with np.errstate(divide="ignore"):
+            return np.log(self.predict_proba(X))
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Labels, shape (n_samples,) (or (n_samples, n_classes) for multi-label)."""
+        a = self._forward_output(X)
+        if a.shape[1] == 1:
+            a = a.ravel()
+        return self._label_binarizer.inverse_transform(a)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = True
+        return tags
+
+
+class MLPRegressor(RegressorMixin, _BaseMLP):
+    """Multi-layer perceptron regressor, trained by :meth:`chainrule.Network.fit`.
+
+    Identity outputs and the half squared error ½·Σ_k(a_k − y_k)², averaged
+    over the samples. Parameters and attributes as :class:`MLPClassifier`
+    (no ``class_weight``; ``validation_scores_`` are R²).
+    """
+
+    _is_classifier = False
+
+    def _loss_name(self):
+        return "half_squared_error"
+
+    def _output_activation(self):
+        return "identity"
+
+    def _encode_targets(self, y, first, incremental, classes):
+        y = np.asarray(y, dtype=np.float64)
+        if first:
+            self._y_ndim = y.ndim
+        return y.reshape(-1, 1) if y.ndim == 1 else y
+
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> "MLPRegressor":
+        """Train on X (n_samples, n_features) and y (n_samples,) or (n_samples, n_targets); returns self."""
+        return self._fit(X, y, sample_weight, incremental=False)
+
+    def partial_fit(self, X: Any, y: Any, sample_weight: Any = None) -> "MLPRegressor":
+        """One epoch over (X, y), continuing the training."""
+        return self._fit(X, y, sample_weight, incremental=True)
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Predictions, shape (n_samples,) (or (n_samples, n_targets) if fitted on 2-D y)."""
+        a = self._forward_output(X)
+        return a.ravel() if self._y_ndim == 1 else a.copy()
