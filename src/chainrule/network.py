@@ -198,10 +198,12 @@ class Network:
     # -- structure --------------------------------------------------------
     @property
     def n_inputs(self) -> int:
+        """Number of inputs, ``sizes[0]``: the columns X must have."""
         return self.sizes[0]
 
     @property
     def n_outputs(self) -> int:
+        """Number of outputs, ``sizes[-1]``: the columns of ``predict``'s result and of Y."""
         return self.sizes[-1]
 
     def _scale(self, n_samples: int) -> float:
@@ -223,6 +225,7 @@ class Network:
 
     @property
     def n_parameters(self) -> int:
+        """Total number of weights and biases."""
         return sum(p.size for p in self.parameters())
 
     def __repr__(self) -> str:
