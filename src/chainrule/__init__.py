@@ -15,6 +15,8 @@ from .losses import LOSSES
 from .network import Network
 from .optimizers import OPTIMIZERS, SGD, Adam, Optimizer, RMSProp
 from .training import History
+from . import callbacks, datasets, schedules
+from .io import load
 
 __version__ = "0.1.0"
 
@@ -30,6 +32,10 @@ __all__ = [
     "Optimizer",
     "RMSProp",
     "SGD",
+    "callbacks",
+    "datasets",
     "gradcheck",
+    "load",
+    "schedules",
     "__version__",
 ]

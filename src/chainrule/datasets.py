@@ -1,13 +1,38 @@
-"""Data sets: the seeds' tiny examples first.
+"""Data sets: the seeds' tiny examples first, then real data.
 
 Samples are rows, as everywhere in chainrule.
+
+- :func:`xor`: the seeds' truth table.
+- :func:`read_idx` / :func:`write_idx`: the IDX format of MNIST and
+  Fashion-MNIST (raw or gzipped).
+- :func:`load_fashion_mnist`: Zalando's Fashion-MNIST, by default from the
+  Debian package ``dataset-fashion-mnist`` (``/usr/share/datasets/fashion-mnist/``).
+- :func:`one_hot`, :func:`standardize`, :func:`train_validation_split`,
+  :func:`load_csv`: the small helpers real training needs.
 """
 
 from __future__ import annotations
 
+import gzip
+import os
+from typing import Any
+
 import numpy as np
 
-__all__ = ["xor"]
+from ._validation import check_float_in, check_positive_int
+
+__all__ = [
+    "xor",
+    "read_idx",
+    "write_idx",
+    "load_fashion_mnist",
+    "FASHION_MNIST_DIR",
+    "FASHION_MNIST_CLASSES",
+    "one_hot",
+    "standardize",
+    "train_validation_split",
+    "load_csv",
+]
 
 
 def xor(dtype: str = "float64") -> tuple[np.ndarray, np.ndarray]:
@@ -35,3 +60,335 @@ def xor(dtype: str = "float64") -> tuple[np.ndarray, np.ndarray]:
     X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=dtype)
     Y = np.array([[0], [1], [1], [0]], dtype=dtype)
     return X, Y
+
+
+# -- IDX ------------------------------------------------------------------------
+
+#: IDX type codes (third byte of the magic number) and their big-endian dtypes.
+_IDX_TYPES = {0x08: np.dtype(">u1"), 0x09: np.dtype(">i1"), 0x0B: np.dtype(">i2"),
+              0x0C: np.dtype(">i4"), 0x0D: np.dtype(">f4"), 0x0E: np.dtype(">f8")}
+_IDX_CODES = {dt.newbyteorder("=").str[1:]: code for code, dt in _IDX_TYPES.items()}
+
+
+def _open(path: str, mode: str):
+    with open(path, "rb") as probe:
+        gzipped = probe.read(2) == b"\x1f\x8b"
+    return gzip.open(path, mode) if gzipped else open(path, mode)
+
+
+def read_idx(path: str | os.PathLike) -> np.ndarray:
+    """Read an IDX file (the format of MNIST and Fashion-MNIST), raw or gzipped.
+
+    The format: two zero bytes, a type code (0x08 unsigned byte, 0x09 signed
+    byte, 0x0B int16, 0x0C int32, 0x0D float32, 0x0E float64), the number of
+    dimensions d, then d big-endian uint32 sizes, then the data, big-endian,
+    row-major. Gzip is recognised by its magic bytes, not by the file name.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+
+    Returns
+    -------
+    ndarray of shape (size_0, ..., size_{d-1})
+        In native byte order; images of ``train-images-idx3-ubyte`` are
+        uint8 of shape (60000, 28, 28).
+
+    Raises
+    ------
+    ValueError
+        When the header is not IDX or the data are shorter or longer than it says.
+    """
+    path = os.fspath(path)
+    with _open(path, "rb") as fh:
+        magic = fh.read(4)
+        if len(magic) < 4 or magic[0] != 0 or magic[1] != 0 or magic[2] not in _IDX_TYPES:
+            raise ValueError(
+                f"path {path!r} is not an IDX file: expected a magic number 0x0000TTDD with type TT in "
+                f"{sorted(hex(c) for c in _IDX_TYPES)}; got {magic.hex() or 'an empty file'}"
+            )
+        dtype, ndim = _IDX_TYPES[magic[2]], magic[3]
+        sizes = fh.read(4 * ndim)
+        if len(sizes) < 4 * ndim:
+            raise ValueError(f"path {path!r}: IDX header announces {ndim} dimensions but the file ends first")
+        shape = tuple(int(d) for d in np.frombuffer(sizes, dtype=">u4"))
+        # Read straight into the array: no second copy of the data (60,000 images).
+        array = np.empty(shape, dtype=dtype)
+        got = fh.readinto(memoryview(array.reshape(-1).view(np.uint8)))
+        extra = len(fh.read(1))
+    if got != array.nbytes or extra:
+        raise ValueError(
+            f"path {path!r}: IDX header announces shape {shape} ({array.nbytes} bytes of data); "
+            f"got {'more' if extra else got} bytes"
+        )
+    if dtype.itemsize > 1:
+        array = array.astype(dtype.newbyteorder("="))
+    return array
+
+
+def write_idx(path: str | os.PathLike, array: Any, compress: bool | None = None) -> None:
+    """Write ``array`` as an IDX file (gzipped when ``compress``, or when ``path`` ends in ``.gz``).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+    array : array-like of dtype uint8, int8, int16, int32, float32 or float64
+    compress : bool, optional
+    """
+    path = os.fspath(path)
+    array = np.asarray(array)
+    key = array.dtype.newbyteorder("=").str[1:] if array.dtype.byteorder not in "|" else array.dtype.str[1:]
+    if key not in _IDX_CODES:
+        raise TypeError(
+            f"array must have an IDX dtype (uint8, int8, int16, int32, float32, float64); got {array.dtype}"
+        )
+    if array.ndim > 255:
+        raise ValueError(f"array must have at most 255 dimensions; got {array.ndim}")
+    code = _IDX_CODES[key]
+    header = bytes([0, 0, code, array.ndim]) + np.asarray(array.shape, dtype=">u4").tobytes()
+    body = np.ascontiguousarray(array, dtype=_IDX_TYPES[code]).tobytes()
+    if compress is None:
+        compress = path.endswith(".gz")
+    opener = gzip.open if compress else open
+    with opener(path, "wb") as fh:
+        fh.write(header + body)
+
+
+# -- Fashion-MNIST ---------------------------------------------------------------
+
+#: Where the Debian package ``dataset-fashion-mnist`` puts the files.
+FASHION_MNIST_DIR = "/usr/share/datasets/fashion-mnist"
+
+#: The ten classes of Fashion-MNIST, by label.
+FASHION_MNIST_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+                         "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
+
+_FASHION_FILES = {
+    "train_images": "train-images-idx3-ubyte",
+    "train_labels": "train-labels-idx1-ubyte",
+    "test_images": "t10k-images-idx3-ubyte",
+    "test_labels": "t10k-labels-idx1-ubyte",
+}
+
+
+def _find(directory: str, stem: str) -> str | None:
+    for name in (stem + ".gz", stem):
+        candidate = os.path.join(directory, name)
+        if os.path.exists(candidate):
+            return candidate
+    return None
+
+
+def load_fashion_mnist(path: str | os.PathLike | None = None, dtype: str = "float32",
+                       flatten: bool = True):
+    """Fashion-MNIST: 60,000 training and 10,000 test images of 28×28 pixels, 10 classes.
+
+    Parameters
+    ----------
+    path : str or os.PathLike, optional
+        The directory holding ``train-images-idx3-ubyte``,
+        ``train-labels-idx1-ubyte``, ``t10k-images-idx3-ubyte`` and
+        ``t10k-labels-idx1-ubyte`` (each raw or ``.gz``). Default:
+        :data:`FASHION_MNIST_DIR`, where ``apt-get install dataset-fashion-mnist``
+        puts them.
+    dtype : {"float32", "float64", "uint8"}
+        Pixels scaled to [0, 1] as float32/float64, or the raw bytes 0..255.
+    flatten : bool
+        Images as rows of 784 pixels (the input of a dense network), or (28, 28).
+
+    Returns
+    -------
+    (X_train, y_train), (X_test, y_test)
+        ``X_*`` of shape (n, 784) (or (n, 28, 28)); ``y_*`` int64 labels in
+        0..9 of shape (n,), names in :data:`FASHION_MNIST_CLASSES`.
+
+    Raises
+    ------
+    FileNotFoundError
+        When a file is missing; the message says how to install the data or
+        where to point ``path``.
+    """
+    directory = FASHION_MNIST_DIR if path is None else os.fspath(path)
+    if dtype not in ("float32", "float64", "uint8"):
+        raise ValueError(f"dtype must be 'float32', 'float64' or 'uint8'; got {dtype!r}")
+    found = {key: _find(directory, stem) for key, stem in _FASHION_FILES.items()}
+    missing = [_FASHION_FILES[key] for key, file in found.items() if file is None]
+    if missing:
+        raise FileNotFoundError(
+            f"Fashion-MNIST files missing in {directory}: {', '.join(missing)} (raw or .gz). "
+            f"Install them with `apt-get install dataset-fashion-mnist` (Debian/Ubuntu, into "
+            f"{FASHION_MNIST_DIR}), or download the four IDX files and pass "
+            f"load_fashion_mnist(path='their/directory')"
+        )
+    out = []
+    for part in ("train", "test"):
+        images = read_idx(found[f"{part}_images"])
+        labels = read_idx(found[f"{part}_labels"]).astype(np.int64)
+        if images.ndim != 3 or labels.shape != images.shape[:1]:
+            raise ValueError(
+                f"{found[part + '_images']}: expected images (n, 28, 28) and n labels; "
+                f"got {images.shape} and {labels.shape}"
+            )
+        if flatten:
+            images = images.reshape(len(images), -1)
+        if dtype != "uint8":
+            # Scale straight into the target dtype: no float64 copy of 60,000 images.
+            scaled = np.empty(images.shape, dtype=dtype)
+            np.multiply(images, np.array(1.0 / 255.0, dtype=dtype), out=scaled)
+            images = scaled
+        out.append((images, labels))
+    return out[0], out[1]
+
+
+# -- helpers --------------------------------------------------------------------
+
+def one_hot(labels: Any, n_classes: int | None = None, dtype: str = "float64") -> np.ndarray:
+    """Integer labels (n,) as one-hot rows (n, n_classes).
+
+    Examples
+    --------
+    >>> one_hot([2, 0], 3).tolist()
+    [[0.0, 0.0, 1.0], [1.0, 0.0, 0.0]]
+    """
+    labels = np.asarray(labels)
+    if labels.ndim != 1 or not np.issubdtype(labels.dtype, np.integer):
+        raise TypeError(f"labels must be a 1-D array of integers; got shape {labels.shape}, dtype {labels.dtype}")
+    if n_classes is None:
+        n_classes = int(labels.max()) + 1 if labels.size else 0
+    n_classes = check_positive_int(n_classes, "n_classes")
+    if labels.size and (labels.min() < 0 or labels.max() >= n_classes):
+        raise ValueError(f"labels must be in [0, {n_classes}) for n_classes={n_classes}; "
+                         f"got values in [{labels.min()}, {labels.max()}]")
+    out = np.zeros((labels.size, n_classes), dtype=dtype)
+    out[np.arange(labels.size), labels] = 1
+    return out
+
+
+def standardize(X: Any, mean: Any = None, std: Any = None, epsilon: float = 1e-8):
+    """Scale the columns of X to mean 0 and standard deviation 1.
+
+    Learn ``mean`` and ``std`` on the training set and pass them for the test
+    set, so both are scaled alike. Constant columns (std < ``epsilon``) are
+    only centred.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+    mean, std : array-like of shape (n_features,), optional
+
+    Returns
+    -------
+    X_scaled : ndarray of shape (n_samples, n_features), X's float dtype
+    mean, std : ndarray of shape (n_features,)
+    """
+    X = np.asarray(X)
+    if X.ndim != 2:
+        raise ValueError(f"X must be a 2-D array (n_samples, n_features); got shape {X.shape}")
+    dtype = X.dtype if np.issubdtype(X.dtype, np.floating) else np.float64
+    if (mean is None) != (std is None):
+        raise ValueError("mean and std must be given together (both learnt from the training set) or neither")
+    if mean is None:
+        mean = X.mean(axis=0, dtype=np.float64)
+        std = X.std(axis=0, dtype=np.float64)
+    mean = np.asarray(mean, dtype=np.float64)
+    std = np.asarray(std, dtype=np.float64)
+    if mean.shape != (X.shape[1],) or std.shape != (X.shape[1],):
+        raise ValueError(f"mean and std must have shape ({X.shape[1]},); got {mean.shape} and {std.shape}")
+    safe = np.where(std < epsilon, 1.0, std)
+    scaled = ((X - mean.astype(dtype)) / safe.astype(dtype)).astype(dtype, copy=False)
+    return scaled, mean, std
+
+
+def train_validation_split(X: Any, y: Any, validation_fraction: float = 0.1, seed: int | None = None):
+    """Shuffle (from ``seed``) and split into training and validation parts.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, ...)
+    y : array-like of shape (n_samples, ...)
+    validation_fraction : float in (0, 1)
+    seed : int, optional
+
+    Returns
+    -------
+    X_train, X_val, y_train, y_val
+        The caller's arrays are not modified.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X_tr, X_val, y_tr, y_val = train_validation_split(np.arange(10).reshape(5, 2), np.arange(5), 0.4, seed=0)
+    >>> X_tr.shape, X_val.shape
+    ((3, 2), (2, 2))
+    """
+    X = np.asarray(X)
+    y = np.asarray(y)
+    if len(X) != len(y):
+        raise ValueError(f"X and y must have the same number of rows; got {len(X)} and {len(y)}")
+    fraction = check_float_in(validation_fraction, "validation_fraction", 0.0, 1.0)
+    n_val = int(round(len(X) * fraction))
+    if fraction == 0.0 or n_val == 0 or n_val == len(X):
+        raise ValueError(
+            f"validation_fraction={validation_fraction!r} of {len(X)} samples leaves an empty part; "
+            f"use a fraction in (0, 1) that keeps at least one sample on each side"
+        )
+    order = np.random.default_rng(seed).permutation(len(X))
+    val, train = order[:n_val], order[n_val:]
+    return X[train], X[val], y[train], y[val]
+
+
+def load_csv(path: str | os.PathLike, target: int | str | None = -1, delimiter: str = ",",
+             header: bool | None = None):
+    """Read a numeric CSV file into features and targets (used by the CLI).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+    target : int, str or None
+        The target column, by index (``-1``: the last) or by header name;
+        ``None``: no target (all columns are features, for prediction).
+    delimiter : str
+    header : bool, optional
+        Whether the first line holds column names; by default, guessed (a
+        first line that does not parse as numbers is a header).
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, n_features), float64
+    y : ndarray of shape (n_samples,) or None
+        Integer labels (int64) when every target is a whole number, else float64.
+    """
+    path = os.fspath(path)
+    with open(path, encoding="utf-8") as fh:
+        first = fh.readline()
+    names = [c.strip() for c in first.rstrip("\r\n").split(delimiter)]
+    if header is None:
+        try:
+            [float(c) for c in names]
+            header = False
+        except ValueError:
+            header = True
+    try:
+        data = np.loadtxt(path, delimiter=delimiter, skiprows=1 if header else 0, ndmin=2, dtype=np.float64)
+    except ValueError as exc:
+        raise ValueError(f"path {path!r}: not a numeric CSV file: {exc}") from None
+    if data.size == 0:
+        raise ValueError(f"path {path!r}: no data rows")
+    if target is None:
+        return data, None
+    if isinstance(target, str):
+        if not header or target not in names:
+            raise ValueError(f"target column {target!r} not found; the columns are {names if header else 'unnamed'}")
+        column = names.index(target)
+    else:
+        column = int(target)
+        if not -data.shape[1] <= column < data.shape[1]:
+            raise ValueError(f"target column {column} out of range for {data.shape[1]} columns")
+        column %= data.shape[1]
+    y = data[:, column]
+    X = np.delete(data, column, axis=1)
+    if X.shape[1] == 0:
+        raise ValueError(f"path {path!r}: only the target column; no features left")
+    if np.all(y == np.round(y)):
+        y = y.astype(np.int64)
+    return X, y

@@ -369,7 +369,10 @@ class Network:
 
     def fit(self, X: Any, Y: Any, epochs: int = 1, learning_rate: float = 0.1,
             batch_size: int | None = None, shuffle: bool = True, optimizer: Any = "sgd",
-            verbose: int = 0):
+            verbose: int = 0, *, validation_data: Any = None, dropout: float = 0.0,
+            weight_decay: float | None = None, schedule: Any = None,
+            early_stopping: int | None = None, callbacks: Sequence[Any] = (),
+            progress: bool = False):
         """Train by backpropagation and gradient descent; returns a :class:`~chainrule.training.History`.
 
         Parameters
@@ -393,11 +396,41 @@ class Network:
             optimiser and learning rate continues where it stopped.
         verbose : int >= 0
             Print the loss every ``verbose`` epochs (0: silent).
+        validation_data : (X_val, Y_val), optional
+            Measured after every epoch: ``history.val_loss``, ``val_accuracy``.
+        dropout : float in [0, 1)
+            Inverted dropout on the hidden layers' outputs during training,
+            from the network's seed (``predict`` never drops).
+        weight_decay : float >= 0, optional
+            L2 penalty λ added to the gradient (g + λ·W) by the optimiser
+            made from a name.
+        schedule : str or Schedule, optional
+            Learning-rate schedule (``step``, ``exponential``, ``cosine`` or a
+            :mod:`chainrule.schedules` instance) for an optimiser made from a name.
+        early_stopping : int, optional
+            Patience: stop when the validation loss has not improved for this
+            many epochs and restore the best weights (needs ``validation_data``).
+        callbacks : sequence of Callback
+            See :mod:`chainrule.callbacks` (e.g. ``Checkpoint``).
+        progress : bool
+            Show a progress bar with loss and accuracy on standard error.
+
+        float32 networks and dropout train through the buffered step of
+        :mod:`chainrule.training` (arrays reused across batches, in-place updates).
         """
         from .training import train
 
         return train(self, X, Y, epochs=epochs, learning_rate=learning_rate, batch_size=batch_size,
-                     shuffle=shuffle, optimizer=optimizer, verbose=verbose)
+                     shuffle=shuffle, optimizer=optimizer, verbose=verbose,
+                     validation_data=validation_data, dropout=dropout, weight_decay=weight_decay,
+                     schedule=schedule, early_stopping=early_stopping, callbacks=callbacks,
+                     progress=progress)
+
+    def save(self, path: Any) -> None:
+        """Save the network to ``path`` (.npz arrays + JSON metadata, never pickle); see :func:`chainrule.load`."""
+        from .io import save
+
+        save(self, path)
 
 
 def _check_dtype(dtype: Any) -> np.dtype:

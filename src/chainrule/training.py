@@ -1,21 +1,30 @@
-"""The fit loop: epochs, batches, shuffling and the History it returns.
+"""The fit loop: epochs, batches, shuffling, validation, callbacks and the History it returns.
 
 One training step is :func:`train_step`: forward, backward, optimiser
 update. ``Network.fit`` and ``Network.explain`` both run it, so a recorded
 step and a training step can never disagree.
+
+float32 training (and any training with dropout) runs the same mathematics
+through :class:`BufferedStep`, which writes every z, a and δ into arrays
+allocated once per ``fit`` and reused by every batch, applies ReLU and
+dropout in place and fuses softmax with cross-entropy. A test checks that
+it gives the gradients of :meth:`Network._backward`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 
-from ._validation import check_positive_float, check_positive_int
+from ._validation import check_float_in, check_positive_float, check_positive_int
 from .optimizers import Optimizer, get_optimizer
 
-__all__ = ["History", "train", "train_step"]
+__all__ = ["History", "BufferedStep", "train", "train_step", "evaluate"]
+
+#: Losses for which an accuracy is measured: they are classifiers.
+_CLASSIFIERS = ("cross_entropy", "binary_cross_entropy")
 
 
 @dataclass
@@ -31,10 +40,29 @@ class History:
         forward pass before that epoch's update (what seed 000 prints); for
         mini-batches, the mean (or, with ``reduction="sum"``, the sum) of
         the batch losses, each measured before its own update.
+    accuracy : list of float
+        For classifiers (``cross_entropy``, ``binary_cross_entropy``): the
+        share of training samples classified right, measured like ``loss``.
+        Empty for regression losses.
+    val_loss, val_accuracy : list of float
+        Loss and accuracy on ``validation_data`` after each epoch (empty
+        without validation data; ``val_accuracy`` also for regression).
+    learning_rate : list of float
+        The learning rate each epoch used (it changes with a schedule).
+    stopped_early : bool
+        Whether early stopping ended the training before ``epochs``.
+    best_epoch : int or None
+        With early stopping, the epoch (network index) whose weights were kept.
     """
 
     epochs: list[int] = field(default_factory=list)
     loss: list[float] = field(default_factory=list)
+    accuracy: list[float] = field(default_factory=list)
+    val_loss: list[float] = field(default_factory=list)
+    val_accuracy: list[float] = field(default_factory=list)
+    learning_rate: list[float] = field(default_factory=list)
+    stopped_early: bool = False
+    best_epoch: int | None = None
 
     def __len__(self) -> int:
         return len(self.loss)
@@ -58,23 +86,196 @@ def train_step(net, optimizer: Optimizer, X: np.ndarray, Y: np.ndarray):
     return fwd, back
 
 
-def resolve_optimizer(net, optimizer: Any, learning_rate: float) -> Optimizer:
+def resolve_optimizer(net, optimizer: Any, learning_rate: float, **options: Any) -> Optimizer:
     """The optimiser a ``fit`` call uses: the network's own one continued when
-    the same name and learning rate are asked for again, else a new one."""
+    the same name and settings are asked for again, else a new one."""
     if isinstance(optimizer, Optimizer):
         chosen = optimizer
     else:
-        fresh = get_optimizer(optimizer, learning_rate)
+        fresh = get_optimizer(optimizer, learning_rate, **options)
         kept = net.optimizer_
         chosen = kept if kept is not None and kept.get_config() == fresh.get_config() else fresh
     net.optimizer_ = chosen
     return chosen
 
 
+# -- the buffered step ------------------------------------------------------
+
+class BufferedStep:
+    """Forward, backward and update of one batch, in arrays reused across batches.
+
+    The same chain rule as :meth:`Network._forward`/:meth:`Network._backward`
+    (the layers' own ``backward`` writes ∂L/∂W and ∂L/∂b into the network's
+    gradient vector); what differs is only where the numbers are written:
+
+    - z, a and δ of every layer live in (batch_size, n_out) buffers;
+    - ReLU is ``maximum(z, 0, out=a)``, its backward ``g ·= (z > 0)``;
+    - softmax + cross-entropy are fused: δ_L = (a − y)·scale with the loss
+      from log-sum-exp of the same exponentials;
+    - dropout (inverted, on hidden layers' outputs) multiplies a by a mask
+      m = [u ≥ p]/(1 − p) drawn from the network's dropout generator, and
+      the backward multiplies ∂L/∂a by the same m.
+
+    Other activations and losses call their own ``forward``/``backward``/``evaluate``.
+
+    Parameters
+    ----------
+    net : Network
+    batch_size : int
+        The largest batch the buffers must hold.
+    dropout : float in [0, 1)
+        Probability of zeroing each hidden unit during training.
+    gather : bool
+        Whether to allocate ``x`` and ``y``, the buffers mini-batches are
+        gathered into (full-batch training does not need them).
+    """
+
+    def __init__(self, net, batch_size: int, dropout: float = 0.0, gather: bool = True):
+        self.net = net
+        self.layers = net.layers
+        self.dropout = float(dropout)
+        dt = net.dtype
+        rows = int(batch_size)
+        n_out = [layer.n_out for layer in self.layers]
+        # Where mini-batches are gathered (not needed for full batch).
+        self.x = np.empty((rows, net.n_inputs), dt) if gather else None
+        self.y = np.empty((rows, net.n_outputs), dt) if gather else None
+        self.z = [np.empty((rows, k), dt) for k in n_out]
+        self.a = [np.empty((rows, k), dt) for k in n_out]
+        self.grad_a = [np.empty((rows, k), dt) for k in n_out[:-1]]
+        self.delta_out = np.empty((rows, n_out[-1]), dt)
+        self.mask = [np.empty((rows, k), dt) for k in n_out[:-1]] if self.dropout else None
+        self.relu = [layer.activation.name == "relu" for layer in self.layers]
+        out = self.layers[-1]
+        self.fused_softmax = net.loss_function.name == "cross_entropy" and out.activation.name == "softmax"
+        self.f_of_z: list = [None] * len(self.layers)  # f(z) before dropout, for non-ReLU backward
+
+    def forward(self, X: np.ndarray, training: bool = True) -> np.ndarray:
+        """The output a_L of a batch X (n, n_inputs), with dropout when ``training``."""
+        n = X.shape[0]
+        a = X
+        last = len(self.layers) - 1
+        for l, layer in enumerate(self.layers):
+            z = self.z[l][:n]
+            np.matmul(a, layer.weights.T, out=z)
+            if layer.bias is not None:
+                z += layer.bias
+            if l == last:
+                if self.fused_softmax:
+                    a = self.a[l][:n]
+                    self._z_max = z.max(axis=1, keepdims=True)
+                    np.subtract(z, self._z_max, out=a)
+                    np.exp(a, out=a)
+                    self._exp_sum = a.sum(axis=1, keepdims=True)
+                    a /= self._exp_sum
+                else:
+                    a = layer.activation.forward(z)
+            elif self.relu[l]:
+                a = self.a[l][:n]
+                np.maximum(z, 0, out=a)
+            else:
+                self.f_of_z[l] = layer.activation.forward(z)
+                a = self.a[l][:n]
+                a[...] = self.f_of_z[l]
+            if training and self.dropout and l < last:
+                m = self.mask[l][:n]
+                self.net._dropout_rng.random(out=m, dtype=m.dtype)
+                np.greater_equal(m, self.dropout, out=m)
+                m *= 1.0 / (1.0 - self.dropout)
+                a *= m
+        return a
+
+    def step(self, X: np.ndarray, Y: np.ndarray, optimizer: Optimizer) -> tuple[float, np.ndarray]:
+        """Train on one batch; returns (the batch loss before the update, a_L).
+
+        X (n, n_inputs) and Y (n, n_outputs) of the network's dtype, n at
+        most ``batch_size``. a_L is a view of a buffer that the next step overwrites.
+        """
+        net, layers = self.net, self.layers
+        n = X.shape[0]
+        a_out = self.forward(X)
+        scale = net._scale(n)
+        last = len(layers) - 1
+        z_out = self.z[last][:n]
+        if self.fused_softmax:
+            delta = np.subtract(a_out, Y, out=self.delta_out[:n])  # fused: δ_L = a − y
+            log_sum = np.log(self._exp_sum)
+            log_sum += self._z_max
+            loss = -float(np.vdot(Y, z_out - log_sum)) * scale
+            if scale != 1.0:
+                delta *= scale
+        else:
+            loss, delta, _ = net.loss_function.evaluate(z_out, a_out, Y, layers[-1].activation, scale)
+        for l in range(last, -1, -1):
+            layer = layers[l]
+            a_prev = X if l == 0 else self.a[l - 1][:n]
+            layer.backward(delta, a_prev)  # ∂L/∂W_l, ∂L/∂b_l into the gradient vector
+            if l:
+                g = self.grad_a[l - 1][:n]
+                np.matmul(delta, layer.weights, out=g)  # ∂L/∂a_{l-1}
+                if self.dropout:
+                    g *= self.mask[l - 1][:n]
+                z_prev = self.z[l - 1][:n]
+                if self.relu[l - 1]:
+                    g *= z_prev > 0
+                    delta = g
+                else:
+                    delta = layers[l - 1].activation.backward(z_prev, self.f_of_z[l - 1], g)
+        optimizer.step([net._vector], [net._grad_vector])
+        return loss, a_out
+
+
+def _n_correct(a: np.ndarray, Y: np.ndarray, loss_name: str) -> int:
+    """How many rows of the output a (n, k) classify their target row Y right."""
+    if loss_name == "cross_entropy":
+        if a.shape[1] == 1:
+            return int(a.shape[0])
+        return int(np.count_nonzero(a.argmax(axis=1) == Y.argmax(axis=1)))
+    return int(np.count_nonzero(((a > 0.5) == (Y > 0.5)).all(axis=1)))
+
+
+def evaluate(net, X: np.ndarray, Y: np.ndarray, batch_size: int = 4096) -> tuple[float, float]:
+    """(loss, accuracy) of ``net`` on checked arrays X, Y, by chunks of ``batch_size`` rows.
+
+    The loss is reduced as the network's ``reduction`` says; the accuracy
+    is the share of rows whose predicted class is the target's (argmax for
+    ``cross_entropy``, a > 0.5 per output otherwise), for any loss.
+    """
+    total = 0.0
+    correct = 0
+    loss_fn = net.loss_function
+    n = X.shape[0]
+    for start in range(0, n, batch_size):
+        fwd = net._forward(X[start:start + batch_size])
+        y = Y[start:start + batch_size]
+        total += loss_fn.value(fwd.zs[-1], fwd.activations[-1], y)
+        correct += _n_correct(fwd.activations[-1], y, loss_fn.name)
+    return total * net._scale(n), correct / n
+
+
+# -- the fit loop -------------------------------------------------------------
+
+def _check_validation(net, validation_data: Any):
+    if validation_data is None:
+        return None
+    if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+        raise TypeError(
+            f"validation_data must be a pair (X_val, Y_val); got {type(validation_data).__name__}"
+        )
+    Xv = net._check_X(validation_data[0], "validation_data[0]")
+    Yv = net._check_Y(validation_data[1], Xv.shape[0], "validation_data[1]")
+    return Xv, Yv
+
+
 def train(net, X: Any, Y: Any, *, epochs: int = 1, learning_rate: float = 0.1,
           batch_size: int | None = None, shuffle: bool = True, optimizer: Any = "sgd",
-          verbose: int = 0) -> History:
+          verbose: int = 0, validation_data: Any = None, dropout: float = 0.0,
+          weight_decay: float | None = None, schedule: Any = None,
+          early_stopping: int | None = None, callbacks: Sequence[Any] = (),
+          progress: bool = False) -> History:
     """Train ``net`` in place; see :meth:`chainrule.Network.fit` for the arguments."""
+    from .callbacks import EarlyStopping, ProgressBar
+
     X, Y = net._check_XY(X, Y)
     epochs = check_positive_int(epochs, "epochs", minimum=0)
     learning_rate = check_positive_float(learning_rate, "learning_rate")
@@ -83,29 +284,91 @@ def train(net, X: Any, Y: Any, *, epochs: int = 1, learning_rate: float = 0.1,
     if not isinstance(shuffle, (bool, np.bool_)):
         raise TypeError(f"shuffle must be True or False; got {type(shuffle).__name__} {shuffle!r}")
     verbose = check_positive_int(verbose, "verbose", minimum=0)
-    opt = resolve_optimizer(net, optimizer, learning_rate)
+    dropout = check_float_in(dropout, "dropout", 0.0, 1.0)
+    if weight_decay is not None:
+        weight_decay = check_positive_float(weight_decay, "weight_decay", allow_zero=True)
+    validation = _check_validation(net, validation_data)
+    callbacks = list(callbacks)
+    if early_stopping is not None:
+        patience = check_positive_int(early_stopping, "early_stopping")
+        if validation is None:
+            raise ValueError("early_stopping needs validation_data=(X_val, Y_val) to watch the validation loss")
+        callbacks.append(EarlyStopping(patience=patience))
+    if progress:
+        callbacks.append(ProgressBar())
+    opt = resolve_optimizer(net, optimizer, learning_rate, weight_decay=weight_decay or None,
+                            schedule=schedule)
 
     n = X.shape[0]
     full_batch = batch_size is None or batch_size >= n
     mean = net.reduction == "mean"
+    loss_name = net.loss_function.name
+    classifier = loss_name in _CLASSIFIERS
+    # The plain path is the seeds' (and explain's) train_step; float32 and
+    # dropout go through the buffered one.
+    buffered = BufferedStep(net, n if full_batch else batch_size, dropout, gather=not full_batch) \
+        if (net.dtype == np.float32 or dropout) else None
+    bars = [cb for cb in callbacks if hasattr(cb, "on_batch_end")]
     history = History()
+    for cb in callbacks:
+        cb.on_train_begin(net, history)
     for _ in range(epochs):
         epoch = net.epochs_trained_
+        lr = opt.begin_epoch()
+        correct = 0
         if full_batch:
-            _, back = train_step(net, opt, X, Y)
-            loss = back.loss
+            if buffered is None:
+                fwd, back = train_step(net, opt, X, Y)
+                loss, a_out = back.loss, fwd.activations[-1]
+            else:
+                loss, a_out = buffered.step(X, Y, opt)
+            if classifier:
+                correct = _n_correct(a_out, Y, loss_name)
         else:
             order = net._shuffle_rng.permutation(n) if shuffle else np.arange(n)
+            n_batches = -(-n // batch_size)
+            for bar in bars:
+                bar.on_epoch_begin(net, epoch, n_batches)
             loss = 0.0
-            for start in range(0, n, batch_size):
+            for b, start in enumerate(range(0, n, batch_size)):
                 idx = order[start:start + batch_size]
-                _, back = train_step(net, opt, X[idx], Y[idx])
-                loss += back.loss * len(idx) if mean else back.loss
+                k = len(idx)
+                if buffered is None:
+                    fwd, back = train_step(net, opt, X[idx], Y[idx])
+                    batch_loss, a_out, y = back.loss, fwd.activations[-1], Y[idx]
+                else:
+                    x = np.take(X, idx, axis=0, out=buffered.x[:k])
+                    y = np.take(Y, idx, axis=0, out=buffered.y[:k])
+                    batch_loss, a_out = buffered.step(x, y, opt)
+                loss += batch_loss * k if mean else batch_loss
+                if classifier:
+                    correct += _n_correct(a_out, y, loss_name)
+                for bar in bars:
+                    bar.on_batch_end(b, loss / (start + k) if mean else loss, correct / (start + k))
             if mean:
                 loss /= n
+        opt.end_epoch()
         net.epochs_trained_ += 1
         history.epochs.append(epoch)
         history.loss.append(loss)
+        history.learning_rate.append(lr)
+        logs = {"loss": loss}
+        if classifier:
+            history.accuracy.append(correct / n)
+            logs["accuracy"] = correct / n
+        if validation is not None:
+            val_loss, val_accuracy = evaluate(net, *validation)
+            history.val_loss.append(val_loss)
+            history.val_accuracy.append(val_accuracy)
+            logs["val_loss"], logs["val_accuracy"] = val_loss, val_accuracy
         if verbose and epoch % verbose == 0:
             print(f"Epoch {epoch}, Loss: {loss}")
+        stop = False
+        for cb in callbacks:
+            stop = bool(cb.on_epoch_end(net, epoch, logs)) or stop
+        if stop:
+            history.stopped_early = True
+            break
+    for cb in callbacks:
+        cb.on_train_end(net, history)
     return history

@@ -1,0 +1,184 @@
+"""Fashion-MNIST: chainrule against PyTorch and scikit-learn, same MLP, same recipe.
+
+The model: 784-256-128-10, ReLU, softmax cross-entropy, Adam (lr 1e-3),
+batch 128, float32, He-style initialisation, N epochs. Each framework runs
+in a fresh Python process (so imports, memory and thread pools do not mix)
+and reports seconds per epoch, test accuracy and peak RSS (the process's
+``ru_maxrss``, data loading included). The table gives each framework's
+seconds per epoch as a ratio to PyTorch's.
+
+Usage::
+
+    python benchmarks/fashion_mnist.py --epochs 5
+    python benchmarks/fashion_mnist.py --epochs 3 --frameworks chainrule,torch
+
+The children run without ``OPENBLAS_CORETYPE`` and ``OPENBLAS_L2_SIZE``
+(some machines set them, which slows a current NumPy's OpenBLAS); the
+OpenBLAS kernel each child actually uses is printed from threadpoolctl
+when it is installed. This is a benchmark, not a test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+
+FRAMEWORKS = ("chainrule", "torch", "sklearn")
+SIZES = (784, 256, 128, 10)
+LEARNING_RATE = 1e-3
+BATCH_SIZE = 128
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # kB on Linux
+
+
+def _blas_kernel() -> str:
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return "threadpoolctl not installed"
+    infos = [f"{i.get('internal_api')} {i.get('architecture', '?')} x{i.get('num_threads')}"
+             for i in threadpool_info() if i.get("user_api") == "blas"]
+    return ", ".join(infos) or "no BLAS found"
+
+
+def _load():
+    import chainrule as cr
+
+    return cr.datasets.load_fashion_mnist(dtype="float32")
+
+
+def run_chainrule(epochs: int, seed: int) -> dict:
+    import chainrule as cr
+
+    (X, y), (X_test, y_test) = _load()
+    net = cr.Network(list(SIZES), activation="relu", loss="cross_entropy", init="he", seed=seed,
+                     dtype="float32")
+    times = []
+    for _ in range(epochs):
+        start = time.perf_counter()
+        net.fit(X, y, epochs=1, batch_size=BATCH_SIZE, optimizer="adam", learning_rate=LEARNING_RATE)
+        times.append(time.perf_counter() - start)
+    rss = _peak_rss_mb()
+    predicted = [net.predict(X_test[i:i + 2000]).argmax(axis=1) for i in range(0, len(X_test), 2000)]
+    import numpy as np
+
+    accuracy = float((np.concatenate(predicted) == y_test).mean())
+    return {"times": times, "accuracy": accuracy, "rss_mb": rss, "blas": _blas_kernel()}
+
+
+def run_torch(epochs: int, seed: int) -> dict:
+    import torch
+
+    torch.set_num_threads(os.cpu_count())
+    torch.manual_seed(seed)
+    (X, y), (X_test, y_test) = _load()
+    X, y = torch.from_numpy(X), torch.from_numpy(y)
+    X_test, y_test = torch.from_numpy(X_test), torch.from_numpy(y_test)
+    model = torch.nn.Sequential(
+        torch.nn.Linear(SIZES[0], SIZES[1]), torch.nn.ReLU(),
+        torch.nn.Linear(SIZES[1], SIZES[2]), torch.nn.ReLU(),
+        torch.nn.Linear(SIZES[2], SIZES[3]),
+    )
+    optimizer = torch.optim.Adam(model.parameters(), lr=LEARNING_RATE)
+    loss_fn = torch.nn.CrossEntropyLoss()
+    generator = torch.Generator().manual_seed(seed)
+    n = len(X)
+    times = []
+    for _ in range(epochs):
+        start = time.perf_counter()
+        order = torch.randperm(n, generator=generator)
+        for i in range(0, n, BATCH_SIZE):
+            idx = order[i:i + BATCH_SIZE]
+            optimizer.zero_grad(set_to_none=True)
+            loss = loss_fn(model(X[idx]), y[idx])
+            loss.backward()
+            optimizer.step()
+        times.append(time.perf_counter() - start)
+    rss = _peak_rss_mb()
+    with torch.no_grad():
+        accuracy = float((model(X_test).argmax(dim=1) == y_test).float().mean())
+    return {"times": times, "accuracy": accuracy, "rss_mb": rss,
+            "blas": f"torch {torch.__version__}, {torch.get_num_threads()} threads"}
+
+
+def run_sklearn(epochs: int, seed: int) -> dict:
+    import numpy as np
+    from sklearn.neural_network import MLPClassifier
+
+    (X, y), (X_test, y_test) = _load()
+    model = MLPClassifier(hidden_layer_sizes=SIZES[1:-1], activation="relu", solver="adam", alpha=0.0,
+                          batch_size=BATCH_SIZE, learning_rate_init=LEARNING_RATE, random_state=seed)
+    classes = np.arange(10)
+    times = []
+    for _ in range(epochs):
+        start = time.perf_counter()
+        model.partial_fit(X, y, classes=classes)  # one epoch of shuffled mini-batches
+        times.append(time.perf_counter() - start)
+    rss = _peak_rss_mb()
+    accuracy = float((model.predict(X_test) == y_test).mean())
+    return {"times": times, "accuracy": accuracy, "rss_mb": rss, "blas": _blas_kernel()}
+
+
+RUNNERS = {"chainrule": run_chainrule, "torch": run_torch, "sklearn": run_sklearn}
+
+
+def _child(framework: str, epochs: int, seed: int) -> dict:
+    env = dict(os.environ)
+    unset = [name for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE") if env.pop(name, None) is not None]
+    cmd = [sys.executable, os.path.abspath(__file__), "--worker", framework, "--epochs", str(epochs),
+           "--seed", str(seed)]
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"{framework} run failed ({done.returncode}):\n{done.stderr[-3000:]}")
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    result["unset"] = unset
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--epochs", type=int, default=5, help="epochs per framework (default 5)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--frameworks", default=",".join(FRAMEWORKS),
+                        help=f"comma-separated subset of {','.join(FRAMEWORKS)}")
+    parser.add_argument("--worker", choices=FRAMEWORKS, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.epochs < 1:
+        parser.error(f"--epochs must be >= 1; got {args.epochs}")
+    if args.worker:
+        print(json.dumps(RUNNERS[args.worker](args.epochs, args.seed)))
+        return 0
+    chosen = [f.strip() for f in args.frameworks.split(",") if f.strip()]
+    unknown = sorted(set(chosen) - set(FRAMEWORKS))
+    if unknown:
+        parser.error(f"unknown frameworks {unknown}; choose from {list(FRAMEWORKS)}")
+    print(f"Fashion-MNIST MLP {'-'.join(map(str, SIZES))}, ReLU, softmax cross-entropy, Adam lr {LEARNING_RATE}, "
+          f"batch {BATCH_SIZE}, float32, {args.epochs} epochs; {os.cpu_count()} cores; load average "
+          f"{os.getloadavg()[0]:.2f}")
+    results = {}
+    for framework in chosen:
+        results[framework] = _child(framework, args.epochs, args.seed)
+        r = results[framework]
+        unset = f"; unset {', '.join(r['unset'])}" if r["unset"] else ""
+        print(f"  {framework}: {r['blas']}{unset}", flush=True)
+    base = results.get("torch")
+    base_time = sum(base["times"]) / len(base["times"]) if base else None
+    print()
+    print(f"{'framework':<10} {'s/epoch':>8} {'best':>7} {'vs torch':>9} {'test acc':>9} {'peak RSS':>9}")
+    for framework, r in results.items():
+        mean = sum(r["times"]) / len(r["times"])
+        ratio = f"{mean / base_time:.2f}x" if base_time else "-"
+        print(f"{framework:<10} {mean:>8.3f} {min(r['times']):>7.3f} {ratio:>9} {r['accuracy']:>9.4f} "
+              f"{r['rss_mb']:>6.0f} MB")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,189 @@
+"""Callbacks: code the fit loop runs at the start, after every epoch and at the end.
+
+A callback subclasses :class:`Callback` and overrides what it needs:
+
+- ``on_train_begin(net, history)`` before the first epoch;
+- ``on_epoch_end(net, epoch, logs) -> bool`` after each epoch, with ``logs``
+  holding ``loss`` (and ``accuracy``, ``val_loss``, ``val_accuracy`` when
+  measured); returning ``True`` stops the training;
+- ``on_train_end(net, history)`` after the last epoch.
+
+Callbacks with ``on_epoch_begin(net, epoch, n_batches)`` and
+``on_batch_end(batch, loss, accuracy)`` also hear about every mini-batch
+(the progress bar does); the fit loop makes no per-batch call when no
+such callback is given.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from typing import Any, TextIO
+
+import numpy as np
+
+from ._validation import check_positive_float, check_positive_int
+
+__all__ = ["Callback", "EarlyStopping", "Checkpoint", "ProgressBar"]
+
+
+class Callback:
+    """Base class: every hook does nothing."""
+
+    def on_train_begin(self, net, history) -> None:
+        """Called once before the first epoch."""
+
+    def on_epoch_end(self, net, epoch: int, logs: dict[str, float]) -> bool | None:
+        """Called after each epoch; return ``True`` to stop training."""
+        return None
+
+    def on_train_end(self, net, history) -> None:
+        """Called once after the last epoch (also after an early stop)."""
+
+
+class EarlyStopping(Callback):
+    """Stop when the validation loss has not improved for ``patience`` epochs, and keep the best weights.
+
+    Parameters
+    ----------
+    patience : int >= 1
+        Epochs without improvement tolerated before stopping.
+    min_delta : float >= 0
+        An improvement must lower the validation loss by more than this.
+    restore_best : bool
+        At the end of training, put back the weights of the epoch with the
+        lowest validation loss (``history.best_epoch``).
+
+    Examples
+    --------
+    >>> import chainrule as cr
+    >>> X, Y = cr.datasets.xor()
+    >>> net = cr.Network([2, 3, 1], seed=0)
+    >>> h = net.fit(X, Y, epochs=50, learning_rate=1.0, validation_data=(X, Y),
+    ...             callbacks=[cr.callbacks.EarlyStopping(patience=3)])
+    >>> h.best_epoch is not None
+    True
+    """
+
+    def __init__(self, patience: int = 5, min_delta: float = 0.0, restore_best: bool = True):
+        self.patience = check_positive_int(patience, "patience")
+        self.min_delta = check_positive_float(min_delta, "min_delta", allow_zero=True)
+        self.restore_best = bool(restore_best)
+
+    def on_train_begin(self, net, history):
+        self.best_loss = np.inf
+        self.best_epoch = None
+        self.best_parameters: list[np.ndarray] | None = None
+        self.waited = 0
+
+    def on_epoch_end(self, net, epoch, logs):
+        if "val_loss" not in logs:
+            raise ValueError("EarlyStopping needs validation_data=(X_val, Y_val) in fit to watch val_loss")
+        val_loss = logs["val_loss"]
+        if val_loss < self.best_loss - self.min_delta:
+            self.best_loss = val_loss
+            self.best_epoch = epoch
+            self.best_parameters = [p.copy() for p in net.parameters()]
+            self.waited = 0
+            return False
+        self.waited += 1
+        return self.waited >= self.patience
+
+    def on_train_end(self, net, history):
+        history.best_epoch = self.best_epoch
+        if self.restore_best and self.best_parameters is not None:
+            for p, best in zip(net.parameters(), self.best_parameters):
+                p[...] = best
+
+
+class Checkpoint(Callback):
+    """Save the network every ``every`` epochs (and after the last epoch) with ``net.save``.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Where to save; ``{epoch}`` in it is replaced by the number of epochs
+        trained so far (``net.epochs_trained_``), so each checkpoint gets
+        its own file; without it each save replaces the previous one
+        (atomically).
+    every : int >= 1
+        Save after every ``every``-th epoch of the network.
+    """
+
+    def __init__(self, path: str | os.PathLike, every: int = 1):
+        self.path = os.fspath(path)
+        self.every = check_positive_int(every, "every")
+        self.saved: list[str] = []
+
+    def _save(self, net) -> None:
+        path = self.path.replace("{epoch}", str(net.epochs_trained_))
+        net.save(path)
+        if not self.saved or self.saved[-1] != path:
+            self.saved.append(path)
+
+    def on_epoch_end(self, net, epoch, logs):
+        if net.epochs_trained_ % self.every == 0:
+            self._save(net)
+        return False
+
+    def on_train_end(self, net, history):
+        if history.epochs and net.epochs_trained_ % self.every != 0:
+            self._save(net)
+
+
+class ProgressBar(Callback):
+    """A bar per epoch with the running loss and accuracy; a summary line at its end.
+
+    On a terminal the bar is redrawn in place (at most ~10 times a second);
+    elsewhere (a file, a pipe, CI logs) only the summary line of each epoch
+    is written. ``fit(progress=True)`` adds one writing to standard error.
+
+    Parameters
+    ----------
+    stream : file object, optional
+        Where to write (default ``sys.stderr``).
+    width : int
+        Characters of the bar.
+    """
+
+    def __init__(self, stream: TextIO | None = None, width: int = 30):
+        self.stream = stream
+        self.width = check_positive_int(width, "width")
+
+    def _out(self) -> TextIO:
+        return self.stream if self.stream is not None else sys.stderr
+
+    def on_train_begin(self, net, history):
+        self.epoch_start = time.perf_counter()
+        self.n_batches = 1
+        self.last_draw = 0.0
+        stream = self._out()
+        self.live = bool(getattr(stream, "isatty", lambda: False)())
+
+    def on_epoch_begin(self, net, epoch, n_batches):
+        self.epoch_start = time.perf_counter()
+        self.n_batches = n_batches
+
+    def on_batch_end(self, batch, loss, accuracy):
+        if not self.live:
+            return
+        now = time.perf_counter()
+        if now - self.last_draw < 0.1 and batch + 1 < self.n_batches:
+            return
+        self.last_draw = now
+        done = (batch + 1) / self.n_batches
+        filled = int(round(done * self.width))
+        bar = "#" * filled + "." * (self.width - filled)
+        self._out().write(f"\r[{bar}] {batch + 1}/{self.n_batches} loss {loss:.4f} acc {accuracy:.4f}")
+        self._out().flush()
+
+    def on_epoch_end(self, net, epoch, logs):
+        seconds = time.perf_counter() - self.epoch_start
+        parts = [f"epoch {epoch + 1}"] + [f"{key} {value:.4f}" for key, value in logs.items()]
+        line = "  ".join(parts) + f"  {seconds:.1f}s"
+        stream = self._out()
+        stream.write(("\r\x1b[2K" if self.live else "") + line + "\n")
+        stream.flush()
+        self.epoch_start = time.perf_counter()
+        return False

@@ -1,0 +1,307 @@
+"""Tests for the fit loop (training.py): the buffered step, dropout, validation,
+early stopping, schedules, weight decay, shuffling and real-data training."""
+
+from __future__ import annotations
+
+import io
+import os
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+from chainrule.training import BufferedStep, evaluate
+
+
+def _classification(rng, n=120, n_in=6, n_classes=3):
+    X = rng.standard_normal((n, n_in))
+    y = (X[:, 0] > 0).astype(int) + (X[:, 1] > 0.5).astype(int)
+    return X, y
+
+
+# -- the buffered step gives the gradients of the one backward pass -------------
+
+@pytest.mark.parametrize("activation", ["relu", "sigmoid", "tanh"])
+@pytest.mark.parametrize("loss", ["cross_entropy", "mse", "binary_cross_entropy"])
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+def test_buffered_step_gradients_equal_backward(rng, make_targets, activation, loss, reduction):
+    net = cr.Network([5, 7, 4, 3], activation=activation, loss=loss, reduction=reduction, seed=3)
+    X = rng.standard_normal((9, 5))
+    Y = make_targets(loss, rng, 9, 3)
+    fwd = net._forward(X)
+    expected = net._backward(fwd, Y)
+    expected_grads = [g.copy() for g in expected.grads]
+
+    class Record:  # an optimiser that only keeps what it is given
+        def step(self, params, grads):
+            self.grads = [g.copy() for g in grads]
+
+    record = Record()
+    loss_value, a_out = BufferedStep(net, batch_size=16).step(X, Y, record)
+    np.testing.assert_allclose(loss_value, expected.loss, rtol=1e-12)
+    np.testing.assert_allclose(a_out, fwd.activations[-1], rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(record.grads[0], np.concatenate([g.ravel() for g in expected_grads]),
+                               rtol=1e-10, atol=1e-14)
+
+
+def test_float32_training_follows_float64(rng):
+    X, y = _classification(rng)
+    histories = []
+    for dtype in ("float64", "float32"):
+        net = cr.Network([6, 8, 3], activation="relu", loss="cross_entropy", init="he", seed=5, dtype=dtype)
+        histories.append(net.fit(X, y, epochs=4, batch_size=16, optimizer="adam", learning_rate=0.01).loss)
+    np.testing.assert_allclose(histories[1], histories[0], rtol=1e-4)
+
+
+def test_float32_full_batch_equals_plain_path_numbers(rng):
+    # Full batch in float32 goes through the buffered step; float64 through train_step.
+    X, y = _classification(rng, n=40)
+    a = cr.Network([6, 5, 3], activation="tanh", loss="cross_entropy", seed=2)
+    b = cr.Network([6, 5, 3], activation="tanh", loss="cross_entropy", seed=2, dtype="float32")
+    ha = a.fit(X, y, epochs=5, learning_rate=0.5)
+    hb = b.fit(X, y, epochs=5, learning_rate=0.5)
+    np.testing.assert_allclose(hb.loss, ha.loss, rtol=1e-5)
+    np.testing.assert_allclose(b.layers[0].weights, a.layers[0].weights, rtol=1e-4, atol=1e-6)
+
+
+# -- dropout ------------------------------------------------------------------------
+
+def test_dropout_zeroes_a_share_p_and_scales_the_rest_by_one_over_keep(rng):
+    net = cr.Network([4, 2000, 2], activation="relu", loss="cross_entropy", seed=1)
+    X = np.abs(rng.standard_normal((50, 4))) + 0.1
+    step = BufferedStep(net, batch_size=50, dropout=0.25)
+    step.forward(X, training=True)
+    dropped = step.a[0][:50].copy()
+    plain = np.maximum(X @ net.layers[0].weights.T + net.layers[0].bias, 0)
+    kept = dropped != 0
+    alive = plain != 0
+    # Dropped units are zero; kept ones are a / (1 - p).
+    np.testing.assert_allclose(dropped[kept], plain[kept] / 0.75, rtol=1e-12)
+    share = 1 - kept[alive].mean()
+    assert abs(share - 0.25) < 0.01  # 1e5 Bernoulli draws: sd 0.0014
+    # Inverted dropout keeps the expected activation: the mean over units is unbiased.
+    assert abs(dropped.sum() / plain.sum() - 1) < 0.02
+
+
+def test_dropout_units_get_no_gradient_and_predict_never_drops(rng):
+    net = cr.Network([3, 6, 2], activation="relu", loss="cross_entropy", seed=4)
+    X = rng.standard_normal((8, 3))
+    y = rng.integers(0, 2, 8)
+    before = net.predict(X).copy()
+    np.testing.assert_array_equal(net.predict(X), before)  # no randomness at predict
+
+    class Record:
+        def step(self, params, grads):
+            self.grads = grads[0].copy()
+
+    record = Record()
+    step = BufferedStep(net, batch_size=8, dropout=0.5)
+    Y = net._check_Y(y, 8)
+    step.step(X, Y, record)
+    mask = step.mask[0][:8]
+    # ∂L/∂W_0 row j = Σ_i δ_ij x_i; a unit dropped on every sample gets exactly 0.
+    grad_w0 = record.grads[:18].reshape(6, 3)
+    always_dropped = (mask == 0).all(axis=0)
+    assert np.all(grad_w0[always_dropped] == 0)
+    # And the second layer's weights from a dropped unit are untouched by that sample.
+    assert set(np.unique(mask)) <= {0.0, 2.0}
+
+
+def test_dropout_is_refused_outside_zero_to_one():
+    net = cr.Network([2, 2, 1])
+    with pytest.raises(ValueError, match=r"dropout must be in \[0.0, 1.0\); got 1.0"):
+        net.fit([[0, 1]], [[1]], dropout=1.0)
+
+
+def test_dropout_training_is_reproducible_from_the_seed(rng):
+    X, y = _classification(rng)
+    runs = []
+    for _ in range(2):
+        net = cr.Network([6, 8, 3], activation="relu", loss="cross_entropy", seed=9)
+        runs.append(net.fit(X, y, epochs=2, batch_size=10, dropout=0.3, optimizer="adam",
+                            learning_rate=0.01).loss)
+    assert runs[0] == runs[1]
+    other = cr.Network([6, 8, 3], activation="relu", loss="cross_entropy", seed=10)
+    assert other.fit(X, y, epochs=2, batch_size=10, dropout=0.3, optimizer="adam",
+                     learning_rate=0.01).loss != runs[0]
+
+
+# -- continuation, shuffling ---------------------------------------------------------
+
+@pytest.mark.parametrize("dtype,dropout", [("float64", 0.0), ("float32", 0.0), ("float64", 0.2),
+                                           ("float32", 0.2)])
+def test_two_fits_of_three_epochs_equal_one_of_six_bit_for_bit(rng, dtype, dropout):
+    X, y = _classification(rng)
+    kw = dict(batch_size=16, optimizer="adam", learning_rate=0.01, dropout=dropout, schedule="cosine")
+
+    def make():
+        return cr.Network([6, 8, 3], activation="relu", loss="cross_entropy", init="he", seed=1, dtype=dtype)
+
+    one = make()
+    h6 = one.fit(X, y, epochs=6, **kw)
+    two = make()
+    h3a = two.fit(X, y, epochs=3, **kw)
+    h3b = two.fit(X, y, epochs=3, **kw)
+    assert h3a.loss + h3b.loss == h6.loss
+    assert h3b.epochs == [3, 4, 5]
+    for p, q in zip(one.parameters(), two.parameters()):
+        np.testing.assert_array_equal(p, q)
+
+
+def test_minibatches_are_shuffled_from_the_seed_and_the_data_is_untouched(rng):
+    X, y = _classification(rng)
+    X_copy = X.copy()
+    a = cr.Network([6, 4, 3], activation="relu", loss="cross_entropy", seed=7)
+    b = cr.Network([6, 4, 3], activation="relu", loss="cross_entropy", seed=7)
+    c = cr.Network([6, 4, 3], activation="relu", loss="cross_entropy", seed=7)
+    ha = a.fit(X, y, epochs=2, batch_size=8)
+    hb = b.fit(X, y, epochs=2, batch_size=8)
+    hc = c.fit(X, y, epochs=2, batch_size=8, shuffle=False)
+    assert ha.loss == hb.loss
+    assert ha.loss != hc.loss  # same start, other batch order
+    np.testing.assert_array_equal(X, X_copy)
+
+
+# -- weight decay, schedules ------------------------------------------------------------
+
+def test_weight_decay_adds_lambda_w_to_the_gradient(rng):
+    X = rng.standard_normal((10, 3))
+    Y = rng.standard_normal((10, 2))
+    net = cr.Network([3, 2], activation="identity", output_activation="identity", loss="mse", seed=0)
+    W = net.layers[0].weights.copy()
+    b = net.layers[0].bias.copy()
+    (gW, gb), = net.gradients(X, Y)
+    gW, gb = gW.copy(), gb.copy()
+    net.fit(X, Y, epochs=1, learning_rate=0.1, weight_decay=0.5)
+    np.testing.assert_allclose(net.layers[0].weights, W - 0.1 * (gW + 0.5 * W), rtol=1e-12)
+    np.testing.assert_allclose(net.layers[0].bias, b - 0.1 * (gb + 0.5 * b), rtol=1e-12)
+
+
+def test_schedule_sets_each_epochs_learning_rate(xor):
+    X, Y = xor
+    net = cr.Network([2, 3, 1], seed=0)
+    h = net.fit(X, Y, epochs=5, learning_rate=0.8, schedule=cr.schedules.StepDecay(step_size=2, gamma=0.5))
+    assert h.learning_rate == [0.8, 0.8, 0.4, 0.4, 0.2]
+    # A second fit with the same schedule continues its clock.
+    h2 = net.fit(X, Y, epochs=2, learning_rate=0.8, schedule=cr.schedules.StepDecay(step_size=2, gamma=0.5))
+    assert h2.learning_rate == [0.2, 0.1]
+
+
+def test_schedule_name_unknown_lists_the_valid_ones(xor):
+    with pytest.raises(ValueError, match="unknown schedule 'linear'; valid names are: cosine, exponential, step"):
+        cr.Network([2, 2, 1]).fit(*xor, schedule="linear")
+
+
+# -- validation, accuracy, early stopping -------------------------------------------------
+
+def test_history_records_accuracy_and_validation(rng):
+    X, y = _classification(rng)
+    net = cr.Network([6, 8, 3], activation="relu", loss="cross_entropy", seed=1)
+    h = net.fit(X[:100], y[:100], epochs=3, batch_size=20, optimizer="adam", learning_rate=0.05,
+                validation_data=(X[100:], y[100:]))
+    assert len(h.accuracy) == len(h.val_loss) == len(h.val_accuracy) == 3
+    # The last validation numbers are those of the trained network.
+    expected_acc = (net.predict(X[100:]).argmax(axis=1) == y[100:]).mean()
+    assert h.val_accuracy[-1] == expected_acc
+    np.testing.assert_allclose(h.val_loss[-1], net.loss(X[100:], y[100:]), rtol=1e-12)
+    assert all(0 <= a <= 1 for a in h.accuracy)
+
+
+def test_regression_history_has_no_training_accuracy(xor):
+    h = cr.Network([2, 2, 1], seed=0).fit(*xor, epochs=2)
+    assert h.accuracy == [] and h.val_loss == []
+
+
+def test_evaluate_by_chunks_equals_one_pass(rng):
+    X, y = _classification(rng)
+    net = cr.Network([6, 5, 3], activation="relu", loss="cross_entropy", seed=0)
+    Y = net._check_Y(y, len(y))
+    loss, acc = evaluate(net, X, Y, batch_size=7)
+    np.testing.assert_allclose(loss, net.loss(X, y), rtol=1e-12)
+    assert acc == (net.predict(X).argmax(axis=1) == y).mean()
+
+
+def test_early_stopping_restores_the_best_weights(rng):
+    X, y = _classification(rng, n=80)
+    # Validation labels opposite to training ones: training makes validation worse.
+    y_val = 2 - y
+    snapshots = {}
+
+    class Snapshot(cr.callbacks.Callback):
+        def on_epoch_end(self, net, epoch, logs):
+            snapshots[epoch] = [p.copy() for p in net.parameters()]
+
+    net = cr.Network([6, 8, 3], activation="relu", loss="cross_entropy", seed=2)
+    h = net.fit(X, y, epochs=100, batch_size=16, optimizer="adam", learning_rate=0.05,
+                validation_data=(X, y_val), early_stopping=3, callbacks=[Snapshot()])
+    assert h.stopped_early
+    best = int(np.argmin(h.val_loss))
+    assert h.best_epoch == h.epochs[best]
+    assert len(h) == best + 1 + 3  # stopped after 3 epochs without improvement
+    for p, q in zip(net.parameters(), snapshots[h.best_epoch]):
+        np.testing.assert_array_equal(p, q)
+    assert net.loss(X, y_val) == pytest.approx(min(h.val_loss), rel=1e-12)
+
+
+def test_early_stopping_needs_validation_data(xor):
+    with pytest.raises(ValueError, match=r"early_stopping needs validation_data=\(X_val, Y_val\)"):
+        cr.Network([2, 2, 1]).fit(*xor, early_stopping=2)
+
+
+def test_validation_data_must_be_a_pair(xor):
+    with pytest.raises(TypeError, match=r"validation_data must be a pair \(X_val, Y_val\); got ndarray"):
+        cr.Network([2, 2, 1]).fit(*xor, validation_data=xor[0])
+    with pytest.raises(ValueError, match=r"validation_data\[0\] must have 2 columns"):
+        cr.Network([2, 2, 1]).fit(*xor, validation_data=(np.ones((3, 5)), np.ones((3, 1))))
+
+
+# -- progress -------------------------------------------------------------------------------
+
+def test_progress_writes_one_line_per_epoch_to_stderr(rng, capsys):
+    X, y = _classification(rng)
+    cr.Network([6, 4, 3], activation="relu", loss="cross_entropy", seed=0).fit(
+        X, y, epochs=2, batch_size=30, progress=True, validation_data=(X, y))
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 2
+    assert lines[0].startswith("epoch 1  loss ") and "accuracy" in lines[0] and "val_loss" in lines[0]
+
+
+def test_progress_bar_draws_on_a_terminal():
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    out = Terminal()
+    bar = cr.callbacks.ProgressBar(stream=out, width=10)
+    bar.on_train_begin(None, None)
+    bar.on_epoch_begin(None, 0, 4)
+    for b in range(4):
+        bar.on_batch_end(b, 0.5, 0.75)
+    bar.on_epoch_end(None, 0, {"loss": 0.5})
+    text = out.getvalue()
+    assert "\r[##########] 4/4 loss 0.5000 acc 0.7500" in text
+    assert text.endswith("epoch 1  loss 0.5000  " + text.rsplit("  ", 1)[1])
+
+
+def test_quiet_by_default(rng, capsys):
+    X, y = _classification(rng)
+    cr.Network([6, 4, 3], activation="relu", loss="cross_entropy", seed=0).fit(X, y, epochs=2, batch_size=30)
+    assert capsys.readouterr() == ("", "")
+
+
+# -- real data --------------------------------------------------------------------------------
+
+_REAL = os.path.exists(os.path.join(cr.datasets.FASHION_MNIST_DIR, "train-labels-idx1-ubyte.gz"))
+
+
+@pytest.mark.skipif(not _REAL, reason="Fashion-MNIST not installed: apt-get install dataset-fashion-mnist "
+                                       "(make test does it via scripts/ensure-fashion-mnist.sh)")
+def test_small_real_subset_reaches_a_sane_accuracy_in_seconds():
+    (X, y), (X_test, y_test) = cr.datasets.load_fashion_mnist()
+    net = cr.Network([784, 64, 10], activation="relu", loss="cross_entropy", init="he", seed=0, dtype="float32")
+    h = net.fit(X[:6000], y[:6000], epochs=3, batch_size=64, optimizer="adam", learning_rate=2e-3)
+    accuracy = (net.predict(X_test[:2000]).argmax(axis=1) == y_test[:2000]).mean()
+    assert h.loss[-1] < h.loss[0]
+    assert accuracy > 0.78  # chance is 0.10; a linear model reaches ~0.80 on the full set
