@@ -21,7 +21,7 @@ EXPECTED_PUBLIC_NAMES = {
     "__version__",
     # subpackages and tools built on the core
     "callbacks", "datasets", "schedules",
-    "load", "Trace",
+    "load", "Trace", "export_onnx",
     "CheckReport", "check_example", "WorkedExample", "load_example",
 }
 

@@ -17,6 +17,7 @@ from .optimizers import OPTIMIZERS, SGD, Adam, Optimizer, RMSProp
 from .training import History
 from . import callbacks, datasets, schedules
 from .io import load
+from .onnx_export import export_onnx
 
 __version__ = "0.1.0"
 
@@ -34,6 +35,7 @@ __all__ = [
     "SGD",
     "callbacks",
     "datasets",
+    "export_onnx",
     "gradcheck",
     "load",
     "schedules",
