@@ -502,3 +502,22 @@ def test_saturated_network_stays_finite(dtype, loss, output):
     history = net.fit(X, Y, epochs=2, learning_rate=0.1)
     assert np.isfinite(history.loss).all()
     assert all(np.isfinite(p).all() for p in net.parameters())
+
+
+@pytest.mark.parametrize("batch_size", [None, 3])
+@pytest.mark.parametrize("loss", ["half_squared_error", "squared_error", "mse", "binary_cross_entropy",
+                                  "cross_entropy"])
+@pytest.mark.parametrize("activation", ["sigmoid", "tanh", "relu", "leaky_relu", "identity"])
+def test_float32_training_follows_float64(activation, loss, batch_size):
+    # float32 trains through its own buffered step: the float64 path is its oracle.
+    rng = np.random.default_rng(6)
+    X = rng.normal(size=(7, 3))
+    Y = rng.integers(0, 2, 7) if loss == "cross_entropy" else rng.random((7, 2))
+    nets = {dtype: cr.Network([3, 4, 4, 2], activation=activation, loss=loss, seed=9, dtype=dtype)
+            for dtype in ("float64", "float32")}
+    histories = {dtype: net.fit(X, Y, epochs=3, learning_rate=0.1, batch_size=batch_size, optimizer="adam")
+                 for dtype, net in nets.items()}
+    np.testing.assert_allclose(histories["float32"].loss, histories["float64"].loss, rtol=1e-4)
+    for p32, p64 in zip(nets["float32"].parameters(), nets["float64"].parameters()):
+        assert p32.dtype == np.float32
+        np.testing.assert_allclose(p32, p64, rtol=1e-4, atol=1e-5)
