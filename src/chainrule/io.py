@@ -139,7 +139,7 @@ def load(path: str | os.PathLike):
     >>> net = cr.Network([2, 3, 1], seed=0)
     >>> path = os.path.join(tempfile.mkdtemp(), "xor.npz")
     >>> net.save(path)
-    >>> (cr.load(path).predict([[0, 1]]) == net.predict([[0, 1]])).all()
+    >>> bool((cr.load(path).predict([[0, 1]]) == net.predict([[0, 1]])).all())
     True
     """
     from .network import Network
