@@ -137,6 +137,7 @@ def test_repr():
     (dict(init="zeros"), ValueError, r"unknown init 'zeros'; valid names are: glorot, he, normal, uniform, xavier"),
     (dict(reduction="avg"), ValueError, r"unknown reduction 'avg'; valid names are: mean, sum"),
     (dict(dtype="float16"), ValueError, r"dtype must be 'float64' or 'float32'; got 'float16'"),
+    (dict(dtype=None), ValueError, r"dtype must be 'float64' or 'float32'; got None"),
     (dict(dtype="int32"), ValueError, r"dtype must be 'float64' or 'float32'; got 'int32'"),
     (dict(dtype="double-ish"), ValueError, r"dtype must be 'float64' or 'float32'; got 'double-ish'"),
     (dict(bias="yes"), TypeError, r"bias must be True or False; got str 'yes'"),

@@ -434,8 +434,8 @@ class Network:
 
 
 def _check_dtype(dtype: Any) -> np.dtype:
-    try:
-        name = np.dtype(dtype).name
+    try:  # np.dtype(None) is float64: refuse None rather than guess
+        name = None if dtype is None else np.dtype(dtype).name
     except TypeError:
         name = None
     if name not in _DTYPES:
