@@ -20,7 +20,9 @@ For each disagreement it looks for the reason, in this order:
 4. Otherwise a plain **arithmetic error**.
 
 A candidate *reproduces* a printed number when it reads the same rounded or
-truncated to the printed digits; a slip that brings the number to within 5 %
+truncated to the printed digits (the redone step without a slip may also
+land within the rounding of the printed values it was redone from, for a
+tutorial that carried more digits than it printed); a slip that brings the number to within 5 %
 of the way (and closer than anything else) is named with the residual left
 over reported as an arithmetic slip on top.
 
@@ -374,6 +376,7 @@ def check_example(net, X: Any, Y: Any, learning_rate: float, published: Mapping[
     effective: list = []  # (path, key, value injected downstream), in order
     truths: dict[str, float] = {}
     texts = {e[1]: e[3].strip() for e in entries}
+    half_ulps = {e[1]: _half_ulp(e[4]) for e in entries}
     for _, path, key, text, number in entries:
         true = trace.get(path)
         truths[path] = true
@@ -382,7 +385,7 @@ def check_example(net, X: Any, Y: Any, learning_rate: float, published: Mapping[
             agreements.append(Agreement(path, text, true))
             effective.append((path, key, p))
             continue
-        d = _diagnose(setup, path, key, text, number, true, effective, status, truths, rank, texts)
+        d = _diagnose(setup, path, key, text, number, true, effective, status, truths, rank, texts, half_ulps)
         disagreements.append(d)
         status[path] = d
         injected = -p if "sign" in d.slips and key is not None and key[1] in _SIGNED else p
@@ -390,7 +393,8 @@ def check_example(net, X: Any, Y: Any, learning_rate: float, published: Mapping[
     return CheckReport(agreements, disagreements, order=[e[1] for e in entries])
 
 
-def _diagnose(setup, path, key, text, number, true, effective, status, truths, rank, texts) -> Disagreement:
+def _diagnose(setup, path, key, text, number, true, effective, status, truths, rank, texts,
+              half_ulps) -> Disagreement:
     p = float(number)
     field_name = None if key is None else key[1]
     backward = field_name in _BACKWARD or key is None
@@ -449,6 +453,15 @@ def _diagnose(setup, path, key, text, number, true, effective, status, truths, r
             break
     residual_note = ""
     if found is None:
+        # the example may have carried more digits than it printed: the base step is
+        # accepted within the rounding of the printed values it uses
+        for sign in ((1, -1) if signable or field_name in ("new_weights", "new_bias") else (1,)):
+            value = signed(base_value, sign)
+            spread = _uncertainty(setup, key, None, modes[0], half_ulps)
+            if abs(p - value) <= _half_ulp(number) + spread:
+                found = (None, sign, modes[0], value, "round")
+                break
+    if found is None:
         # the slip that comes closest, if it takes the number nearly all the way
         gap = abs(p - base_value)
         best = min((t for t in tried if t[0] is not None), key=lambda t: abs(p - t[3]), default=None)
@@ -496,7 +509,7 @@ def _diagnose(setup, path, key, text, number, true, effective, status, truths, r
                     f"{them}, it gives {_g(value)}, which reads {text}{trunc}")
     else:
         rounding = f"rounding: the true value {_g(true)} is shown{trunc or ' rounded'} as {text}"
-    kind = "convention" if sign == -1 else "rounding"
+    kind = "rounding" if sign == 1 else ("convention" if signable else "slip")
     diagnosis = "; ".join(parts + [rounding]) if (rounded or trunc or sign == 1) else parts[0]
     return Disagreement(path, text, true, diagnosis, kind, None, tuple(names), value)
 
@@ -506,6 +519,24 @@ def _published_of(effective, path):
         if u == path:
             return v
     return None
+
+
+def _half_ulp(number: Decimal) -> float:
+    return 0.5 * 10.0 ** number.as_tuple().exponent
+
+
+def _uncertainty(setup, key, slip, mode, half_ulps) -> float:
+    """How far the value can move when each printed input moves by its own half-ulp (linearised)."""
+    base = _value(_replay(setup, slip, _overrides([(k, v) for _, k, v in mode])), key)
+    total = 0.0
+    for i, (u, k, v) in enumerate(mode):
+        h = half_ulps.get(u, 0.0)
+        if not h:
+            continue
+        nudged = list(mode)
+        nudged[i] = (u, k, v + h)
+        total += abs(_value(_replay(setup, slip, _overrides([(kk, w) for _, kk, w in nudged])), key) - base)
+    return total
 
 
 def _dependencies(setup, key, slip, mode) -> list[str]:
@@ -551,6 +582,11 @@ def _sign_text(field_name) -> str:
     return "flipped sign convention: the negative of the gradient"
 
 
+def _paren(value: float, spec: str = "g") -> str:
+    text = format(float(value), spec)
+    return f"({text})" if value < 0 else text
+
+
 def _arithmetic(setup, key, value, text, mode) -> str:
     """A plain arithmetic error, with the sum written out where it is short."""
     vals = _replay(setup, None, _overrides([(k, v) for _, k, v in mode]))
@@ -560,12 +596,12 @@ def _arithmetic(setup, key, value, text, mode) -> str:
         if name == "z" and setup.W[l].shape[1] <= 8:
             s, j = index
             a_prev = setup.X if l == 0 else vals[(l - 1, "a")]
-            terms = [f"{setup.W[l][j, i]:g}·{a_prev[s, i]:g}" for i in range(setup.W[l].shape[1])]
+            terms = [f"{setup.W[l][j, i]:g}·{_paren(a_prev[s, i])}" for i in range(setup.W[l].shape[1])]
             if setup.b[l] is not None:
-                terms.append(f"{setup.b[l][j]:g}")
+                terms.append(_paren(setup.b[l][j]) if terms else f"{setup.b[l][j]:g}")
             formula = " + ".join(terms) + " = "
         elif name == "new_weights":
             j, i = index
-            formula = f"{setup.W[l][j, i]:g} − {setup.lr:g}·{vals[(l, 'grad_weights')][j, i]:.6g} = "
+            formula = f"{setup.W[l][j, i]:g} − {setup.lr:g}·{_paren(vals[(l, 'grad_weights')][j, i], '.6g')} = "
     return (f"arithmetic error: {formula}{_g(value)}, not {text} "
             f"(redone from the example's own upstream values; no known slip gives {text})")
