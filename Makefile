@@ -1,28 +1,32 @@
-# make demo: set up (virtual environment + install) and run the seed examples and XOR.
+# make demo: set up (virtual environment + install + Fashion-MNIST data) and run the demo.
 # make test: set up and run the whole test suite.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench clean setup
+.PHONY: demo test bench clean setup data
 
-setup: $(STAMP)
+setup: $(STAMP) data
+
+# The Debian package dataset-fashion-mnist (installed when its files are missing).
+data:
+	sh scripts/ensure-fashion-mnist.sh
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-demo: $(STAMP)
+demo: $(STAMP) data
 	$(PY) examples/demo.py
 
-test: $(STAMP)
+test: $(STAMP) data
 	$(PY) -m pytest -q
 
-bench: $(STAMP)
+bench: $(STAMP) data
 	$(PY) benchmarks/xor.py
+	$(PY) benchmarks/fashion_mnist.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis
