@@ -27,3 +27,250 @@ CHECKED = [
 @parametrize_with_checks(CHECKED)
 def test_check_estimator(estimator, check):
     check(estimator)
+
+
+# -- scikit-learn's tools, on the bundled digits -----------------------------------
+
+@pytest.fixture(scope="module")
+def digits():
+    from sklearn.datasets import load_digits
+
+    X, y = load_digits(return_X_y=True)
+    return X[:600], y[:600]
+
+
+def _quiet(fn, *args, **kwargs):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return fn(*args, **kwargs)
+
+
+def test_pipeline_gridsearch_cross_val_score_on_digits(digits):
+    from sklearn.model_selection import GridSearchCV, cross_val_score
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = digits
+    pipe = make_pipeline(StandardScaler(), MLPClassifier((32,), max_iter=30, learning_rate_init=0.01,
+                                                        random_state=0))
+    scores = _quiet(cross_val_score, pipe, X, y, cv=3)
+    assert scores.shape == (3,) and scores.min() > 0.8  # chance is 0.1; scikit-learn's MLP: 0.84-0.91
+    grid = GridSearchCV(pipe, {"mlpclassifier__activation": ["relu", "tanh"],
+                               "mlpclassifier__alpha": [1e-4, 1e-2]}, cv=2)
+    _quiet(grid.fit, X, y)
+    assert len(grid.cv_results_["params"]) == 4
+    assert grid.best_score_ > 0.85
+    assert grid.best_estimator_.score(X, y) > 0.9
+
+
+def test_regressor_in_pipeline_on_digits(digits):
+    from sklearn.model_selection import KFold, cross_val_score
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X, _ = digits
+    y = X[:, 20] + X[:, 44]  # a target the other pixels predict well
+    X = np.delete(X, [20, 44], axis=1)
+    scores = _quiet(cross_val_score, make_pipeline(StandardScaler(), MLPRegressor((32,), max_iter=60,
+                    learning_rate_init=0.01, random_state=0)), X, y, cv=KFold(3, shuffle=True, random_state=0),
+                    scoring="r2")
+    assert scores.min() > 0.5
+
+
+@pytest.mark.parametrize("Estimator", [MLPClassifier, MLPRegressor])
+def test_clone_and_pickle(digits, Estimator):
+    X, y = digits
+    est = _quiet(Estimator((8,), max_iter=5, random_state=1).fit, X / 16, y)
+    copy = clone(est)
+    assert copy.get_params() == est.get_params() and not hasattr(copy, "network_")
+    again = pickle.loads(pickle.dumps(est))
+    np.testing.assert_array_equal(again.predict(X / 16), est.predict(X / 16))
+    # The unpickled weights are the network's own again (views of its flat vector), so training continues.
+    assert np.shares_memory(again.coefs_[0], again.network_._vector)
+    _quiet(again.partial_fit, X / 16, y)
+    assert again.n_iter_ == est.n_iter_ + 1
+    assert not np.array_equal(again.coefs_[0], est.coefs_[0])
+
+
+# -- what scikit-learn's MLP does not give ------------------------------------------
+
+def test_same_random_state_same_model(digits):
+    X, y = digits
+    a = _quiet(MLPClassifier((8,), max_iter=5, random_state=3).fit, X, y)
+    b = _quiet(MLPClassifier((8,), max_iter=5, random_state=3).fit, X, y)
+    c = _quiet(MLPClassifier((8,), max_iter=5, random_state=4).fit, X, y)
+    np.testing.assert_array_equal(a.predict_proba(X), b.predict_proba(X))
+    assert not np.array_equal(a.coefs_[0], c.coefs_[0])
+
+
+def test_validation_loss_curve_and_early_stopping(digits):
+    X, y = digits
+    clf = MLPClassifier((16,), early_stopping=True, validation_fraction=0.2, n_iter_no_change=3,
+                        max_iter=200, learning_rate_init=0.01, random_state=0).fit(X / 16, y)
+    assert len(clf.loss_curve_) == len(clf.validation_loss_curve_) == len(clf.validation_scores_) == clf.n_iter_
+    assert clf.n_iter_ < 200  # stopped early
+    assert clf.validation_loss_curve_[-1] < clf.validation_loss_curve_[0]
+    assert clf.best_validation_score_ == max(clf.validation_scores_)
+    # The best epoch's weights are kept: the validation accuracy now is the best one.
+    from sklearn.model_selection import train_test_split
+
+    idx_train, idx_val = train_test_split(np.arange(len(y)), random_state=clf._seed, test_size=0.2, stratify=y)
+    assert clf.score(X[idx_val] / 16, y[idx_val]) == pytest.approx(clf.best_validation_score_)
+    # The validation loss equals the network's own loss on that split (after the last epoch, not kept).
+    assert clf.validation_loss_curve_[0] > 0
+
+
+def test_loss_curve_is_the_training_objective(digits):
+    # Full batch, plain SGD, no penalty: loss_curve_[k] is the loss before step k, so the
+    # first entry is the loss of the initial network on the data.
+    X, y = digits
+    clf = MLPClassifier((8,), solver="sgd", momentum=0.0, alpha=0.0, batch_size=len(y), max_iter=3,
+                        random_state=0)
+    clf = _quiet(clf.fit, X / 16, y)
+    fresh = _quiet(MLPClassifier((8,), solver="sgd", momentum=0.0, alpha=0.0, batch_size=len(y), max_iter=1,
+                                 random_state=0).fit, X / 16, y)
+    assert len(clf.loss_curve_) == 3 and clf.loss_curve_[0] == pytest.approx(fresh.loss_curve_[0])
+    assert clf.loss_curve_[2] < clf.loss_curve_[0]
+
+
+def test_alpha_penalises_weights_not_intercepts(digits):
+    # One full-batch SGD step by hand: W ← W − lr·(∂L/∂W + α·W/n), b ← b − lr·∂L/∂b.
+    X, y = digits
+    X = X[:50] / 16
+    y = y[:50]
+    lr, alpha = 0.5, 3.0
+    kwargs = dict(solver="sgd", momentum=0.0, batch_size=50, max_iter=1, learning_rate_init=lr,
+                  shuffle=False, random_state=0)
+    clf = MLPClassifier((5,), alpha=alpha, **kwargs)
+    clf = _quiet(clf.fit, X, y)
+    # The same seed with a step of 1e-12 leaves the initial weights (to ~1e-12).
+    before = _quiet(MLPClassifier((5,), alpha=alpha, **{**kwargs, "learning_rate_init": 1e-12}).fit, X, y)
+    onehot = np.eye(10)[y]
+    grads = before.network_.gradients(X, onehot)
+    for layer_after, layer_before, (gW, gb) in zip(clf.network_.layers, before.network_.layers, grads):
+        W0, b0 = layer_before.weights, layer_before.bias
+        np.testing.assert_allclose(layer_after.weights, W0 - lr * (gW + alpha * W0 / 50), rtol=1e-6, atol=1e-9)
+        np.testing.assert_allclose(layer_after.bias, b0 - lr * gb, rtol=1e-6, atol=1e-9)
+
+
+def test_class_weight_is_sample_weight_per_class(digits):
+    from sklearn.utils import compute_sample_weight
+
+    X, y = digits
+    X = X / 16
+    kwargs = dict(hidden_layer_sizes=(6,), activation="logistic", max_iter=4, batch_size=100, random_state=2)
+    weighted = _quiet(MLPClassifier(class_weight="balanced", **kwargs).fit, X, y)
+    by_hand = _quiet(MLPClassifier(**kwargs).fit, X, y, sample_weight=compute_sample_weight("balanced", y))
+    plain = _quiet(MLPClassifier(**kwargs).fit, X, y)
+    np.testing.assert_array_equal(weighted.predict_proba(X), by_hand.predict_proba(X))
+    assert not np.allclose(weighted.predict_proba(X), plain.predict_proba(X))
+
+
+def test_sample_weight_zero_is_removal_multioutput_regressor(rng):
+    X = rng.standard_normal((40, 3))
+    Y = np.c_[X[:, 0] - X[:, 1], X[:, 2] ** 2]
+    w = (np.arange(40) % 3 != 0).astype(float)
+    kwargs = dict(hidden_layer_sizes=(5,), activation="tanh", batch_size=200, max_iter=5, random_state=0)
+    weighted = _quiet(MLPRegressor(**kwargs).fit, X, Y, sample_weight=w)
+    removed = _quiet(MLPRegressor(**kwargs).fit, X[w > 0], Y[w > 0])
+    assert weighted.predict(X).shape == (40, 2)
+    np.testing.assert_allclose(weighted.predict(X), removed.predict(X), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(weighted.loss_curve_, removed.loss_curve_, rtol=1e-10)
+
+
+def test_layer_activations_and_coefs_layout(digits):
+    X, y = digits
+    X = X[:30] / 16
+    clf = _quiet(MLPClassifier((7, 5), activation=["tanh", "relu"], max_iter=3, random_state=0).fit, X, y[:30])
+    acts = clf.layer_activations(X)
+    assert [a.shape for a in acts] == [(30, 64), (30, 7), (30, 5), (30, len(clf.classes_))]
+    assert [c.shape for c in clf.coefs_] == [(64, 7), (7, 5), (5, len(clf.classes_))]
+    # scikit-learn's layout: a_{l+1} = f(a_l @ coefs_[l] + intercepts_[l]), one activation per layer.
+    h1 = np.tanh(X @ clf.coefs_[0] + clf.intercepts_[0])
+    h2 = np.maximum(h1 @ clf.coefs_[1] + clf.intercepts_[1], 0)
+    z = h2 @ clf.coefs_[2] + clf.intercepts_[2]
+    p = np.exp(z - z.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(acts[1], h1, rtol=1e-12)
+    np.testing.assert_allclose(acts[2], h2, rtol=1e-12)
+    np.testing.assert_allclose(acts[3], p, rtol=1e-10)
+    np.testing.assert_allclose(clf.predict_proba(X), p, rtol=1e-10)
+    assert clf.out_activation_ == "softmax" and clf.n_layers_ == 4 and clf.n_outputs_ == len(clf.classes_)
+
+
+def test_multilabel_classifier(rng):
+    X = rng.standard_normal((80, 4))
+    Y = np.c_[X[:, 0] > 0, X[:, 1] > 0, X[:, 0] + X[:, 1] > 0].astype(int)
+    clf = _quiet(MLPClassifier((16,), max_iter=200, learning_rate_init=0.02, random_state=0).fit, X, Y)
+    assert clf.out_activation_ == "logistic"  # independent sigmoids, not a softmax
+    proba = clf.predict_proba(X)
+    assert proba.shape == (80, 3) and not np.allclose(proba.sum(axis=1), 1)
+    np.testing.assert_array_equal(clf.predict(X), (proba > 0.5).astype(int))
+    assert clf.score(X, Y) > 0.8  # subset accuracy
+
+
+def test_binary_labels_and_proba(rng):
+    X = rng.standard_normal((60, 2))
+    y = np.where(X[:, 0] > 0, "yes", "no")
+    clf = _quiet(MLPClassifier((8,), max_iter=100, learning_rate_init=0.05, random_state=0).fit, X, y)
+    proba = clf.predict_proba(X)
+    assert list(clf.classes_) == ["no", "yes"] and proba.shape == (60, 2)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    np.testing.assert_array_equal(clf.predict(X), np.where(proba[:, 1] > 0.5, "yes", "no"))
+    assert clf.score(X, y) > 0.9
+
+
+def test_dropout_trains_differently_predicts_deterministically(digits):
+    X, y = digits
+    X = X / 16
+    kwargs = dict(hidden_layer_sizes=(16,), max_iter=3, random_state=0)
+    drop = _quiet(MLPClassifier(dropout=0.5, **kwargs).fit, X, y)
+    plain = _quiet(MLPClassifier(**kwargs).fit, X, y)
+    assert not np.allclose(drop.coefs_[0], plain.coefs_[0])
+    np.testing.assert_array_equal(drop.predict_proba(X), drop.predict_proba(X))
+    with pytest.raises(ValueError, match=r"sample_weight \(or class_weight\) with dropout > 0 is not supported"):
+        MLPClassifier(dropout=0.5, **kwargs).fit(X, y, sample_weight=np.arange(len(y)) % 2 + 1.0)
+
+
+def test_warm_start_and_partial_fit(digits):
+    X, y = digits
+    X = X / 16
+    clf = _quiet(MLPClassifier((8,), max_iter=2, warm_start=True, random_state=0).fit, X, y)
+    first = clf.coefs_[0].copy()
+    _quiet(clf.fit, X, y)
+    assert clf.n_iter_ == 4 and len(clf.loss_curve_) == 4
+    assert not np.array_equal(first, clf.coefs_[0])
+    inc = MLPClassifier((8,), random_state=0)
+    with pytest.raises(ValueError, match="classes must be passed on the first call to partial_fit"):
+        inc.partial_fit(X[:50], y[:50])
+    inc.partial_fit(X[:50], y[:50], classes=np.arange(10))
+    inc.partial_fit(X[50:100], y[50:100])
+    assert inc.n_iter_ == 2 and list(inc.classes_) == list(range(10))
+    with pytest.raises(ValueError, match=r"y has labels not seen in the first fit: \[11\]"):
+        inc.partial_fit(X[:2], [11, 1])
+
+
+@pytest.mark.parametrize("params,match", [
+    ({"activation": "softplus"}, r"activation must be one of \['identity', .*\]; got 'softplus'"),
+    ({"activation": ["relu"], "hidden_layer_sizes": (3, 3)}, r"activation must be one name or one per hidden layer \(2\); got 1"),
+    ({"solver": "lbfgs"}, r"solver must be one of \['adam', 'sgd', 'rmsprop'\] \('lbfgs' is not supported\); got 'lbfgs'"),
+    ({"hidden_layer_sizes": (3, 0)}, r"hidden_layer_sizes must hold ints >= 1; got 0 at position 1"),
+    ({"dropout": 1.0}, r"dropout must be a number in \[0, 1\); got 1.0"),
+    ({"batch_size": 0}, r"batch_size must be 'auto' or an int >= 1; got 0"),
+    ({"max_iter": 0}, r"max_iter must be an int >= 1; got 0"),
+    ({"learning_rate_init": 0.0}, r"learning_rate_init must be a number > 0.0; got 0.0"),
+])
+def test_bad_parameters(params, match):
+    with pytest.raises(ValueError, match=match):
+        MLPRegressor(**params).fit([[0.0], [1.0]], [0.0, 1.0])
+
+
+def test_single_class_and_bad_sample_weight():
+    with pytest.raises(ValueError, match=r"needs samples of at least 2 classes in the data; got 1 class: 'a'"):
+        MLPClassifier().fit([[0.0], [1.0]], ["a", "a"])
+    with pytest.raises(ValueError, match=r"sample_weight must have shape \(2,\); got shape \(3,\)"):
+        MLPRegressor().fit([[0.0], [1.0]], [0.0, 1.0], sample_weight=[1, 1, 1])
+    with pytest.raises(ValueError, match=r"sample_weight must hold finite numbers >= 0"):
+        MLPRegressor().fit([[0.0], [1.0]], [0.0, 1.0], sample_weight=[1, -1])

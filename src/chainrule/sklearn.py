@@ -514,17 +514,18 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
                 lb.fit(y)
             if len(lb.classes_) < 2:
                 raise ValueError(f"MLPClassifier needs samples of at least 2 classes in the data; "
-                                 f"got 1 class: {lb.classes_[0]!r}")
+                                 f"got 1 class: {lb.classes_[0].item()!r}")
             self._label_binarizer = lb
             self.classes_ = lb.classes_
             self._binary_outputs = lb.y_type_ in ("binary", "multilabel-indicator")
         else:
             if classes is not None and not np.array_equal(np.asarray(classes), self.classes_):
-                raise ValueError(f"classes {list(classes)} differ from those of the first fit {list(self.classes_)}")
-            new = set(unique_labels(y)) - set(self.classes_) if y.ndim == 1 else set()
+                raise ValueError(f"classes {np.asarray(classes).tolist()} differ from those of the first fit "
+                                 f"{self.classes_.tolist()}")
+            new = set(unique_labels(y).tolist()) - set(self.classes_.tolist()) if y.ndim == 1 else set()
             if new:
                 raise ValueError(f"y has labels not seen in the first fit: {sorted(new)}; "
-                                 f"expected a subset of {list(self.classes_)}")
+                                 f"expected a subset of {self.classes_.tolist()}")
         return self._label_binarizer.transform(y).astype(np.float64)
 
     def _class_weights(self, y, weights):
