@@ -197,12 +197,13 @@ class Adam(Optimizer):
         t = self.iterations
         root_c2 = np.sqrt(1.0 - self.beta2 ** t)
         # m ← β1·m + (1−β1)·g        v ← β2·v + (1−β2)·g²
+        # written as m ← β1·(m − g) + g: three passes over memory, no scratch.
+        m -= g
         m *= self.beta1
-        np.multiply(g, 1.0 - self.beta1, out=tmp)
-        m += tmp
-        v *= self.beta2
+        m += g
         np.multiply(g, g, out=tmp)
-        tmp *= 1.0 - self.beta2
+        v -= tmp
+        v *= self.beta2
         v += tmp
         # p ← p − η/(1−β1^t) · m / (√v/√(1−β2^t) + ε), with √(1−β2^t) moved
         # into the constants so that the step is five in-place operations.

@@ -337,8 +337,9 @@ def train(net, X: Any, Y: Any, *, epochs: int = 1, learning_rate: float = 0.1,
                     fwd, back = train_step(net, opt, X[idx], Y[idx])
                     batch_loss, a_out, y = back.loss, fwd.activations[-1], Y[idx]
                 else:
-                    x = np.take(X, idx, axis=0, out=buffered.x[:k])
-                    y = np.take(Y, idx, axis=0, out=buffered.y[:k])
+                    # mode="clip" (idx is in range): with the default "raise", take buffers `out`.
+                    x = np.take(X, idx, axis=0, out=buffered.x[:k], mode="clip")
+                    y = np.take(Y, idx, axis=0, out=buffered.y[:k], mode="clip")
                     batch_loss, a_out = buffered.step(x, y, opt)
                 loss += batch_loss * k if mean else batch_loss
                 if classifier:
