@@ -18,12 +18,16 @@ from .training import History
 from . import callbacks, datasets, schedules
 from .io import load
 from .onnx_export import export_onnx
+from .explain import Trace
+from .checking import CheckReport, check_example
+from .specfile import WorkedExample, load_example
 
 __version__ = "0.1.0"
 
 __all__ = [
     "ACTIVATIONS",
     "Adam",
+    "CheckReport",
     "Dense",
     "History",
     "INITIALIZERS",
@@ -33,11 +37,15 @@ __all__ = [
     "Optimizer",
     "RMSProp",
     "SGD",
+    "Trace",
+    "WorkedExample",
     "callbacks",
+    "check_example",
     "datasets",
     "export_onnx",
     "gradcheck",
     "load",
+    "load_example",
     "schedules",
     "__version__",
 ]

@@ -426,6 +426,22 @@ class Network:
                      schedule=schedule, early_stopping=early_stopping, callbacks=callbacks,
                      progress=progress)
 
+    def explain(self, X: Any, Y: Any, learning_rate: float = 0.1):
+        """One full-batch SGD step on (X, Y), recorded as a :class:`~chainrule.explain.Trace`.
+
+        The step is the one ``fit`` runs (:func:`chainrule.training.train_step`),
+        taken on a float64 copy: the network itself is not modified.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_inputs)
+        Y : array-like of shape (n_samples, n_outputs)
+        learning_rate : float > 0
+        """
+        from .explain import explain
+
+        return explain(self, X, Y, learning_rate)
+
     def save(self, path: Any) -> None:
         """Save the network to ``path`` (.npz arrays + JSON metadata, never pickle); see :func:`chainrule.load`."""
         from .io import save
