@@ -1,0 +1,228 @@
+"""The ``train``, ``evaluate`` and ``predict`` subcommands of the ``chainrule`` command.
+
+::
+
+    chainrule train DATA --layers 256,128 [--activation relu] [--optimizer adam] [--epochs 10]
+                    [--batch-size 128] [--learning-rate 0.001] [--dropout P] [--weight-decay L]
+                    [--schedule cosine] [--validation-split F] [--early-stopping N]
+                    [--dtype float32] [--seed S] [--save MODEL.npz] [--quiet]
+    chainrule evaluate MODEL.npz DATA [--json]
+    chainrule predict MODEL.npz DATA [--output FILE] [--probabilities]
+
+DATA is a numeric CSV file (the target in the last column, or ``--target``;
+a header line is detected) or the word ``fashion-mnist`` (the training set
+for ``train``, the test set for ``evaluate`` and ``predict``; ``--data-dir``
+points to the IDX files when they are not where the Debian package puts
+them). Integer targets make a classifier (softmax + cross-entropy, one
+output per class); other targets a regressor (identity output, ``mse``).
+
+Every handler returns an exit status; bad input raises ``ValueError`` or
+``OSError``, which ``chainrule.cli.main`` turns into status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+import numpy as np
+
+__all__ = ["add_parsers"]
+
+_FASHION = "fashion-mnist"
+
+
+def add_parsers(subparsers) -> None:
+    """Add ``train``, ``evaluate`` and ``predict`` to an argparse subparsers object."""
+    from .activations import ACTIVATIONS
+    from .optimizers import OPTIMIZERS
+    from .schedules import SCHEDULES
+
+    p = subparsers.add_parser("train", help="train a network on a CSV file or Fashion-MNIST and save it")
+    _data_arguments(p)
+    p.add_argument("--layers", default="", help="hidden layer sizes, comma-separated (e.g. 256,128; default none)")
+    p.add_argument("--activation", default="relu", choices=sorted(set(ACTIVATIONS) - {"softmax"}))
+    p.add_argument("--loss", default=None, help="default: cross_entropy for integer targets, mse otherwise")
+    p.add_argument("--optimizer", default="adam", choices=sorted(OPTIMIZERS))
+    p.add_argument("--epochs", type=_int_at_least(1), default=10)
+    p.add_argument("--batch-size", type=_int_at_least(1), default=128)
+    p.add_argument("--learning-rate", type=_positive_float, default=1e-3)
+    p.add_argument("--dropout", type=float, default=0.0, help="dropout on hidden layers, in [0, 1)")
+    p.add_argument("--weight-decay", type=float, default=None, help="L2 penalty added to the gradient")
+    p.add_argument("--schedule", default=None, choices=sorted(SCHEDULES))
+    p.add_argument("--validation-split", type=float, default=None,
+                   help="hold out this fraction for validation (shown each epoch)")
+    p.add_argument("--early-stopping", type=_int_at_least(1), default=None, metavar="PATIENCE",
+                   help="stop after PATIENCE epochs without validation improvement (needs --validation-split)")
+    p.add_argument("--dtype", default="float32", choices=["float32", "float64"])
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--save", default=None, metavar="MODEL", help="write the trained network here (.npz)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_train)
+
+    p = subparsers.add_parser("evaluate", help="loss and accuracy of a saved network on data")
+    p.add_argument("model", help="a network saved by `chainrule train --save` or Network.save")
+    _data_arguments(p)
+    p.add_argument("--json", action="store_true", help="print a JSON object")
+    p.set_defaults(func=_evaluate)
+
+    p = subparsers.add_parser("predict", help="predictions of a saved network, one CSV line per sample")
+    p.add_argument("model", help="a network saved by `chainrule train --save` or Network.save")
+    _data_arguments(p, target_default=None)
+    p.add_argument("--output", default=None, help="write here instead of standard output")
+    p.add_argument("--probabilities", action="store_true", help="the output layer's values, not class labels")
+    p.set_defaults(func=_predict)
+
+
+def _data_arguments(p: argparse.ArgumentParser, target_default: Any = "-1") -> None:
+    p.add_argument("data", help=f"a numeric CSV file, or {_FASHION!r}")
+    help_target = ("the target column of the CSV: index or header name (default: the last)"
+                   if target_default is not None else
+                   "a column of the CSV to leave out (its target), by index or name (default: none)")
+    p.add_argument("--target", default=target_default, help=help_target)
+    p.add_argument("--data-dir", default=None, help="directory of the Fashion-MNIST IDX files")
+
+
+def _int_at_least(minimum: int):
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer >= {minimum}; got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"expected an integer >= {minimum}; got {value}")
+        return value
+    return parse
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number > 0; got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected a number > 0; got {value}")
+    return value
+
+
+def _target(text: Any):
+    if text is None:
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        return text
+
+
+def _load(args, part: str):
+    """(X, y) of the data argument; ``part`` is "train" or "test" for Fashion-MNIST."""
+    from .datasets import load_csv, load_fashion_mnist
+
+    if args.data == _FASHION:
+        train, test = load_fashion_mnist(args.data_dir, dtype="float32")
+        return train if part == "train" else test
+    return load_csv(args.data, target=_target(args.target))
+
+
+def _layers(text: str) -> list[int]:
+    if not text.strip():
+        return []
+    try:
+        sizes = [int(part) for part in text.split(",")]
+    except ValueError:
+        raise ValueError(f"--layers must be comma-separated integers such as 256,128; got {text!r}") from None
+    if any(s < 1 for s in sizes):
+        raise ValueError(f"--layers sizes must be >= 1; got {text!r}")
+    return sizes
+
+
+def _train(args) -> int:
+    from .datasets import train_validation_split
+    from .network import Network
+
+    X, y = _load(args, "train")
+    classifier = np.issubdtype(y.dtype, np.integer)
+    loss = args.loss or ("cross_entropy" if classifier else "mse")
+    if loss == "cross_entropy":
+        if not classifier or y.min() < 0:
+            raise ValueError("--loss cross_entropy needs integer class labels >= 0 in the target column")
+        n_out = int(y.max()) + 1
+        Y = y
+    else:
+        n_out = 1
+        Y = y.reshape(-1, 1).astype(np.float64)
+    validation = None
+    if args.validation_split is not None:
+        X, X_val, Y, Y_val = train_validation_split(X, Y, args.validation_split, seed=args.seed)
+        validation = (X_val, Y_val)
+    elif args.early_stopping is not None:
+        raise ValueError("--early-stopping needs --validation-split to watch the validation loss")
+    net = Network([X.shape[1], *_layers(args.layers), n_out], activation=args.activation, loss=loss,
+                  init="he" if args.activation in ("relu", "leaky_relu") else "xavier",
+                  seed=args.seed, dtype=args.dtype)
+    history = net.fit(X, Y, epochs=args.epochs, learning_rate=args.learning_rate, batch_size=args.batch_size,
+                      optimizer=args.optimizer, dropout=args.dropout, weight_decay=args.weight_decay,
+                      schedule=args.schedule, validation_data=validation, early_stopping=args.early_stopping,
+                      progress=not args.quiet)
+    summary = f"trained {len(history)} epochs: loss {history.loss[-1]:.4f}"
+    if history.accuracy:
+        summary += f", accuracy {history.accuracy[-1]:.4f}"
+    if history.val_loss:
+        summary += f", val_loss {history.val_loss[-1]:.4f}, val_accuracy {history.val_accuracy[-1]:.4f}"
+    if args.save:
+        net.save(args.save)
+        summary += f"; saved to {args.save}"
+    sys.stdout.write(summary + "\n")
+    return 0
+
+
+def _targets_for(net, y):
+    if net.loss_function.name == "cross_entropy":
+        if not np.issubdtype(y.dtype, np.integer):
+            raise ValueError("this network is a classifier: the target column must hold integer class labels")
+        return y
+    return y.reshape(-1, 1) if y.ndim == 1 else y
+
+
+def _evaluate(args) -> int:
+    from .io import load
+    from .training import evaluate
+
+    net = load(args.model)
+    X, y = _load(args, "test")
+    X = net._check_X(X, "data")
+    Y = net._check_Y(_targets_for(net, y), X.shape[0], "target")
+    loss, accuracy = evaluate(net, X, Y)
+    result = {"samples": int(X.shape[0]), "loss": loss}
+    if net.loss_function.name in ("cross_entropy", "binary_cross_entropy"):
+        result["accuracy"] = accuracy
+    if args.json:
+        sys.stdout.write(json.dumps(result) + "\n")
+    else:
+        sys.stdout.write("  ".join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}"
+                                   for k, v in result.items()) + "\n")
+    return 0
+
+
+def _predict(args) -> int:
+    from .io import load
+
+    net = load(args.model)
+    X, _ = _load(args, "test")
+    X = net._check_X(X, "data")
+    rows = []
+    for start in range(0, X.shape[0], 4096):
+        out = net.predict(X[start:start + 4096])
+        if net.loss_function.name == "cross_entropy" and not args.probabilities:
+            rows += [str(int(k)) for k in out.argmax(axis=1)]
+        else:
+            rows += [",".join(f"{v:.6g}" for v in row) for row in out]
+    text = "\n".join(rows) + "\n"
+    if args.output:
+        with open(args.output, "w", encoding="utf-8") as fh:
+            fh.write(text)
+    else:
+        sys.stdout.write(text)
+    return 0
