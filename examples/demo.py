@@ -1,4 +1,5 @@
-"""chainrule demo (``make demo``): the four seed documents reproduced, then XOR.
+"""chainrule demo (``make demo``): the four seed documents reproduced, seed 003's
+step explained and checked, then XOR.
 
 Runs each seed example briefly (``CHAINRULE_QUICK=1``: the XOR success rates
 are measured over a few seeds instead of 100; every number is still a real
@@ -17,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 import chainrule as cr
+from chainrule.cli import main as chainrule_cli
 from chainrule.datasets import xor
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -34,6 +36,14 @@ def main() -> None:
         print(f"==== {Path(module.__file__).name}")
         module.main()
         print()
+
+    worked = Path(__file__).resolve().parent / "worked" / "seed_003.toml"
+    print(f"==== chainrule explain {worked.relative_to(Path.cwd()) if worked.is_relative_to(Path.cwd()) else worked}")
+    chainrule_cli(["explain", str(worked)])
+    print()
+    print("==== chainrule check (seed 003's published numbers against true backprop)")
+    chainrule_cli(["check", str(worked)])
+    print()
 
     print("==== XOR with the shipped recipe (2-8-1 sigmoid, lr 1.0, 2000 epochs, seed=0)")
     X, Y = xor()
