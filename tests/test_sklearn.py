@@ -274,3 +274,14 @@ def test_single_class_and_bad_sample_weight():
         MLPRegressor().fit([[0.0], [1.0]], [0.0, 1.0], sample_weight=[1, 1, 1])
     with pytest.raises(ValueError, match=r"sample_weight must hold finite numbers >= 0"):
         MLPRegressor().fit([[0.0], [1.0]], [0.0, 1.0], sample_weight=[1, -1])
+
+
+def test_network_is_an_ordinary_network_after_fit(tmp_path, digits):
+    X, y = digits
+    clf = _quiet(MLPClassifier((8,), max_iter=3, random_state=0).fit, X / 16, y)
+    net = clf.network_
+    assert isinstance(net, cr.Network) and net.optimizer_.name == "adam"
+    assert net.loss_function.name == "cross_entropy"  # the weighted loss was only lent for the fit
+    cr.io.save(net, tmp_path / "net")
+    loaded = cr.load(tmp_path / "net")
+    np.testing.assert_allclose(loaded.predict(X / 16), clf.predict_proba(X / 16), rtol=1e-12)

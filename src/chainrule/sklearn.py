@@ -139,6 +139,7 @@ class _PenalizedOptimizer(Optimizer):
             if n > 0:
                 coef = self.alpha / n
                 for layer in self.net.layers:
+                    # ∂/∂W of ½·α·‖W‖²/n, added in place (axpy-like, no temporary of W's size kept)
                     layer._grad_weights += coef * layer.weights
         self.inner.step(params, grads)
 
@@ -358,6 +359,9 @@ class _BaseMLP(BaseEstimator):
         finally:
             net.weighted = False
             net.loss_function = base_loss
+            # The network keeps the plain optimiser (and its state), so that
+            # network_.fit and cr.io.save see an ordinary Network.
+            net.optimizer_ = opt.inner
         if early:
             self._no_improvement_count = 0
             if best_params is not None:
