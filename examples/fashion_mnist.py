@@ -22,8 +22,10 @@ The recipe, each choice with its reason:
 5. **Dropout 0.2 on the hidden layers.** The network can memorise 60,000
    images; dropping units makes it rely on many features, closing part of
    the train/test gap.
-6. **A validation split (5,000 images) watched every epoch.** The test set is
-   touched once, at the end.
+6. **Settings tried on a validation split** (``--validate`` holds out
+   5,000 training images and reports their accuracy every epoch); the final
+   run trains on all 60,000 images for 24 epochs.
+   The test set is touched once, at the end.
 
 Published dense-network results to compare with: scikit-learn's
 MLPClassifier(100) 0.871, a 256-128-100 MLP 0.8833.
@@ -41,7 +43,9 @@ import chainrule as cr
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Train a dense network on Fashion-MNIST.")
-    parser.add_argument("--epochs", type=int, default=20, help="epochs (default 20)")
+    parser.add_argument("--epochs", type=int, default=24, help="epochs (default 24)")
+    parser.add_argument("--validate", action="store_true",
+                        help="hold out 5,000 training images and report validation accuracy every epoch")
     parser.add_argument("--data", default=None, help="directory of the IDX files (default: the Debian package's)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.add_argument("--seed", type=int, default=0)
@@ -50,9 +54,13 @@ def main(argv: list[str] | None = None) -> int:
     start = time.perf_counter()
 
     (X, y), (X_test, y_test) = cr.datasets.load_fashion_mnist(args.data, dtype="float32")
-    X_train, X_val, y_train, y_val = cr.datasets.train_validation_split(X, y, validation_fraction=5000 / 60000,
-                                                                        seed=args.seed)
-    del X, y  # keep one copy of the images in memory
+    if args.validate:
+        X_train, X_val, y_train, y_val = cr.datasets.train_validation_split(
+            X, y, validation_fraction=5000 / 60000, seed=args.seed)
+        validation = (X_val, y_val)
+        del X, y  # keep one copy of the images in memory
+    else:
+        X_train, y_train, validation = X, y, None
     if quick:
         X_train, y_train, args.epochs, args.quiet = X_train[:5000], y_train[:5000], 1, True
 
@@ -60,13 +68,13 @@ def main(argv: list[str] | None = None) -> int:
                      seed=args.seed, dtype="float32")
     history = net.fit(X_train, y_train, epochs=args.epochs, batch_size=128, optimizer="adam",
                       learning_rate=1e-3, schedule=cr.schedules.CosineDecay(epochs=args.epochs),
-                      dropout=0.2, validation_data=(X_val, y_val), progress=not args.quiet)
+                      dropout=0.2, validation_data=validation, progress=not args.quiet)
 
     predicted = net.predict(X_test).argmax(axis=1)
     accuracy = (predicted == y_test).mean()
     seconds = time.perf_counter() - start
-    print(f"{net.n_parameters} parameters, {len(history)} epochs, best validation accuracy "
-          f"{max(history.val_accuracy):.4f}, {seconds:.0f} s in all (loading included)")
+    best = f", best validation accuracy {max(history.val_accuracy):.4f}" if history.val_accuracy else ""
+    print(f"{net.n_parameters} parameters, {len(history)} epochs{best}, {seconds:.0f} s in all (loading included)")
     print(f"test accuracy: {accuracy:.4f}")
     return 0
 
