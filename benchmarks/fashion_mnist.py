@@ -15,7 +15,10 @@ Usage::
 The children run without ``OPENBLAS_CORETYPE`` and ``OPENBLAS_L2_SIZE``
 (some machines set them, which slows a current NumPy's OpenBLAS); the
 OpenBLAS kernel each child actually uses is printed from threadpoolctl
-when it is installed. This is a benchmark, not a test.
+when it is installed. ``--blas-threads 1`` runs the NumPy-based frameworks
+on one OpenBLAS thread: on a machine whose cores are busy with other work,
+OpenBLAS's spinning threads can make a two-thread run many times slower
+than a one-thread one. This is a benchmark, not a test.
 """
 
 from __future__ import annotations
@@ -129,9 +132,11 @@ def run_sklearn(epochs: int, seed: int) -> dict:
 RUNNERS = {"chainrule": run_chainrule, "torch": run_torch, "sklearn": run_sklearn}
 
 
-def _child(framework: str, epochs: int, seed: int) -> dict:
+def _child(framework: str, epochs: int, seed: int, blas_threads: int | None = None) -> dict:
     env = dict(os.environ)
     unset = [name for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE") if env.pop(name, None) is not None]
+    if blas_threads is not None and framework != "torch":
+        env["OPENBLAS_NUM_THREADS"] = str(blas_threads)
     cmd = [sys.executable, os.path.abspath(__file__), "--worker", framework, "--epochs", str(epochs),
            "--seed", str(seed)]
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
@@ -148,6 +153,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--frameworks", default=",".join(FRAMEWORKS),
                         help=f"comma-separated subset of {','.join(FRAMEWORKS)}")
+    parser.add_argument("--blas-threads", type=int, default=None,
+                        help="OPENBLAS_NUM_THREADS for the NumPy-based runs (chainrule, sklearn); "
+                             "PyTorch always uses every core")
     parser.add_argument("--worker", choices=FRAMEWORKS, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.epochs < 1:
@@ -164,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
           f"{os.getloadavg()[0]:.2f}")
     results = {}
     for framework in chosen:
-        results[framework] = _child(framework, args.epochs, args.seed)
+        results[framework] = _child(framework, args.epochs, args.seed, args.blas_threads)
         r = results[framework]
         unset = f"; unset {', '.join(r['unset'])}" if r["unset"] else ""
         print(f"  {framework}: {r['blas']}{unset}", flush=True)

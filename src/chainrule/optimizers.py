@@ -196,6 +196,12 @@ class Adam(Optimizer):
         m, v, tmp = s["m"], s["v"], _scratch(s, p)
         t = self.iterations
         root_c2 = np.sqrt(1.0 - self.beta2 ** t)
+        eps = self.epsilon * root_c2
+        scale = -self.lr_ * root_c2 / (1.0 - self.beta1 ** t)
+        self._adam(p, g, m, v, tmp, eps, scale)
+
+    def _adam(self, p, g, m, v, tmp, eps, scale):
+        """The in-place update (measured: chunking it for the cache gains nothing here)."""
         # m ← β1·m + (1−β1)·g        v ← β2·v + (1−β2)·g²
         # written as m ← β1·(m − g) + g: three passes over memory, no scratch.
         m -= g
@@ -206,11 +212,11 @@ class Adam(Optimizer):
         v *= self.beta2
         v += tmp
         # p ← p − η/(1−β1^t) · m / (√v/√(1−β2^t) + ε), with √(1−β2^t) moved
-        # into the constants so that the step is five in-place operations.
+        # into the constants (eps, scale) so that the step is five in-place operations.
         np.sqrt(v, out=tmp)
-        tmp += self.epsilon * root_c2
+        tmp += eps
         np.divide(m, tmp, out=tmp)
-        tmp *= -self.lr_ * root_c2 / (1.0 - self.beta1 ** t)
+        tmp *= scale
         p += tmp
 
     def get_config(self):
