@@ -305,3 +305,15 @@ def test_small_real_subset_reaches_a_sane_accuracy_in_seconds():
     accuracy = (net.predict(X_test[:2000]).argmax(axis=1) == y_test[:2000]).mean()
     assert h.loss[-1] < h.loss[0]
     assert accuracy > 0.78  # chance is 0.10; a linear model reaches ~0.80 on the full set
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_a_large_data_set_with_a_nan_or_inf_is_refused(bad):
+    # Large arrays are checked by a float64 sum first (no boolean copy); +inf and -inf
+    # together sum to NaN, and a lone NaN or inf makes the sum non-finite.
+    X = np.ones((300_000, 4), dtype=np.float32)
+    X[123_456, 2] = bad
+    X[5, 1] = -bad
+    net = cr.Network([4, 1], seed=0)
+    with pytest.raises(ValueError, match=r"X must be finite; found -?(nan|inf) at index \(5, 1\)"):
+        net.fit(X, np.ones((300_000, 1)))

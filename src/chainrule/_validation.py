@@ -85,9 +85,24 @@ def as_float_array(data: Any, argument: str, dtype: np.dtype, *, ndim: int | Non
     if array.size == 0:
         raise ValueError(f"{argument} must not be empty; got shape {array.shape}")
     array = array.astype(dtype, copy=False)
-    if not np.isfinite(array).all():
+    if not _all_finite(array):
         bad = np.argwhere(~np.isfinite(array))[0]
         raise ValueError(
             f"{argument} must be finite; found {array[tuple(bad)]} at index {tuple(int(i) for i in bad)}"
         )
     return array
+
+
+def _all_finite(array: np.ndarray) -> bool:
+    """Whether every element is finite.
+
+    For large arrays (a data set) a float64 sum answers first: it is NaN or
+    inf when an element is, and it needs no boolean copy of the whole array
+    (47 MB for Fashion-MNIST's images); only when it is not finite (or
+    overflows) are the elements looked at one by one.
+    """
+    if array.size > 1_000_000:
+        with np.errstate(over="ignore", invalid="ignore"):
+            if np.isfinite(np.sum(array, dtype=np.float64)):
+                return True
+    return bool(np.isfinite(array).all())
