@@ -296,6 +296,9 @@ def train(net, X: Any, Y: Any, *, epochs: int = 1, learning_rate: float = 0.1,
         callbacks.append(EarlyStopping(patience=patience))
     if progress:
         callbacks.append(ProgressBar())
+    if isinstance(optimizer, Optimizer) and (weight_decay is not None or schedule is not None):
+        raise ValueError("weight_decay and schedule are for an optimizer given by name; "
+                         f"set them on the {type(optimizer).__name__} instance instead")
     opt = resolve_optimizer(net, optimizer, learning_rate, weight_decay=weight_decay or None,
                             schedule=schedule)
 
