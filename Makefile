@@ -20,6 +20,8 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP) data
 	$(PY) examples/demo.py
+	@echo "==== Fashion-MNIST, a short run of examples/fashion_mnist.py (the full recipe: 24 epochs)"
+	$(PY) examples/fashion_mnist.py --epochs 2
 
 test: $(STAMP) data
 	$(PY) -m pytest -q

@@ -32,6 +32,7 @@ __all__ = ["main", "add_parsers", "build_parser"]
 #: Modules whose ``add_parsers(subparsers)`` registers subcommands, in help order.
 _PARSER_MODULES: tuple[str, ...] = (
     "chainrule.cli",
+    "chainrule._cli_training",
 )
 
 
