@@ -1,4 +1,4 @@
-"""Tests for the fit loop (training.py): the buffered step, dropout, validation,
+"""Tests for the fit loop (training.py): the step with a workspace, dropout, validation,
 early stopping, schedules, weight decay, shuffling and real-data training."""
 
 from __future__ import annotations
@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-from chainrule.training import BufferedStep, evaluate
+from chainrule.network import Workspace
+from chainrule.training import evaluate, train_step
 
 
 def _classification(rng, n=120, n_in=6, n_classes=3):
@@ -19,12 +20,12 @@ def _classification(rng, n=120, n_in=6, n_classes=3):
     return X, y
 
 
-# -- the buffered step gives the gradients of the one backward pass -------------
+# -- a workspace changes where the numbers are written, not the numbers ------------
 
-@pytest.mark.parametrize("activation", ["relu", "sigmoid", "tanh"])
-@pytest.mark.parametrize("loss", ["cross_entropy", "mse", "binary_cross_entropy"])
+@pytest.mark.parametrize("activation", ["relu", "sigmoid", "tanh", "leaky_relu", "identity"])
+@pytest.mark.parametrize("loss", ["cross_entropy", "mse", "binary_cross_entropy", "half_squared_error"])
 @pytest.mark.parametrize("reduction", ["mean", "sum"])
-def test_buffered_step_gradients_equal_backward(rng, make_targets, activation, loss, reduction):
+def test_step_with_workspace_is_bit_identical_to_plain_step(rng, make_targets, activation, loss, reduction):
     net = cr.Network([5, 7, 4, 3], activation=activation, loss=loss, reduction=reduction, seed=3)
     X = rng.standard_normal((9, 5))
     Y = make_targets(loss, rng, 9, 3)
@@ -37,11 +38,17 @@ def test_buffered_step_gradients_equal_backward(rng, make_targets, activation, l
             self.grads = [g.copy() for g in grads]
 
     record = Record()
-    loss_value, a_out = BufferedStep(net, batch_size=16).step(X, Y, record)
-    np.testing.assert_allclose(loss_value, expected.loss, rtol=1e-12)
-    np.testing.assert_allclose(a_out, fwd.activations[-1], rtol=1e-12, atol=1e-15)
-    np.testing.assert_allclose(record.grads[0], np.concatenate([g.ravel() for g in expected_grads]),
-                               rtol=1e-10, atol=1e-14)
+    work = Workspace(net, rows=16)
+    fwd_w, back_w = train_step(net, record, X, Y, work)
+    assert back_w.loss == expected.loss
+    for name in ("zs", "activations"):
+        for got, want in zip(getattr(fwd_w, name), getattr(fwd, name)):
+            np.testing.assert_array_equal(got, want)
+    for got, want in zip(back_w.deltas, expected.deltas):
+        np.testing.assert_array_equal(got, want)
+    # The workspace's arrays are its buffers, not fresh ones.
+    assert np.shares_memory(fwd_w.zs[0], work.z[0]) and np.shares_memory(back_w.deltas[0], work.delta[0])
+    np.testing.assert_array_equal(record.grads[0], np.concatenate([g.ravel() for g in expected_grads]))
 
 
 def test_float32_training_follows_float64(rng):
@@ -69,9 +76,8 @@ def test_float32_full_batch_equals_plain_path_numbers(rng):
 def test_dropout_zeroes_a_share_p_and_scales_the_rest_by_one_over_keep(rng):
     net = cr.Network([4, 2000, 2], activation="relu", loss="cross_entropy", seed=1)
     X = np.abs(rng.standard_normal((50, 4))) + 0.1
-    step = BufferedStep(net, batch_size=50, dropout=0.25)
-    step.forward(X, training=True)
-    dropped = step.a[0][:50].copy()
+    fwd = net._forward(X, Workspace(net, rows=50, dropout=0.25))
+    dropped = fwd.activations[1].copy()
     plain = np.maximum(X @ net.layers[0].weights.T + net.layers[0].bias, 0)
     kept = dropped != 0
     alive = plain != 0
@@ -95,10 +101,11 @@ def test_dropout_units_get_no_gradient_and_predict_never_drops(rng):
             self.grads = grads[0].copy()
 
     record = Record()
-    step = BufferedStep(net, batch_size=8, dropout=0.5)
+    work = Workspace(net, rows=8, dropout=0.5)
     Y = net._check_Y(y, 8)
-    step.step(X, Y, record)
-    mask = step.mask[0][:8]
+    fwd, _ = train_step(net, record, X, Y, work)
+    mask = fwd.masks[0]
+    np.testing.assert_array_equal(fwd.activations[1], fwd.outputs[0] * mask)
     # ∂L/∂W_0 row j = Σ_i δ_ij x_i; a unit dropped on every sample gets exactly 0.
     grad_w0 = record.grads[:18].reshape(6, 3)
     always_dropped = (mask == 0).all(axis=0)

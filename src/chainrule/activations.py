@@ -34,6 +34,10 @@ class Activation:
 
     Element-wise subclasses implement ``derivative(z, a)``, which may use
     whichever of z or a = f(z) is cheaper: both are always passed.
+
+    ``forward`` and ``backward`` take an optional ``out`` array (same shape
+    and dtype as z) to write into, so that training can reuse buffers; the
+    numbers are the same with or without it.
     """
 
     name = "activation"
@@ -41,17 +45,18 @@ class Activation:
     formula = "f(z)"
     derivative_formula = "f'(z)"
 
-    def forward(self, z: np.ndarray) -> np.ndarray:
-        """a = f(z), same shape and dtype as z."""
+    def forward(self, z: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """a = f(z), same shape and dtype as z (written into ``out`` if given)."""
         raise NotImplementedError
 
     def derivative(self, z: np.ndarray, a: np.ndarray) -> np.ndarray:
         """f'(z), element-wise, computed from z and/or a = f(z)."""
         raise NotImplementedError
 
-    def backward(self, z: np.ndarray, a: np.ndarray, grad_a: np.ndarray) -> np.ndarray:
-        """dL/dz given dL/da (chain rule through this activation)."""
-        return grad_a * self.derivative(z, a)
+    def backward(self, z: np.ndarray, a: np.ndarray, grad_a: np.ndarray,
+                 out: np.ndarray | None = None) -> np.ndarray:
+        """dL/dz = dL/da ⊙ f'(z) (chain rule through this activation); grad_a is not modified."""
+        return np.multiply(grad_a, self.derivative(z, a), out=out)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
@@ -79,8 +84,8 @@ class Sigmoid(Activation):
     formula = "σ(z) = 1/(1+e^(−z))"
     derivative_formula = "σ'(z) = a·(1−a)"
 
-    def forward(self, z):
-        t = np.maximum(z, -_EXP_LIMIT[z.dtype])
+    def forward(self, z, out=None):
+        t = np.maximum(z, -_EXP_LIMIT[z.dtype], out=out)
         np.negative(t, out=t)
         np.exp(t, out=t)
         t += 1.0
@@ -90,9 +95,9 @@ class Sigmoid(Activation):
         # σ'(z) written on a = σ(z): the seeds' x·(1 − x) with x the *output*.
         return a * (1.0 - a)
 
-    def backward(self, z, a, grad_a):
-        # grad_a ⊙ a ⊙ (1 − a), in place on one temporary (a hot path of the tiny networks).
-        t = 1.0 - a
+    def backward(self, z, a, grad_a, out=None):
+        # grad_a ⊙ a ⊙ (1 − a), in place on one array (a hot path of the tiny networks).
+        t = np.subtract(1.0, a, out=out)
         t *= a
         t *= grad_a
         return t
@@ -105,8 +110,8 @@ class Tanh(Activation):
     formula = "tanh(z)"
     derivative_formula = "tanh'(z) = 1−a²"
 
-    def forward(self, z):
-        return np.tanh(z)
+    def forward(self, z, out=None):
+        return np.tanh(z, out=out)
 
     def derivative(self, z, a):
         return 1.0 - a * a
@@ -119,16 +124,14 @@ class ReLU(Activation):
     formula = "max(z, 0)"
     derivative_formula = "relu'(z) = [z>0]"
 
-    def forward(self, z):
-        return np.maximum(z, 0.0).astype(z.dtype, copy=False)
+    def forward(self, z, out=None):
+        return np.maximum(z, 0.0, out=out)
 
     def derivative(self, z, a):
         return (z > 0).astype(z.dtype)
 
-    def backward(self, z, a, grad_a):
-        out = grad_a.copy()
-        out[z <= 0] = 0.0
-        return out
+    def backward(self, z, a, grad_a, out=None):
+        return np.multiply(grad_a, z > 0, out=out)
 
 
 class LeakyReLU(Activation):
@@ -143,8 +146,12 @@ class LeakyReLU(Activation):
         self.formula = f"z if z>0 else {self.negative_slope:g}·z"
         self.derivative_formula = f"1 if z>0 else {self.negative_slope:g}"
 
-    def forward(self, z):
-        return np.where(z > 0, z, z * self.negative_slope).astype(z.dtype, copy=False)
+    def forward(self, z, out=None):
+        a = np.where(z > 0, z, z * self.negative_slope).astype(z.dtype, copy=False)
+        if out is None:
+            return a
+        np.copyto(out, a)
+        return out
 
     def derivative(self, z, a):
         return np.where(z > 0, 1.0, self.negative_slope).astype(z.dtype, copy=False)
@@ -160,14 +167,20 @@ class Identity(Activation):
     formula = "z"
     derivative_formula = "1"
 
-    def forward(self, z):
-        return z.copy()
+    def forward(self, z, out=None):
+        if out is None:
+            return z.copy()
+        np.copyto(out, z)
+        return out
 
     def derivative(self, z, a):
         return np.ones_like(z)
 
-    def backward(self, z, a, grad_a):
-        return grad_a
+    def backward(self, z, a, grad_a, out=None):
+        if out is None:
+            return grad_a.copy()
+        np.copyto(out, grad_a)
+        return out
 
 
 class Softmax(Activation):
@@ -183,8 +196,8 @@ class Softmax(Activation):
     formula = "e^(z_k) / Σ_j e^(z_j)"
     derivative_formula = "∂a_k/∂z_j = a_k(1[k=j] − a_j)"
 
-    def forward(self, z):
-        e = z - z.max(axis=1, keepdims=True)
+    def forward(self, z, out=None):
+        e = np.subtract(z, z.max(axis=1, keepdims=True), out=out)
         np.exp(e, out=e)
         e /= e.sum(axis=1, keepdims=True)
         return e
@@ -192,8 +205,8 @@ class Softmax(Activation):
     def derivative(self, z, a):
         raise TypeError("softmax is not element-wise: use backward(z, a, grad_a) for its Jacobian product")
 
-    def backward(self, z, a, grad_a):
-        return a * (grad_a - (grad_a * a).sum(axis=1, keepdims=True))
+    def backward(self, z, a, grad_a, out=None):
+        return np.multiply(a, grad_a - (grad_a * a).sum(axis=1, keepdims=True), out=out)
 
 
 #: The one table of activation names, shared by Network, the estimators and the CLI.

@@ -102,12 +102,17 @@ class Dense:
         return [self._weights] if self._bias is None else [self._weights, self._bias]
 
     # -- the mathematics --------------------------------------------------
-    def forward(self, a_prev: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """z = a_prev·Wᵀ + b and a = f(z), both (n_samples, n_out)."""
-        z = np.dot(a_prev, self._weights.T)  # np.dot: less call overhead than @ on tiny arrays
+    def forward(self, a_prev: np.ndarray, out_z: np.ndarray | None = None,
+                out_a: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """z = a_prev·Wᵀ + b and a = f(z), both (n_samples, n_out).
+
+        ``out_z``/``out_a``: C-contiguous arrays of that shape and the layer's
+        dtype to write z and a into (training reuses them across batches).
+        """
+        z = np.dot(a_prev, self._weights.T, out=out_z)  # np.dot: less call overhead than @ on tiny arrays
         if self._bias is not None:
             z += self._bias
-        return z, self.activation.forward(z)
+        return z, self.activation.forward(z, out=out_a)
 
     def backward(self, delta: np.ndarray, a_prev: np.ndarray) -> list[np.ndarray]:
         """Gradients of the loss for this layer's parameters, given δ = dL/dz.

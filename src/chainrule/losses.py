@@ -67,22 +67,23 @@ class Loss:
         """dL/da per element, not yet reduced, shape of a."""
         raise NotImplementedError
 
-    def evaluate(self, z, a, y, activation, scale: float):
+    def evaluate(self, z, a, y, activation, scale: float, out=None):
         """(reduced loss, δ = dL/dz of the output layer, dL/da or None).
 
         ``scale`` is the reduction's factor: 1 for ``"sum"``, 1/N for ``"mean"``.
         dL/da is ``None`` where the fused form δ = (a − y)·scale was used.
+        δ is written into ``out`` when given.
         """
         value = self.value(z, a, y) * scale
         if activation.name == self.fused:
-            delta = a - y
+            delta = np.subtract(a, y, out=out)
             if scale != 1.0:
                 delta *= scale
             return value, delta, None
         grad_a = self.gradient(a, y)
         if scale != 1.0:
             grad_a *= scale
-        return value, activation.backward(z, a, grad_a), grad_a
+        return value, activation.backward(z, a, grad_a, out=out), grad_a
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
@@ -108,14 +109,14 @@ class HalfSquaredError(Loss):
     def gradient(self, a, y):
         return a - y
 
-    def evaluate(self, z, a, y, activation, scale):
+    def evaluate(self, z, a, y, activation, scale, out=None):
         # One subtraction serves the value and the gradient: this is the
         # seeds' loss and the tiny networks' hot path.
         grad_a = a - y
         value = 0.5 * float(np.vdot(grad_a, grad_a))
         if scale != 1.0:
             grad_a *= scale
-        return value * scale, activation.backward(z, a, grad_a), grad_a
+        return value * scale, activation.backward(z, a, grad_a, out=out), grad_a
 
 
 class SquaredError(Loss):

@@ -29,7 +29,7 @@ from .initializers import get_initializer
 from .layers import Dense
 from .losses import REDUCTIONS, get_loss
 
-__all__ = ["Network", "ForwardPass", "BackwardPass"]
+__all__ = ["Network", "ForwardPass", "BackwardPass", "Workspace"]
 
 _DTYPES = {"float64": np.float64, "float32": np.float32}
 
@@ -39,11 +39,53 @@ class ForwardPass:
     """What a forward pass leaves for the backward pass.
 
     ``zs[l]`` and ``activations[l + 1]`` belong to layer l;
-    ``activations[0]`` is the input X.
+    ``activations[0]`` is the input X. With dropout, ``activations[l + 1]``
+    is what the next layer was fed, f(z_l) ⊙ m_l, while ``outputs[l]`` keeps
+    f(z_l) for the derivative and ``masks[l]`` the mask m_l (``None`` for
+    the output layer). Without dropout both are ``None``.
     """
 
     zs: list[np.ndarray]
     activations: list[np.ndarray]
+    outputs: list[np.ndarray] | None = None
+    masks: list[np.ndarray | None] | None = None
+
+
+class Workspace:
+    """Arrays that training reuses from batch to batch, so a step allocates nothing big.
+
+    ``_forward`` and ``_backward`` write z, a, δ and ∂L/∂a of every layer
+    into the first n rows of these buffers (n <= ``rows``); with dropout
+    they also draw the masks into them. The mathematics is the same code
+    as without a workspace: only where the numbers are written changes.
+
+    Parameters
+    ----------
+    net : Network
+    rows : int
+        The largest batch the buffers hold.
+    dropout : float in [0, 1)
+        Probability of zeroing each hidden unit's output during training
+        (inverted dropout: kept outputs are scaled by 1/(1 − p)).
+    gather : bool
+        Also allocate ``x`` and ``y``, where mini-batches are gathered.
+    """
+
+    def __init__(self, net: "Network", rows: int, dropout: float = 0.0, gather: bool = True):
+        dt = net.dtype
+        widths = [layer.n_out for layer in net.layers]
+        self.rows = int(rows)
+        self.dropout = float(dropout)
+        self.rng = net._dropout_rng
+        self.x = np.empty((rows, net.n_inputs), dt) if gather else None
+        self.y = np.empty((rows, net.n_outputs), dt) if gather else None
+        self.z = [np.empty((rows, k), dt) for k in widths]
+        self.a = [np.empty((rows, k), dt) for k in widths]
+        self.delta = [np.empty((rows, k), dt) for k in widths]
+        self.grad_a = [np.empty((rows, k), dt) for k in widths[:-1]]
+        hidden = widths[:-1] if self.dropout else []
+        self.mask = [np.empty((rows, k), dt) for k in hidden]
+        self.dropped = [np.empty((rows, k), dt) for k in hidden]
 
 
 @dataclass
@@ -296,25 +338,58 @@ class Network:
         return X, self._check_Y(Y, X.shape[0])
 
     # -- the mathematics --------------------------------------------------
-    def _forward(self, X: np.ndarray) -> ForwardPass:
-        """z and a for every layer (X already checked)."""
+    def _forward(self, X: np.ndarray, work: Workspace | None = None) -> ForwardPass:
+        """z and a for every layer (X already checked).
+
+        With a :class:`Workspace`, the arrays are written into its buffers
+        and its dropout (if any) is applied to the hidden layers' outputs.
+        """
         zs = []
         activations = [X]
         a = X
-        for layer in self.layers:
-            z, a = layer.forward(a)
+        if work is None:
+            for layer in self.layers:
+                z, a = layer.forward(a)
+                zs.append(z)
+                activations.append(a)
+            return ForwardPass(zs, activations)
+        n = X.shape[0]
+        last = len(self.layers) - 1
+        outputs, masks = [], []
+        for l, layer in enumerate(self.layers):
+            z, a = layer.forward(a, work.z[l][:n], work.a[l][:n])
             zs.append(z)
+            outputs.append(a)
+            if work.dropout and l < last:
+                m = work.mask[l][:n]  # m = [u >= p] / (1 - p), u ~ U[0, 1) from the network's seed
+                work.rng.random(out=m, dtype=m.dtype)
+                np.greater_equal(m, work.dropout, out=m)
+                m *= 1.0 / (1.0 - work.dropout)
+                a = np.multiply(a, m, out=work.dropped[l][:n])
+                masks.append(m)
+            else:
+                masks.append(None)
             activations.append(a)
-        return ForwardPass(zs, activations)
+        if not work.dropout:
+            return ForwardPass(zs, activations)
+        return ForwardPass(zs, activations, outputs, masks)
 
-    def _backward(self, fwd: ForwardPass, Y: np.ndarray) -> BackwardPass:
-        """The loss, every δ and every gradient, from a forward pass and targets."""
+    def _backward(self, fwd: ForwardPass, Y: np.ndarray, work: Workspace | None = None) -> BackwardPass:
+        """The loss, every δ and every gradient, from a forward pass and targets.
+
+        With a :class:`Workspace`, δ and ∂L/∂a are written into its buffers.
+        """
         layers = self.layers
         zs, acts = fwd.zs, fwd.activations
+        outputs = fwd.outputs or acts[1:]  # f(z) of each layer, before any dropout
         n_layers = len(layers)
+        n = Y.shape[0]
         out = layers[-1]
-        loss, delta, grad_out = self.loss_function.evaluate(
-            zs[-1], acts[-1], Y, out.activation, self._scale(Y.shape[0]))
+        if work is None:
+            loss, delta, grad_out = self.loss_function.evaluate(zs[-1], acts[-1], Y, out.activation, self._scale(n))
+        else:
+            loss, delta, grad_out = self.loss_function.evaluate(
+                zs[-1], acts[-1], Y, out.activation, self._scale(n), work.delta[-1][:n])
         deltas: list = [None] * n_layers
         grad_a: list = [None] * n_layers
         grad_a[-1] = grad_out
@@ -323,9 +398,13 @@ class Network:
             deltas[l] = delta
             layer.backward(delta, acts[l])  # into the gradient buffers self._grads
             if l:
-                g = np.dot(delta, layer.weights)  # ∂L/∂a_{l-1}: the error sent back through W_l
+                # ∂L/∂a_{l-1}: the error sent back through W_l (through the dropout mask, if any)
+                g = np.dot(delta, layer.weights, out=None if work is None else work.grad_a[l - 1][:n])
+                if fwd.masks is not None and fwd.masks[l - 1] is not None:
+                    g *= fwd.masks[l - 1]
                 grad_a[l - 1] = g
-                delta = layers[l - 1].activation.backward(zs[l - 1], acts[l], g)
+                delta = layers[l - 1].activation.backward(
+                    zs[l - 1], outputs[l - 1], g, out=None if work is None else work.delta[l - 1][:n])
         return BackwardPass(loss, deltas, grad_a, self._grads)
 
     # -- public API -------------------------------------------------------
@@ -415,8 +494,8 @@ class Network:
         progress : bool
             Show a progress bar with loss and accuracy on standard error.
 
-        float32 networks and dropout train through the buffered step of
-        :mod:`chainrule.training` (arrays reused across batches, in-place updates).
+        float32 networks and dropout train through the same step with a
+        :class:`Workspace` (arrays reused across batches, in-place updates).
         """
         from .training import train
 

@@ -4,11 +4,9 @@ One training step is :func:`train_step`: forward, backward, optimiser
 update. ``Network.fit`` and ``Network.explain`` both run it, so a recorded
 step and a training step can never disagree.
 
-float32 training (and any training with dropout) runs the same mathematics
-through :class:`BufferedStep`, which writes every z, a and δ into arrays
-allocated once per ``fit`` and reused by every batch, applies ReLU and
-dropout in place and fuses softmax with cross-entropy. A test checks that
-it gives the gradients of :meth:`Network._backward`.
+float32 training (and any training with dropout) passes the same step a
+:class:`~chainrule.network.Workspace`: the same code then writes every z, a
+and δ into arrays allocated once per ``fit`` and reused by every batch.
 """
 
 from __future__ import annotations
@@ -19,9 +17,10 @@ from typing import Any, Sequence
 import numpy as np
 
 from ._validation import check_float_in, check_positive_float, check_positive_int
+from .network import Workspace
 from .optimizers import Optimizer, get_optimizer
 
-__all__ = ["History", "BufferedStep", "train", "train_step", "evaluate"]
+__all__ = ["History", "train", "train_step", "evaluate"]
 
 #: Losses for which an accuracy is measured: they are classifiers.
 _CLASSIFIERS = ("cross_entropy", "binary_cross_entropy")
@@ -72,16 +71,18 @@ class History:
         return f"History({len(self)} epochs{last})"
 
 
-def train_step(net, optimizer: Optimizer, X: np.ndarray, Y: np.ndarray):
+def train_step(net, optimizer: Optimizer, X: np.ndarray, Y: np.ndarray, work: Workspace | None = None):
     """One step of gradient descent on a batch; returns (forward pass, backward pass).
 
     X (n_samples, n_inputs) and Y (n_samples, n_outputs) are already
     checked arrays of the network's dtype. The optimiser updates the
     network's flat parameter vector from its flat gradient vector, of which
-    ``layers[i].weights``/``.bias`` and ``back.grads`` are views.
+    ``layers[i].weights``/``.bias`` and ``back.grads`` are views. With a
+    ``work`` space, the arrays of the passes are its buffers (overwritten
+    by the next step) and its dropout applies.
     """
-    fwd = net._forward(X)
-    back = net._backward(fwd, Y)
+    fwd = net._forward(X, work)
+    back = net._backward(fwd, Y, work)
     optimizer.step([net._vector], [net._grad_vector])
     return fwd, back
 
@@ -97,132 +98,6 @@ def resolve_optimizer(net, optimizer: Any, learning_rate: float, **options: Any)
         chosen = kept if kept is not None and kept.get_config() == fresh.get_config() else fresh
     net.optimizer_ = chosen
     return chosen
-
-
-# -- the buffered step ------------------------------------------------------
-
-class BufferedStep:
-    """Forward, backward and update of one batch, in arrays reused across batches.
-
-    The same chain rule as :meth:`Network._forward`/:meth:`Network._backward`
-    (the layers' own ``backward`` writes ∂L/∂W and ∂L/∂b into the network's
-    gradient vector); what differs is only where the numbers are written:
-
-    - z, a and δ of every layer live in (batch_size, n_out) buffers;
-    - ReLU is ``maximum(z, 0, out=a)``, its backward ``g ·= (z > 0)``;
-    - softmax + cross-entropy are fused: δ_L = (a − y)·scale with the loss
-      from log-sum-exp of the same exponentials;
-    - dropout (inverted, on hidden layers' outputs) multiplies a by a mask
-      m = [u ≥ p]/(1 − p) drawn from the network's dropout generator, and
-      the backward multiplies ∂L/∂a by the same m.
-
-    Other activations and losses call their own ``forward``/``backward``/``evaluate``.
-
-    Parameters
-    ----------
-    net : Network
-    batch_size : int
-        The largest batch the buffers must hold.
-    dropout : float in [0, 1)
-        Probability of zeroing each hidden unit during training.
-    gather : bool
-        Whether to allocate ``x`` and ``y``, the buffers mini-batches are
-        gathered into (full-batch training does not need them).
-    """
-
-    def __init__(self, net, batch_size: int, dropout: float = 0.0, gather: bool = True):
-        self.net = net
-        self.layers = net.layers
-        self.dropout = float(dropout)
-        dt = net.dtype
-        rows = int(batch_size)
-        n_out = [layer.n_out for layer in self.layers]
-        # Where mini-batches are gathered (not needed for full batch).
-        self.x = np.empty((rows, net.n_inputs), dt) if gather else None
-        self.y = np.empty((rows, net.n_outputs), dt) if gather else None
-        self.z = [np.empty((rows, k), dt) for k in n_out]
-        self.a = [np.empty((rows, k), dt) for k in n_out]
-        self.grad_a = [np.empty((rows, k), dt) for k in n_out[:-1]]
-        self.delta_out = np.empty((rows, n_out[-1]), dt)
-        self.mask = [np.empty((rows, k), dt) for k in n_out[:-1]] if self.dropout else None
-        self.relu = [layer.activation.name == "relu" for layer in self.layers]
-        out = self.layers[-1]
-        self.fused_softmax = net.loss_function.name == "cross_entropy" and out.activation.name == "softmax"
-        self.f_of_z: list = [None] * len(self.layers)  # f(z) before dropout, for non-ReLU backward
-
-    def forward(self, X: np.ndarray, training: bool = True) -> np.ndarray:
-        """The output a_L of a batch X (n, n_inputs), with dropout when ``training``."""
-        n = X.shape[0]
-        a = X
-        last = len(self.layers) - 1
-        for l, layer in enumerate(self.layers):
-            z = self.z[l][:n]
-            np.matmul(a, layer.weights.T, out=z)
-            if layer.bias is not None:
-                z += layer.bias
-            if l == last:
-                if self.fused_softmax:
-                    a = self.a[l][:n]
-                    self._z_max = z.max(axis=1, keepdims=True)
-                    np.subtract(z, self._z_max, out=a)
-                    np.exp(a, out=a)
-                    self._exp_sum = a.sum(axis=1, keepdims=True)
-                    a /= self._exp_sum
-                else:
-                    a = layer.activation.forward(z)
-            elif self.relu[l]:
-                a = self.a[l][:n]
-                np.maximum(z, 0, out=a)
-            else:
-                self.f_of_z[l] = layer.activation.forward(z)
-                a = self.a[l][:n]
-                a[...] = self.f_of_z[l]
-            if training and self.dropout and l < last:
-                m = self.mask[l][:n]
-                self.net._dropout_rng.random(out=m, dtype=m.dtype)
-                np.greater_equal(m, self.dropout, out=m)
-                m *= 1.0 / (1.0 - self.dropout)
-                a *= m
-        return a
-
-    def step(self, X: np.ndarray, Y: np.ndarray, optimizer: Optimizer) -> tuple[float, np.ndarray]:
-        """Train on one batch; returns (the batch loss before the update, a_L).
-
-        X (n, n_inputs) and Y (n, n_outputs) of the network's dtype, n at
-        most ``batch_size``. a_L is a view of a buffer that the next step overwrites.
-        """
-        net, layers = self.net, self.layers
-        n = X.shape[0]
-        a_out = self.forward(X)
-        scale = net._scale(n)
-        last = len(layers) - 1
-        z_out = self.z[last][:n]
-        if self.fused_softmax:
-            delta = np.subtract(a_out, Y, out=self.delta_out[:n])  # fused: δ_L = a − y
-            log_sum = np.log(self._exp_sum)
-            log_sum += self._z_max
-            loss = -float(np.vdot(Y, z_out - log_sum)) * scale
-            if scale != 1.0:
-                delta *= scale
-        else:
-            loss, delta, _ = net.loss_function.evaluate(z_out, a_out, Y, layers[-1].activation, scale)
-        for l in range(last, -1, -1):
-            layer = layers[l]
-            a_prev = X if l == 0 else self.a[l - 1][:n]
-            layer.backward(delta, a_prev)  # ∂L/∂W_l, ∂L/∂b_l into the gradient vector
-            if l:
-                g = self.grad_a[l - 1][:n]
-                np.matmul(delta, layer.weights, out=g)  # ∂L/∂a_{l-1}
-                if self.dropout:
-                    g *= self.mask[l - 1][:n]
-                z_prev = self.z[l - 1][:n]
-                if self.relu[l - 1]:
-                    g *= z_prev > 0
-                    delta = g
-                else:
-                    delta = layers[l - 1].activation.backward(z_prev, self.f_of_z[l - 1], g)
-        optimizer.step([net._vector], [net._grad_vector])
-        return loss, a_out
 
 
 def _n_correct(a: np.ndarray, Y: np.ndarray, loss_name: str) -> int:
@@ -307,9 +182,9 @@ def train(net, X: Any, Y: Any, *, epochs: int = 1, learning_rate: float = 0.1,
     mean = net.reduction == "mean"
     loss_name = net.loss_function.name
     classifier = loss_name in _CLASSIFIERS
-    # The plain path is the seeds' (and explain's) train_step; float32 and
-    # dropout go through the buffered one.
-    buffered = BufferedStep(net, n if full_batch else batch_size, dropout, gather=not full_batch) \
+    # float32 and dropout training reuse buffers; the tiny float64 networks
+    # of the seeds are faster without (a view per array costs more than it saves).
+    work = Workspace(net, n if full_batch else batch_size, dropout, gather=not full_batch) \
         if (net.dtype == np.float32 or dropout) else None
     bars = [cb for cb in callbacks if hasattr(cb, "on_batch_end")]
     history = History()
@@ -320,11 +195,8 @@ def train(net, X: Any, Y: Any, *, epochs: int = 1, learning_rate: float = 0.1,
         lr = opt.begin_epoch()
         correct = 0
         if full_batch:
-            if buffered is None:
-                fwd, back = train_step(net, opt, X, Y)
-                loss, a_out = back.loss, fwd.activations[-1]
-            else:
-                loss, a_out = buffered.step(X, Y, opt)
+            fwd, back = train_step(net, opt, X, Y, work)
+            loss, a_out = back.loss, fwd.activations[-1]
             if classifier:
                 correct = _n_correct(a_out, Y, loss_name)
         else:
@@ -336,14 +208,14 @@ def train(net, X: Any, Y: Any, *, epochs: int = 1, learning_rate: float = 0.1,
             for b, start in enumerate(range(0, n, batch_size)):
                 idx = order[start:start + batch_size]
                 k = len(idx)
-                if buffered is None:
-                    fwd, back = train_step(net, opt, X[idx], Y[idx])
-                    batch_loss, a_out, y = back.loss, fwd.activations[-1], Y[idx]
+                if work is None:
+                    x, y = X[idx], Y[idx]
                 else:
                     # mode="clip" (idx is in range): with the default "raise", take buffers `out`.
-                    x = np.take(X, idx, axis=0, out=buffered.x[:k], mode="clip")
-                    y = np.take(Y, idx, axis=0, out=buffered.y[:k], mode="clip")
-                    batch_loss, a_out = buffered.step(x, y, opt)
+                    x = np.take(X, idx, axis=0, out=work.x[:k], mode="clip")
+                    y = np.take(Y, idx, axis=0, out=work.y[:k], mode="clip")
+                fwd, back = train_step(net, opt, x, y, work)
+                batch_loss, a_out = back.loss, fwd.activations[-1]
                 loss += batch_loss * k if mean else batch_loss
                 if classifier:
                     correct += _n_correct(a_out, y, loss_name)
