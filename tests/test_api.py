@@ -23,6 +23,8 @@ EXPECTED_PUBLIC_NAMES = {
     "callbacks", "datasets", "schedules",
     "load", "Trace", "export_onnx",
     "CheckReport", "check_example", "WorkedExample", "load_example",
+    # errors (chainrule.errors)
+    "ModelFileError", "TrainingDiverged",
 }
 
 # Classes whose public methods and properties must all be documented too.

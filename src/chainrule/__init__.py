@@ -21,6 +21,7 @@ from .onnx_export import export_onnx
 from .explain import Trace
 from .checking import CheckReport, check_example
 from .specfile import WorkedExample, load_example
+from .errors import ModelFileError, TrainingDiverged
 
 __version__ = "0.1.0"
 
@@ -32,12 +33,14 @@ __all__ = [
     "History",
     "INITIALIZERS",
     "LOSSES",
+    "ModelFileError",
     "Network",
     "OPTIMIZERS",
     "Optimizer",
     "RMSProp",
     "SGD",
     "Trace",
+    "TrainingDiverged",
     "WorkedExample",
     "callbacks",
     "check_example",

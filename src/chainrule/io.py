@@ -23,12 +23,16 @@ from __future__ import annotations
 
 import json
 import os
+import struct
 import tempfile
+import zipfile
+import zlib
 from typing import Any
 
 import numpy as np
 
 from .activations import LeakyReLU
+from .errors import ModelFileError
 
 __all__ = ["save", "load", "FORMAT", "FORMAT_VERSION"]
 
@@ -47,6 +51,8 @@ def _activation_from_spec(spec: Any):
 
     if isinstance(spec, dict):
         params = {k: v for k, v in spec.items() if k != "name"}
+        if any(isinstance(v, bool) or not isinstance(v, (int, float)) for v in params.values()):
+            raise ValueError(f"activation parameters must be numbers; got {params!r:.80}")
         return type(get_activation(spec["name"]))(**params)
     return get_activation(spec)
 
@@ -106,14 +112,37 @@ def save(net, path: str | os.PathLike) -> None:
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
+        _sync_directory(directory)
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
 
 
+def _sync_directory(directory: str) -> None:
+    """Flush the directory entry of a replaced file to disk (POSIX; a no-op where unsupported)."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
 def load(path: str | os.PathLike):
     """Read a network written by :meth:`Network.save`; never unpickles.
+
+    Everything in the file is checked before a network is built from it:
+    the container (a zip of ``.npy`` members, each with a numeric dtype and
+    exactly as many bytes as its header announces; no object arrays), the
+    metadata (format name and version, and the type of every field), and
+    every array's name, shape, dtype and finiteness against the
+    architecture. Any failure is a :class:`~chainrule.errors.ModelFileError`
+    naming the file.
 
     Parameters
     ----------
@@ -129,9 +158,12 @@ def load(path: str | os.PathLike):
     ------
     FileNotFoundError
         When ``path`` does not exist.
-    ValueError
-        When the file is not a chainrule network (for instance a pickle, or
-        an .npz holding object arrays), or has a newer format version.
+    chainrule.errors.ModelFileError
+        (a ``ValueError``) When the file is not a chainrule network: empty,
+        truncated or corrupted, a pickle, an .npz holding object arrays or
+        other entries, inconsistent metadata, or a newer format version.
+    TypeError
+        When ``path`` is not a str or os.PathLike.
 
     Examples
     --------
@@ -142,53 +174,239 @@ def load(path: str | os.PathLike):
     >>> bool((cr.load(path).predict([[0, 1]]) == net.predict([[0, 1]])).all())
     True
     """
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path must be a str or os.PathLike naming a saved network; got {type(path).__name__} {path!r}")
+    path = os.fspath(path)
+    if not isinstance(path, str):
+        path = os.fsdecode(path)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"path {path!r}: no such file")
+    if os.path.isdir(path):
+        raise ModelFileError(path, "is a directory, not a saved network file")
+    arrays = _read_arrays(path)
+    meta = _read_metadata(path, arrays)
+    try:
+        return _build(path, meta, arrays)
+    except ModelFileError:
+        raise
+    except (ValueError, TypeError, KeyError, OverflowError) as exc:  # refused by a constructor
+        raise ModelFileError(path, f"not a valid chainrule network: {exc}") from None
+
+
+#: What goes wrong when reading a damaged zip of .npy members.
+_CONTAINER_ERRORS = (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError, KeyError,
+                     NotImplementedError, RuntimeError, struct.error, UnicodeDecodeError,
+                     OverflowError, SyntaxError, TypeError)
+_MAX_MEMBERS = 100_000
+
+
+def _read_arrays(path: str) -> dict[str, np.ndarray]:
+    """Every member of the .npz as an array, each checked before it is read."""
+    with open(path, "rb") as fh:
+        head = fh.read(8)
+    if not head:
+        raise ModelFileError(path, "not a chainrule network file: the file is empty")
+    if head[:1] == b"\x80":
+        raise ModelFileError(
+            path, "not a chainrule network file: it is a pickle, and it holds pickled objects, which are "
+                  "never loaded (a saved network is an .npz of numeric arrays and JSON)")
+    if head[:6] == np.lib.format.MAGIC_PREFIX:
+        raise ModelFileError(path, "not a chainrule network file: it is a single .npy array, not an .npz")
+    if head[:2] != b"PK":
+        raise ModelFileError(path, "not a chainrule network file: not an .npz (zip) file")
+    try:
+        arrays: dict[str, np.ndarray] = {}
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+            if len(members) > _MAX_MEMBERS:
+                raise ModelFileError(path, f"not a chainrule network file: {len(members)} entries")
+            for info in members:
+                key = _member_key(path, info)
+                if key in arrays:
+                    raise ModelFileError(path, f"corrupted: the entry {key!r} appears twice")
+                arrays[key] = _read_member(path, archive, info)
+        return arrays
+    except ModelFileError:
+        raise
+    except _CONTAINER_ERRORS as exc:
+        raise ModelFileError(path, f"truncated or corrupted ({type(exc).__name__}: {exc})") from None
+
+
+def _member_key(path: str, info: zipfile.ZipInfo) -> str:
+    if not info.filename.endswith(".npy"):
+        raise ModelFileError(path, f"not a chainrule network file: it holds {info.filename!r}, not only .npy arrays")
+    if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        raise ModelFileError(path, f"corrupted: entry {info.filename!r} has compression method {info.compress_type}")
+    if info.file_size > 1100 * info.compress_size + 1024:  # deflate expands at most ~1032 times
+        raise ModelFileError(path, f"corrupted: entry {info.filename!r} announces {info.file_size} bytes "
+                                   f"from {info.compress_size}")
+    return info.filename[:-4]
+
+
+def _read_member(path: str, archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> np.ndarray:
+    """One .npy member: header checked (numeric or text dtype, size that matches) before the data is read."""
+    fmt = np.lib.format
+    with archive.open(info) as fp:
+        version = fmt.read_magic(fp)
+        if version == (1, 0):
+            shape, fortran, dtype = fmt.read_array_header_1_0(fp)
+        elif version == (2, 0):
+            shape, fortran, dtype = fmt.read_array_header_2_0(fp)
+        else:
+            raise ModelFileError(path, f"corrupted: entry {info.filename!r} has .npy version {version}")
+        name = info.filename[:-4]
+        if dtype.hasobject:
+            raise ModelFileError(
+                path, f"not a chainrule network file: entry {name!r} holds pickled objects, which are never "
+                      f"loaded (a saved network holds only numeric arrays and JSON)")
+        if dtype.kind not in "fU" or dtype.fields is not None or dtype.subdtype is not None:
+            raise ModelFileError(path, f"not a chainrule network file: entry {name!r} has dtype {dtype}; "
+                                       f"a saved network holds float arrays and JSON text")
+        count = 1
+        for n in shape:
+            count *= int(n)
+        n_bytes = count * dtype.itemsize
+        header = fp.tell()
+        if header + n_bytes != info.file_size:
+            raise ModelFileError(path, f"corrupted: entry {name!r} announces shape {shape} of {dtype} "
+                                       f"({n_bytes} bytes) but holds {info.file_size - header}")
+        data = fp.read(n_bytes)  # reading to the end checks the CRC
+        if len(data) != n_bytes or fp.read(1):
+            raise ModelFileError(path, f"truncated: entry {name!r} holds {len(data)} of {n_bytes} bytes")
+    array = np.frombuffer(data, dtype=dtype, count=count)
+    return array.reshape(shape, order="F" if fortran else "C")
+
+
+def _read_metadata(path: str, arrays: dict[str, np.ndarray]) -> dict[str, Any]:
+    """The metadata's JSON, with the type of every field checked."""
+    if "metadata" not in arrays:
+        raise ModelFileError(path, "not a chainrule network file: no metadata entry")
+    raw = arrays.pop("metadata")
+    if raw.dtype.kind != "U" or raw.ndim != 0:
+        raise ModelFileError(path, f"not a chainrule network file: the metadata is not JSON text "
+                                   f"(an array of dtype {raw.dtype}, shape {raw.shape})")
+    try:
+        meta = json.loads(str(raw))
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError is a ValueError
+        raise ModelFileError(path, f"corrupted: the metadata is not valid JSON: {exc}") from None
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise ModelFileError(path, f"not a chainrule network file: format is not {FORMAT!r}")
+    version = meta.get("format_version")
+    if not _is_int(version) or not 1 <= version <= FORMAT_VERSION:
+        raise ModelFileError(
+            path, f"has format_version {version!r}; this chainrule reads versions up to {FORMAT_VERSION} "
+                  f"(upgrade chainrule)")
+
+    def need(mapping: Any, key: str, kinds: Any, where: str) -> Any:
+        value = mapping.get(key) if isinstance(mapping, dict) else None
+        ok = _is_int(value) if kinds is int else isinstance(value, kinds)
+        if not ok:
+            raise ModelFileError(path, f"corrupted metadata: {where}{key} must be {_kind_name(kinds)}; "
+                                       f"got {type(value).__name__} {value!r:.80}")
+        return value
+
+    arch = need(meta, "architecture", dict, "")
+    sizes = need(arch, "sizes", list, "architecture.")
+    if len(sizes) < 2 or not all(_is_int(n) and n >= 1 for n in sizes):
+        raise ModelFileError(path, f"corrupted metadata: architecture.sizes must be >= 2 ints >= 1; got {sizes!r:.80}")
+    activations = need(arch, "activations", list, "architecture.")
+    if len(activations) != len(sizes) - 1:
+        raise ModelFileError(path, f"corrupted metadata: {len(activations)} activations for {len(sizes) - 1} layers")
+    for spec in activations:
+        if not (isinstance(spec, str) or (isinstance(spec, dict) and isinstance(spec.get("name"), str))):
+            raise ModelFileError(path, f"corrupted metadata: an activation must be a name; got {spec!r:.80}")
+    for key in ("loss", "reduction", "init", "dtype"):
+        need(arch, key, str, "architecture.")
+    need(arch, "bias", bool, "architecture.")
+    if need(meta, "seed", int, "") < 0 or need(meta, "epochs_trained", int, "") < 0:
+        raise ModelFileError(path, "corrupted metadata: seed and epochs_trained must be >= 0")
+    states = need(meta, "random_states", dict, "")
+    for key in ("shuffle", "dropout"):
+        state = need(states, key, dict, "random_states.")
+        if state.get("bit_generator") != "PCG64":
+            raise ModelFileError(path, f"corrupted metadata: random_states.{key} is not a PCG64 state")
+    opt = meta.get("optimizer")
+    if opt is not None:
+        need(need(meta, "optimizer", dict, ""), "config", dict, "optimizer.")
+        counters = need(opt, "counters", dict, "optimizer.")
+        for key in ("iterations", "epochs", "n_params"):
+            if need(counters, key, int, "optimizer.counters.") < 0:
+                raise ModelFileError(path, f"corrupted metadata: optimizer.counters.{key} is negative")
+        lr = need(counters, "lr", (int, float), "optimizer.counters.")
+        if isinstance(lr, bool) or not np.isfinite(lr) or lr < 0:
+            raise ModelFileError(path, f"corrupted metadata: optimizer.counters.lr must be finite and >= 0; got {lr!r}")
+    return meta
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _kind_name(kinds: Any) -> str:
+    names = {int: "an int", bool: "true or false", str: "a string", list: "a list", dict: "an object"}
+    return names.get(kinds, "a number")
+
+
+#: State arrays each optimiser keeps per parameter.
+_STATE_NAMES = {"sgd": {"momentum_buffer"}, "adam": {"m", "v"}, "rmsprop": {"square_avg"}}
+
+
+def _build(path: str, meta: dict[str, Any], arrays: dict[str, np.ndarray]):
+    """The network the checked metadata and arrays describe, every array checked against it."""
     from .network import Network
     from .optimizers import optimizer_from_config
 
-    path = os.fspath(path)
-    if not os.path.exists(path):
-        raise FileNotFoundError(f"path {path!r}: no such file")
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            arrays = {key: data[key] for key in data.files}
-    except ValueError as exc:
-        raise ValueError(
-            f"path {path!r} is not a chainrule network file: it holds pickled objects, "
-            f"which are never loaded (a saved network holds only numeric arrays and JSON) ({exc})"
-        ) from None
-    except (OSError, EOFError) as exc:
-        raise ValueError(f"path {path!r} is not a chainrule network file (.npz): {exc}") from None
-    if not isinstance(arrays, dict) or "metadata" not in arrays:
-        raise ValueError(f"path {path!r} is not a chainrule network file: no metadata entry")
-    try:
-        meta = json.loads(str(arrays.pop("metadata")))
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"path {path!r}: the metadata is not valid JSON: {exc}") from None
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        raise ValueError(f"path {path!r} is not a chainrule network file: format is not {FORMAT!r}")
-    version = meta.get("format_version")
-    if not isinstance(version, int) or version > FORMAT_VERSION:
-        raise ValueError(
-            f"path {path!r} has format_version {version!r}; this chainrule reads versions up to "
-            f"{FORMAT_VERSION} (upgrade chainrule)"
-        )
     arch = meta["architecture"]
+    sizes = arch["sizes"]
+    dtype = arch["dtype"]
+    expected = {}
+    for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+        expected[f"layers.{i}.weights"] = (n_out, n_in)
+        if arch["bias"]:
+            expected[f"layers.{i}.bias"] = (n_out,)
+    n_parameters = sum(int(np.prod(shape)) for shape in expected.values())
+    opt_meta = meta.get("optimizer")
+    if opt_meta is not None:
+        n_params = opt_meta["counters"]["n_params"]
+        if n_params > 1:
+            raise ModelFileError(path, f"corrupted metadata: the optimiser has state for {n_params} vectors; "
+                                       f"a network has one")
+        config = opt_meta["config"]
+        names = _STATE_NAMES.get(config.get("name"), set())
+        if config.get("name") == "sgd" and not config.get("momentum"):
+            names = set()  # plain SGD keeps no state
+        for index in range(n_params):  # after a step every state array exists
+            for name in names:
+                expected[f"optimizer.{index}.{name}"] = (n_parameters,)
+    for key, array in arrays.items():
+        if key not in expected:
+            raise ModelFileError(path, f"not a chainrule network file: unexpected entry {key!r}")
+        if array.shape != expected[key]:
+            raise ModelFileError(path, f"corrupted: {key} has shape {array.shape}; the architecture "
+                                       f"{sizes} needs {expected[key]}")
+        if array.dtype.name != dtype:
+            raise ModelFileError(path, f"corrupted: {key} has dtype {array.dtype}; the architecture says {dtype!r}")
+        if not np.isfinite(array).all():
+            raise ModelFileError(path, f"corrupted: {key} holds NaN or infinite values")
+    missing = [key for key in expected if key not in arrays]
+    if missing:
+        raise ModelFileError(path, f"truncated: no {', '.join(missing)}")
+
     activations = [_activation_from_spec(spec) for spec in arch["activations"]]
-    net = Network(arch["sizes"], activation=activations[:-1], output_activation=activations[-1],
+    net = Network(sizes, activation=activations[:-1], output_activation=activations[-1],
                   loss=arch["loss"], reduction=arch["reduction"], bias=arch["bias"], init=arch["init"],
-                  seed=meta["seed"], dtype=arch["dtype"])
+                  seed=meta["seed"], dtype=dtype)
     for i, layer in enumerate(net.layers):
         layer.weights = arrays[f"layers.{i}.weights"]
         if layer.bias is not None:
             layer.bias = arrays[f"layers.{i}.bias"]
-    net.epochs_trained_ = int(meta["epochs_trained"])
+    net.epochs_trained_ = meta["epochs_trained"]
     net._shuffle_rng.bit_generator.state = meta["random_states"]["shuffle"]
     net._dropout_rng.bit_generator.state = meta["random_states"]["dropout"]
-    if meta.get("optimizer") is not None:
-        opt = optimizer_from_config(meta["optimizer"]["config"])
+    if opt_meta is not None:
+        opt = optimizer_from_config(opt_meta["config"])
         prefix = "optimizer."
-        state = {k[len(prefix):]: v.astype(net.dtype, copy=False)
-                 for k, v in arrays.items() if k.startswith(prefix)}
-        opt.set_state(meta["optimizer"]["counters"], state)
+        state = {k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)}
+        opt.set_state(opt_meta["counters"], state)
         net.optimizer_ = opt
     return net
