@@ -330,3 +330,82 @@ def test_schedule_and_weight_decay_belong_to_a_named_optimizer(xor):
     with pytest.raises(ValueError, match="weight_decay and schedule are for an optimizer given by name; "
                                          "set them on the Adam instance instead"):
         cr.Network([2, 2, 1]).fit(*xor, optimizer=cr.Adam(0.01), schedule="cosine")
+
+
+# -- sample_weight ------------------------------------------------------------------
+
+def _weighted_targets(loss, rng, n, k):
+    if loss == "cross_entropy":
+        return rng.integers(0, k, n)
+    return (rng.random((n, k)) > 0.5).astype(float)
+
+
+@pytest.mark.parametrize("loss", ["cross_entropy", "mse", "half_squared_error", "binary_cross_entropy"])
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_integer_sample_weights_equal_repeated_rows(rng, loss, dtype):
+    # With the summed loss, weight k on a row is the row repeated k times (0: left out).
+    X = rng.normal(size=(20, 3))
+    Y = _weighted_targets(loss, rng, 20, 3)
+    w = rng.integers(0, 3, 20).astype(float)
+    w[0] = 2.0
+    repeated = np.repeat(np.arange(20), w.astype(int))
+    weighted = cr.Network([3, 4, 3], loss=loss, reduction="sum", seed=1, dtype=dtype)
+    plain = cr.Network([3, 4, 3], loss=loss, reduction="sum", seed=1, dtype=dtype)
+    hw = weighted.fit(X, Y, epochs=4, learning_rate=0.05, sample_weight=w)
+    hp = plain.fit(X[repeated], Y[repeated], epochs=4, learning_rate=0.05)
+    tol = 1e-12 if dtype == "float64" else 2e-5
+    np.testing.assert_allclose(hw.loss, hp.loss, rtol=tol)
+    for a, b in zip(weighted.parameters(), plain.parameters()):
+        np.testing.assert_allclose(a, b, rtol=tol, atol=tol)
+    assert weighted.loss(X, Y, sample_weight=w) == pytest.approx(plain.loss(X[repeated], Y[repeated]), rel=tol)
+
+
+def test_unit_sample_weights_change_nothing(rng):
+    X = rng.normal(size=(30, 3))
+    y = rng.integers(0, 2, 30)
+    a = cr.Network([3, 5, 2], activation="relu", loss="cross_entropy", seed=4)
+    b = cr.Network([3, 5, 2], activation="relu", loss="cross_entropy", seed=4)
+    ha = a.fit(X, y, epochs=3, batch_size=8, optimizer="adam", learning_rate=0.01)
+    hb = b.fit(X, y, epochs=3, batch_size=8, optimizer="adam", learning_rate=0.01, sample_weight=np.ones(30))
+    np.testing.assert_allclose(hb.loss, ha.loss, rtol=1e-12)
+    np.testing.assert_allclose(b.layers[0].weights, a.layers[0].weights, rtol=1e-10, atol=1e-13)
+
+
+def test_zero_weight_rows_are_ignored_through_shuffled_mini_batches_with_dropout(rng):
+    # Rows of weight 0 contribute exactly nothing: replacing their contents by other
+    # numbers changes no bit of the training (same shuffles, same dropout masks).
+    X = rng.normal(size=(40, 3))
+    y = rng.integers(0, 2, 40)
+    w = rng.random(40)
+    w[::3] = 0.0
+    X_other, y_other = X.copy(), y.copy()
+    X_other[::3] = rng.normal(size=X[::3].shape) * 100
+    y_other[::3] = 1 - y[::3]
+    runs = []
+    for data in ((X, y), (X_other, y_other)):
+        net = cr.Network([3, 6, 2], activation="relu", loss="cross_entropy", seed=2, dtype="float32")
+        history = net.fit(*data, epochs=3, batch_size=7, dropout=0.3, sample_weight=w,
+                          optimizer="adam", learning_rate=0.01)
+        runs.append((history.loss, [p.copy() for p in net.parameters()]))
+    assert runs[0][0] == runs[1][0]
+    for a, b in zip(runs[0][1], runs[1][1]):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("weights, error, match", [
+    (np.ones(3), ValueError, r"sample_weight must have one weight per row of X \(4\); got shape \(3,\)"),
+    (np.ones((4, 1)), ValueError, r"sample_weight must be a 1-D array; got shape \(4, 1\)"),
+    (np.array([1.0, -1.0, 1.0, 1.0]), ValueError, r"sample_weight must be >= 0; got -1.0"),
+    (np.array([1.0, np.nan, 1.0, 1.0]), ValueError, r"sample_weight must be finite"),
+    (np.zeros(4), ValueError, r"sample_weight must not be all zero"),
+    (["a", "b", "c", "d"], TypeError, r"sample_weight must hold numbers"),
+])
+def test_bad_sample_weight_is_refused(weights, error, match):
+    net = cr.Network([2, 2, 1], seed=0)
+    X, Y = [[0, 0], [0, 1], [1, 0], [1, 1]], [[0], [1], [1], [0]]
+    before = net.layers[0].weights.copy()
+    with pytest.raises(error, match=match):
+        net.fit(X, Y, sample_weight=weights)
+    with pytest.raises(error, match=match):
+        net.loss(X, Y, sample_weight=weights)
+    np.testing.assert_array_equal(net.layers[0].weights, before)

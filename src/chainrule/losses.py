@@ -61,19 +61,26 @@ class Loss:
 
     def value(self, z: np.ndarray, a: np.ndarray, y: np.ndarray) -> float:
         """Σ over samples of the per-sample loss (not yet reduced)."""
+        return float(self.per_sample(z, a, y).sum())
+
+    def per_sample(self, z: np.ndarray, a: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """The loss of each sample, shape (n_samples,)."""
         raise NotImplementedError
 
     def gradient(self, a: np.ndarray, y: np.ndarray) -> np.ndarray:
         """dL/da per element, not yet reduced, shape of a."""
         raise NotImplementedError
 
-    def evaluate(self, z, a, y, activation, scale: float, out=None):
+    def evaluate(self, z, a, y, activation, scale: float, out=None, weights=None):
         """(reduced loss, δ = dL/dz of the output layer, dL/da or None).
 
         ``scale`` is the reduction's factor: 1 for ``"sum"``, 1/N for ``"mean"``.
         dL/da is ``None`` where the fused form δ = (a − y)·scale was used.
-        δ is written into ``out`` when given.
+        δ is written into ``out`` when given. ``weights`` (n_samples,), if
+        given, multiply each sample's loss, and so its row of δ and dL/da.
         """
+        if weights is not None:
+            return self._weighted(z, a, y, activation, scale, out, weights)
         value = self.value(z, a, y) * scale
         if activation.name == self.fused:
             delta = np.subtract(a, y, out=out)
@@ -83,6 +90,17 @@ class Loss:
         grad_a = self.gradient(a, y)
         if scale != 1.0:
             grad_a *= scale
+        return value, activation.backward(z, a, grad_a, out=out), grad_a
+
+    def _weighted(self, z, a, y, activation, scale, out, weights):
+        value = float(self.per_sample(z, a, y) @ weights) * scale
+        w = (weights * scale)[:, None].astype(a.dtype, copy=False)
+        if activation.name == self.fused:
+            delta = np.subtract(a, y, out=out)
+            delta *= w
+            return value, delta, None
+        grad_a = self.gradient(a, y)
+        grad_a *= w
         return value, activation.backward(z, a, grad_a, out=out), grad_a
 
     def __repr__(self) -> str:
@@ -106,10 +124,16 @@ class HalfSquaredError(Loss):
         d = (a - y).ravel()
         return 0.5 * float(d @ d)
 
+    def per_sample(self, z, a, y):
+        d = a - y
+        return 0.5 * np.einsum("ij,ij->i", d, d)
+
     def gradient(self, a, y):
         return a - y
 
-    def evaluate(self, z, a, y, activation, scale, out=None):
+    def evaluate(self, z, a, y, activation, scale, out=None, weights=None):
+        if weights is not None:
+            return self._weighted(z, a, y, activation, scale, out, weights)
         # One subtraction serves the value and the gradient: this is the
         # seeds' loss and the tiny networks' hot path.
         grad_a = a - y
@@ -130,6 +154,10 @@ class SquaredError(Loss):
         d = (a - y).ravel()
         return float(d @ d)
 
+    def per_sample(self, z, a, y):
+        d = a - y
+        return np.einsum("ij,ij->i", d, d)
+
     def gradient(self, a, y):
         g = a - y
         g *= 2.0
@@ -146,6 +174,10 @@ class MeanSquaredError(Loss):
     def value(self, z, a, y):
         d = (a - y).ravel()
         return float(d @ d) / a.shape[1]
+
+    def per_sample(self, z, a, y):
+        d = a - y
+        return np.einsum("ij,ij->i", d, d) / a.shape[1]
 
     def gradient(self, a, y):
         g = a - y
@@ -167,8 +199,8 @@ class BinaryCrossEntropy(Loss):
     default_output = "sigmoid"
     fused = "sigmoid"
 
-    def value(self, z, a, y):
-        return float(np.sum(np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))))
+    def per_sample(self, z, a, y):
+        return np.sum(np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z))), axis=1)
 
     def gradient(self, a, y):
         return (a - y) / (a * (1 - a))
@@ -190,12 +222,19 @@ class CrossEntropy(Loss):
     fused = "softmax"
 
     def value(self, z, a, y):
-        m = z.max(axis=1, keepdims=True)
-        log_sum = np.log(np.exp(z - m).sum(axis=1, keepdims=True)) + m
-        return float(-np.sum(y * (z - log_sum)))
+        return float(-np.sum(y * (z - _log_sum_exp(z))))
+
+    def per_sample(self, z, a, y):
+        return -np.sum(y * (z - _log_sum_exp(z)), axis=1)
 
     def gradient(self, a, y):
         return -y / a
+
+
+def _log_sum_exp(z: np.ndarray) -> np.ndarray:
+    """log Σ_k e^(z_k) per row, shape (n, 1), without overflow."""
+    m = z.max(axis=1, keepdims=True)
+    return np.log(np.exp(z - m).sum(axis=1, keepdims=True)) + m
 
 
 #: The one table of loss names.

@@ -374,10 +374,12 @@ class Network:
             return ForwardPass(zs, activations)
         return ForwardPass(zs, activations, outputs, masks)
 
-    def _backward(self, fwd: ForwardPass, Y: np.ndarray, work: Workspace | None = None) -> BackwardPass:
+    def _backward(self, fwd: ForwardPass, Y: np.ndarray, work: Workspace | None = None,
+                  weights: np.ndarray | None = None) -> BackwardPass:
         """The loss, every δ and every gradient, from a forward pass and targets.
 
         With a :class:`Workspace`, δ and ∂L/∂a are written into its buffers.
+        ``weights`` (n_samples,) multiply each sample's loss (``sample_weight``).
         """
         layers = self.layers
         zs, acts = fwd.zs, fwd.activations
@@ -385,11 +387,12 @@ class Network:
         n_layers = len(layers)
         n = Y.shape[0]
         out = layers[-1]
-        if work is None:
+        if work is None and weights is None:
             loss, delta, grad_out = self.loss_function.evaluate(zs[-1], acts[-1], Y, out.activation, self._scale(n))
         else:
             loss, delta, grad_out = self.loss_function.evaluate(
-                zs[-1], acts[-1], Y, out.activation, self._scale(n), work.delta[-1][:n])
+                zs[-1], acts[-1], Y, out.activation, self._scale(n), None if work is None else work.delta[-1][:n],
+                weights=weights)
         deltas: list = [None] * n_layers
         grad_a: list = [None] * n_layers
         grad_a[-1] = grad_out
@@ -421,7 +424,7 @@ class Network:
         """
         return self._forward(self._check_X(X)).activations[-1]
 
-    def loss(self, X: Any, Y: Any) -> float:
+    def loss(self, X: Any, Y: Any, sample_weight: Any = None) -> float:
         """The loss on (X, Y), reduced as the network's ``reduction`` says.
 
         Parameters
@@ -429,10 +432,28 @@ class Network:
         X : array-like of shape (n_samples, n_inputs)
         Y : array-like of shape (n_samples, n_outputs); for ``cross_entropy``
             also integer labels of shape (n_samples,).
+        sample_weight : array-like of shape (n_samples,), optional
+            Multiplies each sample's loss (see :meth:`fit`).
         """
         X, Y = self._check_XY(X, Y)
         fwd = self._forward(X)
-        return self.loss_function.value(fwd.zs[-1], fwd.activations[-1], Y) * self._scale(X.shape[0])
+        z, a = fwd.zs[-1], fwd.activations[-1]
+        if sample_weight is None:
+            return self.loss_function.value(z, a, Y) * self._scale(X.shape[0])
+        weights = self._check_sample_weight(sample_weight, X.shape[0])
+        return float(self.loss_function.per_sample(z, a, Y) @ weights) * self._scale(X.shape[0])
+
+    def _check_sample_weight(self, sample_weight: Any, n_samples: int) -> np.ndarray:
+        """Weights of shape (n_samples,), finite, >= 0, not all zero, in the network's dtype."""
+        weights = as_float_array(sample_weight, "sample_weight", self.dtype, ndim=1)
+        if weights.shape[0] != n_samples:
+            raise ValueError(f"sample_weight must have one weight per row of X ({n_samples}); "
+                             f"got shape {weights.shape}")
+        if (weights < 0).any():
+            raise ValueError(f"sample_weight must be >= 0; got {weights[weights < 0][0]}")
+        if not weights.any():
+            raise ValueError("sample_weight must not be all zero: there would be nothing to learn from")
+        return weights
 
     def gradients(self, X: Any, Y: Any) -> list[tuple[np.ndarray, np.ndarray | None]]:
         """∂L/∂W and ∂L/∂b of every layer on (X, Y), by backpropagation.
@@ -451,7 +472,7 @@ class Network:
             verbose: int = 0, *, validation_data: Any = None, dropout: float = 0.0,
             weight_decay: float | None = None, schedule: Any = None,
             early_stopping: int | None = None, callbacks: Sequence[Any] = (),
-            progress: bool = False):
+            progress: bool = False, sample_weight: Any = None):
         """Train by backpropagation and gradient descent; returns a :class:`~chainrule.training.History`.
 
         Parameters
@@ -493,6 +514,10 @@ class Network:
             See :mod:`chainrule.callbacks` (e.g. ``Checkpoint``).
         progress : bool
             Show a progress bar with loss and accuracy on standard error.
+        sample_weight : array-like of shape (n_samples,), optional
+            Finite weights >= 0 that multiply each sample's loss (and so its
+            gradient): a batch's loss is Σ_i w_i·L_i, divided by the batch
+            size for ``reduction="mean"``. Weights of 1 are the unweighted loss.
 
         float32 networks and dropout train through the same step with a
         :class:`Workspace` (arrays reused across batches, in-place updates).
@@ -503,7 +528,7 @@ class Network:
                      shuffle=shuffle, optimizer=optimizer, verbose=verbose,
                      validation_data=validation_data, dropout=dropout, weight_decay=weight_decay,
                      schedule=schedule, early_stopping=early_stopping, callbacks=callbacks,
-                     progress=progress)
+                     progress=progress, sample_weight=sample_weight)
 
     def explain(self, X: Any, Y: Any, learning_rate: float = 0.1):
         """One full-batch SGD step on (X, Y), recorded as a :class:`~chainrule.explain.Trace`.

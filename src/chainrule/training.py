@@ -71,7 +71,8 @@ class History:
         return f"History({len(self)} epochs{last})"
 
 
-def train_step(net, optimizer: Optimizer, X: np.ndarray, Y: np.ndarray, work: Workspace | None = None):
+def train_step(net, optimizer: Optimizer, X: np.ndarray, Y: np.ndarray, work: Workspace | None = None,
+               weights: np.ndarray | None = None):
     """One step of gradient descent on a batch; returns (forward pass, backward pass).
 
     X (n_samples, n_inputs) and Y (n_samples, n_outputs) are already
@@ -79,10 +80,11 @@ def train_step(net, optimizer: Optimizer, X: np.ndarray, Y: np.ndarray, work: Wo
     network's flat parameter vector from its flat gradient vector, of which
     ``layers[i].weights``/``.bias`` and ``back.grads`` are views. With a
     ``work`` space, the arrays of the passes are its buffers (overwritten
-    by the next step) and its dropout applies.
+    by the next step) and its dropout applies. ``weights`` (n_samples,)
+    multiply each sample's loss.
     """
     fwd = net._forward(X, work)
-    back = net._backward(fwd, Y, work)
+    back = net._backward(fwd, Y, work, weights)
     optimizer.step([net._vector], [net._grad_vector])
     return fwd, back
 
@@ -147,11 +149,12 @@ def train(net, X: Any, Y: Any, *, epochs: int = 1, learning_rate: float = 0.1,
           verbose: int = 0, validation_data: Any = None, dropout: float = 0.0,
           weight_decay: float | None = None, schedule: Any = None,
           early_stopping: int | None = None, callbacks: Sequence[Any] = (),
-          progress: bool = False) -> History:
+          progress: bool = False, sample_weight: Any = None) -> History:
     """Train ``net`` in place; see :meth:`chainrule.Network.fit` for the arguments."""
     from .callbacks import EarlyStopping, ProgressBar
 
     X, Y = net._check_XY(X, Y)
+    weights = None if sample_weight is None else net._check_sample_weight(sample_weight, X.shape[0])
     epochs = check_positive_int(epochs, "epochs", minimum=0)
     learning_rate = check_positive_float(learning_rate, "learning_rate")
     if batch_size is not None:
@@ -195,7 +198,7 @@ def train(net, X: Any, Y: Any, *, epochs: int = 1, learning_rate: float = 0.1,
         lr = opt.begin_epoch()
         correct = 0
         if full_batch:
-            fwd, back = train_step(net, opt, X, Y, work)
+            fwd, back = train_step(net, opt, X, Y, work, weights)
             loss, a_out = back.loss, fwd.activations[-1]
             if classifier:
                 correct = _n_correct(a_out, Y, loss_name)
@@ -214,7 +217,7 @@ def train(net, X: Any, Y: Any, *, epochs: int = 1, learning_rate: float = 0.1,
                     # mode="clip" (idx is in range): with the default "raise", take buffers `out`.
                     x = np.take(X, idx, axis=0, out=work.x[:k], mode="clip")
                     y = np.take(Y, idx, axis=0, out=work.y[:k], mode="clip")
-                fwd, back = train_step(net, opt, x, y, work)
+                fwd, back = train_step(net, opt, x, y, work, None if weights is None else weights[idx])
                 batch_loss, a_out = back.loss, fwd.activations[-1]
                 loss += batch_loss * k if mean else batch_loss
                 if classifier:
