@@ -27,6 +27,7 @@ vector, so a step is a handful of NumPy calls).
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -195,7 +196,9 @@ class Adam(Optimizer):
             s["v"] = np.zeros_like(p)
         m, v, tmp = s["m"], s["v"], _scratch(s, p)
         t = self.iterations
-        root_c2 = np.sqrt(1.0 - self.beta2 ** t)
+        # math.sqrt, not np.sqrt: a Python float stays "weak" and keeps a float32
+        # update in float32 (a NumPy float64 scalar would make every pass float64).
+        root_c2 = math.sqrt(1.0 - self.beta2 ** t)
         eps = self.epsilon * root_c2
         scale = -self.lr_ * root_c2 / (1.0 - self.beta1 ** t)
         self._adam(p, g, m, v, tmp, eps, scale)
