@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import warnings
 from typing import Any
 
 import numpy as np
@@ -32,6 +33,9 @@ __all__ = [
     "standardize",
     "train_validation_split",
     "load_csv",
+    "moons",
+    "circles",
+    "spirals",
 ]
 
 
@@ -369,7 +373,9 @@ def load_csv(path: str | os.PathLike, target: int | str | None = -1, delimiter: 
         except ValueError:
             header = True
     try:
-        data = np.loadtxt(path, delimiter=delimiter, skiprows=1 if header else 0, ndmin=2, dtype=np.float64)
+        with warnings.catch_warnings():  # an empty file is refused below, not warned about
+            warnings.filterwarnings("ignore", message="loadtxt: input contained no data")
+            data = np.loadtxt(path, delimiter=delimiter, skiprows=1 if header else 0, ndmin=2, dtype=np.float64)
     except ValueError as exc:
         raise ValueError(f"path {path!r}: not a numeric CSV file: {exc}") from None
     if data.size == 0:
@@ -392,3 +398,148 @@ def load_csv(path: str | os.PathLike, target: int | str | None = -1, delimiter: 
     if np.all(y == np.round(y)):
         y = y.astype(np.int64)
     return X, y
+
+
+# -- toy 2-D sets (decision-boundary plots) ---------------------------------------
+
+def _toy_check(n_samples: Any, noise: Any, dtype: str) -> tuple[int, float]:
+    n_samples = check_positive_int(n_samples, "n_samples")
+    if isinstance(noise, bool) or not isinstance(noise, (int, float, np.integer, np.floating)) \
+            or not np.isfinite(noise) or noise < 0:
+        raise ValueError(f"noise must be a finite number >= 0; got {noise!r}")
+    if dtype not in ("float64", "float32"):
+        raise ValueError(f"dtype must be 'float64' or 'float32'; got {dtype!r}")
+    return n_samples, float(noise)
+
+
+def _split_counts(n_samples: int, n_classes: int) -> list[int]:
+    """n_samples shared out over the classes, the first ones getting the remainder."""
+    return [n_samples // n_classes + (1 if k < n_samples % n_classes else 0) for k in range(n_classes)]
+
+
+def _toy_finish(parts: list[np.ndarray], rng: np.random.Generator, noise: float, dtype: str):
+    X = np.concatenate(parts)
+    y = np.concatenate([np.full(len(p), k, dtype=np.int64) for k, p in enumerate(parts)])
+    if noise:
+        X = X + rng.normal(0.0, noise, size=X.shape)
+    return X.astype(dtype), y
+
+
+def moons(n_samples: int = 200, noise: float = 0.1, seed: int | None = None,
+          dtype: str = "float64") -> tuple[np.ndarray, np.ndarray]:
+    """Two interleaving half circles (class 0 on top, class 1 below), as in scikit-learn.
+
+    Parameters
+    ----------
+    n_samples : int >= 1
+        The total; class 0 gets the extra sample when it is odd.
+    noise : float >= 0
+        Standard deviation of Gaussian noise added to every coordinate.
+    seed : int, optional
+    dtype : {"float64", "float32"}
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, 2)
+    y : ndarray of shape (n_samples,), int64 labels 0 and 1
+
+    Examples
+    --------
+    >>> X, y = moons(6, noise=0.0)
+    >>> X.shape, y.tolist()
+    ((6, 2), [0, 0, 0, 1, 1, 1])
+    >>> X[0].tolist(), X[3].tolist()
+    ([1.0, 0.0], [0.0, 0.5])
+    """
+    n_samples, noise = _toy_check(n_samples, noise, dtype)
+    rng = np.random.default_rng(seed)
+    n0, n1 = _split_counts(n_samples, 2)
+    t0 = np.linspace(0.0, np.pi, n0)
+    t1 = np.linspace(0.0, np.pi, n1)
+    upper = np.column_stack([np.cos(t0), np.sin(t0)])
+    lower = np.column_stack([1.0 - np.cos(t1), 0.5 - np.sin(t1)])
+    return _toy_finish([upper, lower], rng, noise, dtype)
+
+
+def circles(n_samples: int = 200, noise: float = 0.05, factor: float = 0.5, seed: int | None = None,
+            dtype: str = "float64") -> tuple[np.ndarray, np.ndarray]:
+    """A small circle (class 1) inside a large one (class 0), both centred at the origin.
+
+    Parameters
+    ----------
+    n_samples : int >= 1
+    noise : float >= 0
+        Standard deviation of Gaussian noise added to every coordinate.
+    factor : float in (0, 1)
+        Radius of the inner circle; the outer one has radius 1.
+    seed : int, optional
+    dtype : {"float64", "float32"}
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, 2)
+    y : ndarray of shape (n_samples,), int64 labels 0 (outer) and 1 (inner)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X, y = circles(8, noise=0.0, factor=0.5)
+    >>> np.round(np.hypot(X[:, 0], X[:, 1]), 12).tolist(), y.tolist()
+    ([1.0, 1.0, 1.0, 1.0, 0.5, 0.5, 0.5, 0.5], [0, 0, 0, 0, 1, 1, 1, 1])
+    """
+    n_samples, noise = _toy_check(n_samples, noise, dtype)
+    factor = check_float_in(factor, "factor", 0.0, 1.0)
+    if factor == 0.0:
+        raise ValueError("factor must be in (0, 1): the inner circle's radius; got 0.0")
+    rng = np.random.default_rng(seed)
+    parts = []
+    for radius, n in zip((1.0, factor), _split_counts(n_samples, 2)):
+        t = np.linspace(0.0, 2.0 * np.pi, n, endpoint=False)
+        parts.append(radius * np.column_stack([np.cos(t), np.sin(t)]))
+    return _toy_finish(parts, rng, noise, dtype)
+
+
+def spirals(n_samples: int = 200, noise: float = 0.1, n_classes: int = 2, turns: float = 1.5,
+            seed: int | None = None, dtype: str = "float64") -> tuple[np.ndarray, np.ndarray]:
+    """Interleaved spiral arms, one per class (TensorFlow Playground's hardest set).
+
+    Arm k starts at the origin and turns ``turns`` times, rotated by
+    ``2·pi·k / n_classes``; the radius grows from 0 to 1 along the arm.
+
+    Parameters
+    ----------
+    n_samples : int >= 1
+    noise : float >= 0
+        Standard deviation of Gaussian noise added to every coordinate.
+    n_classes : int >= 2
+    turns : float > 0
+    seed : int, optional
+    dtype : {"float64", "float32"}
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, 2)
+    y : ndarray of shape (n_samples,), int64 labels 0 .. n_classes - 1
+
+    Examples
+    --------
+    >>> X, y = spirals(9, noise=0.0, n_classes=3)
+    >>> X.shape, y.tolist()
+    ((9, 2), [0, 0, 0, 1, 1, 1, 2, 2, 2])
+    >>> float(abs(X).max()) <= 1.0
+    True
+    """
+    n_samples, noise = _toy_check(n_samples, noise, dtype)
+    n_classes = check_positive_int(n_classes, "n_classes")
+    if n_classes < 2:
+        raise ValueError(f"n_classes must be >= 2; got {n_classes}")
+    if isinstance(turns, bool) or not isinstance(turns, (int, float, np.integer, np.floating)) \
+            or not np.isfinite(turns) or turns <= 0:
+        raise ValueError(f"turns must be a finite number > 0; got {turns!r}")
+    rng = np.random.default_rng(seed)
+    parts = []
+    for k, n in enumerate(_split_counts(n_samples, n_classes)):
+        r = np.linspace(0.0, 1.0, n)
+        t = 2.0 * np.pi * (float(turns) * r + k / n_classes)
+        parts.append(np.column_stack([r * np.cos(t), r * np.sin(t)]))
+    return _toy_finish(parts, rng, noise, dtype)
