@@ -194,6 +194,12 @@ class Trace:
         """The step as Markdown with ``$...$`` LaTeX math (renders on GitHub); see :meth:`to_text`."""
         return _render(self, _LATEX, digits, max_neurons, max_samples)
 
+    def to_html(self, title: str | None = None, digits: int = 4) -> str:
+        """The step as one self-contained interactive HTML page; see :func:`chainrule.html.explainer_html`."""
+        from .html import explainer_html
+
+        return explainer_html(self, title=title, digits=digits)
+
 
 # -- recording -----------------------------------------------------------
 class _RecordingSGD(SGD):
