@@ -59,7 +59,11 @@ def add_parsers(subparsers) -> None:
     p.add_argument("--dtype", default="float32", choices=["float32", "float64"])
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--save", default=None, metavar="MODEL", help="write the trained network here (.npz)")
+    p.add_argument("--checkpoint", default=None, metavar="PATH",
+                   help="save the network here after every epoch and on Ctrl-C ({epoch} in PATH: one file each)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--plot", default=None, metavar="DIR", help="write the training plots (PNG) here (needs matplotlib)")
+    p.add_argument("--html-report", default=None, metavar="DIR", help="write a training report page (report.html) here")
     p.set_defaults(func=_train)
 
     p = subparsers.add_parser("evaluate", help="loss and accuracy of a saved network on data")
@@ -139,6 +143,7 @@ def _layers(text: str) -> list[int]:
 
 
 def _train(args) -> int:
+    from .callbacks import Checkpoint
     from .datasets import train_validation_split
     from .network import Network
 
@@ -159,13 +164,19 @@ def _train(args) -> int:
         validation = (X_val, Y_val)
     elif args.early_stopping is not None:
         raise ValueError("--early-stopping needs --validation-split to watch the validation loss")
+    checkpoint = Checkpoint(args.checkpoint) if args.checkpoint else None
     net = Network([X.shape[1], *_layers(args.layers), n_out], activation=args.activation, loss=loss,
                   init="he" if args.activation in ("relu", "leaky_relu") else "xavier",
                   seed=args.seed, dtype=args.dtype)
     history = net.fit(X, Y, epochs=args.epochs, learning_rate=args.learning_rate, batch_size=args.batch_size,
                       optimizer=args.optimizer, dropout=args.dropout, weight_decay=args.weight_decay,
                       schedule=args.schedule, validation_data=validation, early_stopping=args.early_stopping,
-                      progress=not args.quiet)
+                      progress=not args.quiet, callbacks=[checkpoint] if checkpoint else ())
+    if history.interrupted:  # Ctrl-C: fit stopped after a batch; say where the work is, exit 130
+        where = (f"checkpoint saved to {checkpoint.saved[-1]}" if checkpoint else
+                 "no checkpoint was written (train with --checkpoint PATH to keep the progress)")
+        sys.stderr.write(f"chainrule: interrupted after {len(history)} complete epochs; {where}\n")
+        return 130
     summary = f"trained {len(history)} epochs: loss {history.loss[-1]:.4f}"
     if history.accuracy:
         summary += f", accuracy {history.accuracy[-1]:.4f}"
@@ -175,6 +186,16 @@ def _train(args) -> int:
         net.save(args.save)
         summary += f"; saved to {args.save}"
     sys.stdout.write(summary + "\n")
+    if args.plot or args.html_report:
+        from ._cli_plot import write_html_report, write_training_plots
+
+        if args.plot:
+            labels = Y if classifier else None
+            for path in write_training_plots(net, history, args.plot, X, labels):
+                sys.stdout.write(f"wrote {path}\n")
+        if args.html_report:
+            settings = {"data": args.data, "epochs": args.epochs, "batch size": args.batch_size}
+            sys.stdout.write(f"wrote {write_html_report(net, history, args.html_report, settings=settings)}\n")
     return 0
 
 

@@ -33,6 +33,7 @@ __all__ = ["main", "add_parsers", "build_parser"]
 _PARSER_MODULES: tuple[str, ...] = (
     "chainrule.cli",
     "chainrule._cli_training",
+    "chainrule._cli_plot",
 )
 
 
@@ -62,8 +63,9 @@ def add_parsers(subparsers) -> None:
     """Register ``explain``, ``check`` and ``gradcheck``."""
     p = subparsers.add_parser("explain", help="print one training step of a worked-example file, worked out")
     p.add_argument("file", help="worked-example file (.json or .toml)")
-    p.add_argument("--format", choices=("text", "markdown", "json"), default="text")
+    p.add_argument("--format", choices=("text", "markdown", "json", "html"), default="text")
     p.add_argument("--digits", type=_positive_int, default=4, help="significant digits shown (default 4)")
+    p.add_argument("-o", "--output", default=None, help="write here instead of standard output (needed for html)")
     p.set_defaults(func=_explain)
 
     p = subparsers.add_parser("check", help="check a worked example's published numbers against true backprop")
@@ -96,6 +98,13 @@ def _explain(args) -> int:
 
     example = load_example(args.file)
     trace = example.explain()
+    if args.format == "html":
+        if not args.output:
+            raise ValueError("--format html needs -o FILE (the page to write)")
+        with open(args.output, "w", encoding="utf-8") as fh:
+            fh.write(trace.to_html(title=example.title or None, digits=args.digits))
+        sys.stdout.write(f"wrote {args.output}\n")
+        return 0
     if args.format == "json":
         text = trace.to_json() + "\n"
     elif args.format == "markdown":
@@ -105,6 +114,10 @@ def _explain(args) -> int:
     if example.title and args.format != "json":
         heading = f"# {example.title}\n\n" if args.format == "markdown" else f"{example.title}\n\n"
         text = heading + text
+    if args.output:
+        with open(args.output, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        return 0
     sys.stdout.write(text)
     return 0
 

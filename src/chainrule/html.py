@@ -88,7 +88,7 @@ def _sections(text: str) -> dict[Any, list[str]]:
     key: Any = "header"
     top = None
     mode = "grad"
-    for line in text.splitlines():
+    for line in text.split("\n"):
         if not line.strip():
             if key == "header" and out["header"]:
                 key = "inputs"
