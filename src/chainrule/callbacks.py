@@ -6,7 +6,9 @@ A callback subclasses :class:`Callback` and overrides what it needs:
 - ``on_epoch_end(net, epoch, logs) -> bool`` after each epoch, with ``logs``
   holding ``loss`` (and ``accuracy``, ``val_loss``, ``val_accuracy`` when
   measured); returning ``True`` stops the training;
-- ``on_train_end(net, history)`` after the last epoch.
+- ``on_train_end(net, history)`` after the last epoch;
+- ``on_interrupt(net, history)`` instead of ``on_train_end`` when Ctrl-C
+  stopped the training (after the batch in progress; ``history.interrupted``).
 
 Callbacks with ``on_epoch_begin(net, epoch, n_batches)`` and
 ``on_batch_end(batch, loss, accuracy)`` also hear about every mini-batch
@@ -40,6 +42,9 @@ class Callback:
 
     def on_train_end(self, net, history) -> None:
         """Called once after the last epoch (also after an early stop)."""
+
+    def on_interrupt(self, net, history) -> None:
+        """Called instead of :meth:`on_train_end` when Ctrl-C stopped the training."""
 
 
 class EarlyStopping(Callback):
@@ -109,6 +114,11 @@ class Checkpoint(Callback):
         (atomically).
     every : int >= 1
         Save after every ``every``-th epoch of the network.
+
+    When Ctrl-C stops the training, the network is saved as it is (maybe in
+    the middle of an epoch), with ``{epoch}`` replaced by
+    ``"{epochs_trained_}-interrupted"`` so that no epoch's checkpoint is
+    overwritten; ``saved[-1]`` is that file.
     """
 
     def __init__(self, path: str | os.PathLike, every: int = 1):
@@ -130,6 +140,11 @@ class Checkpoint(Callback):
     def on_train_end(self, net, history):
         if history.epochs and net.epochs_trained_ % self.every != 0:
             self._save(net)
+
+    def on_interrupt(self, net, history):
+        path = self.path.replace("{epoch}", f"{net.epochs_trained_}-interrupted")
+        net.save(path)
+        self.saved.append(path)
 
 
 class ProgressBar(Callback):

@@ -521,6 +521,20 @@ class Network:
 
         float32 networks and dropout train through the same step with a
         :class:`Workspace` (arrays reused across batches, in-place updates).
+
+        Ctrl-C (SIGINT) stops the training after the batch in progress: the
+        network stays consistent, callbacks' ``on_interrupt`` run (a
+        ``Checkpoint`` saves) and the History of the epochs completed is
+        returned with ``interrupted=True``.
+
+        Raises
+        ------
+        chainrule.TrainingDiverged
+            When a batch's loss or gradient is NaN or infinite; the
+            parameters are left at their last finite values (the update of
+            that batch is not applied), and the message names the epoch and
+            batch and suggests a lower learning rate. ``exc.history`` holds
+            the epochs completed.
         """
         from .training import train
 

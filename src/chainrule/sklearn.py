@@ -146,6 +146,13 @@ class _PenalizedOptimizer(Optimizer):
     def get_config(self):
         return {"name": self.name, "alpha": self.alpha, "inner": self.inner.get_config()}
 
+    def get_state(self):
+        """The inner optimiser's state (the fit loop snapshots it every epoch)."""
+        return self.inner.get_state()
+
+    def set_state(self, counters, arrays):
+        self.inner.set_state(counters, arrays)
+
 
 # -- the estimators ---------------------------------------------------------------
 

@@ -11,12 +11,16 @@ and δ into arrays allocated once per ``fit`` and reused by every batch.
 
 from __future__ import annotations
 
+import math
+import signal
+import threading
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 import numpy as np
 
 from ._validation import check_float_in, check_positive_float, check_positive_int
+from .errors import TrainingDiverged
 from .network import Workspace
 from .optimizers import Optimizer, get_optimizer
 
@@ -52,6 +56,9 @@ class History:
         Whether early stopping ended the training before ``epochs``.
     best_epoch : int or None
         With early stopping, the epoch (network index) whose weights were kept.
+    interrupted : bool
+        Whether Ctrl-C (SIGINT, KeyboardInterrupt) stopped the training: the
+        lists hold the epochs completed before it.
     """
 
     epochs: list[int] = field(default_factory=list)
@@ -62,6 +69,7 @@ class History:
     learning_rate: list[float] = field(default_factory=list)
     stopped_early: bool = False
     best_epoch: int | None = None
+    interrupted: bool = False
 
     def __len__(self) -> int:
         return len(self.loss)
@@ -72,7 +80,7 @@ class History:
 
 
 def train_step(net, optimizer: Optimizer, X: np.ndarray, Y: np.ndarray, work: Workspace | None = None,
-               weights: np.ndarray | None = None):
+               weights: np.ndarray | None = None, check_finite: bool = False):
     """One step of gradient descent on a batch; returns (forward pass, backward pass).
 
     X (n_samples, n_inputs) and Y (n_samples, n_outputs) are already
@@ -81,12 +89,80 @@ def train_step(net, optimizer: Optimizer, X: np.ndarray, Y: np.ndarray, work: Wo
     ``layers[i].weights``/``.bias`` and ``back.grads`` are views. With a
     ``work`` space, the arrays of the passes are its buffers (overwritten
     by the next step) and its dropout applies. ``weights`` (n_samples,)
-    multiply each sample's loss.
+    multiply each sample's loss. With ``check_finite``, a loss or a gradient
+    that is not finite (or whose squared norm overflows) raises
+    ``_NonFinite`` before the update, leaving the parameters untouched.
     """
     fwd = net._forward(X, work)
     back = net._backward(fwd, Y, work, weights)
+    if check_finite and not (math.isfinite(back.loss) and _finite_norm(net._grad_vector)):
+        raise _NonFinite(back.loss)
     optimizer.step([net._vector], [net._grad_vector])
     return fwd, back
+
+
+# -- divergence and interruption -------------------------------------------------
+
+class _NonFinite(Exception):
+    """A step found a loss or gradient that is not finite (internal: fit raises TrainingDiverged)."""
+
+    def __init__(self, loss: float):
+        super().__init__(loss)
+        self.loss = loss
+
+
+def _finite_norm(vector: np.ndarray) -> bool:
+    """Whether ‖v‖² is finite: every element is, and none is beyond ~1e19 (float32) or ~1e154 (float64)."""
+    return math.isfinite(float(np.dot(vector, vector)))
+
+
+class _Snapshot:
+    """The parameters and the optimiser's state at the start of an epoch, to fall back on."""
+
+    def __init__(self, net, optimizer: Optimizer):
+        self.net, self.optimizer = net, optimizer
+        self.vector = np.empty_like(net._vector)
+        self.in_epoch = False  # whether an epoch has started and not finished since take()
+
+    def take(self) -> None:
+        self.in_epoch = True
+        np.copyto(self.vector, self.net._vector)
+        counters, state = self.optimizer.get_state()
+        self.counters = dict(counters)
+        self.state = {key: value.copy() for key, value in state.items()}
+
+    def restore(self) -> None:
+        self.net._vector[...] = self.vector
+        self.optimizer.set_state(self.counters, self.state)
+
+
+class _InterruptRequest:
+    """Turns Ctrl-C (SIGINT) into a request the fit loop honours after the current batch.
+
+    Installed only in the main thread and only over Python's default
+    handler; a second Ctrl-C while a request is pending raises
+    KeyboardInterrupt at once, as usual.
+    """
+
+    def __init__(self):
+        self.requested = False
+        self._previous = None
+
+    def _handler(self, signum, frame):
+        if self.requested:
+            signal.default_int_handler(signum, frame)
+        self.requested = True
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread() and \
+                signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+            self._previous = signal.signal(signal.SIGINT, self._handler)
+        return self
+
+    def __exit__(self, *exc_info):
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+        return False
 
 
 def resolve_optimizer(net, optimizer: Any, learning_rate: float, **options: Any) -> Optimizer:
@@ -182,9 +258,6 @@ def train(net, X: Any, Y: Any, *, epochs: int = 1, learning_rate: float = 0.1,
 
     n = X.shape[0]
     full_batch = batch_size is None or batch_size >= n
-    mean = net.reduction == "mean"
-    loss_name = net.loss_function.name
-    classifier = loss_name in _CLASSIFIERS
     # float32 and dropout training reuse buffers; the tiny float64 networks
     # of the seeds are faster without (a view per array costs more than it saves).
     work = Workspace(net, n if full_batch else batch_size, dropout, gather=not full_batch) \
@@ -193,12 +266,47 @@ def train(net, X: Any, Y: Any, *, epochs: int = 1, learning_rate: float = 0.1,
     history = History()
     for cb in callbacks:
         cb.on_train_begin(net, history)
+    snapshot = _Snapshot(net, opt)
+    # Overflow is not warned about: a loss or gradient it makes non-finite raises TrainingDiverged.
+    with _InterruptRequest() as interrupt, np.errstate(over="ignore", invalid="ignore"):
+        try:
+            _epochs(net, opt, X, Y, weights, epochs, batch_size, shuffle, full_batch, work, callbacks, bars,
+                    history, validation, verbose, snapshot, interrupt)
+        except KeyboardInterrupt:
+            # Raised inside a step (not by Ctrl-C, which waits for the batch to end):
+            # go back to the start of the unfinished epoch, a consistent state.
+            if snapshot.in_epoch:
+                snapshot.restore()
+            interrupt.requested = True
+    if interrupt.requested:
+        history.interrupted = True
+        for cb in callbacks:
+            if hasattr(cb, "on_interrupt"):
+                cb.on_interrupt(net, history)
+        return history
+    for cb in callbacks:
+        cb.on_train_end(net, history)
+    return history
+
+
+def _epochs(net, opt, X, Y, weights, epochs, batch_size, shuffle, full_batch, work, callbacks, bars,
+            history, validation, verbose, snapshot, interrupt) -> None:
+    """The epochs of :func:`train` (stopped early by a callback or by Ctrl-C; divergence raises)."""
+    n = X.shape[0]
+    mean = net.reduction == "mean"
+    loss_name = net.loss_function.name
+    classifier = loss_name in _CLASSIFIERS
     for _ in range(epochs):
+        snapshot.take()
         epoch = net.epochs_trained_
         lr = opt.begin_epoch()
         correct = 0
+        b = 0
         if full_batch:
-            fwd, back = train_step(net, opt, X, Y, work, weights)
+            try:
+                fwd, back = train_step(net, opt, X, Y, work, weights, check_finite=True)
+            except _NonFinite as exc:
+                _diverged(net, snapshot, history, epoch, b, exc.loss, lr)
             loss, a_out = back.loss, fwd.activations[-1]
             if classifier:
                 correct = _n_correct(a_out, Y, loss_name)
@@ -217,17 +325,24 @@ def train(net, X: Any, Y: Any, *, epochs: int = 1, learning_rate: float = 0.1,
                     # mode="clip" (idx is in range): with the default "raise", take buffers `out`.
                     x = np.take(X, idx, axis=0, out=work.x[:k], mode="clip")
                     y = np.take(Y, idx, axis=0, out=work.y[:k], mode="clip")
-                fwd, back = train_step(net, opt, x, y, work, None if weights is None else weights[idx])
+                try:
+                    fwd, back = train_step(net, opt, x, y, work, None if weights is None else weights[idx],
+                                           check_finite=True)
+                except _NonFinite as exc:
+                    _diverged(net, snapshot, history, epoch, b, exc.loss, lr)
                 batch_loss, a_out = back.loss, fwd.activations[-1]
                 loss += batch_loss * k if mean else batch_loss
                 if classifier:
                     correct += _n_correct(a_out, y, loss_name)
                 for bar in bars:
                     bar.on_batch_end(b, loss / (start + k) if mean else loss, correct / (start + k))
+                if interrupt.requested and start + k < n:
+                    return  # Ctrl-C: stop after this batch, the epoch unfinished (not in the history)
             if mean:
                 loss /= n
         opt.end_epoch()
         net.epochs_trained_ += 1
+        snapshot.in_epoch = False
         history.epochs.append(epoch)
         history.loss.append(loss)
         history.learning_rate.append(lr)
@@ -248,6 +363,14 @@ def train(net, X: Any, Y: Any, *, epochs: int = 1, learning_rate: float = 0.1,
         if stop:
             history.stopped_early = True
             break
-    for cb in callbacks:
-        cb.on_train_end(net, history)
-    return history
+        if interrupt.requested:
+            return
+
+
+def _diverged(net, snapshot: _Snapshot, history: History, epoch: int, batch: int, loss: float, lr: float):
+    """Raise TrainingDiverged with the parameters at their last finite values."""
+    if not np.isfinite(net._vector).all():  # an update made them overflow: back to the epoch's start
+        snapshot.restore()
+    exc = TrainingDiverged(epoch=epoch, batch=batch, loss=loss, learning_rate=lr)
+    exc.history = history
+    raise exc from None

@@ -1,0 +1,155 @@
+"""Interruption: Ctrl-C stops fit after the current batch, consistent, with its history and a checkpoint.
+
+In-process tests send a real SIGINT to this process from inside a batch
+callback; the CLI test sends one to a ``chainrule train`` subprocess.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+from chainrule.callbacks import Callback, Checkpoint
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+
+
+class AtBatch(Callback):
+    """Records the parameters after every batch; sends SIGINT (or raises) at (epoch, batch)."""
+
+    def __init__(self, net, at=None, action="sigint"):
+        self.net, self.at, self.action = net, at, action
+        self.after = {}
+
+    def on_epoch_begin(self, net, epoch, n_batches):
+        self.epoch = epoch
+
+    def on_batch_end(self, batch, loss, accuracy):
+        self.after[(self.epoch, batch)] = (self.net._vector.copy(), self.net.optimizer_.iterations)
+        if (self.epoch, batch) == self.at:
+            if self.action == "sigint":
+                os.kill(os.getpid(), signal.SIGINT)
+            else:
+                raise KeyboardInterrupt
+
+
+def _data(rng):
+    X = rng.standard_normal((20, 3))
+    return X, rng.integers(0, 3, 20)
+
+
+def _net():
+    return cr.Network([3, 5, 3], activation="tanh", loss="cross_entropy", seed=4)
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+def test_sigint_stops_after_the_batch_with_history_and_checkpoint(rng, tmp_path, optimizer):
+    X, y = _data(rng)
+    reference = _net()
+    full = AtBatch(reference)
+    reference.fit(X, y, epochs=4, batch_size=4, optimizer=optimizer, learning_rate=0.05, callbacks=[full])
+
+    net = _net()
+    stopper = AtBatch(net, at=(1, 2))
+    checkpoint = Checkpoint(tmp_path / "ck-{epoch}.npz")
+    history = net.fit(X, y, epochs=4, batch_size=4, optimizer=optimizer, learning_rate=0.05,
+                      callbacks=[stopper, checkpoint])
+    # Stopped after batch 2 of epoch 1: that batch applied, nothing after it.
+    assert history.interrupted and not history.stopped_early
+    assert history.epochs == [0] and len(history.loss) == 1
+    weights, iterations = full.after[(1, 2)]
+    np.testing.assert_array_equal(net._vector, weights)
+    assert net.optimizer_.iterations == iterations == 5 + 3
+    assert net.epochs_trained_ == 1  # the unfinished epoch is not counted
+    # The epoch checkpoint is untouched; the interrupt's own checkpoint holds the state at the stop.
+    assert [os.path.basename(p) for p in checkpoint.saved] == ["ck-1.npz", "ck-1-interrupted.npz"]
+    np.testing.assert_array_equal(cr.load(tmp_path / "ck-1-interrupted.npz")._vector, weights)
+    np.testing.assert_array_equal(cr.load(tmp_path / "ck-1.npz")._vector, full.after[(0, 4)][0])
+    # Python's own handler is back: Ctrl-C outside fit raises as usual.
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_sigint_in_full_batch_training_ends_the_epoch_in_progress(rng):
+    X, y = _data(rng)
+
+    class Stop(Callback):
+        def on_epoch_end(self, net, epoch, logs):
+            if epoch == 2:
+                os.kill(os.getpid(), signal.SIGINT)
+
+    net = _net()
+    history = net.fit(X, y, epochs=10, callbacks=[Stop()])
+    assert history.interrupted and history.epochs == [0, 1, 2] and net.epochs_trained_ == 3
+
+
+def test_keyboard_interrupt_raised_inside_a_step_rolls_back_to_the_epoch_start(rng):
+    """A KeyboardInterrupt that is not Ctrl-C (raised by code inside the step, where an update may be
+    half done) cannot wait for the batch: the network goes back to the start of that epoch."""
+    X, y = _data(rng)
+
+    class HalfStep(cr.SGD):
+        calls = 0
+
+        def step(self, params, grads):
+            HalfStep.calls += 1
+            if HalfStep.calls == 8:  # epoch 1, batch 2: corrupt half the update, then interrupt
+                params[0][: params[0].size // 2] += 1.0
+                raise KeyboardInterrupt
+            super().step(params, grads)
+
+    reference = _net()
+    full = AtBatch(reference)
+    reference.fit(X, y, epochs=2, batch_size=4, optimizer=cr.SGD(0.05), callbacks=[full])
+    net = _net()
+    history = net.fit(X, y, epochs=4, batch_size=4, optimizer=HalfStep(0.05))
+    assert history.interrupted and history.epochs == [0]
+    np.testing.assert_array_equal(net._vector, full.after[(0, 4)][0])
+    assert net.optimizer_.iterations == 5 and net.epochs_trained_ == 1
+
+
+def test_keyboard_interrupt_from_a_callback_after_a_batch_keeps_that_batch(rng):
+    X, y = _data(rng)
+    net = _net()
+    stopper = AtBatch(net, at=(0, 1), action="raise")
+    history = net.fit(X, y, epochs=3, batch_size=4, callbacks=[stopper])
+    # Raised outside a step but inside the epoch: back to the epoch's start (the initial weights here).
+    assert history.interrupted and history.epochs == []
+    np.testing.assert_array_equal(net._vector, _net()._vector)
+    assert net.optimizer_.iterations == 0
+
+
+def test_cli_train_exits_130_on_sigint_and_says_where_the_checkpoint_is(tmp_path):
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((3000, 8))
+    y = (X[:, 0] + X[:, 1] > 0).astype(int)
+    data = tmp_path / "data.csv"
+    np.savetxt(data, np.column_stack([X, y]), delimiter=",", fmt="%.5f")
+    checkpoint = tmp_path / "ck.npz"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "chainrule", "train", str(data), "--layers", "64,64", "--epochs", "100000",
+         "--batch-size", "16", "--dtype", "float64", "--checkpoint", str(checkpoint), "--quiet"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not checkpoint.exists() and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.05)  # the first epoch's checkpoint: training is under way
+        assert checkpoint.exists(), proc.stderr.read() if proc.poll() is not None else "no checkpoint in 60 s"
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err
+    line = err.strip().splitlines()[-1]
+    assert line.startswith("chainrule: interrupted after ") and line.endswith(f"checkpoint saved to {checkpoint}")
+    net = cr.load(checkpoint)
+    assert net.sizes == [8, 64, 64, 2] and net.epochs_trained_ >= 1
+    assert np.isfinite(net.predict(X[:5])).all()
