@@ -24,6 +24,7 @@ demo: $(STAMP) data
 	$(PY) examples/fashion_mnist.py --epochs 2
 
 test: $(STAMP) data
+	sh scripts/ensure-chromium.sh
 	$(PY) -m pytest -q
 
 bench: $(STAMP) data

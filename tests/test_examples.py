@@ -15,6 +15,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import tempfile
+
 import pytest
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
@@ -25,12 +27,15 @@ SEED_SCRIPTS = ["seed_000_xor.py", "seed_001_neuron.py", "seed_002_xor_nobias.py
 @functools.lru_cache(maxsize=None)
 def run(name: str) -> str:
     """The script's stdout (each script runs once per test session)."""
-    env = dict(os.environ, CHAINRULE_QUICK="1", PYTHONWARNINGS="error")
+    env = dict(os.environ, CHAINRULE_QUICK="1", PYTHONWARNINGS="error", CHAINRULE_OUT=_OUT)
     done = subprocess.run([sys.executable, str(EXAMPLES / name)], capture_output=True, text=True,
                           env=env, timeout=120, cwd=EXAMPLES.parent)
     assert done.returncode == 0, f"{name} failed:\n{done.stderr}"
     assert done.stderr == "", f"{name} wrote to stderr:\n{done.stderr}"
     return done.stdout
+
+
+_OUT = tempfile.mkdtemp(prefix="chainrule-examples-")  # where scripts write pages and plots
 
 
 def numbers(line: str) -> list[float]:
@@ -134,3 +139,18 @@ def test_demo_runs_every_seed_and_solves_xor():
     predictions = [line for line in out.splitlines() if line.startswith("XOR(")]
     assert [line[-1] for line in predictions] == ["0", "1", "1", "0"]
     assert "solved: True" in out
+
+
+def test_demo_writes_the_explainer_page_plots_and_report():
+    out = run("demo.py")
+    written = [Path(line.split(" ", 1)[1]) for line in out.splitlines() if line.startswith("wrote ")]
+    names = {p.name for p in written}
+    assert {"history.png", "boundary.png", "confusion.png", "network.png", "report.html"} <= names
+    for path in written:
+        assert path.is_file() and path.stat().st_size > 1000, path
+        assert str(path).startswith(_OUT)
+    page = Path(_OUT) / "seed_003.html"
+    html = page.read_text(encoding="utf-8")
+    assert html.startswith("<!DOCTYPE html>") and "0.755" in html
+    accuracy = numbers(line_starting(out, "validation accuracy after 40 epochs"))[-1]
+    assert accuracy >= 0.9  # two moons with 16 tanh units: a working classifier, not a stub
