@@ -26,6 +26,9 @@ from .optimizers import Optimizer, get_optimizer
 
 __all__ = ["History", "train", "train_step", "evaluate"]
 
+#: Rows per chunk when fit measures the validation data (buffers kept for the whole fit).
+_VALIDATION_CHUNK = 1024
+
 #: Losses for which an accuracy is measured: they are classifiers.
 _CLASSIFIERS = ("cross_entropy", "binary_cross_entropy")
 
@@ -117,19 +120,26 @@ def _finite_norm(vector: np.ndarray) -> bool:
 
 
 class _Snapshot:
-    """The parameters and the optimiser's state at the start of an epoch, to fall back on."""
+    """The parameters and the optimiser's state at the last epoch boundary, to fall back on."""
 
     def __init__(self, net, optimizer: Optimizer):
         self.net, self.optimizer = net, optimizer
         self.vector = np.empty_like(net._vector)
-        self.in_epoch = False  # whether an epoch has started and not finished since take()
+        self.state: dict[str, np.ndarray] = {}
+        self.in_epoch = False  # whether an epoch has started and not finished
 
     def take(self) -> None:
-        self.in_epoch = True
         np.copyto(self.vector, self.net._vector)
         counters, state = self.optimizer.get_state()
         self.counters = dict(counters)
-        self.state = {key: value.copy() for key, value in state.items()}
+        kept, self.state = self.state, {}
+        for key, value in state.items():
+            copy = kept.get(key)
+            if copy is None or copy.shape != value.shape or copy.dtype != value.dtype:
+                copy = value.copy()
+            else:
+                np.copyto(copy, value)
+            self.state[key] = copy
 
     def restore(self) -> None:
         self.net._vector[...] = self.vector
@@ -187,19 +197,23 @@ def _n_correct(a: np.ndarray, Y: np.ndarray, loss_name: str) -> int:
     return int(np.count_nonzero(((a > 0.5) == (Y > 0.5)).all(axis=1)))
 
 
-def evaluate(net, X: np.ndarray, Y: np.ndarray, batch_size: int = 4096) -> tuple[float, float]:
+def evaluate(net, X: np.ndarray, Y: np.ndarray, batch_size: int = 4096,
+             work: Workspace | None = None) -> tuple[float, float]:
     """(loss, accuracy) of ``net`` on checked arrays X, Y, by chunks of ``batch_size`` rows.
 
     The loss is reduced as the network's ``reduction`` says; the accuracy
     is the share of rows whose predicted class is the target's (argmax for
-    ``cross_entropy``, a > 0.5 per output otherwise), for any loss.
+    ``cross_entropy``, a > 0.5 per output otherwise), for any loss. A
+    ``work`` space without dropout, of at least ``min(batch_size, n)`` rows,
+    holds the chunks' z and a (the fit loop reuses one every epoch, so
+    validation allocates nothing big).
     """
     total = 0.0
     correct = 0
     loss_fn = net.loss_function
     n = X.shape[0]
     for start in range(0, n, batch_size):
-        fwd = net._forward(X[start:start + batch_size])
+        fwd = net._forward(X[start:start + batch_size], work)
         y = Y[start:start + batch_size]
         total += loss_fn.value(fwd.zs[-1], fwd.activations[-1], y)
         correct += _n_correct(fwd.activations[-1], y, loss_fn.name)
@@ -267,11 +281,13 @@ def train(net, X: Any, Y: Any, *, epochs: int = 1, learning_rate: float = 0.1,
     for cb in callbacks:
         cb.on_train_begin(net, history)
     snapshot = _Snapshot(net, opt)
+    val_work = None if validation is None else \
+        Workspace(net, min(_VALIDATION_CHUNK, validation[0].shape[0]), 0.0, gather=False)
     # Overflow is not warned about: a loss or gradient it makes non-finite raises TrainingDiverged.
     with _InterruptRequest() as interrupt, np.errstate(over="ignore", invalid="ignore"):
         try:
             _epochs(net, opt, X, Y, weights, epochs, batch_size, shuffle, full_batch, work, callbacks, bars,
-                    history, validation, verbose, snapshot, interrupt)
+                    history, validation, val_work, verbose, snapshot, interrupt)
         except KeyboardInterrupt:
             # Raised inside a step (not by Ctrl-C, which waits for the batch to end):
             # go back to the start of the unfinished epoch, a consistent state.
@@ -290,14 +306,15 @@ def train(net, X: Any, Y: Any, *, epochs: int = 1, learning_rate: float = 0.1,
 
 
 def _epochs(net, opt, X, Y, weights, epochs, batch_size, shuffle, full_batch, work, callbacks, bars,
-            history, validation, verbose, snapshot, interrupt) -> None:
+            history, validation, val_work, verbose, snapshot, interrupt) -> None:
     """The epochs of :func:`train` (stopped early by a callback or by Ctrl-C; divergence raises)."""
     n = X.shape[0]
     mean = net.reduction == "mean"
     loss_name = net.loss_function.name
     classifier = loss_name in _CLASSIFIERS
+    snapshot.take()
     for _ in range(epochs):
-        snapshot.take()
+        snapshot.in_epoch = True
         epoch = net.epochs_trained_
         lr = opt.begin_epoch()
         correct = 0
@@ -343,6 +360,7 @@ def _epochs(net, opt, X, Y, weights, epochs, batch_size, shuffle, full_batch, wo
         opt.end_epoch()
         net.epochs_trained_ += 1
         snapshot.in_epoch = False
+        snapshot.take()  # the state at the end of every epoch, in buffers reused from epoch to epoch
         history.epochs.append(epoch)
         history.loss.append(loss)
         history.learning_rate.append(lr)
@@ -351,7 +369,7 @@ def _epochs(net, opt, X, Y, weights, epochs, batch_size, shuffle, full_batch, wo
             history.accuracy.append(correct / n)
             logs["accuracy"] = correct / n
         if validation is not None:
-            val_loss, val_accuracy = evaluate(net, *validation)
+            val_loss, val_accuracy = evaluate(net, *validation, batch_size=_VALIDATION_CHUNK, work=val_work)
             history.val_loss.append(val_loss)
             history.val_accuracy.append(val_accuracy)
             logs["val_loss"], logs["val_accuracy"] = val_loss, val_accuracy
