@@ -5,7 +5,7 @@
     chainrule train DATA --layers 256,128 [--activation relu] [--optimizer adam] [--epochs 10]
                     [--batch-size 128] [--learning-rate 0.001] [--dropout P] [--weight-decay L]
                     [--schedule cosine] [--validation-split F] [--early-stopping N]
-                    [--dtype float32] [--seed S] [--save MODEL.npz] [--quiet]
+                    [--dtype float32] [--seed S] [--save MODEL.npz] [--checkpoint PATH] [--quiet]
     chainrule evaluate MODEL.npz DATA [--json]
     chainrule predict MODEL.npz DATA [--output FILE] [--probabilities]
 
@@ -15,6 +15,9 @@ for ``train``, the test set for ``evaluate`` and ``predict``; ``--data-dir``
 points to the IDX files when they are not where the Debian package puts
 them). Integer targets make a classifier (softmax + cross-entropy, one
 output per class); other targets a regressor (identity output, ``mse``).
+
+``--checkpoint PATH`` saves after every epoch; Ctrl-C stops ``train`` after
+the batch in progress, saves there, prints where, and exits with status 130.
 
 Every handler returns an exit status; bad input raises ``ValueError`` or
 ``OSError``, which ``chainrule.cli.main`` turns into status 2.
