@@ -262,3 +262,16 @@ def test_unmutated_files_load_and_equal(models, tmp_path):
         for i, layer in enumerate(net.layers):
             np.testing.assert_array_equal(layer.weights, saved[f"layers.{i}.weights"])
         assert net.optimizer_ is not None and net.epochs_trained_ == 2
+
+
+def test_an_npy_header_with_an_unclosed_bracket_is_a_model_file_error(tmp_path):
+    # NumPy's header parser falls back to tokenize, which raises TokenError (not a
+    # ValueError) on an unclosed bracket: found by the fuzzer above, pinned here.
+    header = b"{'descr': '<f8', 'fortran_order': False, 'shape': (2,"
+    header += b" " * (63 - (10 + len(header)) % 64) + b"\n"
+    npy = b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little") + header + bytes(16)
+    path = tmp_path / "bad.npz"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("layers.0.weights.npy", npy)
+    with pytest.raises(cr.ModelFileError, match=r"bad\.npz.*(truncated or corrupted|corrupted)"):
+        cr.load(path)

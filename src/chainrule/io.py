@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import os
 import struct
+import tokenize
 import tempfile
 import zipfile
 import zlib
@@ -196,7 +197,8 @@ def load(path: str | os.PathLike):
 #: What goes wrong when reading a damaged zip of .npy members.
 _CONTAINER_ERRORS = (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError, KeyError,
                      NotImplementedError, RuntimeError, struct.error, UnicodeDecodeError,
-                     OverflowError, SyntaxError, TypeError)
+                     OverflowError, SyntaxError, TypeError,
+                     tokenize.TokenError)  # NumPy's fallback parser of an .npy header that is not a literal
 _MAX_MEMBERS = 100_000
 
 
