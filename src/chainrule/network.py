@@ -383,7 +383,7 @@ class Network:
         """
         layers = self.layers
         zs, acts = fwd.zs, fwd.activations
-        outputs = fwd.outputs or acts[1:]  # f(z) of each layer, before any dropout
+        outputs, masks = fwd.outputs, fwd.masks  # with dropout: f(z) before the mask, and the mask
         n_layers = len(layers)
         n = Y.shape[0]
         out = layers[-1]
@@ -402,12 +402,16 @@ class Network:
             layer.backward(delta, acts[l])  # into the gradient buffers self._grads
             if l:
                 # ∂L/∂a_{l-1}: the error sent back through W_l (through the dropout mask, if any)
-                g = np.dot(delta, layer.weights, out=None if work is None else work.grad_a[l - 1][:n])
-                if fwd.masks is not None and fwd.masks[l - 1] is not None:
-                    g *= fwd.masks[l - 1]
+                if work is None:
+                    g = np.dot(delta, layer.weights)
+                    delta = layers[l - 1].activation.backward(zs[l - 1], acts[l], g)
+                else:
+                    g = np.dot(delta, layer.weights, out=work.grad_a[l - 1][:n])
+                    if masks is not None:
+                        g *= masks[l - 1]  # the hidden layers' masks are never None
+                    delta = layers[l - 1].activation.backward(
+                        zs[l - 1], acts[l] if outputs is None else outputs[l - 1], g, out=work.delta[l - 1][:n])
                 grad_a[l - 1] = g
-                delta = layers[l - 1].activation.backward(
-                    zs[l - 1], outputs[l - 1], g, out=None if work is None else work.delta[l - 1][:n])
         return BackwardPass(loss, deltas, grad_a, self._grads)
 
     # -- public API -------------------------------------------------------

@@ -98,8 +98,10 @@ def train_step(net, optimizer: Optimizer, X: np.ndarray, Y: np.ndarray, work: Wo
     """
     fwd = net._forward(X, work)
     back = net._backward(fwd, Y, work, weights)
-    if check_finite and not (math.isfinite(back.loss) and _finite_norm(net._grad_vector)):
-        raise _NonFinite(back.loss)
+    if check_finite:
+        g = net._grad_vector  # ‖g‖² is finite iff every element is and none is beyond ~1e154 (float64)
+        if not (math.isfinite(back.loss) and math.isfinite(np.dot(g, g))):
+            raise _NonFinite(back.loss)
     optimizer.step([net._vector], [net._grad_vector])
     return fwd, back
 
@@ -114,11 +116,6 @@ class _NonFinite(Exception):
         self.loss = loss
 
 
-def _finite_norm(vector: np.ndarray) -> bool:
-    """Whether ‖v‖² is finite: every element is, and none is beyond ~1e19 (float32) or ~1e154 (float64)."""
-    return math.isfinite(float(np.dot(vector, vector)))
-
-
 class _Snapshot:
     """The parameters and the optimiser's state at the last epoch boundary, to fall back on."""
 
@@ -129,9 +126,11 @@ class _Snapshot:
         self.in_epoch = False  # whether an epoch has started and not finished
 
     def take(self) -> None:
+        # Once per epoch, so once per step in full-batch training: kept lean.
         np.copyto(self.vector, self.net._vector)
-        counters, state = self.optimizer.get_state()
-        self.counters = dict(counters)
+        self.counters, state = self.optimizer.get_state()  # counters: a fresh dict
+        if not state and not self.state:
+            return
         kept, self.state = self.state, {}
         for key, value in state.items():
             copy = kept.get(key)
