@@ -34,7 +34,7 @@ __all__ = ["Network", "ForwardPass", "BackwardPass", "Workspace"]
 _DTYPES = {"float64": np.float64, "float32": np.float32}
 
 
-@dataclass
+@dataclass(slots=True)
 class ForwardPass:
     """What a forward pass leaves for the backward pass.
 
@@ -88,7 +88,7 @@ class Workspace:
         self.dropped = [np.empty((rows, k), dt) for k in hidden]
 
 
-@dataclass
+@dataclass(slots=True)
 class BackwardPass:
     """What a backward pass computes, layer by layer (index l = layer l).
 
