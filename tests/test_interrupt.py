@@ -21,6 +21,25 @@ from chainrule.callbacks import Callback, Checkpoint
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 
 
+@pytest.fixture(autouse=True)
+def python_handles_sigint():
+    """Python's own Ctrl-C handler, whatever this process inherited.
+
+    A process started in the background by a non-interactive shell (as a CI
+    job may be) inherits SIGINT *ignored*, and then Python installs no
+    handler and chainrule rightly leaves the signal alone; these tests are
+    about the usual, interactive case.
+    """
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
+def _sigint_by_default():
+    """In the child, before Python starts: SIGINT back to the system default (see above)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 class AtBatch(Callback):
     """Records the parameters after every batch; sends SIGINT (or raises) at (epoch, batch)."""
 
@@ -135,7 +154,7 @@ def test_cli_train_exits_130_on_sigint_and_says_where_the_checkpoint_is(tmp_path
     proc = subprocess.Popen(
         [sys.executable, "-m", "chainrule", "train", str(data), "--layers", "64,64", "--epochs", "100000",
          "--batch-size", "16", "--dtype", "float64", "--checkpoint", str(checkpoint), "--quiet"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=_sigint_by_default)
     try:
         deadline = time.monotonic() + 60
         while not checkpoint.exists() and time.monotonic() < deadline and proc.poll() is None:
@@ -146,6 +165,7 @@ def test_cli_train_exits_130_on_sigint_and_says_where_the_checkpoint_is(tmp_path
     finally:
         if proc.poll() is None:
             proc.kill()
+            proc.communicate()  # reap it and close its pipes
     assert proc.returncode == 130, err
     assert "Traceback" not in err
     line = err.strip().splitlines()[-1]
