@@ -113,23 +113,42 @@ class Loss:
         return hash(type(self))
 
 
-class HalfSquaredError(Loss):
+class _SquaredErrors(Loss):
+    """The squared-error family: c·Σ_k(a_k − y_k)² per sample, dL/da = 2c·(a − y).
+
+    Its members differ only in the constant c (``coefficient``), which is
+    exactly where the seeds and the frameworks differ.
+    """
+
+    def coefficient(self, n_outputs: int) -> float:
+        """c for K = ``n_outputs`` outputs."""
+        raise NotImplementedError
+
+    def value(self, z, a, y):
+        d = (a - y).ravel()
+        return self.coefficient(a.shape[1]) * float(d @ d)
+
+    def per_sample(self, z, a, y):
+        d = a - y
+        return self.coefficient(a.shape[1]) * np.einsum("ij,ij->i", d, d)
+
+    def gradient(self, a, y):
+        g = a - y
+        factor = 2.0 * self.coefficient(a.shape[1])
+        if factor != 1.0:
+            g *= factor
+        return g
+
+
+class HalfSquaredError(_SquaredErrors):
     """½·Σ(a − y)²; dL/da = a − y (seeds 000, 001, 003)."""
 
     name = "half_squared_error"
     formula = "L = ½·Σ(a−y)²"
     gradient_formula = "∂L/∂a = a − y"
 
-    def value(self, z, a, y):
-        d = (a - y).ravel()
-        return 0.5 * float(d @ d)
-
-    def per_sample(self, z, a, y):
-        d = a - y
-        return 0.5 * np.einsum("ij,ij->i", d, d)
-
-    def gradient(self, a, y):
-        return a - y
+    def coefficient(self, n_outputs):
+        return 0.5
 
     def evaluate(self, z, a, y, activation, scale, out=None, weights=None):
         if weights is not None:
@@ -143,46 +162,26 @@ class HalfSquaredError(Loss):
         return value * scale, activation.backward(z, a, grad_a, out=out), grad_a
 
 
-class SquaredError(Loss):
+class SquaredError(_SquaredErrors):
     """Σ(a − y)²; dL/da = 2·(a − y) (seed 002's prose: "2 * (actual − predicted)")."""
 
     name = "squared_error"
     formula = "L = Σ(a−y)²"
     gradient_formula = "∂L/∂a = 2·(a − y)"
 
-    def value(self, z, a, y):
-        d = (a - y).ravel()
-        return float(d @ d)
-
-    def per_sample(self, z, a, y):
-        d = a - y
-        return np.einsum("ij,ij->i", d, d)
-
-    def gradient(self, a, y):
-        g = a - y
-        g *= 2.0
-        return g
+    def coefficient(self, n_outputs):
+        return 1.0
 
 
-class MeanSquaredError(Loss):
+class MeanSquaredError(_SquaredErrors):
     """(1/K)·Σ_k(a_k − y_k)² per sample; dL/da = 2·(a − y)/K (PyTorch's MSELoss)."""
 
     name = "mse"
     formula = "L = (1/K)·Σ(a−y)²"
     gradient_formula = "∂L/∂a = 2·(a − y)/K"
 
-    def value(self, z, a, y):
-        d = (a - y).ravel()
-        return float(d @ d) / a.shape[1]
-
-    def per_sample(self, z, a, y):
-        d = a - y
-        return np.einsum("ij,ij->i", d, d) / a.shape[1]
-
-    def gradient(self, a, y):
-        g = a - y
-        g *= 2.0 / a.shape[1]
-        return g
+    def coefficient(self, n_outputs):
+        return 1.0 / n_outputs
 
 
 class BinaryCrossEntropy(Loss):
