@@ -14,7 +14,6 @@ counts them (the issue asks for at least 40).
 
 from __future__ import annotations
 
-import gzip
 import json
 import os
 import subprocess

@@ -39,7 +39,7 @@ from sklearn.utils import check_random_state, compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets, type_of_target, unique_labels
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .losses import Loss, get_loss
+from .losses import Loss
 from .network import Network
 from .optimizers import Optimizer, get_optimizer
 
@@ -218,9 +218,8 @@ class _BaseMLP(BaseEstimator):
             if isinstance(value, bool) or not isinstance(value, numbers.Real) or not (
                     value >= low if closed else value > low):
                 raise ValueError(f"{name} must be a number {'>=' if closed else '>'} {low}; got {value!r}")
-        for name, value, high_closed in [("validation_fraction", self.validation_fraction, False),
-                                         ("dropout", self.dropout, False), ("beta_1", self.beta_1, False),
-                                         ("beta_2", self.beta_2, False)]:
+        for name, value in [("validation_fraction", self.validation_fraction), ("dropout", self.dropout),
+                            ("beta_1", self.beta_1), ("beta_2", self.beta_2)]:
             if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value < 1:
                 raise ValueError(f"{name} must be a number in [0, 1); got {value!r}")
         if self.early_stopping and self.validation_fraction == 0:
