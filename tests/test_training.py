@@ -256,7 +256,7 @@ def test_early_stopping_needs_validation_data(xor):
 
 
 def test_validation_data_must_be_a_pair(xor):
-    with pytest.raises(TypeError, match=r"validation_data must be a pair \(X_val, Y_val\); got ndarray"):
+    with pytest.raises(TypeError, match=r"validation_data must be a pair \(X_val, Y_val\) or a triple \(X_val, Y_val, sample_weight_val\); got ndarray"):
         cr.Network([2, 2, 1]).fit(*xor, validation_data=xor[0])
     with pytest.raises(ValueError, match=r"validation_data\[0\] must have 2 columns"):
         cr.Network([2, 2, 1]).fit(*xor, validation_data=(np.ones((3, 5)), np.ones((3, 1))))
@@ -409,3 +409,23 @@ def test_bad_sample_weight_is_refused(weights, error, match):
     with pytest.raises(error, match=match):
         net.loss(X, Y, sample_weight=weights)
     np.testing.assert_array_equal(net.layers[0].weights, before)
+
+
+def test_weighted_validation_and_accuracy_follow_the_weights(rng):
+    X = rng.normal(size=(60, 3))
+    y = (X[:, 0] > 0).astype(int)
+    w = rng.random(60) * 3
+    Xv, yv, wv = X[:20], y[:20], w[:20]
+    net = cr.Network([3, 5, 2], activation="tanh", loss="cross_entropy", seed=3)
+    history = net.fit(X[20:], y[20:], epochs=3, batch_size=8, learning_rate=0.2, sample_weight=w[20:],
+                      validation_data=(Xv, yv, wv))
+    # Measured after the last update: the weighted loss and the weighted share of hits, computed here.
+    assert history.val_loss[-1] == pytest.approx(net.loss(Xv, yv, sample_weight=wv), rel=1e-12)
+    hits = net.predict(Xv).argmax(axis=1) == yv
+    assert history.val_accuracy[-1] == pytest.approx((wv * hits).sum() / wv.sum(), rel=1e-12)
+    unweighted = cr.Network([3, 5, 2], activation="tanh", loss="cross_entropy", seed=3)
+    h2 = unweighted.fit(X[20:], y[20:], epochs=3, batch_size=8, learning_rate=0.2, sample_weight=w[20:],
+                        validation_data=(Xv, yv))
+    assert h2.val_accuracy[-1] == pytest.approx(hits.mean(), rel=1e-12)
+    with pytest.raises(ValueError, match=r"validation_data\[2\] must be >= 0; got -1.0"):
+        net.fit(X, y, validation_data=(Xv, yv, -np.ones(20)))

@@ -447,16 +447,17 @@ class Network:
         weights = self._check_sample_weight(sample_weight, X.shape[0])
         return float(self.loss_function.per_sample(z, a, Y) @ weights) * self._scale(X.shape[0])
 
-    def _check_sample_weight(self, sample_weight: Any, n_samples: int) -> np.ndarray:
+    def _check_sample_weight(self, sample_weight: Any, n_samples: int,
+                             argument: str = "sample_weight") -> np.ndarray:
         """Weights of shape (n_samples,), finite, >= 0, not all zero, in the network's dtype."""
-        weights = as_float_array(sample_weight, "sample_weight", self.dtype, ndim=1)
+        weights = as_float_array(sample_weight, argument, self.dtype, ndim=1)
         if weights.shape[0] != n_samples:
-            raise ValueError(f"sample_weight must have one weight per row of X ({n_samples}); "
+            raise ValueError(f"{argument} must have one weight per row of X ({n_samples}); "
                              f"got shape {weights.shape}")
         if (weights < 0).any():
-            raise ValueError(f"sample_weight must be >= 0; got {weights[weights < 0][0]}")
+            raise ValueError(f"{argument} must be >= 0; got {weights[weights < 0][0]}")
         if not weights.any():
-            raise ValueError("sample_weight must not be all zero: there would be nothing to learn from")
+            raise ValueError(f"{argument} must not be all zero: there would be nothing to learn from")
         return weights
 
     def gradients(self, X: Any, Y: Any) -> list[tuple[np.ndarray, np.ndarray | None]]:
@@ -500,8 +501,9 @@ class Network:
             optimiser and learning rate continues where it stopped.
         verbose : int >= 0
             Print the loss every ``verbose`` epochs (0: silent).
-        validation_data : (X_val, Y_val), optional
-            Measured after every epoch: ``history.val_loss``, ``val_accuracy``.
+        validation_data : (X_val, Y_val) or (X_val, Y_val, sample_weight_val), optional
+            Measured after every epoch: ``history.val_loss``, ``val_accuracy``
+            (weighted as ``sample_weight`` is, when weights are given).
         dropout : float in [0, 1)
             Inverted dropout on the hidden layers' outputs during training,
             from the network's seed (``predict`` never drops).
@@ -522,6 +524,7 @@ class Network:
             Finite weights >= 0 that multiply each sample's loss (and so its
             gradient): a batch's loss is Σ_i w_i·L_i, divided by the batch
             size for ``reduction="mean"``. Weights of 1 are the unweighted loss.
+            The accuracy in the history is then the weighted share Σ w·hit / Σ w.
 
         float32 networks and dropout train through the same step with a
         :class:`Workspace` (arrays reused across batches, in-place updates).

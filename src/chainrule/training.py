@@ -187,36 +187,45 @@ def resolve_optimizer(net, optimizer: Any, learning_rate: float, **options: Any)
     return chosen
 
 
-def _n_correct(a: np.ndarray, Y: np.ndarray, loss_name: str) -> int:
-    """How many rows of the output a (n, k) classify their target row Y right."""
+def _n_correct(a: np.ndarray, Y: np.ndarray, loss_name: str, weights: np.ndarray | None = None) -> float:
+    """How many rows of the output a (n, k) classify their target row Y right (Σ of their weights, if given)."""
     if loss_name == "cross_entropy":
         if a.shape[1] == 1:
-            return int(a.shape[0])
-        return int(np.count_nonzero(a.argmax(axis=1) == Y.argmax(axis=1)))
-    return int(np.count_nonzero(((a > 0.5) == (Y > 0.5)).all(axis=1)))
+            return int(a.shape[0]) if weights is None else float(weights.sum())
+        hits = a.argmax(axis=1) == Y.argmax(axis=1)
+    else:
+        hits = ((a > 0.5) == (Y > 0.5)).all(axis=1)
+    return int(np.count_nonzero(hits)) if weights is None else float(weights @ hits)
 
 
 def evaluate(net, X: np.ndarray, Y: np.ndarray, batch_size: int = 4096,
-             work: Workspace | None = None) -> tuple[float, float]:
+             work: Workspace | None = None, weights: np.ndarray | None = None) -> tuple[float, float]:
     """(loss, accuracy) of ``net`` on checked arrays X, Y, by chunks of ``batch_size`` rows.
 
     The loss is reduced as the network's ``reduction`` says; the accuracy
     is the share of rows whose predicted class is the target's (argmax for
-    ``cross_entropy``, a > 0.5 per output otherwise), for any loss. A
-    ``work`` space without dropout, of at least ``min(batch_size, n)`` rows,
-    holds the chunks' z and a (the fit loop reuses one every epoch, so
-    validation allocates nothing big).
+    ``cross_entropy``, a > 0.5 per output otherwise), for any loss. With
+    ``weights`` (n,), each row's loss is multiplied by its weight (as in
+    ``fit``) and the accuracy is Σ w·hit / Σ w. A ``work`` space without
+    dropout, of at least ``min(batch_size, n)`` rows, holds the chunks' z
+    and a (the fit loop reuses one every epoch, so validation allocates
+    nothing big).
     """
     total = 0.0
-    correct = 0
+    correct = 0.0
     loss_fn = net.loss_function
     n = X.shape[0]
     for start in range(0, n, batch_size):
-        fwd = net._forward(X[start:start + batch_size], work)
-        y = Y[start:start + batch_size]
-        total += loss_fn.value(fwd.zs[-1], fwd.activations[-1], y)
-        correct += _n_correct(fwd.activations[-1], y, loss_fn.name)
-    return total * net._scale(n), correct / n
+        rows = slice(start, start + batch_size)
+        fwd = net._forward(X[rows], work)
+        z, a, y = fwd.zs[-1], fwd.activations[-1], Y[rows]
+        if weights is None:
+            total += loss_fn.value(z, a, y)
+            correct += _n_correct(a, y, loss_fn.name)
+        else:
+            total += float(loss_fn.per_sample(z, a, y) @ weights[rows])
+            correct += _n_correct(a, y, loss_fn.name, weights[rows])
+    return total * net._scale(n), correct / (n if weights is None else float(weights.sum()))
 
 
 # -- the fit loop -------------------------------------------------------------
@@ -224,13 +233,17 @@ def evaluate(net, X: np.ndarray, Y: np.ndarray, batch_size: int = 4096,
 def _check_validation(net, validation_data: Any):
     if validation_data is None:
         return None
-    if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+    if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
         raise TypeError(
-            f"validation_data must be a pair (X_val, Y_val); got {type(validation_data).__name__}"
+            f"validation_data must be a pair (X_val, Y_val) or a triple (X_val, Y_val, sample_weight_val); "
+            f"got {type(validation_data).__name__}"
         )
     Xv = net._check_X(validation_data[0], "validation_data[0]")
     Yv = net._check_Y(validation_data[1], Xv.shape[0], "validation_data[1]")
-    return Xv, Yv
+    wv = None
+    if len(validation_data) == 3 and validation_data[2] is not None:
+        wv = net._check_sample_weight(validation_data[2], Xv.shape[0], "validation_data[2]")
+    return Xv, Yv, wv
 
 
 def train(net, X: Any, Y: Any, *, epochs: int = 1, learning_rate: float = 0.1,
@@ -325,16 +338,19 @@ def _epochs(net, opt, X, Y, weights, epochs, batch_size, shuffle, full_batch, wo
                 _diverged(net, snapshot, history, epoch, b, exc.loss, lr)
             loss, a_out = back.loss, fwd.activations[-1]
             if classifier:
-                correct = _n_correct(a_out, Y, loss_name)
+                correct = _n_correct(a_out, Y, loss_name, weights)
         else:
             order = net._shuffle_rng.permutation(n) if shuffle else np.arange(n)
             n_batches = -(-n // batch_size)
             for bar in bars:
                 bar.on_epoch_begin(net, epoch, n_batches)
             loss = 0.0
+            seen = 0.0  # rows so far (their weights' sum, with sample weights): the bar's accuracy
             for b, start in enumerate(range(0, n, batch_size)):
                 idx = order[start:start + batch_size]
                 k = len(idx)
+                w = None if weights is None else weights[idx]
+                seen += k if w is None else float(w.sum())
                 if work is None:
                     x, y = X[idx], Y[idx]
                 else:
@@ -342,16 +358,15 @@ def _epochs(net, opt, X, Y, weights, epochs, batch_size, shuffle, full_batch, wo
                     x = np.take(X, idx, axis=0, out=work.x[:k], mode="clip")
                     y = np.take(Y, idx, axis=0, out=work.y[:k], mode="clip")
                 try:
-                    fwd, back = train_step(net, opt, x, y, work, None if weights is None else weights[idx],
-                                           check_finite=True)
+                    fwd, back = train_step(net, opt, x, y, work, w, check_finite=True)
                 except _NonFinite as exc:
                     _diverged(net, snapshot, history, epoch, b, exc.loss, lr)
                 batch_loss, a_out = back.loss, fwd.activations[-1]
                 loss += batch_loss * k if mean else batch_loss
                 if classifier:
-                    correct += _n_correct(a_out, y, loss_name)
+                    correct += _n_correct(a_out, y, loss_name, w)
                 for bar in bars:
-                    bar.on_batch_end(b, loss / (start + k) if mean else loss, correct / (start + k))
+                    bar.on_batch_end(b, loss / (start + k) if mean else loss, correct / seen)
                 if interrupt.requested and start + k < n:
                     return  # Ctrl-C: stop after this batch, the epoch unfinished (not in the history)
             if mean:
@@ -365,10 +380,12 @@ def _epochs(net, opt, X, Y, weights, epochs, batch_size, shuffle, full_batch, wo
         history.learning_rate.append(lr)
         logs = {"loss": loss}
         if classifier:
-            history.accuracy.append(correct / n)
-            logs["accuracy"] = correct / n
+            accuracy = correct / (n if weights is None else float(weights.sum()))
+            history.accuracy.append(accuracy)
+            logs["accuracy"] = accuracy
         if validation is not None:
-            val_loss, val_accuracy = evaluate(net, *validation, batch_size=_VALIDATION_CHUNK, work=val_work)
+            Xv, Yv, wv = validation
+            val_loss, val_accuracy = evaluate(net, Xv, Yv, batch_size=_VALIDATION_CHUNK, work=val_work, weights=wv)
             history.val_loss.append(val_loss)
             history.val_accuracy.append(val_accuracy)
             logs["val_loss"], logs["val_accuracy"] = val_loss, val_accuracy
