@@ -230,8 +230,17 @@ def test_dropout_trains_differently_predicts_deterministically(digits):
     plain = _quiet(MLPClassifier(**kwargs).fit, X, y)
     assert not np.allclose(drop.coefs_[0], plain.coefs_[0])
     np.testing.assert_array_equal(drop.predict_proba(X), drop.predict_proba(X))
-    with pytest.raises(ValueError, match=r"sample_weight \(or class_weight\) with dropout > 0 is not supported"):
-        MLPClassifier(dropout=0.5, **kwargs).fit(X, y, sample_weight=np.arange(len(y)) % 2 + 1.0)
+    # Sample weights go through Network.fit, dropout included, in float32 too.
+    weights = np.where(y == 3, 5.0, 1.0)
+    for data in (X, X.astype(np.float32)):
+        weighted = _quiet(MLPClassifier(dropout=0.5, **kwargs).fit, data, y, sample_weight=weights)
+        drop_same = _quiet(MLPClassifier(dropout=0.5, **kwargs).fit, data, y)
+        assert weighted.network_.dtype == data.dtype
+        assert np.isfinite(weighted.coefs_[0]).all()
+        assert not np.allclose(weighted.coefs_[0], drop_same.coefs_[0])
+        # Class 3 weighs five times as much: its recall does not drop below the unweighted model's.
+        recall = lambda m: (m.predict(data)[y == 3] == 3).mean()  # noqa: E731
+        assert recall(weighted) >= recall(drop_same)
 
 
 def test_warm_start_and_partial_fit(digits):

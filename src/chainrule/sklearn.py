@@ -12,7 +12,9 @@ The objective is scikit-learn's: for the classifier, (binary) cross-entropy
 averaged over the batch's samples; for the regressor, ½·Σ_k(a_k − y_k)²
 averaged over the samples; both plus ½·α·Σ‖W‖²/n_batch (weights only, not
 intercepts). With ``sample_weight`` the average is weighted,
-Σ w_i·ℓ_i / Σ w_i, and the penalty is divided by Σ w_i.
+Σ w_i·ℓ_i / Σ w_i, and the penalty is divided by Σ w_i: the weights, scaled
+to mean 1, go to ``Network.fit(sample_weight=...)``, which makes this exact
+for full-batch training and its expectation over mini-batches.
 
 Input of dtype float32 trains a float32 network; anything else float64.
 
@@ -39,7 +41,6 @@ from sklearn.utils import check_random_state, compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets, type_of_target, unique_labels
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .losses import Loss
 from .network import Network
 from .optimizers import Optimizer, get_optimizer
 
@@ -53,77 +54,19 @@ _SOLVERS = ("adam", "sgd", "rmsprop")
 
 # -- the private pieces that adapt Network.fit to scikit-learn's objective ---------
 
-class _WeightedLoss(Loss):
-    """A loss whose targets carry the sample weights as their last column.
-
-    δ_L of sample i is multiplied by f_i = w_i·n/Σw (n rows in the batch), so
-    that with the ``"mean"`` reduction (÷n) the loss and its gradient are
-    the weighted average Σ w_i·ℓ_i/Σw. This is exact for every loss: each
-    sample's loss depends on its own row only, so ∂(Σ f_i ℓ_i)/∂z_i = f_i·∂ℓ_i/∂z_i.
-    """
-
-    def __init__(self, base: Loss):
-        self.base = base
-        self.name = "weighted_" + base.name
-        self.output_activations = base.output_activations
-        self.default_output = base.default_output
-        self.weight_sum = 0.0  # Σw of the last batch evaluated (the L2 penalty divides by it)
-
-    def _factors(self, y):
-        w = y[:, -1]
-        total = float(w.sum())
-        self.weight_sum = total
-        if total <= 0:
-            return y[:, :-1], np.zeros_like(w)
-        return y[:, :-1], w * (y.shape[0] / total)
-
-    def value(self, z, a, y):
-        y, f = self._factors(y)
-        # Σ f_i·ℓ_i with the base loss's own formula, once per distinct factor.
-        total = 0.0
-        for u in np.unique(f):
-            if u != 0:
-                rows = f == u
-                total += float(u) * self.base.value(z[rows], a[rows], y[rows])
-        return total
-
-    def evaluate(self, z, a, y, activation, scale):
-        value = self.value(z, a, y) * scale
-        y, f = self._factors(y)
-        _, delta, grad_a = self.base.evaluate(z, a, y, activation, scale)
-        delta = delta * f[:, None]
-        if grad_a is not None:
-            grad_a = grad_a * f[:, None]
-        return value, delta, grad_a
-
-    def __eq__(self, other):
-        return type(self) is type(other) and self.base == other.base
-
-    def __hash__(self):
-        return hash((type(self), self.base))
-
-
-class _MLPNetwork(Network):
-    """A Network that, while ``weighted`` is set, takes targets with a trailing weight column."""
-
-    weighted = False
-
-    def _check_Y(self, Y, n_samples, argument="Y"):
-        if not self.weighted:
-            return super()._check_Y(Y, n_samples, argument)
-        Y = np.asarray(Y, dtype=self.dtype)
-        targets = super()._check_Y(Y[:, :-1], n_samples, argument)
-        return np.hstack([targets, Y[:, -1:]])
-
-
 class _PenalizedOptimizer(Optimizer):
-    """Adds scikit-learn's L2 penalty gradient α·W/n_batch to the weights' gradients
-    (not the intercepts'), then lets ``inner`` update the parameters."""
+    """Adds scikit-learn's L2 penalty gradient α·W/D to the weights' gradients (not
+    the intercepts'), then lets ``inner`` update the parameters.
+
+    D is what scikit-learn divides a batch's objective by: its number of rows,
+    or with sample weights the sum of their (raw) weights, here its expected
+    value batch·Σw/n (exact for full-batch training).
+    """
 
     name = "l2_penalized"
 
-    def __init__(self, inner: Optimizer, net: Network, alpha: float, batch_size: int):
-        self.inner, self.net, self.alpha, self.batch_size = inner, net, alpha, batch_size
+    def __init__(self, inner: Optimizer, net: Network, alpha: float, denominator: float):
+        self.inner, self.net, self.alpha, self.denominator = inner, net, alpha, denominator
         self.learning_rate = inner.learning_rate
 
     def begin_epoch(self):
@@ -134,13 +77,10 @@ class _PenalizedOptimizer(Optimizer):
 
     def step(self, params, grads):
         if self.alpha:
-            loss = self.net.loss_function
-            n = loss.weight_sum if isinstance(loss, _WeightedLoss) else self.batch_size
-            if n > 0:
-                coef = self.alpha / n
-                for layer in self.net.layers:
-                    # ∂/∂W of ½·α·‖W‖²/n, added in place (axpy-like, no temporary of W's size kept)
-                    layer._grad_weights += coef * layer.weights
+            coef = self.alpha / self.denominator
+            for layer in self.net.layers:
+                # ∂/∂W of ½·α·‖W‖²/n, added in place (axpy-like, no temporary of W's size kept)
+                layer._grad_weights += coef * layer.weights
         self.inner.step(params, grads)
 
     def get_config(self):
@@ -263,17 +203,14 @@ class _BaseMLP(BaseEstimator):
         weights = self._class_weights(y, weights)
         if weights is not None and np.all(weights == weights[0]) and weights[0] > 0:
             weights = None  # uniform weights change nothing
-        if weights is not None and self.dropout:
-            raise ValueError("sample_weight (or class_weight) with dropout > 0 is not supported yet; "
-                             "use one or the other")
-        dtype = "float32" if X.dtype == np.float32 and weights is None else "float64"
+        dtype = "float32" if X.dtype == np.float32 else "float64"
 
         if first:
             rng = check_random_state(self.random_state)
             self._seed = int(rng.randint(np.iinfo(np.int32).max))
-            self.network_ = _MLPNetwork([X.shape[1], *sizes, Y.shape[1]], activation=acts,
-                                        output_activation=self._output_activation(), loss=self._loss_name(),
-                                        init="xavier", seed=self._seed, dtype=dtype)
+            self.network_ = Network([X.shape[1], *sizes, Y.shape[1]], activation=acts,
+                                    output_activation=self._output_activation(), loss=self._loss_name(),
+                                    init="xavier", seed=self._seed, dtype=dtype)
             self.loss_curve_ = []
             self.validation_loss_curve_ = [] if self.early_stopping and not incremental else None
             self.validation_scores_ = [] if self.early_stopping and not incremental else None
@@ -284,15 +221,13 @@ class _BaseMLP(BaseEstimator):
             self._no_improvement_count = 0
             self._optimizer = None
         net = self.network_
-        if weights is not None and net.dtype != np.float64:
-            raise ValueError("sample_weight needs a float64 network; this one was fitted on float32 input")
         X = X.astype(net.dtype, copy=False)
         n = X.shape[0]
         batch = min(200, n) if self.batch_size == "auto" else min(int(self.batch_size), n)
         if self._optimizer is None or not self.warm_start and not incremental:
             self._optimizer = _PenalizedOptimizer(self._make_optimizer(), net, float(self.alpha), batch)
         opt = self._optimizer
-        opt.alpha, opt.batch_size = float(self.alpha), batch
+        opt.alpha = float(self.alpha)
 
         # Validation split (scikit-learn's: stratified for single-label classifiers).
         early = bool(self.early_stopping) and not incremental
@@ -307,27 +242,28 @@ class _BaseMLP(BaseEstimator):
             X, Y = X[train_idx], Y[train_idx]
             weights = None if weights is None else weights[train_idx]
             n, batch = X.shape[0], min(batch, X.shape[0])
-            opt.batch_size = batch
 
-        base_loss = net.loss_function
+        # scikit-learn's weighted objective is (Σ w·ℓ + ½α‖W‖²) / Σ w: weights scaled to
+        # mean 1 make fit's "mean" reduction (Σ w·ℓ / n) its first part over a full batch.
+        opt.denominator = batch
         if weights is not None:
-            net.weighted = True
-            net.loss_function = _WeightedLoss(base_loss)
-            Y = np.hstack([Y, weights[:, None]])
-            if early:
-                Y_val = np.hstack([Y_val, (np.ones(len(Y_val)) if w_val is None else w_val)[:, None]])
+            opt.denominator = batch * float(weights.sum()) / n
+            weights = weights * (n / weights.sum())
+        validation = None
+        if early:
+            validation = (X_val, Y_val) if w_val is None or not w_val.any() else \
+                (X_val, Y_val, w_val * (len(w_val) / w_val.sum()))
         best_params = None
         try:
             for _ in range(1 if incremental else self.max_iter):
                 history = net.fit(X, Y, epochs=1, learning_rate=float(self.learning_rate_init),
                                   batch_size=batch, shuffle=bool(self.shuffle), optimizer=opt,
-                                  validation_data=None if not early else (X_val, Y_val),
-                                  dropout=float(self.dropout))
+                                  validation_data=validation, dropout=float(self.dropout),
+                                  sample_weight=weights)
                 self.n_iter_ += 1
                 self.t_ += n
                 penalty = 0.5 * self.alpha * sum(float(np.vdot(l.weights, l.weights)) for l in net.layers)
-                loss = history.loss[-1] + penalty / (batch if weights is None else
-                                                     float(weights.sum()) * batch / n or 1.0)
+                loss = history.loss[-1] + penalty / opt.denominator
                 self.loss_curve_.append(loss)
                 if self.verbose:
                     print(f"Iteration {self.n_iter_}, loss = {loss:.8f}")
@@ -363,8 +299,6 @@ class _BaseMLP(BaseEstimator):
                     warnings.warn(f"Stochastic optimizer: maximum iterations ({self.max_iter}) reached and "
                                   "the optimization hasn't converged yet.", ConvergenceWarning)
         finally:
-            net.weighted = False
-            net.loss_function = base_loss
             # The network keeps the plain optimiser (and its state), so that
             # network_.fit and cr.io.save see an ordinary Network.
             net.optimizer_ = opt.inner
