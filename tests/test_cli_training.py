@@ -87,6 +87,21 @@ def test_bad_input_raises_for_exit_status_two(csv):
         run(["train", path, "--epochs", "0"])
 
 
+def test_checkpoint_every_n_epochs(csv, tmp_path, capsys):
+    path, X, _ = csv
+    pattern = tmp_path / "ck-{epoch}.npz"
+    assert run(["train", path, "--layers", "4", "--epochs", "7", "--quiet", "--dtype", "float64",
+                "--checkpoint", pattern, "--checkpoint-every", "3", "--save", tmp_path / "final.npz"]) == 0
+    # Epochs 3 and 6, and the last (7): each its own file, each the network at that epoch.
+    assert sorted(p.name for p in tmp_path.glob("ck-*.npz")) == ["ck-3.npz", "ck-6.npz", "ck-7.npz"]
+    assert [cr.load(tmp_path / f"ck-{k}.npz").epochs_trained_ for k in (3, 6, 7)] == [3, 6, 7]
+    np.testing.assert_array_equal(cr.load(tmp_path / "ck-7.npz").predict(X), cr.load(tmp_path / "final.npz").predict(X))
+    with pytest.raises(ValueError, match=r"--checkpoint-every needs --checkpoint PATH"):
+        run(["train", path, "--epochs", "1", "--quiet", "--checkpoint-every", "2"])
+    with pytest.raises(SystemExit):
+        run(["train", path, "--epochs", "1", "--checkpoint", pattern, "--checkpoint-every", "0"])
+
+
 def test_cli_main_exit_codes_when_registered(csv, tmp_path, capsys):
     from chainrule import cli
 

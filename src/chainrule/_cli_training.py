@@ -5,7 +5,7 @@
     chainrule train DATA --layers 256,128 [--activation relu] [--optimizer adam] [--epochs 10]
                     [--batch-size 128] [--learning-rate 0.001] [--dropout P] [--weight-decay L]
                     [--schedule cosine] [--validation-split F] [--early-stopping N]
-                    [--dtype float32] [--seed S] [--save MODEL.npz] [--checkpoint PATH] [--quiet]
+                    [--dtype float32] [--seed S] [--save MODEL.npz] [--checkpoint PATH [--checkpoint-every N]] [--quiet]
     chainrule evaluate MODEL.npz DATA [--json]
     chainrule predict MODEL.npz DATA [--output FILE] [--probabilities]
 
@@ -16,7 +16,8 @@ points to the IDX files when they are not where the Debian package puts
 them). Integer targets make a classifier (softmax + cross-entropy, one
 output per class); other targets a regressor (identity output, ``mse``).
 
-``--checkpoint PATH`` saves after every epoch; Ctrl-C stops ``train`` after
+``--checkpoint PATH`` saves after every epoch (every N-th with
+``--checkpoint-every N``, and after the last); Ctrl-C stops ``train`` after
 the batch in progress, saves there, prints where, and exits with status 130.
 
 Every handler returns an exit status; bad input raises ``ValueError`` or
@@ -64,6 +65,8 @@ def add_parsers(subparsers) -> None:
     p.add_argument("--save", default=None, metavar="MODEL", help="write the trained network here (.npz)")
     p.add_argument("--checkpoint", default=None, metavar="PATH",
                    help="save the network here after every epoch and on Ctrl-C ({epoch} in PATH: one file each)")
+    p.add_argument("--checkpoint-every", type=_int_at_least(1), default=1, metavar="N",
+                   help="with --checkpoint: save after every N-th epoch (and after the last)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--plot", default=None, metavar="DIR", help="write the training plots (PNG) here (needs matplotlib)")
     p.add_argument("--html-report", default=None, metavar="DIR", help="write a training report page (report.html) here")
@@ -167,7 +170,9 @@ def _train(args) -> int:
         validation = (X_val, Y_val)
     elif args.early_stopping is not None:
         raise ValueError("--early-stopping needs --validation-split to watch the validation loss")
-    checkpoint = Checkpoint(args.checkpoint) if args.checkpoint else None
+    if args.checkpoint_every != 1 and not args.checkpoint:
+        raise ValueError("--checkpoint-every needs --checkpoint PATH (where to save)")
+    checkpoint = Checkpoint(args.checkpoint, every=args.checkpoint_every) if args.checkpoint else None
     net = Network([X.shape[1], *_layers(args.layers), n_out], activation=args.activation, loss=loss,
                   init="he" if args.activation in ("relu", "leaky_relu") else "xavier",
                   seed=args.seed, dtype=args.dtype)
