@@ -28,7 +28,6 @@ Values are addressed by paths such as ``"layers[0].new_weights[1][0]"``
 
 from __future__ import annotations
 
-import copy
 import json
 import re
 from dataclasses import dataclass, field
@@ -203,12 +202,19 @@ class Trace:
 
 # -- recording -----------------------------------------------------------
 class _RecordingSGD(SGD):
-    """Plain SGD that keeps a copy of the gradients it is handed before it uses them."""
+    """Plain SGD that copies the network's gradients before its update scales them in place.
 
-    recorded: list[np.ndarray]
+    ``gradients`` are the network's per-array views (``net._grads``) of the
+    flat gradient vector the step is handed.
+    """
+
+    def __init__(self, learning_rate: float, gradients: list[np.ndarray]):
+        super().__init__(learning_rate)
+        self.gradients = gradients
+        self.recorded: list[np.ndarray] = []
 
     def step(self, params, grads):
-        self.recorded = [np.array(g, dtype=np.float64, copy=True) for g in grads]
+        self.recorded = [np.array(g, dtype=np.float64, copy=True) for g in self.gradients]
         super().step(params, grads)
 
 
@@ -236,19 +242,18 @@ def explain(net, X: Any, Y: Any, learning_rate: float = 0.1) -> Trace:
     from .training import train_step
 
     learning_rate = check_positive_float(learning_rate, "learning_rate")
-    work = copy.deepcopy(net)
     notes = []
-    if work.dtype != np.float64:
-        notes.append(f"the network is {work.dtype.name}; it is explained through a float64 copy, "
-                     f"so its own {work.dtype.name} step rounds differently")
-        work.dtype = np.dtype(np.float64)
-        work._pack()  # new float64 parameter vectors, values copied in
+    if net.dtype != np.float64:
+        notes.append(f"the network is {net.dtype.name}; it is explained through a float64 copy, "
+                     f"so its own {net.dtype.name} step rounds differently")
+    work = net._float64_copy()
     X, Y = work._check_XY(X, Y)
     X = np.array(X, dtype=np.float64, copy=True)
     old = [(layer.weights.copy(), None if layer.bias is None else layer.bias.copy()) for layer in work.layers]
-    optimizer = _RecordingSGD(learning_rate)
+    optimizer = _RecordingSGD(learning_rate, work._grads)
     fwd, back = train_step(work, optimizer, X, Y)
-    grads = _split(np.concatenate([g.ravel() for g in optimizer.recorded]), old)
+    recorded = iter(optimizer.recorded)  # ∂L/∂W_0, ∂L/∂b_0, ∂L/∂W_1, ... as parameters() orders them
+    grads = [(next(recorded), next(recorded) if layer.bias is not None else None) for layer in work.layers]
 
     layers = []
     for l, layer in enumerate(work.layers):
@@ -266,20 +271,6 @@ def explain(net, X: Any, Y: Any, learning_rate: float = 0.1) -> Trace:
         ))
     return Trace(X, np.array(Y, dtype=np.float64), learning_rate, float(back.loss),
                  work.loss_function.name, work.reduction, layers, notes)
-
-
-def _split(flat: np.ndarray, like: list) -> list[tuple[np.ndarray, np.ndarray | None]]:
-    """Cut a flat gradient vector into [(∂L/∂W, ∂L/∂b), ...] shaped like ``like``."""
-    out, offset = [], 0
-    for weights, bias in like:
-        gw = flat[offset:offset + weights.size].reshape(weights.shape).copy()
-        offset += weights.size
-        gb = None
-        if bias is not None:
-            gb = flat[offset:offset + bias.size].copy()
-            offset += bias.size
-        out.append((gw, gb))
-    return out
 
 
 # -- paths ---------------------------------------------------------------

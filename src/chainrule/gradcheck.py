@@ -8,7 +8,6 @@ error is ~ε² truncation plus ~1e-16/ε rounding.
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 import numpy as np
@@ -44,9 +43,7 @@ def gradcheck(net, X: Any, Y: Any, epsilon: float = 1e-6, max_per_array: int | N
     epsilon = check_positive_float(epsilon, "epsilon")
     if max_per_array is not None:
         max_per_array = check_positive_int(max_per_array, "max_per_array")
-    work = copy.deepcopy(net)
-    if work.dtype != np.float64:
-        _to_float64(work)
+    work = net._float64_copy()
     X, Y = work._check_XY(X, Y)
     analytic = [g.copy() for g in work._backward(work._forward(X), Y).grads]
     rng = np.random.default_rng(seed)
@@ -75,7 +72,3 @@ def gradcheck(net, X: Any, Y: Any, epsilon: float = 1e-6, max_per_array: int | N
         result[name] = float(np.abs(exact - numeric).max() / scale) if scale > 0 else 0.0
     return result
 
-
-def _to_float64(net) -> None:
-    net.dtype = np.dtype(np.float64)
-    net._pack()  # new float64 vectors, the values copied in

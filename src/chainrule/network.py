@@ -18,6 +18,7 @@ implementation of backprop.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from typing import Any, Sequence
 
@@ -217,6 +218,17 @@ class Network:
         # A copy (copy.deepcopy, pickle) gets independent arrays: tie them into vectors again.
         self.__dict__.update(state)
         self._pack()
+
+    def _float64_copy(self) -> "Network":
+        """An independent copy that computes in float64 (float32 values convert exactly).
+
+        Explain and gradcheck work on it, so the network itself is never touched.
+        """
+        work = copy.deepcopy(self)
+        if work.dtype != np.float64:
+            work.dtype = np.dtype(np.float64)
+            work._pack()  # new float64 vectors, the values copied in
+        return work
 
     # -- construction helpers --------------------------------------------
     def _output_activation(self, output_activation, activation, hidden):
