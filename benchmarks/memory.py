@@ -41,7 +41,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
 
     import chainrule as cr
-    from chainrule.callbacks import Callback
+    from chainrule.training.callbacks import Callback
 
     start = rss_mb()
     (X, y), (X_test, y_test) = cr.datasets.load_fashion_mnist(args.data_dir, dtype="float32")

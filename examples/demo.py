@@ -21,9 +21,9 @@ from pathlib import Path
 import numpy as np
 
 import chainrule as cr
-from chainrule.cli import main as chainrule_cli
+from chainrule.cli.main import main as chainrule_cli
 from chainrule.datasets import moons, train_validation_split, xor
-from chainrule.html import report_html
+from chainrule.web.explainer import report_html
 from chainrule.plotting import save_training_plots
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))

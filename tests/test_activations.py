@@ -12,8 +12,8 @@ import math
 import numpy as np
 import pytest
 
-from chainrule import activations as A
-from chainrule.activations import ACTIVATIONS, get_activation
+from chainrule.core import activations as A
+from chainrule.core.activations import ACTIVATIONS, get_activation
 
 ELEMENTWISE = ["sigmoid", "tanh", "relu", "leaky_relu", "identity"]
 DTYPES = [np.float32, np.float64]

@@ -78,8 +78,9 @@ def test_core_methods_and_properties_have_docstrings(class_name):
 def test_modules_declare_all():
     import importlib
 
-    for module in ["activations", "losses", "initializers", "layers", "network", "optimizers", "training",
-                   "gradcheck"]:
+    for module in ["core.activations", "core.losses", "core.initializers", "core.layers", "core.network",
+                   "core.gradcheck", "training.optimizers", "training.loop", "training.callbacks",
+                   "training.schedules", "teaching.trace", "teaching.checker", "teaching.examples"]:
         mod = importlib.import_module(f"chainrule.{module}")
         assert hasattr(mod, "__all__"), module
         for name in mod.__all__:

@@ -24,7 +24,7 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-from chainrule.cli import main
+from chainrule.cli.main import main
 from chainrule.datasets import load_csv, load_fashion_mnist, read_idx
 from chainrule.errors import ModelFileError
 

@@ -289,7 +289,7 @@ def test_hostile_text_is_shown_not_run(browser, tmp_path):
 
 def test_training_report_page(browser, tmp_path):
     from chainrule.datasets import moons
-    from chainrule.html import report_html
+    from chainrule.web.explainer import report_html
 
     X, y = moons(60, seed=0)
     net = cr.Network([2, 6, 2], activation="tanh", loss="cross_entropy", seed=0)

@@ -1,4 +1,4 @@
-"""Tests for chainrule.checking: agreement at printed precision, slips injected and named.
+"""Tests for chainrule.teaching.checker: agreement at printed precision, slips injected and named.
 
 Each slip is injected by computing, by hand with NumPy (not with the checker's
 what-if step), the numbers a tutorial with that slip would print, and checking
@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-from chainrule.checking import _replay, _Setup
+from chainrule.teaching.checker import _replay, _Setup
 
 WORKED = Path(__file__).resolve().parents[1] / "examples" / "worked"
 

@@ -126,7 +126,7 @@ def test_keyboard_interrupt_exits_130(capsys, monkeypatch):
     def interrupted(path):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("chainrule.specfile.load_example", interrupted)
+    monkeypatch.setattr("chainrule.teaching.examples.load_example", interrupted)
     code, _, err = run(capsys, "explain", SEED_001)
     assert code == 130 and "interrupted" in err
 

@@ -1,4 +1,4 @@
-"""Tests for the train / evaluate / predict subcommands (_cli_training.py)."""
+"""Tests for the train / evaluate / predict subcommands (chainrule/cli/train.py)."""
 
 from __future__ import annotations
 
@@ -9,13 +9,13 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-from chainrule import _cli_training
+from chainrule.cli import train as cli_train
 
 
 def run(argv):
     """Parse argv with a parser holding only these subcommands and run the handler."""
     parser = argparse.ArgumentParser(prog="chainrule")
-    _cli_training.add_parsers(parser.add_subparsers(dest="command"))
+    cli_train.add_parsers(parser.add_subparsers(dest="command"))
     args = parser.parse_args([str(a) for a in argv])
     return args.func(args)
 
@@ -102,11 +102,9 @@ def test_checkpoint_every_n_epochs(csv, tmp_path, capsys):
         run(["train", path, "--epochs", "1", "--checkpoint", pattern, "--checkpoint-every", "0"])
 
 
-def test_cli_main_exit_codes_when_registered(csv, tmp_path, capsys):
+def test_cli_main_exit_codes(csv, tmp_path, capsys):
     from chainrule import cli
 
-    if "chainrule._cli_training" not in cli._PARSER_MODULES:
-        pytest.skip("chainrule.cli does not register chainrule._cli_training yet")
     path, _, _ = csv
     assert cli.main(["train", str(path), "--epochs", "1", "--quiet", "--save", str(tmp_path / "m.npz")]) == 0
     assert cli.main(["evaluate", str(tmp_path / "missing.npz"), str(path)]) == 2

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-from chainrule.callbacks import Checkpoint
+from chainrule.training.callbacks import Checkpoint
 
 EPOCHS, K = 5, 2
 

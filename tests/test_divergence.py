@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-from chainrule.callbacks import Callback
+from chainrule.training.callbacks import Callback
 
 
 class RecordBatches(Callback):

@@ -1,4 +1,4 @@
-"""Tests for chainrule.explain: the recorded step, its renderings, PyTorch as an oracle."""
+"""Tests for chainrule.teaching.trace: the recorded step, its renderings, PyTorch as an oracle."""
 
 from __future__ import annotations
 

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-from chainrule import activations as A
-from chainrule import losses as L
+from chainrule.core import activations as A
+from chainrule.core import losses as L
 
 
 class SigmoidDerivativeTwice(A.Sigmoid):

@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-from chainrule.cli import main
+from chainrule.cli.main import main
 from chainrule.datasets import xor
-from chainrule.html import explainer_html, report_html, stage_formulas
+from chainrule.web.explainer import explainer_html, report_html, stage_formulas
 
 SEED_003 = Path(__file__).resolve().parent.parent / "examples" / "worked" / "seed_003.toml"
 
@@ -85,7 +85,7 @@ def test_script_in_notes_and_title_cannot_close_the_data_block():
 
 
 def test_embedded_json_escapes_what_could_end_the_script():
-    from chainrule.html import _script_json
+    from chainrule.web.explainer import _script_json
 
     hostile = "</script><script>alert(1)</script><!-- \u2028\u2029 & ok"
     text = _script_json({"note": hostile, "x": [1.5, None]})

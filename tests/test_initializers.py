@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-from chainrule import initializers as I
-from chainrule.initializers import INITIALIZERS, get_initializer
+from chainrule.core import initializers as I
+from chainrule.core.initializers import INITIALIZERS, get_initializer
 
 NAMES = ["normal", "uniform", "xavier", "glorot", "he"]
 

@@ -39,7 +39,7 @@ def test_save_load_predict_is_identical(tmp_path, rng, kwargs):
 
 
 def test_leaky_relu_slope_survives(tmp_path):
-    from chainrule.activations import LeakyReLU
+    from chainrule.core.activations import LeakyReLU
 
     net = cr.Network([2, 3, 1], activation=LeakyReLU(0.2), seed=0)
     net.save(tmp_path / "n.npz")

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-from chainrule import activations as A
+from chainrule.core import activations as A
 
 
 def _layer(n_in=3, n_out=2, activation="sigmoid", bias=True, dtype=np.float64, seed=0):

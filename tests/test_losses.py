@@ -11,9 +11,9 @@ import math
 import numpy as np
 import pytest
 
-from chainrule import activations as A
-from chainrule import losses as L
-from chainrule.losses import LOSSES, REDUCTIONS, get_loss
+from chainrule.core import activations as A
+from chainrule.core import losses as L
+from chainrule.core.losses import LOSSES, REDUCTIONS, get_loss
 
 SQUARED = ["half_squared_error", "squared_error", "mse"]
 

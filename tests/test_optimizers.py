@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-from chainrule.optimizers import OPTIMIZERS, get_optimizer
+from chainrule.training.optimizers import OPTIMIZERS, get_optimizer
 
 torch = pytest.importorskip("torch")
 

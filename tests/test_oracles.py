@@ -51,7 +51,7 @@ _TORCH_ACTIVATIONS = {
 
 def torch_loss(name: str, reduction: str, z, a, y, n_outputs: int):
     """chainrule's loss written with torch's loss classes and the conversion factors
-    documented in chainrule.losses (torch averages over elements, chainrule over samples)."""
+    documented in chainrule.core.losses (torch averages over elements, chainrule over samples)."""
     n = z.shape[0]
     if name == "half_squared_error":
         total = torch.nn.MSELoss(reduction="sum")(a, y) / 2

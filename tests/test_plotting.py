@@ -9,7 +9,7 @@ import pytest
 
 import chainrule as cr
 from chainrule import datasets
-from chainrule.cli import main
+from chainrule.cli.main import main
 
 matplotlib = pytest.importorskip("matplotlib", reason="the plots need the optional extra chainrule[plot]")
 from matplotlib.collections import PathCollection  # noqa: E402

@@ -1,7 +1,7 @@
 """Property-based tests (hypothesis) over random architectures, activations, losses and data.
 
 - backprop's gradients match central finite differences of ``net.loss``
-  (computed here, independently of :func:`chainrule.gradcheck`);
+  (computed here, independently of :func:`chainrule.core.gradcheck`);
 - ``predict`` has shape (n_samples, n_outputs) and is finite for finite input;
 - full-batch gradient descent never increases the loss of a convex
   single-layer problem (linear + MSE, logistic, softmax regression) at a

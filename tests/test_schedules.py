@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-from chainrule.schedules import CosineDecay, ExponentialDecay, StepDecay, get_schedule
+from chainrule.training.schedules import CosineDecay, ExponentialDecay, StepDecay, get_schedule
 
 torch = pytest.importorskip("torch")
 

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-from chainrule.network import Workspace
-from chainrule.training import evaluate, train_step
+from chainrule.core.network import Workspace
+from chainrule.training.loop import evaluate, train_step
 
 
 def _classification(rng, n=120, n_in=6, n_classes=3):

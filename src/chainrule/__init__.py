@@ -7,20 +7,22 @@
 3
 """
 
-from .activations import ACTIVATIONS
-from .gradcheck import gradcheck
-from .initializers import INITIALIZERS
-from .layers import Dense
-from .losses import LOSSES
-from .network import Network
-from .optimizers import OPTIMIZERS, SGD, Adam, Optimizer, RMSProp
-from .training import History
-from . import callbacks, datasets, schedules
+from .core.activations import ACTIVATIONS
+from .core.gradcheck import gradcheck
+from .core.initializers import INITIALIZERS
+from .core.layers import Dense
+from .core.losses import LOSSES
+from .core.network import Network
+from .training.optimizers import OPTIMIZERS, SGD, Adam, Optimizer, RMSProp
+from .training.loop import History
+from . import datasets
+from .training import callbacks, optimizers, schedules
+from . import core, io, teaching, training
 from .io import load
 from .onnx_export import export_onnx
-from .explain import Trace
-from .checking import CheckReport, check_example
-from .specfile import WorkedExample, load_example
+from .teaching.trace import Trace
+from .teaching.checker import CheckReport, check_example
+from .teaching.examples import WorkedExample, load_example
 from .errors import ModelFileError, TrainingDiverged
 
 __version__ = "0.1.0"

@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from .activations import LeakyReLU
+from .core.activations import LeakyReLU
 from .errors import ModelFileError
 
 __all__ = ["save", "load", "FORMAT", "FORMAT_VERSION"]
@@ -48,7 +48,7 @@ def _activation_spec(activation) -> Any:
 
 
 def _activation_from_spec(spec: Any):
-    from .activations import get_activation
+    from .core.activations import get_activation
 
     if isinstance(spec, dict):
         params = {k: v for k, v in spec.items() if k != "name"}
@@ -355,8 +355,8 @@ _STATE_NAMES = {"sgd": {"momentum_buffer"}, "adam": {"m", "v"}, "rmsprop": {"squ
 
 def _build(path: str, meta: dict[str, Any], arrays: dict[str, np.ndarray]):
     """The network the checked metadata and arrays describe, every array checked against it."""
-    from .network import Network
-    from .optimizers import optimizer_from_config
+    from .core.network import Network
+    from .training.optimizers import optimizer_from_config
 
     arch = meta["architecture"]
     sizes = arch["sizes"]

@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from .network import Network
+from .core.network import Network
 
 __all__ = ["export_onnx"]
 

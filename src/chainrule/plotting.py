@@ -62,7 +62,7 @@ def plot_history(history, ax: Any = None):
     matplotlib.figure.Figure
         One axes "loss", and a second "accuracy" when the history has one.
     """
-    from .training import History
+    from .training.loop import History
 
     if not isinstance(history, History):
         raise TypeError(f"history must be the History that fit returned; got {type(history).__name__}")

@@ -41,8 +41,8 @@ from sklearn.utils import check_random_state, compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets, type_of_target, unique_labels
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .network import Network
-from .optimizers import Optimizer, get_optimizer
+from .core.network import Network
+from .training.optimizers import Optimizer, get_optimizer
 
 __all__ = ["MLPClassifier", "MLPRegressor"]
 

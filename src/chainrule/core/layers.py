@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from ._validation import as_float_array, check_positive_int
+from .._validation import as_float_array, check_positive_int
 from .activations import Activation, get_activation
 
 __all__ = ["Dense"]
@@ -29,7 +29,7 @@ class Dense:
     n_in, n_out : int
         Number of inputs and of neurons.
     activation : str or Activation
-        Name from :data:`chainrule.activations.ACTIVATIONS` or an instance.
+        Name from :data:`chainrule.core.activations.ACTIVATIONS` or an instance.
     bias : bool
         Whether the layer has a bias vector.
     dtype : numpy dtype

@@ -24,7 +24,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ._validation import as_float_array, check_positive_int, lookup
+from .._validation import as_float_array, check_positive_int, lookup
 from .activations import get_activation
 from .initializers import get_initializer
 from .layers import Dense
@@ -490,7 +490,7 @@ class Network:
             weight_decay: float | None = None, schedule: Any = None,
             early_stopping: int | None = None, callbacks: Sequence[Any] = (),
             progress: bool = False, sample_weight: Any = None):
-        """Train by backpropagation and gradient descent; returns a :class:`~chainrule.training.History`.
+        """Train by backpropagation and gradient descent; returns a :class:`~chainrule.training.loop.History`.
 
         Parameters
         ----------
@@ -524,12 +524,12 @@ class Network:
             made from a name.
         schedule : str or Schedule, optional
             Learning-rate schedule (``step``, ``exponential``, ``cosine`` or a
-            :mod:`chainrule.schedules` instance) for an optimiser made from a name.
+            :mod:`chainrule.training.schedules` instance) for an optimiser made from a name.
         early_stopping : int, optional
             Patience: stop when the validation loss has not improved for this
             many epochs and restore the best weights (needs ``validation_data``).
         callbacks : sequence of Callback
-            See :mod:`chainrule.callbacks` (e.g. ``Checkpoint``).
+            See :mod:`chainrule.training.callbacks` (e.g. ``Checkpoint``).
         progress : bool
             Show a progress bar with loss and accuracy on standard error.
         sample_weight : array-like of shape (n_samples,), optional
@@ -555,7 +555,7 @@ class Network:
             batch and suggests a lower learning rate. ``exc.history`` holds
             the epochs completed.
         """
-        from .training import train
+        from ..training.loop import train
 
         return train(self, X, Y, epochs=epochs, learning_rate=learning_rate, batch_size=batch_size,
                      shuffle=shuffle, optimizer=optimizer, verbose=verbose,
@@ -564,7 +564,7 @@ class Network:
                      progress=progress, sample_weight=sample_weight)
 
     def explain(self, X: Any, Y: Any, learning_rate: float = 0.1):
-        """One full-batch SGD step on (X, Y), recorded as a :class:`~chainrule.explain.Trace`.
+        """One full-batch SGD step on (X, Y), recorded as a :class:`~chainrule.teaching.trace.Trace`.
 
         The step is the one ``fit`` runs (:func:`chainrule.training.train_step`),
         taken on a float64 copy: the network itself is not modified.
@@ -575,13 +575,13 @@ class Network:
         Y : array-like of shape (n_samples, n_outputs)
         learning_rate : float > 0
         """
-        from .explain import explain
+        from ..teaching.trace import explain
 
         return explain(self, X, Y, learning_rate)
 
     def save(self, path: Any) -> None:
         """Save the network to ``path`` (.npz arrays + JSON metadata, never pickle); see :func:`chainrule.load`."""
-        from .io import save
+        from ..io import save
 
         save(self, path)
 

@@ -6,7 +6,7 @@ Subcommands::
     chainrule check FILE [--format text|json] [--strict]
     chainrule gradcheck FILE [--epsilon E] [--tolerance T]
 
-FILE is a worked-example file (JSON or TOML, see :mod:`chainrule.specfile`).
+FILE is a worked-example file (JSON or TOML, see :mod:`chainrule.teaching.examples`).
 
 Exit status: 0 success; 1 a failed check (an unexplained disagreement, or
 with ``--strict`` any slip; a gradient check above tolerance); 2 a usage or
@@ -31,9 +31,9 @@ __all__ = ["main", "add_parsers", "build_parser"]
 
 #: Modules whose ``add_parsers(subparsers)`` registers subcommands, in help order.
 _PARSER_MODULES: tuple[str, ...] = (
-    "chainrule.cli",
-    "chainrule._cli_training",
-    "chainrule._cli_plot",
+    "chainrule.cli.main",
+    "chainrule.cli.train",
+    "chainrule.cli.plot",
 )
 
 
@@ -48,7 +48,7 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every registered subcommand."""
-    from . import __version__
+    from .. import __version__
 
     parser = _Parser(prog="chainrule",
                      description="Neural networks trained by backpropagation: explain and check worked examples.")
@@ -94,7 +94,7 @@ def _positive_int(text: str) -> int:
 
 
 def _explain(args) -> int:
-    from .specfile import load_example
+    from ..teaching.examples import load_example
 
     example = load_example(args.file)
     trace = example.explain()
@@ -123,7 +123,7 @@ def _explain(args) -> int:
 
 
 def _check(args) -> int:
-    from .specfile import load_example
+    from ..teaching.examples import load_example
 
     example = load_example(args.file)
     if not example.published:
@@ -140,8 +140,8 @@ def _check(args) -> int:
 
 
 def _gradcheck(args) -> int:
-    from .gradcheck import gradcheck
-    from .specfile import load_example
+    from ..core.gradcheck import gradcheck
+    from ..teaching.examples import load_example
 
     example = load_example(args.file)
     result = gradcheck(example.network, example.inputs, example.targets, epsilon=args.epsilon)

@@ -24,7 +24,7 @@ from typing import Callable
 
 import numpy as np
 
-from ._validation import lookup
+from .._validation import lookup
 
 __all__ = ["normal", "uniform", "xavier", "he", "INITIALIZERS", "get_initializer"]
 

@@ -15,7 +15,7 @@ count) is kept on the optimiser, so a second ``fit`` continues where the
 first stopped.
 
 Every optimiser takes an optional learning-rate ``schedule`` (see
-:mod:`chainrule.schedules`): the fit loop calls :meth:`Optimizer.begin_epoch`
+:mod:`chainrule.training.schedules`): the fit loop calls :meth:`Optimizer.begin_epoch`
 before each epoch, which sets the rate used by ``step`` (``lr_``) from the
 base ``learning_rate`` and the optimiser's own epoch count ``epochs_``.
 
@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from ._validation import check_float_in, check_positive_float, lookup
+from .._validation import check_float_in, check_positive_float, lookup
 from .schedules import Schedule, get_schedule
 
 __all__ = ["Optimizer", "SGD", "Adam", "RMSProp", "OPTIMIZERS", "get_optimizer", "optimizer_from_config"]

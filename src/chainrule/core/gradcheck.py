@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from ._validation import check_positive_float, check_positive_int
+from .._validation import check_positive_float, check_positive_int
 
 __all__ = ["gradcheck"]
 

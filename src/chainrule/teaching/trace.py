@@ -35,8 +35,8 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from ._validation import check_positive_float, check_positive_int
-from .optimizers import SGD
+from .._validation import check_positive_float, check_positive_int
+from ..training.optimizers import SGD
 
 __all__ = ["Trace", "LayerTrace", "explain", "TRACE_FIELDS"]
 
@@ -194,8 +194,8 @@ class Trace:
         return _render(self, _LATEX, digits, max_neurons, max_samples)
 
     def to_html(self, title: str | None = None, digits: int = 4) -> str:
-        """The step as one self-contained interactive HTML page; see :func:`chainrule.html.explainer_html`."""
-        from .html import explainer_html
+        """The step as one self-contained interactive HTML page; see :func:`chainrule.web.explainer.explainer_html`."""
+        from ..web.explainer import explainer_html
 
         return explainer_html(self, title=title, digits=digits)
 
@@ -239,7 +239,7 @@ def explain(net, X: Any, Y: Any, learning_rate: float = 0.1) -> Trace:
     -------
     Trace
     """
-    from .training import train_step
+    from ..training.loop import train_step
 
     learning_rate = check_positive_float(learning_rate, "learning_rate")
     notes = []

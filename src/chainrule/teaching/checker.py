@@ -1,6 +1,6 @@
 """Checking a published worked example against true backpropagation.
 
-:func:`check_example` records the true step with :func:`chainrule.explain.explain`
+:func:`check_example` records the true step with :func:`chainrule.teaching.trace.explain`
 and compares every number a tutorial printed (given as a string, so that its
 precision is known) with the trace. A value *agrees* when the true value,
 rounded to the digits printed, reads the printed string.
@@ -50,8 +50,8 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from ._validation import check_positive_float
-from .explain import Trace, explain, parse_path
+from .._validation import check_positive_float
+from .trace import Trace, explain, parse_path
 
 __all__ = ["check_example", "CheckReport", "Agreement", "Disagreement", "SLIPS"]
 
@@ -344,7 +344,7 @@ def check_example(net, X: Any, Y: Any, learning_rate: float, published: Mapping[
     learning_rate : float > 0
     published : mapping of str to str
         Trace paths (``"layers[0].new_weights[1][0]"``, ``"loss"``; see
-        :mod:`chainrule.explain`) to the numbers as printed, as strings so
+        :mod:`chainrule.teaching.trace`) to the numbers as printed, as strings so
         that their precision is known (``"0.5866"``, ``"-2.406e-3"``).
 
     Returns

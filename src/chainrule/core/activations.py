@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import lookup
+from .._validation import lookup
 
 __all__ = [
     "Activation",

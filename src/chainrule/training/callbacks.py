@@ -25,7 +25,7 @@ from typing import TextIO
 
 import numpy as np
 
-from ._validation import check_positive_float, check_positive_int
+from .._validation import check_positive_float, check_positive_int
 
 __all__ = ["Callback", "EarlyStopping", "Checkpoint", "ProgressBar"]
 

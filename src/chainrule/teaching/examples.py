@@ -77,12 +77,12 @@ class WorkedExample:
     annotations: dict[str, str] = field(default_factory=dict)
 
     def explain(self):
-        """The true step as a :class:`~chainrule.explain.Trace`."""
+        """The true step as a :class:`~chainrule.teaching.trace.Trace`."""
         return self.network.explain(self.inputs, self.targets, self.learning_rate)
 
     def check(self):
-        """The published numbers checked: a :class:`~chainrule.checking.CheckReport`."""
-        from .checking import check_example
+        """The published numbers checked: a :class:`~chainrule.teaching.checker.CheckReport`."""
+        from .checker import check_example
 
         report = check_example(self.network, self.inputs, self.targets, self.learning_rate, self.published)
         report.notes = list(self.notes) + [f"{path}: {text}" for path, text in self.annotations.items()]
@@ -132,7 +132,7 @@ def _toml():
 
 def example_from_dict(data: Any) -> WorkedExample:
     """Build a :class:`WorkedExample` from the parsed contents of a file."""
-    from .network import Network
+    from ..core.network import Network
 
     _check_table(data, "the file", _TOP, required=("network", "step"))
     network = data.get("network")

@@ -15,7 +15,7 @@ cosine         η_min + (base − η_min)·(1 + cos(π·t/T))/2      ``CosineAnn
 
 Examples
 --------
->>> from chainrule.schedules import StepDecay
+>>> from chainrule.training.schedules import StepDecay
 >>> [StepDecay(step_size=2, gamma=0.5).rate(1.0, t) for t in range(5)]
 [1.0, 1.0, 0.5, 0.5, 0.25]
 """
@@ -25,7 +25,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ._validation import check_positive_float, check_positive_int, lookup
+from .._validation import check_positive_float, check_positive_int, lookup
 
 __all__ = ["Schedule", "StepDecay", "ExponentialDecay", "CosineDecay", "SCHEDULES", "get_schedule"]
 

@@ -71,7 +71,7 @@ def _output(p) -> None:
 
 def load_data(text: str, target: Any = "-1", samples: int = 200, seed: int = 0):
     """(X, y) of a CSV file or a toy set's name."""
-    from . import datasets
+    from .. import datasets
 
     if text in TOY_SETS:
         if text == "xor":
@@ -92,10 +92,10 @@ def _labels(net, y: np.ndarray) -> np.ndarray:
 
 
 def _plot(args) -> int:
-    from . import plotting
+    from .. import plotting
 
     if args.kind == "history":
-        from .training import History
+        from ..training.loop import History
 
         data = json.loads(Path(args.history).read_text(encoding="utf-8"))
         if not isinstance(data, dict) or "loss" not in data:
@@ -104,7 +104,7 @@ def _plot(args) -> int:
                                                              "val_accuracy", "learning_rate")}
         fig = plotting.plot_history(History(**fields))
     else:
-        from .io import load
+        from ..io import load
 
         net = load(args.model)
         X = y = None
@@ -125,7 +125,7 @@ def _plot(args) -> int:
 
 def write_training_plots(net, history, directory: str, X: Any = None, y: Any = None) -> list[Path]:
     """``chainrule train --plot DIR``: history.json and the PNGs of :func:`chainrule.plotting.save_training_plots`."""
-    from .plotting import save_training_plots
+    from ..plotting import save_training_plots
 
     directory_path = Path(directory)
     directory_path.mkdir(parents=True, exist_ok=True)
@@ -138,7 +138,7 @@ def write_training_plots(net, history, directory: str, X: Any = None, y: Any = N
 def write_html_report(net, history, directory: str, title: str = "Training report",
                       settings: dict[str, Any] | None = None) -> Path:
     """``chainrule train --html-report DIR``: DIR/report.html (no matplotlib needed)."""
-    from .html import report_html
+    from ..web.explainer import report_html
 
     directory_path = Path(directory)
     directory_path.mkdir(parents=True, exist_ok=True)

@@ -5,7 +5,7 @@ update. ``Network.fit`` and ``Network.explain`` both run it, so a recorded
 step and a training step can never disagree.
 
 float32 training (and any training with dropout) passes the same step a
-:class:`~chainrule.network.Workspace`: the same code then writes every z, a
+:class:`~chainrule.core.network.Workspace`: the same code then writes every z, a
 and δ into arrays allocated once per ``fit`` and reused by every batch.
 """
 
@@ -19,9 +19,9 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ._validation import check_float_in, check_positive_float, check_positive_int
-from .errors import TrainingDiverged
-from .network import Workspace
+from .._validation import check_float_in, check_positive_float, check_positive_int
+from ..errors import TrainingDiverged
+from ..core.network import Workspace
 from .optimizers import Optimizer, get_optimizer
 
 __all__ = ["History", "train", "train_step", "evaluate"]

@@ -40,9 +40,9 @@ _FASHION = "fashion-mnist"
 
 def add_parsers(subparsers) -> None:
     """Add ``train``, ``evaluate`` and ``predict`` to an argparse subparsers object."""
-    from .activations import ACTIVATIONS
-    from .optimizers import OPTIMIZERS
-    from .schedules import SCHEDULES
+    from ..core.activations import ACTIVATIONS
+    from ..training.optimizers import OPTIMIZERS
+    from ..training.schedules import SCHEDULES
 
     p = subparsers.add_parser("train", help="train a network on a CSV file or Fashion-MNIST and save it")
     _data_arguments(p)
@@ -128,7 +128,7 @@ def _target(text: Any):
 
 def _load(args, part: str):
     """(X, y) of the data argument; ``part`` is "train" or "test" for Fashion-MNIST."""
-    from .datasets import load_csv, load_fashion_mnist
+    from ..datasets import load_csv, load_fashion_mnist
 
     if args.data == _FASHION:
         train, test = load_fashion_mnist(args.data_dir, dtype="float32")
@@ -149,9 +149,9 @@ def _layers(text: str) -> list[int]:
 
 
 def _train(args) -> int:
-    from .callbacks import Checkpoint
-    from .datasets import train_validation_split
-    from .network import Network
+    from ..training.callbacks import Checkpoint
+    from ..datasets import train_validation_split
+    from ..core.network import Network
 
     X, y = _load(args, "train")
     classifier = np.issubdtype(y.dtype, np.integer)
@@ -195,7 +195,7 @@ def _train(args) -> int:
         summary += f"; saved to {args.save}"
     sys.stdout.write(summary + "\n")
     if args.plot or args.html_report:
-        from ._cli_plot import write_html_report, write_training_plots
+        from .plot import write_html_report, write_training_plots
 
         if args.plot:
             labels = Y if classifier else None
@@ -216,8 +216,8 @@ def _targets_for(net, y):
 
 
 def _evaluate(args) -> int:
-    from .io import load
-    from .training import evaluate
+    from ..io import load
+    from ..training.loop import evaluate
 
     net = load(args.model)
     X, y = _load(args, "test")
@@ -236,7 +236,7 @@ def _evaluate(args) -> int:
 
 
 def _predict(args) -> int:
-    from .io import load
+    from ..io import load
 
     net = load(args.model)
     X, _ = _load(args, "test")

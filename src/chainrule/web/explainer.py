@@ -45,7 +45,7 @@ from typing import Any
 
 import numpy as np
 
-from ._validation import check_positive_int
+from .._validation import check_positive_int
 
 __all__ = ["explainer_html", "report_html", "svg_curves", "stage_formulas", "MAX_NEURONS", "MAX_SAMPLES"]
 
@@ -162,7 +162,7 @@ def stage_formulas(trace, digits: int = 4) -> dict[str, list[str]]:
 
 def _numbers(trace, digits: int) -> dict[str, str]:
     """Every number the page can show, formatted like ``to_text``, by path."""
-    from .explain import TRACE_FIELDS, _Style
+    from ..teaching.trace import TRACE_FIELDS, _Style
 
     style = _Style(latex=False)
     out: dict[str, str] = {"loss": style.num(trace.loss, digits)}
@@ -574,7 +574,7 @@ def explainer_html(trace, title: str | None = None, digits: int = 4) -> str:
         :data:`MAX_SAMPLES` samples, get a page with a message instead of
         the diagram.
     """
-    from .explain import Trace
+    from ..teaching.trace import Trace
 
     if not isinstance(trace, Trace):
         raise TypeError(f"trace must be a chainrule Trace; got {type(trace).__name__}")
@@ -755,8 +755,8 @@ def report_html(net, history, title: str = "Training report", metrics: dict[str,
     str
         A complete HTML document that requests nothing.
     """
-    from .network import Network
-    from .training import History
+    from ..core.network import Network
+    from ..training.loop import History
 
     if not isinstance(net, Network):
         raise TypeError(f"net must be a chainrule Network; got {type(net).__name__}")
@@ -809,7 +809,7 @@ def report_html(net, history, title: str = "Training report", metrics: dict[str,
                                 "Accuracy", "accuracy"))
     if len(set(history.learning_rate)) > 1:
         plots.append(svg_curves({"learning rate": history.learning_rate}, "Learning rate", "learning rate"))
-    from . import __version__
+    from .. import __version__
 
     return (f"<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
             f"<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">\n"

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import lookup
+from .._validation import lookup
 
 __all__ = [
     "Loss",

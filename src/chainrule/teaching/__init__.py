@@ -1,0 +1,13 @@
+"""One step recorded and written out like a textbook, and published worked examples checked.
+
+:mod:`.trace` records the step ``fit`` runs; :mod:`.checker` compares a
+tutorial's printed numbers with it and names the slip; :mod:`.examples`
+reads worked-example files. This layer imports :mod:`chainrule.training`,
+:mod:`chainrule.core` and the floor.
+"""
+
+from .checker import CheckReport, check_example
+from .examples import WorkedExample, load_example
+from .trace import LayerTrace, Trace, explain
+
+__all__ = ["CheckReport", "LayerTrace", "Trace", "WorkedExample", "check_example", "explain", "load_example"]
