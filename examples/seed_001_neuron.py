@@ -44,8 +44,8 @@ def worked_step() -> dict[str, float]:
     """One step by chainrule; every quantity the seed prints, by name."""
     net = build()
     [(grad_w, grad_b)] = net.gradients(X, Y)
-    fwd = net._forward(X)            # the passes fit runs, read before the step
-    back = net._backward(fwd, Y)
+    fwd = net.forward(X)            # the passes fit runs, read before the step
+    back = net.backward(fwd, Y)
     layer = net.layers[0]
     values = {
         "z": fwd.zs[0][0, 0],

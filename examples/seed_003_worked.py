@@ -49,8 +49,8 @@ def worked_step() -> dict[str, np.ndarray]:
     """One step at learning rate 1: what the forward and backward passes
     recorded, the new weights, and the seed's variant of the hidden update."""
     net = build()
-    fwd = net._forward(X)            # the passes fit runs, read before the step
-    back = net._backward(fwd, Y)
+    fwd = net.forward(X)            # the passes fit runs, read before the step
+    back = net.backward(fwd, Y)
     record = {
         "hidden inputs z1": fwd.zs[0][0].copy(),
         "hidden outputs a1": fwd.activations[1][0].copy(),

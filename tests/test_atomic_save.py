@@ -41,7 +41,7 @@ while True:
 
 def test_killing_a_saving_process_never_breaks_the_file(tmp_path):
     path = tmp_path / "model.npz"
-    expected = [cr.Network(SIZES, seed=s)._vector for s in (1, 2)]
+    expected = [cr.Network(SIZES, seed=s).params for s in (1, 2)]
     rnd = random.Random(20240611)
     seen = set()
     for attempt in range(8):
@@ -55,7 +55,7 @@ def test_killing_a_saving_process_never_breaks_the_file(tmp_path):
             child.stdout.close()
         assert child.returncode == -signal.SIGKILL
         net = cr.load(path)  # whole, never half written
-        matches = [i for i, vector in enumerate(expected) if np.array_equal(net._vector, vector)]
+        matches = [i for i, vector in enumerate(expected) if np.array_equal(net.params, vector)]
         assert len(matches) == 1, f"attempt {attempt}: the file holds neither network"
         seen.add(matches[0])
     # Both networks were found in place at some kill: the saves were under way when killed.

@@ -43,11 +43,11 @@ def _state(net):
     """Everything that decides the future of a network, as bytes and plain values."""
     counters, arrays = net.optimizer_.get_state()
     return {
-        "vector": net._vector.tobytes(),
+        "vector": net.params.tobytes(),
         "dtype": net.dtype.name,
         "optimizer": (counters, {k: v.tobytes() for k, v in sorted(arrays.items())}),
-        "shuffle": net._shuffle_rng.bit_generator.state,
-        "dropout": net._dropout_rng.bit_generator.state,
+        "shuffle": net.shuffle_rng.bit_generator.state,
+        "dropout": net.dropout_rng.bit_generator.state,
         "epochs": net.epochs_trained_,
     }
 
@@ -98,7 +98,7 @@ if len(sys.argv) > 2:
     h = net.fit(X, y, epochs=2, batch_size=7, dropout=0.2, optimizer=net.optimizer_)
 else:
     h = net.fit(X, y, epochs=2, batch_size=7, dropout=0.2, optimizer=cr.Adam(0.01))
-print(json.dumps({"weights": hashlib.sha256(net._vector.tobytes()).hexdigest(),
+print(json.dumps({"weights": hashlib.sha256(net.params.tobytes()).hexdigest(),
                   "loss": [float(x).hex() for x in h.loss]}))
 """
 
@@ -116,14 +116,14 @@ def test_same_seed_same_bits_across_processes(tmp_path, dtype):
     X, y = _data()
     net = _net(dtype)
     history = net.fit(X, y, epochs=2, batch_size=7, dropout=0.2, optimizer=cr.Adam(0.01))
-    here = {"weights": hashlib.sha256(net._vector.tobytes()).hexdigest(),
+    here = {"weights": hashlib.sha256(net.params.tobytes()).hexdigest(),
             "loss": [float(x).hex() for x in history.loss]}
     assert _in_a_process(dtype) == here
     # And a checkpoint written here resumes there, bit for bit, as it would here.
     net.save(tmp_path / "ck.npz")
     there = _in_a_process(dtype, str(tmp_path / "ck.npz"))
     h2 = net.fit(X, y, epochs=2, batch_size=7, dropout=0.2, optimizer=net.optimizer_)
-    assert there == {"weights": hashlib.sha256(net._vector.tobytes()).hexdigest(),
+    assert there == {"weights": hashlib.sha256(net.params.tobytes()).hexdigest(),
                      "loss": [float(x).hex() for x in h2.loss]}
 
 

@@ -20,13 +20,13 @@ class RecordBatches(Callback):
     """Copies of the parameters after every batch (the last is the last finite state)."""
 
     def on_train_begin(self, net, history):
-        self.after = [net._vector.copy()]
+        self.after = [net.params.copy()]
 
     def on_epoch_begin(self, net, epoch, n_batches):
         pass
 
     def on_batch_end(self, batch, loss, accuracy):
-        self.after.append(self.net._vector.copy())
+        self.after.append(self.net.params.copy())
 
 
 def _regression(rng, n=32):
@@ -54,11 +54,11 @@ def test_divergence_raises_and_keeps_the_last_finite_weights(rng, tmp_path, dtyp
                                f"batch {exc.batch} (learning rate {lr:g})")
     assert "Try a lower learning rate (e.g. " in str(exc)
     with np.errstate(over="ignore"):
-        assert not np.isfinite(exc.loss) or not np.isfinite(np.dot(net._grad_vector, net._grad_vector))
+        assert not np.isfinite(exc.loss) or not np.isfinite(np.dot(net.grads, net.grads))
     # The weights are those after the last batch that went through: finite, bit for bit.
-    assert np.isfinite(net._vector).all()
+    assert np.isfinite(net.params).all()
     if len(recorder.after) > 1 or exc.epoch == 0:
-        np.testing.assert_array_equal(net._vector, recorder.after[-1])
+        np.testing.assert_array_equal(net.params, recorder.after[-1])
     n_batches = 1 if batch_size is None else 4
     assert exc.batch < n_batches
     assert net.epochs_trained_ == exc.epoch
@@ -66,7 +66,7 @@ def test_divergence_raises_and_keeps_the_last_finite_weights(rng, tmp_path, dtyp
     assert exc.history.epochs == list(range(exc.epoch)) and all(np.isfinite(exc.history.loss))
     # The network is consistent: it saves and loads (the loader refuses non-finite weights).
     net.save(tmp_path / "last_finite.npz")
-    np.testing.assert_array_equal(cr.load(tmp_path / "last_finite.npz")._vector, net._vector)
+    np.testing.assert_array_equal(cr.load(tmp_path / "last_finite.npz").params, net.params)
 
 
 def test_an_update_that_overflows_is_undone_back_to_the_epoch_start(rng):
@@ -75,11 +75,11 @@ def test_an_update_that_overflows_is_undone_back_to_the_epoch_start(rng):
     X, Y = _regression(rng, n=16)
     net = cr.Network([3, 1], activation="identity", loss="mse", seed=0)
     net.fit(X, Y, epochs=1, learning_rate=0.01, batch_size=8, optimizer=cr.SGD(0.01, momentum=0.5))
-    start = net._vector.copy()
+    start = net.params.copy()
     state = {k: v.copy() for k, v in net.optimizer_.get_state()[1].items()}
     with pytest.raises(cr.TrainingDiverged, match=r"at epoch 1, batch 1 \(learning rate 1.5e\+308\)") as info:
         net.fit(X, Y, epochs=1, batch_size=8, shuffle=False, optimizer=cr.SGD(1.5e308, momentum=0.5))
-    np.testing.assert_array_equal(net._vector, start)
+    np.testing.assert_array_equal(net.params, start)
     assert net.optimizer_.iterations == 0 and net.epochs_trained_ == 1
     assert info.value.history.epochs == []
     assert state  # the first fit's momentum (a different optimiser object) is untouched
@@ -89,11 +89,11 @@ def test_an_update_that_overflows_is_undone_back_to_the_epoch_start(rng):
 def test_nan_from_a_step_is_caught_before_the_update():
     """A loss that overflows at the very first batch (inputs near the float64 limit): nothing is updated."""
     net = cr.Network([1, 1], activation="identity", loss="squared_error", seed=0)
-    before = net._vector.copy()
+    before = net.params.copy()
     X = np.array([[1e200], [-1e200]])
     with pytest.raises(cr.TrainingDiverged, match=r"the loss became inf at epoch 0, batch 0 \(learning rate 0.1\)"):
         net.fit(X, [[0.0], [1.0]], epochs=3)
-    np.testing.assert_array_equal(net._vector, before)
+    np.testing.assert_array_equal(net.params, before)
     assert net.optimizer_.iterations == 0
 
 

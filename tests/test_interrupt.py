@@ -51,7 +51,7 @@ class AtBatch(Callback):
         self.epoch = epoch
 
     def on_batch_end(self, batch, loss, accuracy):
-        self.after[(self.epoch, batch)] = (self.net._vector.copy(), self.net.optimizer_.iterations)
+        self.after[(self.epoch, batch)] = (self.net.params.copy(), self.net.optimizer_.iterations)
         if (self.epoch, batch) == self.at:
             if self.action == "sigint":
                 os.kill(os.getpid(), signal.SIGINT)
@@ -84,13 +84,13 @@ def test_sigint_stops_after_the_batch_with_history_and_checkpoint(rng, tmp_path,
     assert history.interrupted and not history.stopped_early
     assert history.epochs == [0] and len(history.loss) == 1
     weights, iterations = full.after[(1, 2)]
-    np.testing.assert_array_equal(net._vector, weights)
+    np.testing.assert_array_equal(net.params, weights)
     assert net.optimizer_.iterations == iterations == 5 + 3
     assert net.epochs_trained_ == 1  # the unfinished epoch is not counted
     # The epoch checkpoint is untouched; the interrupt's own checkpoint holds the state at the stop.
     assert [os.path.basename(p) for p in checkpoint.saved] == ["ck-1.npz", "ck-1-interrupted.npz"]
-    np.testing.assert_array_equal(cr.load(tmp_path / "ck-1-interrupted.npz")._vector, weights)
-    np.testing.assert_array_equal(cr.load(tmp_path / "ck-1.npz")._vector, full.after[(0, 4)][0])
+    np.testing.assert_array_equal(cr.load(tmp_path / "ck-1-interrupted.npz").params, weights)
+    np.testing.assert_array_equal(cr.load(tmp_path / "ck-1.npz").params, full.after[(0, 4)][0])
     # Python's own handler is back: Ctrl-C outside fit raises as usual.
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
@@ -129,7 +129,7 @@ def test_keyboard_interrupt_raised_inside_a_step_rolls_back_to_the_epoch_start(r
     net = _net()
     history = net.fit(X, y, epochs=4, batch_size=4, optimizer=HalfStep(0.05))
     assert history.interrupted and history.epochs == [0]
-    np.testing.assert_array_equal(net._vector, full.after[(0, 4)][0])
+    np.testing.assert_array_equal(net.params, full.after[(0, 4)][0])
     assert net.optimizer_.iterations == 5 and net.epochs_trained_ == 1
 
 
@@ -140,7 +140,7 @@ def test_keyboard_interrupt_from_a_callback_after_a_batch_keeps_that_batch(rng):
     history = net.fit(X, y, epochs=3, batch_size=4, callbacks=[stopper])
     # Raised outside a step but inside the epoch: back to the epoch's start (the initial weights here).
     assert history.interrupted and history.epochs == []
-    np.testing.assert_array_equal(net._vector, _net()._vector)
+    np.testing.assert_array_equal(net.params, _net().params)
     assert net.optimizer_.iterations == 0
 
 

@@ -88,7 +88,7 @@ def test_metadata_is_json_with_format_version_and_states(tmp_path, rng):
     assert meta["epochs_trained"] == 1
     assert meta["optimizer"]["config"]["name"] == "adam"
     assert meta["optimizer"]["counters"]["iterations"] == 6
-    assert meta["random_states"]["shuffle"] == net._shuffle_rng.bit_generator.state
+    assert meta["random_states"]["shuffle"] == net.shuffle_rng.bit_generator.state
     assert {"layers.0.weights", "layers.1.bias", "optimizer.0.m", "optimizer.0.v"} <= names
 
 

@@ -50,7 +50,7 @@ def test_forward_by_hand():
     h = [s(0.1 * x[0] + 0.2 * x[1] + 0.5), s(0.3 * x[0] + 0.4 * x[1] + 0.6)]
     out = s(0.7 * h[0] + 0.8 * h[1] + 0.9)
     assert net.predict([x])[0, 0] == pytest.approx(out, rel=1e-15)
-    fwd = net._forward(np.array([x]))
+    fwd = net.forward(np.array([x]))
     assert fwd.activations[0].tolist() == [x]
     np.testing.assert_allclose(fwd.activations[1], [h], rtol=1e-15)
     # the loss is ½(a − y)² for the seeds' default, with reduction "mean" over one sample
@@ -356,7 +356,7 @@ def test_same_seed_same_results(optimizer):
 def test_different_seed_different_shuffles():
     X, Y = _xy(8, seed=3)
     a, b = cr.Network([3, 4, 2], seed=1), cr.Network([3, 4, 2], seed=1)
-    b._shuffle_rng = np.random.default_rng(999)  # same start, different shuffling stream
+    b.shuffle_rng = np.random.default_rng(999)  # same start, different shuffling stream
     a.fit(X, Y, epochs=2, batch_size=1)
     b.fit(X, Y, epochs=2, batch_size=1)
     assert not np.array_equal(a.layers[0].weights, b.layers[0].weights)

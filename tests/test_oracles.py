@@ -191,7 +191,7 @@ def _net_and_logits(loss, n_out, reduction, seed=0):
     net = cr.Network([3, n_out], loss=loss, reduction=reduction, seed=seed,
                      output_activation="identity" if loss in ("half_squared_error", "mse") else None)
     X = np.random.default_rng(seed).normal(size=(6, 3))
-    fwd = net._forward(net._check_X(X))
+    fwd = net.forward(net.check_X(X))
     return net, X, torch.tensor(fwd.zs[-1]), torch.tensor(fwd.activations[-1])
 
 

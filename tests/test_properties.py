@@ -55,7 +55,7 @@ def _build(arch, n_samples):
 def test_gradients_match_finite_differences(arch, n_samples):
     net, X, Y = _build(arch, n_samples)
     analytic = np.concatenate([g.ravel() for pair in net.gradients(X, Y) for g in pair if g is not None])
-    vector = net._vector  # the parameters, in the order of net.gradients
+    vector = net.params  # the parameters, in the order of net.gradients
     eps = 1e-6
     numeric = np.empty_like(analytic)
     for i in range(vector.size):

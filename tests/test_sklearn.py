@@ -88,7 +88,7 @@ def test_clone_and_pickle(digits, Estimator):
     again = pickle.loads(pickle.dumps(est))
     np.testing.assert_array_equal(again.predict(X / 16), est.predict(X / 16))
     # The unpickled weights are the network's own again (views of its flat vector), so training continues.
-    assert np.shares_memory(again.coefs_[0], again.network_._vector)
+    assert np.shares_memory(again.coefs_[0], again.network_.params)
     _quiet(again.partial_fit, X / 16, y)
     assert again.n_iter_ == est.n_iter_ + 1
     assert not np.array_equal(again.coefs_[0], est.coefs_[0])

@@ -29,8 +29,8 @@ def test_step_with_workspace_is_bit_identical_to_plain_step(rng, make_targets, a
     net = cr.Network([5, 7, 4, 3], activation=activation, loss=loss, reduction=reduction, seed=3)
     X = rng.standard_normal((9, 5))
     Y = make_targets(loss, rng, 9, 3)
-    fwd = net._forward(X)
-    expected = net._backward(fwd, Y)
+    fwd = net.forward(X)
+    expected = net.backward(fwd, Y)
     expected_grads = [g.copy() for g in expected.grads]
 
     class Record:  # an optimiser that only keeps what it is given
@@ -76,7 +76,7 @@ def test_float32_full_batch_equals_plain_path_numbers(rng):
 def test_dropout_zeroes_a_share_p_and_scales_the_rest_by_one_over_keep(rng):
     net = cr.Network([4, 2000, 2], activation="relu", loss="cross_entropy", seed=1)
     X = np.abs(rng.standard_normal((50, 4))) + 0.1
-    fwd = net._forward(X, Workspace(net, rows=50, dropout=0.25))
+    fwd = net.forward(X, Workspace(net, rows=50, dropout=0.25))
     dropped = fwd.activations[1].copy()
     plain = np.maximum(X @ net.layers[0].weights.T + net.layers[0].bias, 0)
     kept = dropped != 0
@@ -102,7 +102,7 @@ def test_dropout_units_get_no_gradient_and_predict_never_drops(rng):
 
     record = Record()
     work = Workspace(net, rows=8, dropout=0.5)
-    Y = net._check_Y(y, 8)
+    Y = net.check_Y(y, 8)
     fwd, _ = train_step(net, record, X, Y, work)
     mask = fwd.masks[0]
     np.testing.assert_array_equal(fwd.activations[1], fwd.outputs[0] * mask)
@@ -222,7 +222,7 @@ def test_regression_history_has_no_training_accuracy(xor):
 def test_evaluate_by_chunks_equals_one_pass(rng):
     X, y = _classification(rng)
     net = cr.Network([6, 5, 3], activation="relu", loss="cross_entropy", seed=0)
-    Y = net._check_Y(y, len(y))
+    Y = net.check_Y(y, len(y))
     loss, acc = evaluate(net, X, Y, batch_size=7)
     np.testing.assert_allclose(loss, net.loss(X, y), rtol=1e-12)
     assert acc == (net.predict(X).argmax(axis=1) == y).mean()

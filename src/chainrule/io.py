@@ -79,8 +79,8 @@ def _metadata(net) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         "seed": int(net.seed_),
         "epochs_trained": int(net.epochs_trained_),
         "random_states": {
-            "shuffle": net._shuffle_rng.bit_generator.state,
-            "dropout": net._dropout_rng.bit_generator.state,
+            "shuffle": net.shuffle_rng.bit_generator.state,
+            "dropout": net.dropout_rng.bit_generator.state,
         },
         "optimizer": None,
     }
@@ -403,8 +403,8 @@ def _build(path: str, meta: dict[str, Any], arrays: dict[str, np.ndarray]):
         if layer.bias is not None:
             layer.bias = arrays[f"layers.{i}.bias"]
     net.epochs_trained_ = meta["epochs_trained"]
-    net._shuffle_rng.bit_generator.state = meta["random_states"]["shuffle"]
-    net._dropout_rng.bit_generator.state = meta["random_states"]["dropout"]
+    net.shuffle_rng.bit_generator.state = meta["random_states"]["shuffle"]
+    net.dropout_rng.bit_generator.state = meta["random_states"]["dropout"]
     if opt_meta is not None:
         opt = optimizer_from_config(opt_meta["config"])
         prefix = "optimizer."

@@ -271,7 +271,7 @@ def plot_network(net, X: Any = None, ax: Any = None, max_neurons: int = 16):
         if sample.shape != (1, net.n_inputs):
             raise ValueError(f"X must be one sample of {net.n_inputs} inputs, shape ({net.n_inputs},) or "
                              f"(1, {net.n_inputs}); got {sample.shape}")
-        fwd = net._forward(net._check_X(sample, "X"))
+        fwd = net.forward(net.check_X(sample, "X"))
         values = [np.asarray(a, dtype=np.float64)[0] for a in fwd.activations]
     sizes = net.sizes
     shown = [min(n, max_neurons) for n in sizes]

@@ -80,7 +80,7 @@ class _PenalizedOptimizer(Optimizer):
             coef = self.alpha / self.denominator
             for layer in self.net.layers:
                 # ∂/∂W of ½·α·‖W‖²/n, added in place (axpy-like, no temporary of W's size kept)
-                layer._grad_weights += coef * layer.weights
+                np.add(layer.grad_weights, coef * layer.weights, out=layer.grad_weights)
         self.inner.step(params, grads)
 
     def get_config(self):
@@ -282,7 +282,7 @@ class _BaseMLP(BaseEstimator):
                         self._no_improvement_count = 0
                     if score > self.best_validation_score_:
                         self.best_validation_score_ = score
-                        best_params = net._vector.copy()
+                        best_params = net.params.copy()
                 else:
                     if loss > self.best_loss_ - self.tol:
                         self._no_improvement_count += 1
@@ -305,7 +305,7 @@ class _BaseMLP(BaseEstimator):
         if early:
             self._no_improvement_count = 0
             if best_params is not None:
-                net._vector[...] = best_params
+                net.params[...] = best_params
         if not early and not incremental:
             self._no_improvement_count = 0
         return self
@@ -321,7 +321,7 @@ class _BaseMLP(BaseEstimator):
         check_is_fitted(self, "network_")
         X = validate_data(self, X, reset=False, dtype=(np.float64, np.float32))
         net = self.network_
-        return net._forward(X.astype(net.dtype, copy=False)).activations[-1]
+        return net.forward(X.astype(net.dtype, copy=False)).activations[-1]
 
     def layer_activations(self, X: Any) -> list[np.ndarray]:
         """Every layer's activations for X: ``[X, a_1, ..., a_L]``.
@@ -338,7 +338,7 @@ class _BaseMLP(BaseEstimator):
         check_is_fitted(self, "network_")
         X = validate_data(self, X, reset=False, dtype=(np.float64, np.float32))
         net = self.network_
-        return [a.copy() for a in net._forward(X.astype(net.dtype, copy=False)).activations]
+        return [a.copy() for a in net.forward(X.astype(net.dtype, copy=False)).activations]
 
     @property
     def coefs_(self) -> list[np.ndarray]:

@@ -22,8 +22,8 @@ def recorded_step(net, X, Y, learning_rate):
     """
     X = np.asarray(X, dtype=net.dtype)
     Y = np.asarray(Y, dtype=net.dtype)
-    fwd = net._forward(X)
-    back = net._backward(fwd, Y)
+    fwd = net.forward(X)
+    back = net.backward(fwd, Y)
     fwd, back = copy.deepcopy(fwd), copy.deepcopy(back)
     net.fit(X, Y, epochs=1, learning_rate=learning_rate)
     return fwd, back

@@ -141,8 +141,8 @@ def test_delta2_is_dL_dz_not_dL_da():
     # output bias gradient (∂z/∂b = 1) sums.
     X, Y = xor()
     net = seed_network(5)
-    fwd = net._forward(X)
-    back = net._backward(fwd, Y)
+    fwd = net.forward(X)
+    back = net.backward(fwd, Y)
     a = fwd.activations[-1]
     np.testing.assert_allclose(back.grad_a[-1], a - Y, rtol=1e-15)
     np.testing.assert_allclose(back.deltas[-1], (a - Y) * a * (1 - a), rtol=1e-15)

@@ -113,7 +113,7 @@ def _plot(args) -> int:
         if args.kind == "boundary":
             fig = plotting.plot_decision_boundary(net, X, _labels(net, y))
         elif args.kind == "confusion":
-            X = net._check_X(X, "data")
+            X = net.check_X(X, "data")
             predicted, _ = plotting._class_scores(net, X)
             fig = plotting.plot_confusion_matrix(_labels(net, y), predicted)
         else:

@@ -221,8 +221,8 @@ def _evaluate(args) -> int:
 
     net = load(args.model)
     X, y = _load(args, "test")
-    X = net._check_X(X, "data")
-    Y = net._check_Y(_targets_for(net, y), X.shape[0], "target")
+    X = net.check_X(X, "data")
+    Y = net.check_Y(_targets_for(net, y), X.shape[0], "target")
     loss, accuracy = evaluate(net, X, Y)
     result = {"samples": int(X.shape[0]), "loss": loss}
     if net.loss_function.name in ("cross_entropy", "binary_cross_entropy"):
@@ -240,7 +240,7 @@ def _predict(args) -> int:
 
     net = load(args.model)
     X, _ = _load(args, "test")
-    X = net._check_X(X, "data")
+    X = net.check_X(X, "data")
     rows = []
     for start in range(0, X.shape[0], 4096):
         out = net.predict(X[start:start + 4096])

@@ -43,14 +43,14 @@ def gradcheck(net, X: Any, Y: Any, epsilon: float = 1e-6, max_per_array: int | N
     epsilon = check_positive_float(epsilon, "epsilon")
     if max_per_array is not None:
         max_per_array = check_positive_int(max_per_array, "max_per_array")
-    work = net._float64_copy()
-    X, Y = work._check_XY(X, Y)
-    analytic = [g.copy() for g in work._backward(work._forward(X), Y).grads]
+    work = net.astype("float64")
+    X, Y = work.check_XY(X, Y)
+    analytic = [g.copy() for g in work.backward(work.forward(X), Y).grads]
     rng = np.random.default_rng(seed)
 
     def loss() -> float:
-        fwd = work._forward(X)
-        return work.loss_function.value(fwd.zs[-1], fwd.activations[-1], Y) * work._scale(X.shape[0])
+        fwd = work.forward(X)
+        return work.loss_function.value(fwd.zs[-1], fwd.activations[-1], Y) * work.batch_scale(X.shape[0])
 
     result = {}
     for name, p, g in zip(work.parameter_names(), work.parameters(), analytic):

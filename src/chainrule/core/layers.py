@@ -45,9 +45,9 @@ class Dense:
         self.n_in = check_positive_int(n_in, "n_in")
         self.n_out = check_positive_int(n_out, "n_out")
         self.activation = get_activation(activation)
-        self.dtype = np.dtype(dtype)
-        self._weights = np.zeros((self.n_out, self.n_in), dtype=self.dtype)
-        self._bias = np.zeros(self.n_out, dtype=self.dtype) if bias else None
+        dtype = np.dtype(dtype)
+        self._weights = np.zeros((self.n_out, self.n_in), dtype=dtype)
+        self._bias = np.zeros(self.n_out, dtype=dtype) if bias else None
         # Gradient buffers, written in place by every backward pass.
         self._grad_weights = np.zeros_like(self._weights)
         self._grad_bias = None if self._bias is None else np.zeros_like(self._bias)
@@ -57,13 +57,19 @@ class Dense:
         """Move the parameters (values kept) and gradient buffers into given arrays.
 
         The network calls this so that all layers' parameters are views of
-        one flat vector, which an optimiser updates in one operation.
+        one flat vector, which an optimiser updates in one operation. The
+        arrays' dtype becomes the layer's (the network owns it).
         """
         weights[...] = self._weights
         self._weights, self._grad_weights = weights, grad_weights
         if self._bias is not None:
             bias[...] = self._bias
             self._bias, self._grad_bias = bias, grad_bias
+
+    @property
+    def dtype(self) -> np.dtype:
+        """The dtype of the parameters, and so of every computation (float64 or float32)."""
+        return self._weights.dtype
 
     # -- parameters -------------------------------------------------------
     @property
@@ -100,6 +106,20 @@ class Dense:
     def parameters(self) -> list[np.ndarray]:
         """The parameter arrays themselves (not copies): [weights] or [weights, bias]."""
         return [self._weights] if self._bias is None else [self._weights, self._bias]
+
+    @property
+    def grad_weights(self) -> np.ndarray:
+        """∂L/∂W of the last backward pass, shape (n_out, n_in); overwritten by the next one."""
+        return self._grad_weights
+
+    @property
+    def grad_bias(self) -> np.ndarray | None:
+        """∂L/∂b of the last backward pass, shape (n_out,), or ``None`` without bias."""
+        return self._grad_bias
+
+    def gradients(self) -> list[np.ndarray]:
+        """The gradient buffers matching :meth:`parameters`: [grad_weights] or [grad_weights, grad_bias]."""
+        return [self._grad_weights] if self._grad_bias is None else [self._grad_weights, self._grad_bias]
 
     # -- the mathematics --------------------------------------------------
     def forward(self, a_prev: np.ndarray, out_z: np.ndarray | None = None,

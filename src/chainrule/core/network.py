@@ -11,9 +11,12 @@ Backward (the chain rule, layer by layer)::
     δ_l = (δ_{l+1}·W_{l+1}) ⊙ f_l'(z_l)
     ∂L/∂W_l = δ_lᵀ·a_{l-1}             ∂L/∂b_l = Σ_rows δ_l
 
-``fit``, ``gradients``, ``explain`` and ``gradcheck`` all go through
-:meth:`Network._forward` and :meth:`Network._backward`: there is one
-implementation of backprop.
+``fit``, ``gradients``, ``explain`` and ``gradcheck`` all go through the
+public engine, :meth:`Network.forward` and :meth:`Network.backward`: there
+is one implementation of backprop, and a learner can call it::
+
+    fwd = net.forward(X)          # z and a of every layer
+    bwd = net.backward(fwd, Y)    # the loss, every δ and every gradient
 """
 
 from __future__ import annotations
@@ -55,7 +58,7 @@ class ForwardPass:
 class Workspace:
     """Arrays that training reuses from batch to batch, so a step allocates nothing big.
 
-    ``_forward`` and ``_backward`` write z, a, δ and ∂L/∂a of every layer
+    ``forward`` and ``backward`` write z, a, δ and ∂L/∂a of every layer
     into the first n rows of these buffers (n <= ``rows``); with dropout
     they also draw the masks into them. The mathematics is the same code
     as without a workspace: only where the numbers are written changes.
@@ -77,7 +80,7 @@ class Workspace:
         widths = [layer.n_out for layer in net.layers]
         self.rows = int(rows)
         self.dropout = float(dropout)
-        self.rng = net._dropout_rng
+        self.rng = net.dropout_rng
         self.x = np.empty((rows, net.n_inputs), dt) if gather else None
         self.y = np.empty((rows, net.n_outputs), dt) if gather else None
         self.z = [np.empty((rows, k), dt) for k in widths]
@@ -170,8 +173,9 @@ class Network:
         sequence = np.random.SeedSequence(None if seed is None else int(seed))
         self.seed_ = sequence.entropy
         init_seq, shuffle_seq, dropout_seq = sequence.spawn(3)
-        self._shuffle_rng = np.random.default_rng(shuffle_seq)
-        self._dropout_rng = np.random.default_rng(dropout_seq)
+        #: The generators of mini-batch order and dropout masks, both from ``seed`` (saved with the model).
+        self.shuffle_rng = np.random.default_rng(shuffle_seq)
+        self.dropout_rng = np.random.default_rng(dropout_seq)
 
         init_rng = np.random.default_rng(init_seq)
         self.layers: list[Dense] = []
@@ -194,40 +198,60 @@ class Network:
         backward pass writes gradients into preallocated buffers.
         """
         total = sum(p.size for layer in self.layers for p in layer.parameters())
-        self._vector = np.empty(total, dtype=self.dtype)
-        self._grad_vector = np.zeros(total, dtype=self.dtype)
+        self._params = np.empty(total, dtype=self.dtype)
+        self._grads = np.zeros(total, dtype=self.dtype)
         offset = 0
 
         def take(shape):
             nonlocal offset
             part = slice(offset, offset + int(np.prod(shape)))
             offset = part.stop
-            return self._vector[part].reshape(shape), self._grad_vector[part].reshape(shape)
+            return self._params[part].reshape(shape), self._grads[part].reshape(shape)
 
-        self._grads = []
         for layer in self.layers:
             weights, grad_weights = take(layer.weights.shape)
             bias = grad_bias = None
             if layer.bias is not None:
                 bias, grad_bias = take(layer.bias.shape)
-            layer.dtype = self.dtype
             layer.bind(weights, bias, grad_weights, grad_bias)
-            self._grads += [grad_weights] if bias is None else [grad_weights, grad_bias]
+        self._grad_arrays = [g for layer in self.layers for g in layer.gradients()]
 
     def __setstate__(self, state: dict) -> None:
         # A copy (copy.deepcopy, pickle) gets independent arrays: tie them into vectors again.
         self.__dict__.update(state)
         self._pack()
 
-    def _float64_copy(self) -> "Network":
-        """An independent copy that computes in float64 (float32 values convert exactly).
+    @property
+    def params(self) -> np.ndarray:
+        """Every weight and bias as one flat vector, shape (n_parameters,), in :meth:`parameters` order.
 
-        Explain and gradcheck work on it, so the network itself is never touched.
+        The layers' ``weights`` and ``bias`` are views of it: writing into
+        ``net.params[...]`` changes them, which is how optimisers update
+        the whole network in one operation.
         """
+        return self._params
+
+    @property
+    def grads(self) -> np.ndarray:
+        """The gradient of the last :meth:`backward`, shape (n_parameters,), laid out as :attr:`params`.
+
+        The layers' ``grad_weights`` and ``grad_bias`` are views of it; the
+        next backward pass overwrites it (copy it to keep it).
+        """
+        return self._grads
+
+    def astype(self, dtype: str) -> "Network":
+        """An independent copy that computes in ``dtype`` (``"float64"`` or ``"float32"``).
+
+        float32 values convert to float64 exactly, which is why explain and
+        gradcheck work on ``net.astype("float64")``: the network itself is
+        never touched. Random generators and training state are copied too.
+        """
+        target = _check_dtype(dtype)
         work = copy.deepcopy(self)
-        if work.dtype != np.float64:
-            work.dtype = np.dtype(np.float64)
-            work._pack()  # new float64 vectors, the values copied in
+        if work.dtype != target:
+            work.dtype = target
+            work._pack()  # new vectors of the target dtype, the values copied in
         return work
 
     # -- construction helpers --------------------------------------------
@@ -260,8 +284,8 @@ class Network:
         """Number of outputs, ``sizes[-1]``: the columns of ``predict``'s result and of Y."""
         return self.sizes[-1]
 
-    def _scale(self, n_samples: int) -> float:
-        """The reduction's factor for a batch: 1/N for ``"mean"``, 1 for ``"sum"``."""
+    def batch_scale(self, n_samples: int) -> float:
+        """The reduction's factor for a batch of ``n_samples``: 1/N for ``"mean"``, 1 for ``"sum"``."""
         return 1.0 / n_samples if self.reduction == "mean" else 1.0
 
     def parameters(self) -> list[np.ndarray]:
@@ -288,7 +312,12 @@ class Network:
                 f"reduction={self.reduction!r}, bias={self.bias}, dtype={self.dtype.name!r})")
 
     # -- input checks -----------------------------------------------------
-    def _check_X(self, X: Any, argument: str = "X") -> np.ndarray:
+    def check_X(self, X: Any, argument: str = "X") -> np.ndarray:
+        """Inputs as a checked ndarray of shape (n_samples, n_inputs) in the network's dtype.
+
+        Raises where the bad value enters: not 2-D, not finite numbers, or
+        the wrong number of columns. ``argument`` names X in the message.
+        """
         X = as_float_array(X, argument, self.dtype)
         if X.shape[1] != self.n_inputs:
             raise ValueError(
@@ -297,7 +326,7 @@ class Network:
             )
         return X
 
-    def _check_Y(self, Y: Any, n_samples: int, argument: str = "Y") -> np.ndarray:
+    def check_Y(self, Y: Any, n_samples: int, argument: str = "Y") -> np.ndarray:
         """Targets as (n_samples, n_outputs) of the network's dtype.
 
         For ``cross_entropy``, a 1-D array of integer class labels in
@@ -345,17 +374,41 @@ class Network:
                 )
         return Y
 
-    def _check_XY(self, X: Any, Y: Any) -> tuple[np.ndarray, np.ndarray]:
-        X = self._check_X(X)
-        return X, self._check_Y(Y, X.shape[0])
+    def check_XY(self, X: Any, Y: Any) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`check_X` and :meth:`check_Y` together: (n_samples, n_inputs) and (n_samples, n_outputs)."""
+        X = self.check_X(X)
+        return X, self.check_Y(Y, X.shape[0])
 
     # -- the mathematics --------------------------------------------------
-    def _forward(self, X: np.ndarray, work: Workspace | None = None) -> ForwardPass:
-        """z and a for every layer (X already checked).
+    def forward(self, X: np.ndarray, workspace: Workspace | None = None) -> ForwardPass:
+        """The forward pass: z_l and a_l of every layer, for inputs X.
 
-        With a :class:`Workspace`, the arrays are written into its buffers
-        and its dropout (if any) is applied to the hidden layers' outputs.
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, n_inputs), the network's dtype
+            Already checked: pass array-likes through :meth:`check_X` first
+            (the engine is the inner loop of training and checks only the
+            type, dtype and width, cheaply).
+        workspace : Workspace, optional
+            Write z and a into its buffers and apply its dropout (if any) to
+            the hidden layers' outputs, as training does.
+
+        Returns
+        -------
+        ForwardPass
+            ``zs[l]`` of shape (n_samples, sizes[l + 1]) and ``activations``
+            with ``activations[0]`` = X; the prediction is ``activations[-1]``.
+
+        Examples
+        --------
+        >>> import chainrule as cr
+        >>> net = cr.Network([2, 2, 1], seed=0)
+        >>> fwd = net.forward(net.check_X([[0.0, 1.0]]))
+        >>> [z.shape for z in fwd.zs]
+        [(1, 2), (1, 1)]
         """
+        self._require_engine_array(X, self.n_inputs, "X", "check_X(X)")
+        work = workspace
         zs = []
         activations = [X]
         a = X
@@ -386,13 +439,44 @@ class Network:
             return ForwardPass(zs, activations)
         return ForwardPass(zs, activations, outputs, masks)
 
-    def _backward(self, fwd: ForwardPass, Y: np.ndarray, work: Workspace | None = None,
-                  weights: np.ndarray | None = None) -> BackwardPass:
-        """The loss, every δ and every gradient, from a forward pass and targets.
+    def backward(self, forward: ForwardPass, Y: np.ndarray, workspace: Workspace | None = None,
+                 sample_weight: np.ndarray | None = None) -> BackwardPass:
+        """The backward pass: the loss, every δ and every gradient, from a forward pass and targets.
 
-        With a :class:`Workspace`, δ and ∂L/∂a are written into its buffers.
-        ``weights`` (n_samples,) multiply each sample's loss (``sample_weight``).
+        Parameters
+        ----------
+        forward : ForwardPass
+            What :meth:`forward` returned for the same batch.
+        Y : ndarray of shape (n_samples, n_outputs), the network's dtype
+            Already checked: pass array-likes through :meth:`check_Y` first.
+        workspace : Workspace, optional
+            Write δ and ∂L/∂a into its buffers (the one ``forward`` used).
+        sample_weight : ndarray of shape (n_samples,), optional
+            Multiplies each sample's loss (checked by :meth:`check_sample_weight`).
+
+        Returns
+        -------
+        BackwardPass
+            The gradients are also left in :attr:`grads` (and the layers'
+            ``grad_weights``/``grad_bias``), overwritten by the next call.
+
+        Examples
+        --------
+        >>> import chainrule as cr
+        >>> net = cr.Network([2, 2, 1], seed=0)
+        >>> X, Y = net.check_XY([[0.0, 1.0]], [[1.0]])
+        >>> bwd = net.backward(net.forward(X), Y)
+        >>> [g.shape for g in bwd.grads]
+        [(2, 2), (2,), (1, 2), (1,)]
         """
+        if not isinstance(forward, ForwardPass):
+            raise TypeError(f"forward must be the ForwardPass that net.forward(X) returned; "
+                            f"got {type(forward).__name__}")
+        self._require_engine_array(Y, self.n_outputs, "Y", "check_Y(Y, n_samples)")
+        if Y.shape[0] != forward.zs[-1].shape[0]:
+            raise ValueError(f"Y must have as many rows as the forward pass's X ({forward.zs[-1].shape[0]}); "
+                             f"got shape {Y.shape}")
+        fwd, work, weights = forward, workspace, sample_weight
         layers = self.layers
         zs, acts = fwd.zs, fwd.activations
         outputs, masks = fwd.outputs, fwd.masks  # with dropout: f(z) before the mask, and the mask
@@ -400,10 +484,10 @@ class Network:
         n = Y.shape[0]
         out = layers[-1]
         if work is None and weights is None:
-            loss, delta, grad_out = self.loss_function.evaluate(zs[-1], acts[-1], Y, out.activation, self._scale(n))
+            loss, delta, grad_out = self.loss_function.evaluate(zs[-1], acts[-1], Y, out.activation, self.batch_scale(n))
         else:
             loss, delta, grad_out = self.loss_function.evaluate(
-                zs[-1], acts[-1], Y, out.activation, self._scale(n), None if work is None else work.delta[-1][:n],
+                zs[-1], acts[-1], Y, out.activation, self.batch_scale(n), None if work is None else work.delta[-1][:n],
                 weights=weights)
         deltas: list = [None] * n_layers
         grad_a: list = [None] * n_layers
@@ -424,7 +508,20 @@ class Network:
                     delta = layers[l - 1].activation.backward(
                         zs[l - 1], acts[l] if outputs is None else outputs[l - 1], g, out=work.delta[l - 1][:n])
                 grad_a[l - 1] = g
-        return BackwardPass(loss, deltas, grad_a, self._grads)
+        return BackwardPass(loss, deltas, grad_a, self._grad_arrays)
+
+    def _require_engine_array(self, array: Any, width: int, name: str, fix: str) -> None:
+        """The engine's cheap contract: a 2-D ndarray of the network's dtype and the right width."""
+        if isinstance(array, np.ndarray) and array.ndim == 2 and array.dtype == self.dtype and array.shape[1] == width:
+            return
+        if not isinstance(array, np.ndarray):
+            got = f"a {type(array).__name__}"
+        elif array.ndim != 2 or array.shape[1] != width:
+            got = f"shape {array.shape}"
+        else:
+            got = f"dtype {array.dtype}"
+        raise TypeError(f"{name} for the engine must be a 2-D {self.dtype.name} ndarray with {width} columns; "
+                        f"got {got} (pass it through net.{fix} first)")
 
     # -- public API -------------------------------------------------------
     def predict(self, X: Any) -> np.ndarray:
@@ -438,7 +535,7 @@ class Network:
         -------
         ndarray of shape (n_samples, n_outputs), the network's dtype.
         """
-        return self._forward(self._check_X(X)).activations[-1]
+        return self.forward(self.check_X(X)).activations[-1]
 
     def loss(self, X: Any, Y: Any, sample_weight: Any = None) -> float:
         """The loss on (X, Y), reduced as the network's ``reduction`` says.
@@ -451,15 +548,15 @@ class Network:
         sample_weight : array-like of shape (n_samples,), optional
             Multiplies each sample's loss (see :meth:`fit`).
         """
-        X, Y = self._check_XY(X, Y)
-        fwd = self._forward(X)
+        X, Y = self.check_XY(X, Y)
+        fwd = self.forward(X)
         z, a = fwd.zs[-1], fwd.activations[-1]
         if sample_weight is None:
-            return self.loss_function.value(z, a, Y) * self._scale(X.shape[0])
-        weights = self._check_sample_weight(sample_weight, X.shape[0])
-        return float(self.loss_function.per_sample(z, a, Y) @ weights) * self._scale(X.shape[0])
+            return self.loss_function.value(z, a, Y) * self.batch_scale(X.shape[0])
+        weights = self.check_sample_weight(sample_weight, X.shape[0])
+        return float(self.loss_function.per_sample(z, a, Y) @ weights) * self.batch_scale(X.shape[0])
 
-    def _check_sample_weight(self, sample_weight: Any, n_samples: int,
+    def check_sample_weight(self, sample_weight: Any, n_samples: int,
                              argument: str = "sample_weight") -> np.ndarray:
         """Weights of shape (n_samples,), finite, >= 0, not all zero, in the network's dtype."""
         weights = as_float_array(sample_weight, argument, self.dtype, ndim=1)
@@ -480,8 +577,8 @@ class Network:
         list with one ``(grad_weights, grad_bias)`` per layer: shapes
         (n_out, n_in) and (n_out,), ``grad_bias`` ``None`` without bias.
         """
-        X, Y = self._check_XY(X, Y)
-        grads = iter([g.copy() for g in self._backward(self._forward(X), Y).grads])
+        X, Y = self.check_XY(X, Y)
+        grads = iter([g.copy() for g in self.backward(self.forward(X), Y).grads])
         return [(next(grads), next(grads) if layer.bias is not None else None) for layer in self.layers]
 
     def fit(self, X: Any, Y: Any, epochs: int = 1, learning_rate: float = 0.1,

@@ -164,8 +164,8 @@ def example_from_dict(data: Any) -> WorkedExample:
     notes = data.get("notes", [])
     if not isinstance(notes, list) or not all(isinstance(n, str) for n in notes):
         raise TypeError(f"notes must be a list of strings; got {notes!r}")
-    X = net._check_X(step["inputs"], "step.inputs")
-    Y = net._check_Y(step["targets"], X.shape[0], "step.targets")
+    X = net.check_X(step["inputs"], "step.inputs")
+    Y = net.check_Y(step["targets"], X.shape[0], "step.targets")
     lr = step["learning_rate"]
     if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not lr > 0:
         raise ValueError(f"step.learning_rate must be a number > 0; got {lr!r}")

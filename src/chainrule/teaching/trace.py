@@ -204,7 +204,7 @@ class Trace:
 class _RecordingSGD(SGD):
     """Plain SGD that copies the network's gradients before its update scales them in place.
 
-    ``gradients`` are the network's per-array views (``net._grads``) of the
+    ``gradients`` are the layers' gradient buffers (``layer.gradients()``), views of the
     flat gradient vector the step is handed.
     """
 
@@ -246,11 +246,11 @@ def explain(net, X: Any, Y: Any, learning_rate: float = 0.1) -> Trace:
     if net.dtype != np.float64:
         notes.append(f"the network is {net.dtype.name}; it is explained through a float64 copy, "
                      f"so its own {net.dtype.name} step rounds differently")
-    work = net._float64_copy()
-    X, Y = work._check_XY(X, Y)
+    work = net.astype("float64")
+    X, Y = work.check_XY(X, Y)
     X = np.array(X, dtype=np.float64, copy=True)
     old = [(layer.weights.copy(), None if layer.bias is None else layer.bias.copy()) for layer in work.layers]
-    optimizer = _RecordingSGD(learning_rate, work._grads)
+    optimizer = _RecordingSGD(learning_rate, [g for layer in work.layers for g in layer.gradients()])
     fwd, back = train_step(work, optimizer, X, Y)
     recorded = iter(optimizer.recorded)  # ∂L/∂W_0, ∂L/∂b_0, ∂L/∂W_1, ... as parameters() orders them
     grads = [(next(recorded), next(recorded) if layer.bias is not None else None) for layer in work.layers]

@@ -96,13 +96,13 @@ def train_step(net, optimizer: Optimizer, X: np.ndarray, Y: np.ndarray, work: Wo
     that is not finite (or whose squared norm overflows) raises
     ``_NonFinite`` before the update, leaving the parameters untouched.
     """
-    fwd = net._forward(X, work)
-    back = net._backward(fwd, Y, work, weights)
+    fwd = net.forward(X, work)
+    back = net.backward(fwd, Y, work, weights)
     if check_finite:
-        g = net._grad_vector  # ‖g‖² is finite iff every element is and none is beyond ~1e154 (float64)
+        g = net.grads  # ‖g‖² is finite iff every element is and none is beyond ~1e154 (float64)
         if not (math.isfinite(back.loss) and math.isfinite(np.dot(g, g))):
             raise _NonFinite(back.loss)
-    optimizer.step([net._vector], [net._grad_vector])
+    optimizer.step([net.params], [net.grads])
     return fwd, back
 
 
@@ -121,13 +121,13 @@ class _Snapshot:
 
     def __init__(self, net, optimizer: Optimizer):
         self.net, self.optimizer = net, optimizer
-        self.vector = np.empty_like(net._vector)
+        self.vector = np.empty_like(net.params)
         self.state: dict[str, np.ndarray] = {}
         self.in_epoch = False  # whether an epoch has started and not finished
 
     def take(self) -> None:
         # Once per epoch, so once per step in full-batch training: kept lean.
-        np.copyto(self.vector, self.net._vector)
+        np.copyto(self.vector, self.net.params)
         self.counters, state = self.optimizer.get_state()  # counters: a fresh dict
         if not state and not self.state:
             return
@@ -141,7 +141,7 @@ class _Snapshot:
             self.state[key] = copy
 
     def restore(self) -> None:
-        self.net._vector[...] = self.vector
+        self.net.params[...] = self.vector
         self.optimizer.set_state(self.counters, self.state)
 
 
@@ -217,7 +217,7 @@ def evaluate(net, X: np.ndarray, Y: np.ndarray, batch_size: int = 4096,
     n = X.shape[0]
     for start in range(0, n, batch_size):
         rows = slice(start, start + batch_size)
-        fwd = net._forward(X[rows], work)
+        fwd = net.forward(X[rows], work)
         z, a, y = fwd.zs[-1], fwd.activations[-1], Y[rows]
         if weights is None:
             total += loss_fn.value(z, a, y)
@@ -225,7 +225,7 @@ def evaluate(net, X: np.ndarray, Y: np.ndarray, batch_size: int = 4096,
         else:
             total += float(loss_fn.per_sample(z, a, y) @ weights[rows])
             correct += _n_correct(a, y, loss_fn.name, weights[rows])
-    return total * net._scale(n), correct / (n if weights is None else float(weights.sum()))
+    return total * net.batch_scale(n), correct / (n if weights is None else float(weights.sum()))
 
 
 # -- the fit loop -------------------------------------------------------------
@@ -238,11 +238,11 @@ def _check_validation(net, validation_data: Any):
             f"validation_data must be a pair (X_val, Y_val) or a triple (X_val, Y_val, sample_weight_val); "
             f"got {type(validation_data).__name__}"
         )
-    Xv = net._check_X(validation_data[0], "validation_data[0]")
-    Yv = net._check_Y(validation_data[1], Xv.shape[0], "validation_data[1]")
+    Xv = net.check_X(validation_data[0], "validation_data[0]")
+    Yv = net.check_Y(validation_data[1], Xv.shape[0], "validation_data[1]")
     wv = None
     if len(validation_data) == 3 and validation_data[2] is not None:
-        wv = net._check_sample_weight(validation_data[2], Xv.shape[0], "validation_data[2]")
+        wv = net.check_sample_weight(validation_data[2], Xv.shape[0], "validation_data[2]")
     return Xv, Yv, wv
 
 
@@ -255,8 +255,8 @@ def train(net, X: Any, Y: Any, *, epochs: int = 1, learning_rate: float = 0.1,
     """Train ``net`` in place; see :meth:`chainrule.Network.fit` for the arguments."""
     from .callbacks import EarlyStopping, ProgressBar
 
-    X, Y = net._check_XY(X, Y)
-    weights = None if sample_weight is None else net._check_sample_weight(sample_weight, X.shape[0])
+    X, Y = net.check_XY(X, Y)
+    weights = None if sample_weight is None else net.check_sample_weight(sample_weight, X.shape[0])
     epochs = check_positive_int(epochs, "epochs", minimum=0)
     learning_rate = check_positive_float(learning_rate, "learning_rate")
     if batch_size is not None:
@@ -340,7 +340,7 @@ def _epochs(net, opt, X, Y, weights, epochs, batch_size, shuffle, full_batch, wo
             if classifier:
                 correct = _n_correct(a_out, Y, loss_name, weights)
         else:
-            order = net._shuffle_rng.permutation(n) if shuffle else np.arange(n)
+            order = net.shuffle_rng.permutation(n) if shuffle else np.arange(n)
             n_batches = -(-n // batch_size)
             for bar in bars:
                 bar.on_epoch_begin(net, epoch, n_batches)
@@ -403,7 +403,7 @@ def _epochs(net, opt, X, Y, weights, epochs, batch_size, shuffle, full_batch, wo
 
 def _diverged(net, snapshot: _Snapshot, history: History, epoch: int, batch: int, loss: float, lr: float):
     """Raise TrainingDiverged with the parameters at their last finite values."""
-    if not np.isfinite(net._vector).all():  # an update made them overflow: back to the epoch's start
+    if not np.isfinite(net.params).all():  # an update made them overflow: back to the epoch's start
         snapshot.restore()
     exc = TrainingDiverged(epoch=epoch, batch=batch, loss=loss, learning_rate=lr)
     exc.history = history
