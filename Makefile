@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench clean setup data
+.PHONY: demo test lint bench clean setup data
 
 setup: $(STAMP) data
 
@@ -23,9 +23,16 @@ demo: $(STAMP) data
 	@echo "==== Fashion-MNIST, a short run of examples/fashion_mnist.py (the full recipe: 24 epochs)"
 	$(PY) examples/fashion_mnist.py --epochs 2
 
-test: $(STAMP) data
+test: $(STAMP) data lint
 	sh scripts/ensure-chromium.sh
 	$(PY) -m pytest -q
+
+# Style, types and the layers' import contract (configured in pyproject.toml).
+lint: $(STAMP)
+	$(VENV)/bin/ruff check src tests examples benchmarks
+	$(VENV)/bin/ruff format --check src tests examples benchmarks
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 
 bench: $(STAMP) data
 	$(PY) benchmarks/xor.py

@@ -48,8 +48,11 @@ def _blas_kernel() -> str:
         from threadpoolctl import threadpool_info
     except ImportError:
         return "threadpoolctl not installed"
-    infos = [f"{i.get('internal_api')} {i.get('architecture', '?')} x{i.get('num_threads')}"
-             for i in threadpool_info() if i.get("user_api") == "blas"]
+    infos = [
+        f"{i.get('internal_api')} {i.get('architecture', '?')} x{i.get('num_threads')}"
+        for i in threadpool_info()
+        if i.get("user_api") == "blas"
+    ]
     return ", ".join(infos) or "no BLAS found"
 
 
@@ -63,15 +66,14 @@ def run_chainrule(epochs: int, seed: int) -> dict:
     import chainrule as cr
 
     (X, y), (X_test, y_test) = _load()
-    net = cr.Network(list(SIZES), activation="relu", loss="cross_entropy", init="he", seed=seed,
-                     dtype="float32")
+    net = cr.Network(list(SIZES), activation="relu", loss="cross_entropy", init="he", seed=seed, dtype="float32")
     times = []
     for _ in range(epochs):
         start = time.perf_counter()
         net.fit(X, y, epochs=1, batch_size=BATCH_SIZE, optimizer="adam", learning_rate=LEARNING_RATE)
         times.append(time.perf_counter() - start)
     rss = _peak_rss_mb()
-    predicted = [net.predict(X_test[i:i + 2000]).argmax(axis=1) for i in range(0, len(X_test), 2000)]
+    predicted = [net.predict(X_test[i : i + 2000]).argmax(axis=1) for i in range(0, len(X_test), 2000)]
     import numpy as np
 
     accuracy = float((np.concatenate(predicted) == y_test).mean())
@@ -87,8 +89,10 @@ def run_torch(epochs: int, seed: int) -> dict:
     X, y = torch.from_numpy(X), torch.from_numpy(y)
     X_test, y_test = torch.from_numpy(X_test), torch.from_numpy(y_test)
     model = torch.nn.Sequential(
-        torch.nn.Linear(SIZES[0], SIZES[1]), torch.nn.ReLU(),
-        torch.nn.Linear(SIZES[1], SIZES[2]), torch.nn.ReLU(),
+        torch.nn.Linear(SIZES[0], SIZES[1]),
+        torch.nn.ReLU(),
+        torch.nn.Linear(SIZES[1], SIZES[2]),
+        torch.nn.ReLU(),
         torch.nn.Linear(SIZES[2], SIZES[3]),
     )
     optimizer = torch.optim.Adam(model.parameters(), lr=LEARNING_RATE)
@@ -100,7 +104,7 @@ def run_torch(epochs: int, seed: int) -> dict:
         start = time.perf_counter()
         order = torch.randperm(n, generator=generator)
         for i in range(0, n, BATCH_SIZE):
-            idx = order[i:i + BATCH_SIZE]
+            idx = order[i : i + BATCH_SIZE]
             optimizer.zero_grad(set_to_none=True)
             loss = loss_fn(model(X[idx]), y[idx])
             loss.backward()
@@ -109,8 +113,12 @@ def run_torch(epochs: int, seed: int) -> dict:
     rss = _peak_rss_mb()
     with torch.no_grad():
         accuracy = float((model(X_test).argmax(dim=1) == y_test).float().mean())
-    return {"times": times, "accuracy": accuracy, "rss_mb": rss,
-            "blas": f"torch {torch.__version__}, {torch.get_num_threads()} threads"}
+    return {
+        "times": times,
+        "accuracy": accuracy,
+        "rss_mb": rss,
+        "blas": f"torch {torch.__version__}, {torch.get_num_threads()} threads",
+    }
 
 
 def run_sklearn(epochs: int, seed: int) -> dict:
@@ -118,8 +126,15 @@ def run_sklearn(epochs: int, seed: int) -> dict:
     from sklearn.neural_network import MLPClassifier
 
     (X, y), (X_test, y_test) = _load()
-    model = MLPClassifier(hidden_layer_sizes=SIZES[1:-1], activation="relu", solver="adam", alpha=0.0,
-                          batch_size=BATCH_SIZE, learning_rate_init=LEARNING_RATE, random_state=seed)
+    model = MLPClassifier(
+        hidden_layer_sizes=SIZES[1:-1],
+        activation="relu",
+        solver="adam",
+        alpha=0.0,
+        batch_size=BATCH_SIZE,
+        learning_rate_init=LEARNING_RATE,
+        random_state=seed,
+    )
     classes = np.arange(10)
     times = []
     for _ in range(epochs):
@@ -173,8 +188,16 @@ def _child(framework: str, epochs: int, seed: int, blas_threads: int | None = No
     unset = [name for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE") if env.pop(name, None) is not None]
     if blas_threads is not None and framework != "torch":
         env["OPENBLAS_NUM_THREADS"] = str(blas_threads)
-    cmd = [sys.executable, os.path.abspath(__file__), "--worker", framework, "--epochs", str(epochs),
-           "--seed", str(seed)]
+    cmd = [
+        sys.executable,
+        os.path.abspath(__file__),
+        "--worker",
+        framework,
+        "--epochs",
+        str(epochs),
+        "--seed",
+        str(seed),
+    ]
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise RuntimeError(f"{framework} run failed ({done.returncode}):\n{done.stderr[-3000:]}")
@@ -187,14 +210,22 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--epochs", type=int, default=5, help="epochs per framework (default 5)")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--frameworks", default=",".join(FRAMEWORKS),
-                        help=f"comma-separated subset of {','.join(FRAMEWORKS)}")
-    parser.add_argument("--blas-threads", type=int, default=None,
-                        help="OPENBLAS_NUM_THREADS for the NumPy-based runs (chainrule, sklearn); "
-                             "PyTorch always uses every core")
-    parser.add_argument("--rounds", type=int, default=2,
-                        help="run the frameworks this many times, one after the other in turn (default 2): "
-                             "a burst of load from elsewhere then hits one round, not one framework")
+    parser.add_argument(
+        "--frameworks", default=",".join(FRAMEWORKS), help=f"comma-separated subset of {','.join(FRAMEWORKS)}"
+    )
+    parser.add_argument(
+        "--blas-threads",
+        type=int,
+        default=None,
+        help="OPENBLAS_NUM_THREADS for the NumPy-based runs (chainrule, sklearn); PyTorch always uses every core",
+    )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=2,
+        help="run the frameworks this many times, one after the other in turn (default 2): "
+        "a burst of load from elsewhere then hits one round, not one framework",
+    )
     parser.add_argument("--worker", choices=FRAMEWORKS, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.epochs < 1:
@@ -206,13 +237,15 @@ def main(argv: list[str] | None = None) -> int:
     unknown = sorted(set(chosen) - set(FRAMEWORKS))
     if unknown:
         parser.error(f"unknown frameworks {unknown}; choose from {list(FRAMEWORKS)}")
-    print(f"Fashion-MNIST MLP {'-'.join(map(str, SIZES))}, ReLU, softmax cross-entropy, Adam lr {LEARNING_RATE}, "
-          f"batch {BATCH_SIZE}, float32, {args.epochs} epochs; {os.cpu_count()} cores; load average "
-          f"{os.getloadavg()[0]:.2f}")
+    print(
+        f"Fashion-MNIST MLP {'-'.join(map(str, SIZES))}, ReLU, softmax cross-entropy, Adam lr {LEARNING_RATE}, "
+        f"batch {BATCH_SIZE}, float32, {args.epochs} epochs; {os.cpu_count()} cores; load average "
+        f"{os.getloadavg()[0]:.2f}"
+    )
     if args.rounds < 1:
         parser.error(f"--rounds must be >= 1; got {args.rounds}")
     results = {}
-    for round_ in range(args.rounds):
+    for _round in range(args.rounds):
         for framework in chosen:
             r = _child(framework, args.epochs, args.seed, args.blas_threads)
             if framework in results:
@@ -231,8 +264,7 @@ def main(argv: list[str] | None = None) -> int:
         mean = sum(r["times"]) / len(r["times"])
         ratio = f"{min(r['times']) / base_time:.2f}x" if base_time else "-"
         accuracy = "-" if r["accuracy"] is None else f"{r['accuracy']:.4f}"
-        print(f"{framework:<10} {mean:>8.3f} {min(r['times']):>7.3f} {ratio:>9} {accuracy:>9} "
-              f"{r['rss_mb']:>6.0f} MB")
+        print(f"{framework:<10} {mean:>8.3f} {min(r['times']):>7.3f} {ratio:>9} {accuracy:>9} {r['rss_mb']:>6.0f} MB")
     return 0
 
 

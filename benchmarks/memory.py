@@ -48,8 +48,7 @@ def main(argv=None) -> int:
     if args.samples:
         X, y = X[: args.samples], y[: args.samples]
     loaded = rss_mb()
-    net = cr.Network([784, 512, 256, 10], activation="relu", loss="cross_entropy", init="he",
-                     dtype="float32", seed=0)
+    net = cr.Network([784, 512, 256, 10], activation="relu", loss="cross_entropy", init="he", dtype="float32", seed=0)
     built = rss_mb()
 
     class Measure(Callback):
@@ -61,17 +60,33 @@ def main(argv=None) -> int:
             self.rss.append(rss_mb())
             self.seconds.append(now - self.t)
             self.t = now
-            print(f"epoch {epoch + 1:2d}  RSS {self.rss[-1]:8.1f} MB  loss {logs['loss']:.4f}  "
-                  f"val_accuracy {logs['val_accuracy']:.4f}  {self.seconds[-1]:.1f} s", flush=True)
+            print(
+                f"epoch {epoch + 1:2d}  RSS {self.rss[-1]:8.1f} MB  loss {logs['loss']:.4f}  "
+                f"val_accuracy {logs['val_accuracy']:.4f}  {self.seconds[-1]:.1f} s",
+                flush=True,
+            )
 
     measure = Measure()
-    print(f"python start {start:.1f} MB, data loaded {loaded:.1f} MB ({len(X)} training images), "
-          f"network built {built:.1f} MB")
-    net.fit(X, y, epochs=args.epochs, learning_rate=1e-3, batch_size=128, optimizer="adam", dropout=0.2,
-            validation_data=(X_test, y_test), callbacks=[measure])
+    print(
+        f"python start {start:.1f} MB, data loaded {loaded:.1f} MB ({len(X)} training images), "
+        f"network built {built:.1f} MB"
+    )
+    net.fit(
+        X,
+        y,
+        epochs=args.epochs,
+        learning_rate=1e-3,
+        batch_size=128,
+        optimizer="adam",
+        dropout=0.2,
+        validation_data=(X_test, y_test),
+        callbacks=[measure],
+    )
     growth = measure.rss[-1] - measure.rss[0]
-    print(f"RSS after epoch 1: {measure.rss[0]:.1f} MB; after epoch {args.epochs}: {measure.rss[-1]:.1f} MB; "
-          f"growth {growth:+.1f} MB; max over epochs {max(measure.rss):.1f} MB")
+    print(
+        f"RSS after epoch 1: {measure.rss[0]:.1f} MB; after epoch {args.epochs}: {measure.rss[-1]:.1f} MB; "
+        f"growth {growth:+.1f} MB; max over epochs {max(measure.rss):.1f} MB"
+    )
     if growth > args.tolerance_mb:
         print(f"FAIL: RSS grew by {growth:.1f} MB after the first epoch (tolerance {args.tolerance_mb} MB)")
         return 1

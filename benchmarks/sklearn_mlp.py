@@ -55,8 +55,16 @@ def datasets(fashion_train: int):
     Xtr, Xte, ytr, yte = train_test_split(X, y, test_size=0.25, random_state=0)
     scaler = StandardScaler().fit(Xtr)
     mean, std = ytr.mean(), ytr.std()
-    yield "diabetes", "regressor", (scaler.transform(Xtr).astype(np.float32), scaler.transform(Xte).astype(np.float32),
-                                    ((ytr - mean) / std).astype(np.float32), ((yte - mean) / std).astype(np.float32))
+    yield (
+        "diabetes",
+        "regressor",
+        (
+            scaler.transform(Xtr).astype(np.float32),
+            scaler.transform(Xte).astype(np.float32),
+            ((ytr - mean) / std).astype(np.float32),
+            ((yte - mean) / std).astype(np.float32),
+        ),
+    )
 
 
 def timed_fit(estimator, X, y):
@@ -73,20 +81,40 @@ def main(argv=None) -> int:
     parser.add_argument("--hidden", type=int, nargs="+", default=[100])
     parser.add_argument("--fashion-train", type=int, default=60000)
     parser.add_argument("--batch-size", type=int, default=200)
-    parser.add_argument("--blas-threads", type=int, default=1,
-                        help="BLAS threads for both libraries (default 1: stable timings on a shared machine)")
+    parser.add_argument(
+        "--blas-threads",
+        type=int,
+        default=1,
+        help="BLAS threads for both libraries (default 1: stable timings on a shared machine)",
+    )
     parser.add_argument("--quick", action="store_true", help="10 epochs, 10,000 Fashion-MNIST training images")
     args = parser.parse_args(argv)
     if args.quick:
         args.epochs, args.fashion_train = 10, 10000
-    params = dict(hidden_layer_sizes=tuple(args.hidden), activation="relu", solver="adam", alpha=1e-4,
-                  learning_rate_init=1e-3, batch_size=args.batch_size, max_iter=args.epochs, tol=0.0,
-                  n_iter_no_change=args.epochs, random_state=0)
-    print(f"# chainrule.sklearn vs scikit-learn {sklearn.__version__} MLP: hidden {tuple(args.hidden)}, relu, "
-          f"adam lr 1e-3, batch {args.batch_size}, alpha 1e-4, {args.epochs} epochs, float32 data")
-    print(f"# {platform.processor() or platform.machine()}, {os.cpu_count()} logical CPUs, "
-          f"{args.blas_threads} BLAS thread(s), numpy {np.__version__}\n")
-    print("| data | n_train | chainrule fit s | sklearn fit s | ratio (sklearn/chainrule) | chainrule score | sklearn score |")
+    params = dict(
+        hidden_layer_sizes=tuple(args.hidden),
+        activation="relu",
+        solver="adam",
+        alpha=1e-4,
+        learning_rate_init=1e-3,
+        batch_size=args.batch_size,
+        max_iter=args.epochs,
+        tol=0.0,
+        n_iter_no_change=args.epochs,
+        random_state=0,
+    )
+    print(
+        f"# chainrule.sklearn vs scikit-learn {sklearn.__version__} MLP: hidden {tuple(args.hidden)}, relu, "
+        f"adam lr 1e-3, batch {args.batch_size}, alpha 1e-4, {args.epochs} epochs, float32 data"
+    )
+    print(
+        f"# {platform.processor() or platform.machine()}, {os.cpu_count()} logical CPUs, "
+        f"{args.blas_threads} BLAS thread(s), numpy {np.__version__}\n"
+    )
+    print(
+        "| data | n_train | chainrule fit s | sklearn fit s | ratio (sklearn/chainrule) "
+        "| chainrule score | sklearn score |"
+    )
     print("|---|---|---|---|---|---|---|")
     with threadpool_limits(limits=args.blas_threads, user_api="blas"):
         run(args, params)
@@ -101,8 +129,11 @@ def run(args, params) -> None:
         t_theirs = timed_fit(theirs, Xtr, ytr)
         assert ours.n_iter_ == theirs.n_iter_ == args.epochs
         metric = "acc" if kind == "classifier" else "R²"
-        print(f"| {name} | {len(Xtr)} | {t_ours:.2f} | {t_theirs:.2f} | {t_theirs / t_ours:.2f} | "
-              f"{metric} {ours.score(Xte, yte):.4f} | {metric} {theirs.score(Xte, yte):.4f} |", flush=True)
+        print(
+            f"| {name} | {len(Xtr)} | {t_ours:.2f} | {t_theirs:.2f} | {t_theirs / t_ours:.2f} | "
+            f"{metric} {ours.score(Xte, yte):.4f} | {metric} {theirs.score(Xte, yte):.4f} |",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

@@ -163,8 +163,10 @@ def main(argv=None) -> int:
         if worst > 1e-6:
             raise SystemExit(f"{name} ended {worst:.2e} away from the seed code's weights")
 
-    print(f"XOR 2-2-1, {args.steps} full-batch steps, best of {args.repeats}; "
-          f"numpy {np.__version__}, Python {platform.python_version()}")
+    print(
+        f"XOR 2-2-1, {args.steps} full-batch steps, best of {args.repeats}; "
+        f"numpy {np.__version__}, Python {platform.python_version()}"
+    )
     base = best["seed 000's code"]
     print(f"{'peer':<20} {'µs/step':>10} {'ratio to seed 000':>18}")
     for name, seconds in best.items():

@@ -23,15 +23,15 @@ import numpy as np
 import chainrule as cr
 from chainrule.cli.main import main as chainrule_cli
 from chainrule.datasets import moons, train_validation_split, xor
-from chainrule.web.explainer import report_html
 from chainrule.plotting import save_training_plots
+from chainrule.web.explainer import report_html
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import seed_000_xor  # noqa: E402
-import seed_001_neuron  # noqa: E402
-import seed_002_xor_nobias  # noqa: E402
-import seed_003_worked  # noqa: E402
+import seed_000_xor
+import seed_001_neuron
+import seed_002_xor_nobias
+import seed_003_worked
 
 
 def main() -> None:
@@ -70,8 +70,9 @@ def main() -> None:
     X, y = moons(200, seed=0)
     X_train, X_val, y_train, y_val = train_validation_split(X, y, validation_fraction=0.25, seed=0)
     net = cr.Network([2, 16, 2], activation="tanh", loss="cross_entropy", seed=0)
-    history = net.fit(X_train, y_train, epochs=40, learning_rate=0.05, batch_size=32, optimizer="adam",
-                      validation_data=(X_val, y_val))
+    history = net.fit(
+        X_train, y_train, epochs=40, learning_rate=0.05, batch_size=32, optimizer="adam", validation_data=(X_val, y_val)
+    )
     print(f"validation accuracy after {len(history)} epochs: {history.val_accuracy[-1]:.3f}")
     plots = out / "moons"
     for path in save_training_plots(net, history, plots, X, y):

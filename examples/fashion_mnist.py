@@ -44,8 +44,11 @@ import chainrule as cr
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Train a dense network on Fashion-MNIST.")
     parser.add_argument("--epochs", type=int, default=24, help="epochs (default 24)")
-    parser.add_argument("--validate", action="store_true",
-                        help="hold out 5,000 training images and report validation accuracy every epoch")
+    parser.add_argument(
+        "--validate",
+        action="store_true",
+        help="hold out 5,000 training images and report validation accuracy every epoch",
+    )
     parser.add_argument("--data", default=None, help="directory of the IDX files (default: the Debian package's)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.add_argument("--seed", type=int, default=0)
@@ -56,7 +59,8 @@ def main(argv: list[str] | None = None) -> int:
     (X, y), (X_test, y_test) = cr.datasets.load_fashion_mnist(args.data, dtype="float32")
     if args.validate:
         X_train, X_val, y_train, y_val = cr.datasets.train_validation_split(
-            X, y, validation_fraction=5000 / 60000, seed=args.seed)
+            X, y, validation_fraction=5000 / 60000, seed=args.seed
+        )
         validation = (X_val, y_val)
         del X, y  # keep one copy of the images in memory
     else:
@@ -64,11 +68,21 @@ def main(argv: list[str] | None = None) -> int:
     if quick:
         X_train, y_train, args.epochs, args.quiet = X_train[:5000], y_train[:5000], 1, True
 
-    net = cr.Network([784, 512, 256, 10], activation="relu", loss="cross_entropy", init="he",
-                     seed=args.seed, dtype="float32")
-    history = net.fit(X_train, y_train, epochs=args.epochs, batch_size=128, optimizer="adam",
-                      learning_rate=1e-3, schedule=cr.schedules.CosineDecay(epochs=args.epochs),
-                      dropout=0.2, validation_data=validation, progress=not args.quiet)
+    net = cr.Network(
+        [784, 512, 256, 10], activation="relu", loss="cross_entropy", init="he", seed=args.seed, dtype="float32"
+    )
+    history = net.fit(
+        X_train,
+        y_train,
+        epochs=args.epochs,
+        batch_size=128,
+        optimizer="adam",
+        learning_rate=1e-3,
+        schedule=cr.schedules.CosineDecay(epochs=args.epochs),
+        dropout=0.2,
+        validation_data=validation,
+        progress=not args.quiet,
+    )
 
     predicted = net.predict(X_test).argmax(axis=1)
     accuracy = (predicted == y_test).mean()

@@ -48,8 +48,9 @@ def train(recipe: dict, seed: int) -> tuple[cr.Network, cr.History]:
     """Build a sigmoid network as the seed does (N(0, 1) init, ½-squared error
     summed over the batch) and train it full-batch with the recipe."""
     X, Y = xor()
-    net = cr.Network(recipe["sizes"], activation="sigmoid", init="normal",
-                     loss="half_squared_error", reduction="sum", seed=seed)
+    net = cr.Network(
+        recipe["sizes"], activation="sigmoid", init="normal", loss="half_squared_error", reduction="sum", seed=seed
+    )
     history = net.fit(X, Y, epochs=recipe["epochs"], learning_rate=recipe["learning_rate"])
     return net, history
 
@@ -73,7 +74,7 @@ def describe(recipe: dict) -> str:
 def main() -> None:
     quick = os.environ.get("CHAINRULE_QUICK") == "1"
     seeds = range(5) if quick else range(100)
-    X, Y = xor()
+    X, _ = xor()
 
     print("Seed 000: 2-2-1 sigmoid network on XOR, lr 0.1, 10000 epochs (chainrule seed=1)")
     net, history = train(SEED_RECIPE, seed=1)
@@ -84,11 +85,15 @@ def main() -> None:
     print("Predictions after training:", np.array2string(net.predict(X).ravel(), precision=4))
 
     fails = failing_seeds(SEED_RECIPE, seeds)
-    print(f"Seed recipe ({describe(SEED_RECIPE)}): solved XOR from {len(seeds) - len(fails)} "
-          f"of {len(seeds)} seeds ({seeds.start}..{seeds.stop - 1}); failed: {fails}")
+    print(
+        f"Seed recipe ({describe(SEED_RECIPE)}): solved XOR from {len(seeds) - len(fails)} "
+        f"of {len(seeds)} seeds ({seeds.start}..{seeds.stop - 1}); failed: {fails}"
+    )
     fails = failing_seeds(SHIPPED_RECIPE, seeds)
-    print(f"Shipped recipe ({describe(SHIPPED_RECIPE)}): solved XOR from {len(seeds) - len(fails)} "
-          f"of {len(seeds)} seeds ({seeds.start}..{seeds.stop - 1}); failed: {fails}")
+    print(
+        f"Shipped recipe ({describe(SHIPPED_RECIPE)}): solved XOR from {len(seeds) - len(fails)} "
+        f"of {len(seeds)} seeds ({seeds.start}..{seeds.stop - 1}); failed: {fails}"
+    )
 
 
 if __name__ == "__main__":

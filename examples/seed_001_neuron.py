@@ -44,7 +44,7 @@ def worked_step() -> dict[str, float]:
     """One step by chainrule; every quantity the seed prints, by name."""
     net = build()
     [(grad_w, grad_b)] = net.gradients(X, Y)
-    fwd = net.forward(X)            # the passes fit runs, read before the step
+    fwd = net.forward(X)  # the passes fit runs, read before the step
     back = net.backward(fwd, Y)
     layer = net.layers[0]
     values = {
@@ -66,14 +66,25 @@ def worked_step() -> dict[str, float]:
 def main() -> None:
     print("Seed 001: one sigmoid neuron, x = (0.5, 0.3), w = (0.2, 0.4), b = 0.1, y = 1, eta = 0.01")
     values = worked_step()
-    seed_printed = {"z": "0.35", "y_hat": "0.5866", "dL/dy_hat": "-0.4134", "dy_hat/dz": "0.2425",
-                    "dL/dw1": "-0.0501", "dL/dw2": "-0.0300", "dL/db": "-0.1002",
-                    "w1 new": "0.2005", "w2 new": "0.4003", "b new": "0.1010"}
+    seed_printed = {
+        "z": "0.35",
+        "y_hat": "0.5866",
+        "dL/dy_hat": "-0.4134",
+        "dy_hat/dz": "0.2425",
+        "dL/dw1": "-0.0501",
+        "dL/dw2": "-0.0300",
+        "dL/db": "-0.1002",
+        "w1 new": "0.2005",
+        "w2 new": "0.4003",
+        "b new": "0.1010",
+    }
     print(f"{'quantity':<14} {'chainrule':>12}  seed printed")
     for name, value in values.items():
         print(f"{name:<14} {value:>12.6f}  {seed_printed.get(name, '')}")
-    print("Seed slip: z = 0.2*0.5 + 0.4*0.3 + 0.1 = "
-          f"{values['z']:.2f}, not 0.35; the seed's later numbers follow from 0.35.")
+    print(
+        "Seed slip: z = 0.2*0.5 + 0.4*0.3 + 0.1 = "
+        f"{values['z']:.2f}, not 0.35; the seed's later numbers follow from 0.35."
+    )
 
 
 if __name__ == "__main__":

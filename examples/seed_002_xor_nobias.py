@@ -42,8 +42,7 @@ LEARNING_RATE = 0.1
 def train(seed: int, loss: str = "half_squared_error") -> cr.Network:
     """The seed's network and loop; ``loss="squared_error"`` is its prose's version."""
     X, Y = xor()
-    net = cr.Network([2, 4, 1], activation="sigmoid", loss=loss, reduction="sum",
-                     bias=False, init="uniform", seed=seed)
+    net = cr.Network([2, 4, 1], activation="sigmoid", loss=loss, reduction="sum", bias=False, init="uniform", seed=seed)
     net.fit(X, Y, epochs=EPOCHS, learning_rate=LEARNING_RATE)
     return net
 
@@ -52,15 +51,15 @@ def main() -> None:
     X, Y = xor()
     print("Seed 002: bias-free 2-4-1 sigmoid network on XOR, U[0,1) init, lr 0.1, 10000 epochs (seed=0)")
     code = train(0, "half_squared_error")
-    print("Predictions, the code's loss (half_squared_error):",
-          np.array2string(code.predict(X).ravel(), precision=4))
+    print("Predictions, the code's loss (half_squared_error):", np.array2string(code.predict(X).ravel(), precision=4))
     prose = train(0, "squared_error")
-    print("Predictions, the prose's loss (squared_error):   ",
-          np.array2string(prose.predict(X).ravel(), precision=4))
+    print("Predictions, the prose's loss (squared_error):   ", np.array2string(prose.predict(X).ravel(), precision=4))
     seeds = range(5) if os.environ.get("CHAINRULE_QUICK") == "1" else range(20)
     solved = sum(bool(np.all((train(s).predict(X) > 0.5) == (Y > 0.5))) for s in seeds)
-    print(f"Bias-free 2-4-1 solved XOR from {solved} of {len(seeds)} seeds "
-          f"({seeds.start}..{seeds.stop - 1}) with the code's loss")
+    print(
+        f"Bias-free 2-4-1 solved XOR from {solved} of {len(seeds)} seeds "
+        f"({seeds.start}..{seeds.stop - 1}) with the code's loss"
+    )
 
 
 if __name__ == "__main__":

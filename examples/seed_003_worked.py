@@ -38,8 +38,7 @@ W_OUT = [[0.3, 0.9]]
 
 def build() -> cr.Network:
     """The seed's network: 2-2-1, sigmoid, no bias, ½-squared error."""
-    net = cr.Network([2, 2, 1], activation="sigmoid", loss="half_squared_error",
-                     reduction="sum", bias=False)
+    net = cr.Network([2, 2, 1], activation="sigmoid", loss="half_squared_error", reduction="sum", bias=False)
     net.layers[0].weights = W_HIDDEN
     net.layers[1].weights = W_OUT
     return net
@@ -49,7 +48,7 @@ def worked_step() -> dict[str, np.ndarray]:
     """One step at learning rate 1: what the forward and backward passes
     recorded, the new weights, and the seed's variant of the hidden update."""
     net = build()
-    fwd = net.forward(X)            # the passes fit runs, read before the step
+    fwd = net.forward(X)  # the passes fit runs, read before the step
     back = net.backward(fwd, Y)
     record = {
         "hidden inputs z1": fwd.zs[0][0].copy(),
@@ -75,14 +74,15 @@ def main() -> None:
     record = worked_step()
     for name, value in record.items():
         print(f"{name:<40} {np.array2string(np.ravel(value), precision=6)}")
-    print("seed's delta, (target - output)*...     "
-          f"{-record['output delta (dL/dz)'][0]:.6f}  (minus chainrule's; the seed prints -0.0406)")
+    print(
+        "seed's delta, (target - output)*...     "
+        f"{-record['output delta (dL/dz)'][0]:.6f}  (minus chainrule's; the seed prints -0.0406)"
+    )
     print("seed published hidden weights           [0.09916 0.7978 0.3972 0.5928]")
 
     # The seed's 2-3-2 generalisation, one step with chainrule.
     rng = np.random.default_rng(0)
-    net = cr.Network([2, 3, 2], activation="sigmoid", loss="half_squared_error",
-                     reduction="sum", bias=False, seed=0)
+    net = cr.Network([2, 3, 2], activation="sigmoid", loss="half_squared_error", reduction="sum", bias=False, seed=0)
     x, t = rng.uniform(-1, 1, (1, 2)), rng.uniform(0, 1, (1, 2))
     before = net.loss(x, t)
     net.fit(x, t, epochs=1, learning_rate=1.0)

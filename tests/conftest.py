@@ -14,8 +14,7 @@ import pytest
 import chainrule as cr
 
 
-def _targets(loss: str, rng: np.random.Generator, n_samples: int, n_outputs: int,
-             labels: bool = False) -> np.ndarray:
+def _targets(loss: str, rng: np.random.Generator, n_samples: int, n_outputs: int, labels: bool = False) -> np.ndarray:
     """Targets that suit ``loss``: class labels / one-hot rows for cross-entropy,
     probabilities in (0, 1) for binary cross-entropy, reals otherwise."""
     if loss == "cross_entropy":

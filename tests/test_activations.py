@@ -215,8 +215,11 @@ def test_get_activation_by_name_instance_and_case():
 
 
 def test_unknown_activation_lists_valid_names():
-    with pytest.raises(ValueError, match=r"unknown activation 'swish'; valid names are: identity, leaky_relu, "
-                                         r"relu, sigmoid, softmax, tanh"):
+    with pytest.raises(
+        ValueError,
+        match=r"unknown activation 'swish'; valid names are: identity, leaky_relu, "
+        r"relu, sigmoid, softmax, tanh",
+    ):
         get_activation("swish")
 
 

@@ -15,16 +15,33 @@ import chainrule as cr
 #: Every name ``import chainrule as cr`` exports. Extend this set when you export a new one.
 EXPECTED_PUBLIC_NAMES = {
     # core
-    "ACTIVATIONS", "LOSSES", "INITIALIZERS", "OPTIMIZERS",
-    "Network", "Dense", "History", "gradcheck",
-    "Optimizer", "SGD", "Adam", "RMSProp",
+    "ACTIVATIONS",
+    "LOSSES",
+    "INITIALIZERS",
+    "OPTIMIZERS",
+    "Network",
+    "Dense",
+    "History",
+    "gradcheck",
+    "Optimizer",
+    "SGD",
+    "Adam",
+    "RMSProp",
     "__version__",
     # subpackages and tools built on the core
-    "callbacks", "datasets", "schedules",
-    "load", "Trace", "export_onnx",
-    "CheckReport", "check_example", "WorkedExample", "load_example",
+    "callbacks",
+    "datasets",
+    "schedules",
+    "load",
+    "Trace",
+    "export_onnx",
+    "CheckReport",
+    "check_example",
+    "WorkedExample",
+    "load_example",
     # errors (chainrule.errors)
-    "ModelFileError", "TrainingDiverged",
+    "ModelFileError",
+    "TrainingDiverged",
 }
 
 # Classes whose public methods and properties must all be documented too.
@@ -47,8 +64,12 @@ def test_star_import_gives_exactly_all():
     assert set(namespace) - {"__builtins__"} == set(cr.__all__)
 
 
-@pytest.mark.parametrize("name", sorted(n for n in EXPECTED_PUBLIC_NAMES
-                                        if callable(getattr(cr, n, None)) or inspect.ismodule(getattr(cr, n, None))))
+@pytest.mark.parametrize(
+    "name",
+    sorted(
+        n for n in EXPECTED_PUBLIC_NAMES if callable(getattr(cr, n, None)) or inspect.ismodule(getattr(cr, n, None))
+    ),
+)
 def test_every_public_name_has_a_docstring(name):
     obj = getattr(cr, name)
     own = obj.__dict__.get("__doc__") if inspect.isclass(obj) else obj.__doc__  # a class's own, not inherited
@@ -78,9 +99,21 @@ def test_core_methods_and_properties_have_docstrings(class_name):
 def test_modules_declare_all():
     import importlib
 
-    for module in ["core.activations", "core.losses", "core.initializers", "core.layers", "core.network",
-                   "core.gradcheck", "training.optimizers", "training.loop", "training.callbacks",
-                   "training.schedules", "teaching.trace", "teaching.checker", "teaching.examples"]:
+    for module in [
+        "core.activations",
+        "core.losses",
+        "core.initializers",
+        "core.layers",
+        "core.network",
+        "core.gradcheck",
+        "training.optimizers",
+        "training.loop",
+        "training.callbacks",
+        "training.schedules",
+        "teaching.trace",
+        "teaching.checker",
+        "teaching.examples",
+    ]:
         mod = importlib.import_module(f"chainrule.{module}")
         assert hasattr(mod, "__all__"), module
         for name in mod.__all__:

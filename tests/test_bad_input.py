@@ -50,14 +50,15 @@ def fit_classifier(Y, **kwargs):
 
 
 def _sklearn_fitted_classifier():
-    from chainrule.sklearn import MLPClassifier
-
     from sklearn.exceptions import ConvergenceWarning
+
+    from chainrule.sklearn import MLPClassifier
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)  # two iterations are enough to be fitted
         return MLPClassifier(hidden_layer_sizes=(3,), max_iter=2, random_state=0).fit(
-            np.array(XOR_X), np.array([0, 1, 1, 0]))
+            np.array(XOR_X), np.array([0, 1, 1, 0])
+        )
 
 
 def _sklearn(cls_name, **params):
@@ -65,6 +66,7 @@ def _sklearn(cls_name, **params):
         from chainrule import sklearn as crsk
 
         return getattr(crsk, cls_name)(**params)
+
     return make
 
 
@@ -75,131 +77,359 @@ LIBRARY_CASES = [
     ("sizes-one-layer", lambda f: cr.Network([2]), ValueError, r"sizes must name at least an input and an output"),
     ("sizes-zero", lambda f: cr.Network([2, 0, 1]), ValueError, r"sizes\[1\] must be an integer >= 1; got 0"),
     ("sizes-float", lambda f: cr.Network([2, 2.5, 1]), TypeError, r"sizes\[1\] must be an integer >= 1; got float 2.5"),
-    ("unknown-activation", lambda f: net(activation="sigmod"), ValueError,
-     r"unknown activation 'sigmod'; valid names are: identity, leaky_relu, relu, sigmoid"),
+    (
+        "unknown-activation",
+        lambda f: net(activation="sigmod"),
+        ValueError,
+        r"unknown activation 'sigmod'; valid names are: identity, leaky_relu, relu, sigmoid",
+    ),
     ("unknown-loss", lambda f: net(loss="mae"), ValueError, r"unknown loss 'mae'; valid names are: "),
-    ("unknown-reduction", lambda f: net(reduction="avg"), ValueError, r"unknown reduction 'avg'; valid names are: mean, sum"),
+    (
+        "unknown-reduction",
+        lambda f: net(reduction="avg"),
+        ValueError,
+        r"unknown reduction 'avg'; valid names are: mean, sum",
+    ),
     ("unknown-init", lambda f: net(init="zeros"), ValueError, r"unknown init.* 'zeros'; valid names are: "),
-    ("dtype-float16", lambda f: net(dtype="float16"), ValueError, r"dtype must be 'float64' or 'float32'; got 'float16'"),
-    ("negative-seed", lambda f: cr.Network([2, 1], seed=-1), ValueError,
-     r"seed must be a non-negative int or None; got -1"),
+    (
+        "dtype-float16",
+        lambda f: net(dtype="float16"),
+        ValueError,
+        r"dtype must be 'float64' or 'float32'; got 'float16'",
+    ),
+    (
+        "negative-seed",
+        lambda f: cr.Network([2, 1], seed=-1),
+        ValueError,
+        r"seed must be a non-negative int or None; got -1",
+    ),
     ("bias-string", lambda f: net(bias="yes"), TypeError, r"bias must be True or False; got str 'yes'"),
-    ("softmax-hidden", lambda f: net(activation="softmax"), ValueError, r"activation 'softmax' is for the output layer only"),
-    ("output-activation-vs-loss", lambda f: cr.Network([2, 2], loss="cross_entropy", output_activation="relu"),
-     ValueError, r"loss 'cross_entropy' needs output_activation in \['softmax'\]; got 'relu'"),
-    ("activations-count", lambda f: cr.Network([2, 3, 3, 1], activation=["relu"]), ValueError,
-     r"activation must be one name or one per hidden layer \(2\); got 1"),
+    (
+        "softmax-hidden",
+        lambda f: net(activation="softmax"),
+        ValueError,
+        r"activation 'softmax' is for the output layer only",
+    ),
+    (
+        "output-activation-vs-loss",
+        lambda f: cr.Network([2, 2], loss="cross_entropy", output_activation="relu"),
+        ValueError,
+        r"loss 'cross_entropy' needs output_activation in \['softmax'\]; got 'relu'",
+    ),
+    (
+        "activations-count",
+        lambda f: cr.Network([2, 3, 3, 1], activation=["relu"]),
+        ValueError,
+        r"activation must be one name or one per hidden layer \(2\); got 1",
+    ),
     # -- fit: data ---------------------------------------------------------------
     ("X-1d", fit(X=[0.0, 1.0, 1.0, 0.0]), ValueError, r"X must be a 2-D array; got shape \(4,\)"),
     ("X-3d", fit(X=np.zeros((4, 2, 1))), ValueError, r"X must be a 2-D array; got shape \(4, 2, 1\)"),
     ("X-columns", fit(X=np.zeros((4, 3))), ValueError, r"X must have 2 columns .* got shape \(4, 3\)"),
     ("X-nan", fit(X=NAN_X, Y=[[0.0], [1.0]]), ValueError, r"X must be finite; found nan at index \(0, 1\)"),
-    ("X-inf", fit(X=[[0.0, 1.0], [-np.inf, 1.0]], Y=[[0.0], [1.0]]), ValueError, r"X must be finite; found -inf at index \(1, 0\)"),
-    ("X-strings", fit(X=[["a", "b"], ["c", "d"]], Y=[[0.0], [1.0]]), TypeError, r"X must hold numbers; got an array of dtype <U1"),
-    ("X-ragged", fit(X=[[0.0, 1.0], [1.0]], Y=[[0.0], [1.0]]), TypeError, r"X must be a numeric array; could not convert it"),
+    (
+        "X-inf",
+        fit(X=[[0.0, 1.0], [-np.inf, 1.0]], Y=[[0.0], [1.0]]),
+        ValueError,
+        r"X must be finite; found -inf at index \(1, 0\)",
+    ),
+    (
+        "X-strings",
+        fit(X=[["a", "b"], ["c", "d"]], Y=[[0.0], [1.0]]),
+        TypeError,
+        r"X must hold numbers; got an array of dtype <U1",
+    ),
+    (
+        "X-ragged",
+        fit(X=[[0.0, 1.0], [1.0]], Y=[[0.0], [1.0]]),
+        TypeError,
+        r"X must be a numeric array; could not convert it",
+    ),
     ("X-empty", fit(X=np.empty((0, 2)), Y=np.empty((0, 1))), ValueError, r"X must not be empty; got shape \(0, 2\)"),
     ("X-complex", fit(X=np.ones((4, 2), dtype=complex)), TypeError, r"X must hold real numbers; got complex dtype"),
-    ("X-object", fit(X=np.array([[0, 1], [1, None]], dtype=object), Y=[[0.0], [1.0]]), TypeError,
-     r"X must hold numbers; got an array of dtype object"),
+    (
+        "X-object",
+        fit(X=np.array([[0, 1], [1, None]], dtype=object), Y=[[0.0], [1.0]]),
+        TypeError,
+        r"X must hold numbers; got an array of dtype object",
+    ),
     ("Y-rows", fit(Y=[[0.0], [1.0]]), ValueError, r"Y must have as many rows as X \(4\); got shape \(2, 1\)"),
-    ("Y-1d-squared-error", fit(Y=[0.0, 1.0, 1.0, 0.0]), ValueError,
-     r"Y must be a 2-D array; got shape \(4,\); a single sample needs shape \(1, n_columns\): use Y.reshape"),
+    (
+        "Y-1d-squared-error",
+        fit(Y=[0.0, 1.0, 1.0, 0.0]),
+        ValueError,
+        r"Y must be a 2-D array; got shape \(4,\); a single sample needs shape \(1, n_columns\): use Y.reshape",
+    ),
     ("Y-nan", fit(Y=[[0.0], [np.nan], [1.0], [0.0]]), ValueError, r"Y must be finite; found nan at index \(1, 0\)"),
-    ("one-hot-width", fit_classifier(np.eye(3)[[0, 1, 2, 0]]), ValueError,
-     r"Y must have 2 columns \(the network's output size, sizes\[-1\]\); got shape \(4, 3\)"),
-    ("label-unseen", fit_classifier([0, 1, 2, 1]), ValueError,
-     r"Y class labels must be in \[0, 2\) for 2 outputs; got 2"),
-    ("label-negative", fit_classifier([0, -1, 1, 1]), ValueError, r"Y class labels must be in \[0, 2\) for 2 outputs; got -1"),
-    ("labels-float", fit_classifier([0.0, 1.0, 1.0, 0.0]), TypeError,
-     r"Y as 1-D class labels must hold integers in \[0, 2\); got dtype float64"),
+    (
+        "one-hot-width",
+        fit_classifier(np.eye(3)[[0, 1, 2, 0]]),
+        ValueError,
+        r"Y must have 2 columns \(the network's output size, sizes\[-1\]\); got shape \(4, 3\)",
+    ),
+    (
+        "label-unseen",
+        fit_classifier([0, 1, 2, 1]),
+        ValueError,
+        r"Y class labels must be in \[0, 2\) for 2 outputs; got 2",
+    ),
+    (
+        "label-negative",
+        fit_classifier([0, -1, 1, 1]),
+        ValueError,
+        r"Y class labels must be in \[0, 2\) for 2 outputs; got -1",
+    ),
+    (
+        "labels-float",
+        fit_classifier([0.0, 1.0, 1.0, 0.0]),
+        TypeError,
+        r"Y as 1-D class labels must hold integers in \[0, 2\); got dtype float64",
+    ),
     ("labels-count", fit_classifier([0, 1, 1]), ValueError, r"Y must have one label per row of X \(4\); got 3"),
-    ("one-hot-not-summing", fit_classifier([[1.0, 1.0]] * 4), ValueError,
-     r"Y for cross_entropy must be one-hot \(or probability\) rows summing to 1; row 0 sums to 2"),
-    ("bce-out-of-range", lambda f: net(loss="binary_cross_entropy").fit(XOR_X, [[0.0], [2.0], [1.0], [0.0]]), ValueError,
-     r"Y for binary_cross_entropy must be probabilities in \[0, 1\]; got values in \[0.0, 2.0\]"),
+    (
+        "one-hot-not-summing",
+        fit_classifier([[1.0, 1.0]] * 4),
+        ValueError,
+        r"Y for cross_entropy must be one-hot \(or probability\) rows summing to 1; row 0 sums to 2",
+    ),
+    (
+        "bce-out-of-range",
+        lambda f: net(loss="binary_cross_entropy").fit(XOR_X, [[0.0], [2.0], [1.0], [0.0]]),
+        ValueError,
+        r"Y for binary_cross_entropy must be probabilities in \[0, 1\]; got values in \[0.0, 2.0\]",
+    ),
     # -- fit: hyperparameters ----------------------------------------------------
     ("epochs-negative", fit(epochs=-1), ValueError, r"epochs must be an integer >= 0; got -1"),
     ("epochs-float", fit(epochs=2.5), TypeError, r"epochs must be an integer >= 0; got float 2.5"),
     ("learning-rate-zero", fit(learning_rate=0), ValueError, r"learning_rate must be a finite number > 0; got 0.0"),
-    ("learning-rate-nan", fit(learning_rate=float("nan")), ValueError, r"learning_rate must be a finite number > 0; got nan"),
-    ("learning-rate-string", fit(learning_rate="0.1"), TypeError, r"learning_rate must be a real number; got str '0.1'"),
+    (
+        "learning-rate-nan",
+        fit(learning_rate=float("nan")),
+        ValueError,
+        r"learning_rate must be a finite number > 0; got nan",
+    ),
+    (
+        "learning-rate-string",
+        fit(learning_rate="0.1"),
+        TypeError,
+        r"learning_rate must be a real number; got str '0.1'",
+    ),
     ("batch-size-zero", fit(batch_size=0), ValueError, r"batch_size must be an integer >= 1; got 0"),
     ("batch-size-true", fit(batch_size=True), TypeError, r"batch_size must be an integer >= 1; got bool True"),
-    ("unknown-optimizer", fit(optimizer="adagrad"), ValueError, r"unknown optimizer 'adagrad'; valid names are: adam, rmsprop, sgd"),
+    (
+        "unknown-optimizer",
+        fit(optimizer="adagrad"),
+        ValueError,
+        r"unknown optimizer 'adagrad'; valid names are: adam, rmsprop, sgd",
+    ),
     ("dropout-one", fit(dropout=1.0), ValueError, r"dropout must be in \[0.0, 1.0\); got 1.0"),
-    ("weight-decay-negative", fit(weight_decay=-1.0), ValueError, r"weight_decay must be a finite number >= 0; got -1.0"),
-    ("unknown-schedule", fit(schedule="linear"), ValueError, r"unknown schedule 'linear'; valid names are: cosine, exponential, step"),
-    ("validation-not-a-pair", fit(validation_data=(XOR_X,)), TypeError, r"validation_data must be a pair \(X_val, Y_val\)"),
-    ("validation-columns", fit(validation_data=(np.zeros((2, 3)), np.zeros((2, 1)))), ValueError,
-     r"validation_data\[0\] must have 2 columns"),
+    (
+        "weight-decay-negative",
+        fit(weight_decay=-1.0),
+        ValueError,
+        r"weight_decay must be a finite number >= 0; got -1.0",
+    ),
+    (
+        "unknown-schedule",
+        fit(schedule="linear"),
+        ValueError,
+        r"unknown schedule 'linear'; valid names are: cosine, exponential, step",
+    ),
+    (
+        "validation-not-a-pair",
+        fit(validation_data=(XOR_X,)),
+        TypeError,
+        r"validation_data must be a pair \(X_val, Y_val\)",
+    ),
+    (
+        "validation-columns",
+        fit(validation_data=(np.zeros((2, 3)), np.zeros((2, 1)))),
+        ValueError,
+        r"validation_data\[0\] must have 2 columns",
+    ),
     ("early-stopping-alone", fit(early_stopping=3), ValueError, r"early_stopping needs validation_data"),
     ("shuffle-string", fit(shuffle="no"), TypeError, r"shuffle must be True or False; got str 'no'"),
     # -- predict -----------------------------------------------------------------
-    ("predict-columns", lambda f: net().predict([[1.0, 2.0, 3.0]]), ValueError,
-     r"X must have 2 columns \(the network's input size, sizes\[0\]\); got shape \(1, 3\)"),
-    ("predict-1d", lambda f: net().predict([1.0, 2.0]), ValueError, r"X must be a 2-D array; got shape \(2,\); a single sample"),
+    (
+        "predict-columns",
+        lambda f: net().predict([[1.0, 2.0, 3.0]]),
+        ValueError,
+        r"X must have 2 columns \(the network's input size, sizes\[0\]\); got shape \(1, 3\)",
+    ),
+    (
+        "predict-1d",
+        lambda f: net().predict([1.0, 2.0]),
+        ValueError,
+        r"X must be a 2-D array; got shape \(2,\); a single sample",
+    ),
     ("predict-nan", lambda f: net().predict(NAN_X), ValueError, r"X must be finite; found nan"),
     ("predict-strings", lambda f: net().predict("0,1"), TypeError, r"X must hold numbers; got an array of dtype <U3"),
     # -- explain -------------------------------------------------------------------
-    ("explain-learning-rate", lambda f: net().explain(XOR_X, XOR_Y, learning_rate=-1), ValueError,
-     r"learning_rate must be a finite number > 0; got -1.0"),
+    (
+        "explain-learning-rate",
+        lambda f: net().explain(XOR_X, XOR_Y, learning_rate=-1),
+        ValueError,
+        r"learning_rate must be a finite number > 0; got -1.0",
+    ),
     ("explain-Y-width", lambda f: net().explain(XOR_X, np.zeros((4, 2))), ValueError, r"Y must have 1 columns"),
     ("explain-inf", lambda f: net().explain([[np.inf, 0.0]], [[1.0]]), ValueError, r"X must be finite; found inf"),
     # -- check_example ---------------------------------------------------------------
-    ("check-published-not-mapping", lambda f: cr.check_example(net(), XOR_X, XOR_Y, 0.5, ["loss"]), TypeError,
-     r"published must be a mapping of trace paths to printed numbers \(str\); got list"),
-    ("check-published-float", lambda f: cr.check_example(net(), XOR_X, XOR_Y, 0.5, {"loss": 0.25}), TypeError,
-     r"published\['loss'\] must be the number as printed, a str such as '0.5866'"),
-    ("check-published-text", lambda f: cr.check_example(net(), XOR_X, XOR_Y, 0.5, {"loss": "abc"}), ValueError,
-     r"published\['loss'\] must be a decimal number such as '0.5866'; got 'abc'"),
-    ("check-path-layer", lambda f: cr.check_example(net(), XOR_X, XOR_Y, 0.5, {"layers[5].z[0][0]": "0.1"}), ValueError,
-     r"trace path 'layers\[5\].z\[0\]\[0\]': the network has 2 layers"),
-    ("check-path-field", lambda f: cr.check_example(net(), XOR_X, XOR_Y, 0.5, {"layers[0].zz[0][0]": "0.1"}), ValueError,
-     r"unknown field 'zz'"),
-    ("check-learning-rate", lambda f: cr.check_example(net(), XOR_X, XOR_Y, 0, {"loss": "0.1"}), ValueError,
-     r"learning_rate must be a finite number > 0; got 0.0"),
+    (
+        "check-published-not-mapping",
+        lambda f: cr.check_example(net(), XOR_X, XOR_Y, 0.5, ["loss"]),
+        TypeError,
+        r"published must be a mapping of trace paths to printed numbers \(str\); got list",
+    ),
+    (
+        "check-published-float",
+        lambda f: cr.check_example(net(), XOR_X, XOR_Y, 0.5, {"loss": 0.25}),
+        TypeError,
+        r"published\['loss'\] must be the number as printed, a str such as '0.5866'",
+    ),
+    (
+        "check-published-text",
+        lambda f: cr.check_example(net(), XOR_X, XOR_Y, 0.5, {"loss": "abc"}),
+        ValueError,
+        r"published\['loss'\] must be a decimal number such as '0.5866'; got 'abc'",
+    ),
+    (
+        "check-path-layer",
+        lambda f: cr.check_example(net(), XOR_X, XOR_Y, 0.5, {"layers[5].z[0][0]": "0.1"}),
+        ValueError,
+        r"trace path 'layers\[5\].z\[0\]\[0\]': the network has 2 layers",
+    ),
+    (
+        "check-path-field",
+        lambda f: cr.check_example(net(), XOR_X, XOR_Y, 0.5, {"layers[0].zz[0][0]": "0.1"}),
+        ValueError,
+        r"unknown field 'zz'",
+    ),
+    (
+        "check-learning-rate",
+        lambda f: cr.check_example(net(), XOR_X, XOR_Y, 0, {"loss": "0.1"}),
+        ValueError,
+        r"learning_rate must be a finite number > 0; got 0.0",
+    ),
     # -- loaders ---------------------------------------------------------------------
     ("idx-missing", lambda f: read_idx(f["missing"]), FileNotFoundError, r"missing"),
     ("idx-not-idx", lambda f: read_idx(f["text"]), ValueError, r"is not an IDX file: expected a magic number"),
     ("idx-empty", lambda f: read_idx(f["empty"]), ValueError, r"is not an IDX file: .* got an empty file"),
-    ("idx-truncated", lambda f: read_idx(f["idx_truncated"]), ValueError,
-     r"IDX header announces shape \(3, 4\) \(12 bytes of data\); got 5 bytes"),
+    (
+        "idx-truncated",
+        lambda f: read_idx(f["idx_truncated"]),
+        ValueError,
+        r"IDX header announces shape \(3, 4\) \(12 bytes of data\); got 5 bytes",
+    ),
     ("csv-missing", lambda f: load_csv(f["missing"]), FileNotFoundError, r"missing"),
     ("csv-not-numeric", lambda f: load_csv(f["csv_words"]), ValueError, r"not a numeric CSV file"),
     ("csv-empty", lambda f: load_csv(f["empty"]), ValueError, r"no data rows"),
-    ("csv-target-name", lambda f: load_csv(f["csv"], target="price"), ValueError,
-     r"target column 'price' not found; the columns are \['a', 'b', 'label'\]"),
-    ("csv-target-index", lambda f: load_csv(f["csv"], target=7), ValueError, r"target column 7 out of range for 3 columns"),
-    ("fashion-missing", lambda f: load_fashion_mnist(f["dir"]), FileNotFoundError,
-     r"Fashion-MNIST files missing in .*train-images-idx3-ubyte.*apt-get install dataset-fashion-mnist"),
-    ("fashion-dtype", lambda f: load_fashion_mnist(f["dir"], dtype="int8"), ValueError,
-     r"dtype must be 'float32', 'float64' or 'uint8'; got 'int8'"),
+    (
+        "csv-target-name",
+        lambda f: load_csv(f["csv"], target="price"),
+        ValueError,
+        r"target column 'price' not found; the columns are \['a', 'b', 'label'\]",
+    ),
+    (
+        "csv-target-index",
+        lambda f: load_csv(f["csv"], target=7),
+        ValueError,
+        r"target column 7 out of range for 3 columns",
+    ),
+    (
+        "fashion-missing",
+        lambda f: load_fashion_mnist(f["dir"]),
+        FileNotFoundError,
+        r"Fashion-MNIST files missing in .*train-images-idx3-ubyte.*apt-get install dataset-fashion-mnist",
+    ),
+    (
+        "fashion-dtype",
+        lambda f: load_fashion_mnist(f["dir"], dtype="int8"),
+        ValueError,
+        r"dtype must be 'float32', 'float64' or 'uint8'; got 'int8'",
+    ),
     # -- load -----------------------------------------------------------------------
     ("load-missing", lambda f: cr.load(f["missing"]), FileNotFoundError, r"missing.npz'?: no such file"),
-    ("load-empty", lambda f: cr.load(f["empty"]), ModelFileError, r"empty.*: not a chainrule network file: the file is empty"),
-    ("load-text", lambda f: cr.load(f["text"]), ModelFileError, r"text.*: not a chainrule network file: not an .npz \(zip\) file"),
+    (
+        "load-empty",
+        lambda f: cr.load(f["empty"]),
+        ModelFileError,
+        r"empty.*: not a chainrule network file: the file is empty",
+    ),
+    (
+        "load-text",
+        lambda f: cr.load(f["text"]),
+        ModelFileError,
+        r"text.*: not a chainrule network file: not an .npz \(zip\) file",
+    ),
     ("load-directory", lambda f: cr.load(f["dir"]), ModelFileError, r"is a directory, not a saved network file"),
-    ("load-plain-npz", lambda f: cr.load(f["plain_npz"]), ModelFileError, r"plain.npz'?: not a chainrule network file: no metadata entry"),
-    ("load-truncated", lambda f: cr.load(f["model_truncated"]), ModelFileError, r"truncated.npz'?: truncated or corrupted"),
-    ("load-path-int", lambda f: cr.load(42), TypeError, r"path must be a str or os.PathLike naming a saved network; got int 42"),
+    (
+        "load-plain-npz",
+        lambda f: cr.load(f["plain_npz"]),
+        ModelFileError,
+        r"plain.npz'?: not a chainrule network file: no metadata entry",
+    ),
+    (
+        "load-truncated",
+        lambda f: cr.load(f["model_truncated"]),
+        ModelFileError,
+        r"truncated.npz'?: truncated or corrupted",
+    ),
+    (
+        "load-path-int",
+        lambda f: cr.load(42),
+        TypeError,
+        r"path must be a str or os.PathLike naming a saved network; got int 42",
+    ),
     # -- scikit-learn estimators -------------------------------------------------------
-    ("sk-hidden-zero", lambda f: _sklearn("MLPClassifier", hidden_layer_sizes=(0,))().fit(XOR_X, [0, 1, 1, 0]),
-     ValueError, r"hidden_layer_sizes must hold ints >= 1; got 0 at position 0"),
-    ("sk-activation", lambda f: _sklearn("MLPRegressor", activation="swish")().fit(XOR_X, [0, 1, 1, 0]),
-     ValueError, r"activation must be one of .*; got 'swish'"),
-    ("sk-solver", lambda f: _sklearn("MLPRegressor", solver="lbfgs")().fit(XOR_X, [0, 1, 1, 0]),
-     ValueError, r"solver must be one of .* \('lbfgs' is not supported\); got 'lbfgs'"),
+    (
+        "sk-hidden-zero",
+        lambda f: _sklearn("MLPClassifier", hidden_layer_sizes=(0,))().fit(XOR_X, [0, 1, 1, 0]),
+        ValueError,
+        r"hidden_layer_sizes must hold ints >= 1; got 0 at position 0",
+    ),
+    (
+        "sk-activation",
+        lambda f: _sklearn("MLPRegressor", activation="swish")().fit(XOR_X, [0, 1, 1, 0]),
+        ValueError,
+        r"activation must be one of .*; got 'swish'",
+    ),
+    (
+        "sk-solver",
+        lambda f: _sklearn("MLPRegressor", solver="lbfgs")().fit(XOR_X, [0, 1, 1, 0]),
+        ValueError,
+        r"solver must be one of .* \('lbfgs' is not supported\); got 'lbfgs'",
+    ),
     ("sk-nan", lambda f: _sklearn("MLPClassifier", max_iter=1)().fit(NAN_X, [0, 1]), ValueError, r"NaN"),
-    ("sk-one-class", lambda f: _sklearn("MLPClassifier", max_iter=1)().fit(XOR_X, [1, 1, 1, 1]),
-     ValueError, r"needs samples of at least 2 classes"),
-    ("sk-unseen-label", lambda f: _sklearn_fitted_classifier().partial_fit(XOR_X, [0, 1, 2, 0]),
-     ValueError, r"y has labels not seen in the first fit: \[2\]"),
-    ("sk-predict-features", lambda f: _sklearn_fitted_classifier().predict([[0.0, 1.0, 2.0]]),
-     ValueError, r"X has 3 features, but MLPClassifier is expecting 2 features"),
-    ("sk-learning-rate", lambda f: _sklearn("MLPRegressor", learning_rate_init=-1.0)().fit(XOR_X, [0, 1, 1, 0]),
-     ValueError, r"learning_rate_init must be a number > 0.0; got -1.0"),
-    ("sk-batch-size", lambda f: _sklearn("MLPRegressor", batch_size="big")().fit(XOR_X, [0, 1, 1, 0]),
-     ValueError, r"batch_size must be 'auto' or an int >= 1; got 'big'"),
+    (
+        "sk-one-class",
+        lambda f: _sklearn("MLPClassifier", max_iter=1)().fit(XOR_X, [1, 1, 1, 1]),
+        ValueError,
+        r"needs samples of at least 2 classes",
+    ),
+    (
+        "sk-unseen-label",
+        lambda f: _sklearn_fitted_classifier().partial_fit(XOR_X, [0, 1, 2, 0]),
+        ValueError,
+        r"y has labels not seen in the first fit: \[2\]",
+    ),
+    (
+        "sk-predict-features",
+        lambda f: _sklearn_fitted_classifier().predict([[0.0, 1.0, 2.0]]),
+        ValueError,
+        r"X has 3 features, but MLPClassifier is expecting 2 features",
+    ),
+    (
+        "sk-learning-rate",
+        lambda f: _sklearn("MLPRegressor", learning_rate_init=-1.0)().fit(XOR_X, [0, 1, 1, 0]),
+        ValueError,
+        r"learning_rate_init must be a number > 0.0; got -1.0",
+    ),
+    (
+        "sk-batch-size",
+        lambda f: _sklearn("MLPRegressor", batch_size="big")().fit(XOR_X, [0, 1, 1, 0]),
+        ValueError,
+        r"batch_size must be 'auto' or an int >= 1; got 'big'",
+    ),
 ]
 
 
@@ -229,14 +459,16 @@ def files(tmp_path):
     model.save(tmp_path / "model.npz")
     paths["model"] = str(tmp_path / "model.npz")
     paths["model_truncated"] = write("truncated.npz", (tmp_path / "model.npz").read_bytes()[:300])
-    spec = {"network": {"sizes": [2, 1], "activation": "sigmoid", "bias": False}, "layers": [{"weights": [[0.1, 0.2]]}],
-            "step": {"inputs": [[1, 0]], "targets": [[1]], "learning_rate": 0.5}}
+    spec = {
+        "network": {"sizes": [2, 1], "activation": "sigmoid", "bias": False},
+        "layers": [{"weights": [[0.1, 0.2]]}],
+        "step": {"inputs": [[1, 0]], "targets": [[1]], "learning_rate": 0.5},
+    }
     paths["spec_unpublished"] = write("unpublished.json", json.dumps(spec))
     return paths
 
 
-@pytest.mark.parametrize("name, call, error, pattern",
-                         [pytest.param(i, c, e, p, id=i) for i, c, e, p in LIBRARY_CASES])
+@pytest.mark.parametrize("name, call, error, pattern", [pytest.param(i, c, e, p, id=i) for i, c, e, p in LIBRARY_CASES])
 def test_library_refuses_bad_input(files, name, call, error, pattern):
     with pytest.raises(error, match=pattern) as info:
         call(files)
@@ -252,35 +484,68 @@ CLI_CASES = [
     ("train-missing-data", ["train", "{missing}"], r"missing.npz: No such file or directory"),
     ("train-empty-csv", ["train", "{empty}"], r"no data rows"),
     ("train-text-data", ["train", "{csv_words}"], r"not a numeric CSV file"),
-    ("train-layers-words", ["train", "{csv}", "--layers", "a,b"], r"--layers must be comma-separated integers such as 256,128; got 'a,b'"),
+    (
+        "train-layers-words",
+        ["train", "{csv}", "--layers", "a,b"],
+        r"--layers must be comma-separated integers such as 256,128; got 'a,b'",
+    ),
     ("train-layers-zero", ["train", "{csv}", "--layers", "4,0"], r"--layers sizes must be >= 1; got '4,0'"),
     ("train-epochs-zero", ["train", "{csv}", "--epochs", "0"], r"argument --epochs: expected an integer >= 1; got 0"),
-    ("train-learning-rate", ["train", "{csv}", "--learning-rate", "-1"], r"argument --learning-rate: expected a number > 0; got -1.0"),
+    (
+        "train-learning-rate",
+        ["train", "{csv}", "--learning-rate", "-1"],
+        r"argument --learning-rate: expected a number > 0; got -1.0",
+    ),
     ("train-dropout", ["train", "{csv}", "--dropout", "1.5"], r"dropout must be in \[0.0, 1.0\); got 1.5"),
-    ("train-unknown-optimizer", ["train", "{csv}", "--optimizer", "adagrad"], r"argument --optimizer: invalid choice: 'adagrad'"),
+    (
+        "train-unknown-optimizer",
+        ["train", "{csv}", "--optimizer", "adagrad"],
+        r"argument --optimizer: invalid choice: 'adagrad'",
+    ),
     ("train-unknown-loss", ["train", "{csv}", "--loss", "mae"], r"unknown loss 'mae'; valid names are"),
     ("train-early-stopping", ["train", "{csv}", "--early-stopping", "2"], r"--early-stopping needs --validation-split"),
     ("train-validation-split", ["train", "{csv}", "--validation-split", "2"], r"validation_fraction must be"),
     ("train-target", ["train", "{csv}", "--target", "price"], r"target column 'price' not found"),
-    ("train-cross-entropy-float", ["train", "{csv_float_target}", "--loss", "cross_entropy"],
-     r"--loss cross_entropy needs integer class labels >= 0"),
+    (
+        "train-cross-entropy-float",
+        ["train", "{csv_float_target}", "--loss", "cross_entropy"],
+        r"--loss cross_entropy needs integer class labels >= 0",
+    ),
     ("train-fashion-missing", ["train", "fashion-mnist", "--data-dir", "{dir}"], r"Fashion-MNIST files missing in"),
     ("evaluate-missing-model", ["evaluate", "{missing}", "{csv}"], r"missing.npz'?: no such file"),
     ("evaluate-text-model", ["evaluate", "{text}", "{csv}"], r"not a chainrule network file: not an .npz \(zip\) file"),
     ("evaluate-empty-model", ["evaluate", "{empty}", "{csv}"], r"not a chainrule network file: the file is empty"),
     ("evaluate-columns", ["evaluate", "{model}", "{csv_3cols}"], r"data must have 2 columns"),
-    ("evaluate-unseen-label", ["evaluate", "{model}", "{csv_unseen}"],
-     r"target class labels must be in \[0, 2\) for 2 outputs; got 5"),
-    ("evaluate-float-target", ["evaluate", "{model}", "{csv_float_target}"],
-     r"this network is a classifier: the target column must hold integer class labels"),
+    (
+        "evaluate-unseen-label",
+        ["evaluate", "{model}", "{csv_unseen}"],
+        r"target class labels must be in \[0, 2\) for 2 outputs; got 5",
+    ),
+    (
+        "evaluate-float-target",
+        ["evaluate", "{model}", "{csv_float_target}"],
+        r"this network is a classifier: the target column must hold integer class labels",
+    ),
     ("predict-truncated-model", ["predict", "{model_truncated}", "{csv}"], r"truncated or corrupted"),
     ("predict-directory-model", ["predict", "{dir}", "{csv}"], r"is a directory, not a saved network file"),
-    ("predict-target-range", ["predict", "{model}", "{csv}", "--target", "9"], r"target column 9 out of range for 3 columns"),
+    (
+        "predict-target-range",
+        ["predict", "{model}", "{csv}", "--target", "9"],
+        r"target column 9 out of range for 3 columns",
+    ),
     ("explain-missing", ["explain", "{missing}"], r"missing.npz"),
     ("explain-not-json", ["explain", "{spec_not_json}"], r"spec.json"),
-    ("explain-digits", ["explain", "{spec_unpublished}", "--digits", "0"], r"argument --digits: expected a positive integer; got '0'"),
+    (
+        "explain-digits",
+        ["explain", "{spec_unpublished}", "--digits", "0"],
+        r"argument --digits: expected a positive integer; got '0'",
+    ),
     ("check-no-published", ["check", "{spec_unpublished}"], r"has no \[published\] values to check"),
-    ("gradcheck-epsilon", ["gradcheck", "{spec_unpublished}", "--epsilon", "abc"], r"argument --epsilon: invalid float value: 'abc'"),
+    (
+        "gradcheck-epsilon",
+        ["gradcheck", "{spec_unpublished}", "--epsilon", "abc"],
+        r"argument --epsilon: invalid float value: 'abc'",
+    ),
 ]
 
 
@@ -301,8 +566,12 @@ def test_cli_refuses_bad_input(files, capsys, argv, pattern):
 
 def test_cli_subprocess_bad_model_exits_2_with_one_line(files):
     """The installed command, in a real process: exit 2, one line on stderr, no traceback."""
-    result = subprocess.run([sys.executable, "-m", "chainrule", "evaluate", files["text"], files["csv"]],
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "chainrule", "evaluate", files["text"], files["csv"]],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
     assert "not a chainrule network file" in result.stderr

@@ -24,15 +24,24 @@ import chainrule as cr
 from chainrule.datasets import xor
 
 CHROMIUM = os.environ.get("CHAINRULE_CHROMIUM", "/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 SEED_003 = Path(__file__).resolve().parent.parent / "examples" / "worked" / "seed_003.toml"
 
-sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright for Python is not installed "
-                                                             "(pip install playwright; never `playwright install`)")
+sync_api = pytest.importorskip(
+    "playwright.sync_api",
+    reason="Playwright for Python is not installed (pip install playwright; never `playwright install`)",
+)
 if not os.path.exists(CHROMIUM):
-    pytest.skip(f"{CHROMIUM} is missing: run scripts/ensure-chromium.sh (apt-get install chromium)",
-                allow_module_level=True)
+    pytest.skip(
+        f"{CHROMIUM} is missing: run scripts/ensure-chromium.sh (apt-get install chromium)", allow_module_level=True
+    )
 
 
 @pytest.fixture(scope="module")
@@ -108,8 +117,11 @@ def trace_value(trace, path: str) -> float:
 def check_numbers(opened: Opened, trace, digits: int = 4) -> dict[str, str]:
     shown = opened.shown_numbers()
     assert shown, "no number is shown"
-    wrong = {path: (text, shown_like_trace(trace_value(trace, path), digits))
-             for path, text in shown.items() if text != shown_like_trace(trace_value(trace, path), digits)}
+    wrong = {
+        path: (text, shown_like_trace(trace_value(trace, path), digits))
+        for path, text in shown.items()
+        if text != shown_like_trace(trace_value(trace, path), digits)
+    }
     assert not wrong, f"stage {opened.stage()}: shown vs trace: {wrong}"
     return shown
 
@@ -133,19 +145,31 @@ def expected_paths(stage: str) -> tuple[set[str], set[str]]:
     """(paths that must be visible, paths that must not be) at a stage of seed 003's 2-2-1 page."""
     order = SEED_003_STAGES.index(stage)
     inputs = {"inputs[0][0]", "inputs[0][1]"}
-    weights = {f"layers[0].weights[{j}][{i}]" for j in range(2) for i in range(2)} | \
-              {"layers[1].weights[0][0]", "layers[1].weights[0][1]"}
+    weights = {f"layers[0].weights[{j}][{i}]" for j in range(2) for i in range(2)} | {
+        "layers[1].weights[0][0]",
+        "layers[1].weights[0][1]",
+    }
     f0 = {f"layers[0].{n}[0][{j}]" for n in ("z", "a") for j in range(2)}
     f1 = {"layers[1].z[0][0]", "layers[1].a[0][0]"}
     loss = {"loss", "targets[0][0]"}
     b1 = {"layers[1].delta[0][0]", "layers[1].grad_weights[0][0]", "layers[1].grad_weights[0][1]"}
-    b0 = {"layers[0].delta[0][0]", "layers[0].delta[0][1]"} | \
-         {f"layers[0].grad_weights[{j}][{i}]" for j in range(2) for i in range(2)}
-    new = {f"layers[0].new_weights[{j}][{i}]" for j in range(2) for i in range(2)} | \
-          {"layers[1].new_weights[0][0]", "layers[1].new_weights[0][1]"}
-    steps = [inputs | weights, f0, f1, loss, b1 - {"layers[1].grad_weights[0][0]", "layers[1].grad_weights[0][1]"},
-             {"layers[0].delta[0][0]", "layers[0].delta[0][1]"}, new]
-    must = set().union(*steps[:order + 1])
+    b0 = {"layers[0].delta[0][0]", "layers[0].delta[0][1]"} | {
+        f"layers[0].grad_weights[{j}][{i}]" for j in range(2) for i in range(2)
+    }
+    new = {f"layers[0].new_weights[{j}][{i}]" for j in range(2) for i in range(2)} | {
+        "layers[1].new_weights[0][0]",
+        "layers[1].new_weights[0][1]",
+    }
+    steps = [
+        inputs | weights,
+        f0,
+        f1,
+        loss,
+        b1 - {"layers[1].grad_weights[0][0]", "layers[1].grad_weights[0][1]"},
+        {"layers[0].delta[0][0]", "layers[0].delta[0][1]"},
+        new,
+    ]
+    must = set().union(*steps[: order + 1])
     # the gradient table shows only the stage's layer; the update shows both layers' gradients
     if stage == "backward-1":
         must |= b1
@@ -153,7 +177,7 @@ def expected_paths(stage: str) -> tuple[set[str], set[str]]:
         must |= b0
     if stage == "update":
         must |= b1 | b0
-    later = set().union(*steps[order + 1:]) if order + 1 < len(steps) else set()
+    later = set().union(*steps[order + 1 :]) if order + 1 < len(steps) else set()
     grads_1 = {"layers[1].grad_weights[0][0]", "layers[1].grad_weights[0][1]"}
     if order < SEED_003_STAGES.index("backward-1"):
         later |= grads_1
@@ -166,7 +190,7 @@ def test_seed_003_every_stage_with_the_buttons(browser, seed_003, tmp_path, arti
     example, trace = seed_003
     opened = Opened(browser, write_page(tmp_path, trace.to_html(title=example.title)))
     page = opened.page
-    text_lines = set(line.strip() for line in trace.to_text().splitlines())
+    text_lines = {line.strip() for line in trace.to_text().splitlines()}
     seen = []
     for number, key in enumerate(SEED_003_STAGES):
         if number:
@@ -179,20 +203,21 @@ def test_seed_003_every_stage_with_the_buttons(browser, seed_003, tmp_path, arti
         assert not (later & set(shown)), f"{key}: shows too early {sorted(later & set(shown))}"
         formula = [line.strip() for line in page.inner_text("#formula").splitlines()]
         assert formula, key
-        assert all(line in text_lines or re.fullmatch(r"layers\[\d\]:", line) for line in formula), \
+        assert all(line in text_lines or re.fullmatch(r"layers\[\d\]:", line) for line in formula), (
             f"{key}: formula lines not from to_text(): {[l for l in formula if l not in text_lines]}"
+        )
         highlighted = page.eval_on_selector_all(".card.hl", "els => els.map(e => e.id)")
         seen.append((key, formula, highlighted))
         page.screenshot(path=str(artifacts / f"seed_003_{number}_{key}.png"), full_page=True)
     assert page.is_disabled("#next")
-    formulas = dict((key, f) for key, f, _ in seen)
+    formulas = {key: f for key, f, _ in seen}
     # numbers worked out by hand from seed 003's weights (independent of chainrule)
     assert "z[0] = 0.1·0.35 + 0.8·0.9 = 0.755" in formulas["forward-0"]
     assert "z[1] = 0.4·0.35 + 0.6·0.9 = 0.68" in formulas["forward-0"]
     assert "L = ½·(0.6903 - 0.5)² = 0.0181" in formulas["loss"]
     assert any(line.startswith("δ[0] = ") for line in formulas["backward-1"])
     assert "w[0,0] ← 0.1 - 1·0.0009291 = 0.09907" in formulas["update"]
-    highlights = dict((key, h) for key, _, h in seen)
+    highlights = {key: h for key, _, h in seen}
     assert highlights["forward-0"] == ["n1_0", "n1_1"]
     assert highlights["forward-1"] == highlights["loss"] == ["n2_0"]
     assert highlights["backward-0"] == ["n1_0", "n1_1"]
@@ -203,10 +228,16 @@ def test_seed_003_every_stage_with_the_buttons(browser, seed_003, tmp_path, arti
     assert abs(trace.get("layers[0].delta[0][0]") - 2.406e-3) > 1e-4
     # new weights beside the old ones, in the table and on the edges
     row = page.locator("#tables tr", has_text="w[1,1]").first.inner_text()
-    assert row.split() == ["w[1,1]", "0.6", shown_like_trace(trace.get("layers[0].grad_weights[1][1]")),
-                           shown_like_trace(trace.get("layers[0].new_weights[1][1]"))]
-    assert page.locator(".elabel").nth(3).text_content() == \
-        f"0.6 → {shown_like_trace(trace.get('layers[0].new_weights[1][1]'))}"
+    assert row.split() == [
+        "w[1,1]",
+        "0.6",
+        shown_like_trace(trace.get("layers[0].grad_weights[1][1]")),
+        shown_like_trace(trace.get("layers[0].new_weights[1][1]")),
+    ]
+    assert (
+        page.locator(".elabel").nth(3).text_content()
+        == f"0.6 → {shown_like_trace(trace.get('layers[0].new_weights[1][1]'))}"
+    )
     assert len(list(artifacts.glob("seed_003_*.png"))) >= len(SEED_003_STAGES)
     opened.close()
 
@@ -216,9 +247,18 @@ def test_seed_003_keyboard(browser, seed_003, tmp_path):
     opened = Opened(browser, write_page(tmp_path, trace.to_html()))
     page = opened.page
     page.locator("body").click(position={"x": 5, "y": 5})
-    keys = [("ArrowRight", "forward-0"), ("Space", "forward-1"), ("ArrowDown", "loss"), ("PageDown", "backward-1"),
-            ("ArrowLeft", "loss"), ("ArrowUp", "forward-1"), ("End", "update"), ("ArrowRight", "update"),
-            ("Home", "inputs"), ("ArrowLeft", "inputs")]
+    keys = [
+        ("ArrowRight", "forward-0"),
+        ("Space", "forward-1"),
+        ("ArrowDown", "loss"),
+        ("PageDown", "backward-1"),
+        ("ArrowLeft", "loss"),
+        ("ArrowUp", "forward-1"),
+        ("End", "update"),
+        ("ArrowRight", "update"),
+        ("Home", "inputs"),
+        ("ArrowLeft", "inputs"),
+    ]
     for key, stage in keys:
         page.keyboard.press(key)
         assert opened.stage() == stage, f"after {key}"
@@ -293,8 +333,9 @@ def test_training_report_page(browser, tmp_path):
 
     X, y = moons(60, seed=0)
     net = cr.Network([2, 6, 2], activation="tanh", loss="cross_entropy", seed=0)
-    history = net.fit(X, y, epochs=5, learning_rate=0.05, batch_size=20, optimizer="adam",
-                      validation_data=(X[:20], y[:20]))
+    history = net.fit(
+        X, y, epochs=5, learning_rate=0.05, batch_size=20, optimizer="adam", validation_data=(X[:20], y[:20])
+    )
     opened = Opened(browser, write_page(tmp_path, report_html(net, history, title="moons")))
     page = opened.page
     assert page.locator("svg.curves").count() == 2

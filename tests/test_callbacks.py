@@ -47,7 +47,7 @@ def test_early_stopping_patience_counts_epochs_without_improvement():
     stop.on_train_begin(net, cr.History())
     assert stop.on_epoch_end(net, 0, {"val_loss": 1.0}) is False
     assert stop.on_epoch_end(net, 1, {"val_loss": 0.95}) is False  # not better by more than 0.1
-    assert stop.on_epoch_end(net, 2, {"val_loss": 0.5}) is False   # better: counter resets
+    assert stop.on_epoch_end(net, 2, {"val_loss": 0.5}) is False  # better: counter resets
     assert stop.on_epoch_end(net, 3, {"val_loss": 0.45}) is False
     assert stop.on_epoch_end(net, 4, {"val_loss": 0.6}) is True
     assert stop.best_epoch == 2

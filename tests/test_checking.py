@@ -47,8 +47,16 @@ def by_hand(scale=1.0, factor=1.0, updated=False, wrong_variable=False):
     new_w1 = W1 - LR * gw1
     delta0 = (delta1 @ (new_w1 if updated else W1)) * d1(a0)
     gw0 = delta0.T @ X
-    return {"a0": a0, "a1": a1, "delta1": delta1, "gw1": gw1, "new_w1": new_w1, "delta0": delta0,
-            "gw0": gw0, "new_w0": W0 - LR * gw0}
+    return {
+        "a0": a0,
+        "a1": a1,
+        "delta1": delta1,
+        "gw1": gw1,
+        "new_w1": new_w1,
+        "delta0": delta0,
+        "gw0": gw0,
+        "new_w0": W0 - LR * gw0,
+    }
 
 
 def printed(value):
@@ -85,9 +93,11 @@ def test_replay_without_a_slip_is_the_recorded_trace():
 def test_hidden_deltas_with_updated_weights_are_named():
     slipped = by_hand(updated=True)
     # ∂L/∂w sums over the 3 samples: all three deltas it uses are printed
-    report = check({"layers[1].new_weights[0][0]": printed(slipped["new_w1"][0, 0])}
-                   | {f"layers[0].delta[{s}][1]": printed(slipped["delta0"][s, 1]) for s in range(3)}
-                   | {"layers[0].new_weights[1][0]": printed(slipped["new_w0"][1, 0])})
+    report = check(
+        {"layers[1].new_weights[0][0]": printed(slipped["new_w1"][0, 0])}
+        | {f"layers[0].delta[{s}][1]": printed(slipped["delta0"][s, 1]) for s in range(3)}
+        | {"layers[0].new_weights[1][0]": printed(slipped["new_w0"][1, 0])}
+    )
     d = by_path(report)
     assert "layers[1].new_weights[0][0]" not in d  # the output update itself is right
     assert d["layers[0].delta[0][1]"].kind == "slip"
@@ -100,8 +110,10 @@ def test_hidden_deltas_with_updated_weights_are_named():
 
 def test_half_factor_gradients_times_two_is_named():
     slipped = by_hand(factor=2.0)
-    report = check({f"layers[1].delta[{s}][0]": printed(slipped["delta1"][s, 0]) for s in range(3)}
-                   | {"layers[1].grad_weights[0][2]": printed(slipped["gw1"][0, 2])})
+    report = check(
+        {f"layers[1].delta[{s}][0]": printed(slipped["delta1"][s, 0]) for s in range(3)}
+        | {"layers[1].grad_weights[0][2]": printed(slipped["gw1"][0, 2])}
+    )
     d = by_path(report)["layers[1].delta[1][0]"]
     assert d.kind == "slip" and d.slips == ("half_factor",)
     assert "gradients ×2" in d.diagnosis
@@ -139,9 +151,13 @@ def test_derivative_on_the_wrong_variable_is_named():
 
 def test_flipped_sign_convention_is_named_and_not_a_slip():
     true = by_hand()
-    report = check({"layers[1].delta[0][0]": printed(-true["delta1"][0, 0]),
-                    "layers[0].delta[0][2]": printed(-true["delta0"][0, 2]),
-                    "layers[0].new_weights[2][1]": printed(true["new_w0"][2, 1])})
+    report = check(
+        {
+            "layers[1].delta[0][0]": printed(-true["delta1"][0, 0]),
+            "layers[0].delta[0][2]": printed(-true["delta0"][0, 2]),
+            "layers[0].new_weights[2][1]": printed(true["new_w0"][2, 1]),
+        }
+    )
     d = by_path(report)
     assert d["layers[1].delta[0][0]"].kind == "convention"
     assert "δ = (target − output)·f'(z) = −∂L/∂z" in d["layers[1].delta[0][0]"].diagnosis
@@ -161,8 +177,9 @@ def test_rounded_intermediates_reused_are_rounding():
     true = by_hand()
     a0 = np.round(true["a0"], 2)  # printed with 2 decimals and reused
     z1 = a0 @ W1.T + B1
-    report = check({f"layers[0].a[0][{j}]": f"{a0[0, j]:.2f}" for j in range(3)}
-                   | {"layers[1].z[0][0]": f"{z1[0, 0]:.6f}"})
+    report = check(
+        {f"layers[0].a[0][{j}]": f"{a0[0, j]:.2f}" for j in range(3)} | {"layers[1].z[0][0]": f"{z1[0, 0]:.6f}"}
+    )
     d = report.disagreements[0]
     assert d.path == "layers[1].z[0][0]" and d.kind == "rounding"
     assert "the example rounded layers[0].a[0][0]" in d.diagnosis
@@ -172,13 +189,18 @@ def test_rounded_intermediates_reused_are_rounding():
 def test_plain_arithmetic_error_is_unexplained_and_echoes_follow_it():
     true = by_hand()
     wrong_z = float((X @ W0.T + B0)[1, 2]) + 0.05
-    report = check({"layers[0].z[1][2]": f"{wrong_z:.4f}",
-                    "layers[0].a[1][2]": f"{sig(wrong_z):.4f}",
-                    "layers[0].a[1][0]": f"{true['a0'][1, 0]:.4f}"})
+    report = check(
+        {
+            "layers[0].z[1][2]": f"{wrong_z:.4f}",
+            "layers[0].a[1][2]": f"{sig(wrong_z):.4f}",
+            "layers[0].a[1][0]": f"{true['a0'][1, 0]:.4f}",
+        }
+    )
     d = by_path(report)
     assert d["layers[0].z[1][2]"].kind == "error"
     assert d["layers[0].z[1][2]"].diagnosis.startswith(
-        "arithmetic error: -0.4·0.2 + 0.6·(-0.3) + 0.2 = -0.06, not -0.0100")
+        "arithmetic error: -0.4·0.2 + 0.6·(-0.3) + 0.2 = -0.06, not -0.0100"
+    )
     assert d["layers[0].a[1][2]"].follows_from == "layers[0].z[1][2]"
     assert "layers[0].a[1][0]" not in d
     assert not report.ok and [u.path for u in report.unexplained] == ["layers[0].z[1][2]"]
@@ -192,22 +214,36 @@ def test_seed_001_first_slip_is_z_and_later_numbers_follow_it():
     assert z.kind == "error" and z.true == pytest.approx(0.32, abs=1e-15)
     assert "0.2·0.5 + 0.4·0.3 + 0.1 = 0.32, not 0.35" in z.diagnosis
     assert report.first_slip == "layers[0].z[0][0]"
-    for path in ("layers[0].a[0][0]", "layers[0].grad_a[0][0]", "layers[0].derivative[0][0]",
-                 "layers[0].grad_weights[0][0]", "layers[0].grad_weights[0][1]", "layers[0].grad_bias[0]"):
+    for path in (
+        "layers[0].a[0][0]",
+        "layers[0].grad_a[0][0]",
+        "layers[0].derivative[0][0]",
+        "layers[0].grad_weights[0][0]",
+        "layers[0].grad_weights[0][1]",
+        "layers[0].grad_bias[0]",
+    ):
         assert d[path].kind == "follows" and d[path].follows_from == "layers[0].z[0][0]", path
     # -0.4134·0.2425·0.3 = -0.030075: the seed cut it to -0.0300
     assert "(truncated, not rounded)" in d["layers[0].grad_weights[0][1]"].diagnosis
     # at 4 decimals the new parameters agree with true backprop
-    assert {a.path for a in report.agreements} == {"layers[0].new_weights[0][0]", "layers[0].new_weights[0][1]",
-                                                   "layers[0].new_bias[0]"}
+    assert {a.path for a in report.agreements} == {
+        "layers[0].new_weights[0][0]",
+        "layers[0].new_weights[0][1]",
+        "layers[0].new_bias[0]",
+    }
     assert not report.ok
 
 
 def test_seed_003_rounding_convention_and_updated_weights():
     report = cr.load_example(WORKED / "seed_003.toml").check()
     d = by_path(report)
-    assert {a.path for a in report.agreements} == {"layers[0].z[0][0]", "layers[0].z[0][1]", "layers[0].a[0][0]",
-                                                   "layers[0].a[0][1]", "layers[1].a[0][0]"}
+    assert {a.path for a in report.agreements} == {
+        "layers[0].z[0][0]",
+        "layers[0].z[0][1]",
+        "layers[0].a[0][0]",
+        "layers[0].a[0][1]",
+        "layers[1].a[0][0]",
+    }
     # 0.3·0.68 + 0.9·0.6637 = 0.80133 from its rounded a's; exact 0.801445
     assert d["layers[1].z[0][0]"].kind == "rounding"
     # δ = (0.5 − 0.69)·0.31·0.69 = −0.040641: sign convention, and rounding of 0.69 (exact 0.04068)
@@ -221,10 +257,12 @@ def test_seed_003_rounding_convention_and_updated_weights():
     # −7.916e-3 is −7.912e-3 from its own values: a small residual slip on top, reported
     assert "residual of 4.4e-06" in d["layers[0].delta[0][1]"].diagnosis
     assert d["layers[0].delta[0][0]"].recomputed == pytest.approx(-0.0406 * 0.272392 * 0.68 * 0.32, rel=1e-12)
-    for path, root in (("layers[0].new_weights[0][0]", "layers[0].delta[0][0]"),
-                       ("layers[0].new_weights[0][1]", "layers[0].delta[0][0]"),
-                       ("layers[0].new_weights[1][0]", "layers[0].delta[0][1]"),
-                       ("layers[0].new_weights[1][1]", "layers[0].delta[0][1]")):
+    for path, root in (
+        ("layers[0].new_weights[0][0]", "layers[0].delta[0][0]"),
+        ("layers[0].new_weights[0][1]", "layers[0].delta[0][0]"),
+        ("layers[0].new_weights[1][0]", "layers[0].delta[0][1]"),
+        ("layers[0].new_weights[1][1]", "layers[0].delta[0][1]"),
+    ):
         assert d[path].kind == "follows" and d[path].follows_from == root
     assert "truncated" in d["layers[0].new_weights[1][1]"].diagnosis  # 0.59288 printed 0.5928
     assert report.ok and report.first_slip == "layers[0].delta[0][0]"
@@ -233,8 +271,11 @@ def test_seed_003_rounding_convention_and_updated_weights():
 
 # -- bad input -----------------------------------------------------------------
 def test_published_numbers_must_be_strings():
-    with pytest.raises(TypeError, match=r"published\['layers\[0\].z\[0\]\[0\]'\] must be the number as printed, "
-                                        r"a str such as '0.5866'.*got float 0.3"):
+    with pytest.raises(
+        TypeError,
+        match=r"published\['layers\[0\].z\[0\]\[0\]'\] must be the number as printed, "
+        r"a str such as '0.5866'.*got float 0.3",
+    ):
         check({"layers[0].z[0][0]": 0.3})
 
 

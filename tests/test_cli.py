@@ -81,13 +81,16 @@ def test_gradcheck(capsys):
     assert "worst relative error" in out
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["explain", "no/such/file.toml"], "no/such/file.toml: No such file or directory"),
-    (["explain", "setup.cfg"], "must end in .json or .toml"),
-    (["bogus"], "invalid choice: 'bogus'"),
-    (["explain", SEED_001, "--digits", "0"], "expected a positive integer; got '0'"),
-    ([], "a command is required"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["explain", "no/such/file.toml"], "no/such/file.toml: No such file or directory"),
+        (["explain", "setup.cfg"], "must end in .json or .toml"),
+        (["bogus"], "invalid choice: 'bogus'"),
+        (["explain", SEED_001, "--digits", "0"], "expected a positive integer; got '0'"),
+        ([], "a command is required"),
+    ],
+)
 def test_usage_and_input_errors_exit_2_with_one_line(capsys, argv, message):
     code, _, err = run(capsys, *argv)
     assert code == 2
@@ -96,15 +99,23 @@ def test_usage_and_input_errors_exit_2_with_one_line(capsys, argv, message):
     assert len([line for line in err.splitlines() if line.startswith("chainrule")]) == 1
 
 
-@pytest.mark.parametrize("content, message", [
-    ('{"network": {"sizes": [2, 1]}}', "the file is missing 'step'"),
-    ('{"network": {"sizes": [2, 1], "colour": 1}, "step": {}}', "network has unknown key 'colour'"),
-    ('{"network": {"sizes": [2, 1]}, "step": {"inputs": [[1, 2]], "targets": [[1]], "learning_rate": 0.1},'
-     ' "published": {"layers[0].z[0][0]": 0.3}}', r"published\['layers\[0\].z\[0\]\[0\]'\] must be a string"),
-    ('{"network": {"sizes": [2, 1]}, "step": {"inputs": [[1, 2, 3]], "targets": [[1]], "learning_rate": 0.1}}',
-     "step.inputs must have 2 columns"),
-    ('{"network": ', "not valid JSON"),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ('{"network": {"sizes": [2, 1]}}', "the file is missing 'step'"),
+        ('{"network": {"sizes": [2, 1], "colour": 1}, "step": {}}', "network has unknown key 'colour'"),
+        (
+            '{"network": {"sizes": [2, 1]}, "step": {"inputs": [[1, 2]], "targets": [[1]], "learning_rate": 0.1},'
+            ' "published": {"layers[0].z[0][0]": 0.3}}',
+            r"published\['layers\[0\].z\[0\]\[0\]'\] must be a string",
+        ),
+        (
+            '{"network": {"sizes": [2, 1]}, "step": {"inputs": [[1, 2, 3]], "targets": [[1]], "learning_rate": 0.1}}',
+            "step.inputs must have 2 columns",
+        ),
+        ('{"network": ', "not valid JSON"),
+    ],
+)
 def test_bad_files_exit_2(capsys, tmp_path, content, message):
     path = tmp_path / "example.json"
     path.write_text(content, encoding="utf-8")
@@ -116,8 +127,11 @@ def test_bad_files_exit_2(capsys, tmp_path, content, message):
 
 def test_check_without_published_values_is_an_input_error(capsys, tmp_path):
     path = tmp_path / "bare.json"
-    path.write_text('{"network": {"sizes": [2, 1], "seed": 0}, '
-                    '"step": {"inputs": [[1, 2]], "targets": [[1]], "learning_rate": 0.1}}', encoding="utf-8")
+    path.write_text(
+        '{"network": {"sizes": [2, 1], "seed": 0}, '
+        '"step": {"inputs": [[1, 2]], "targets": [[1]], "learning_rate": 0.1}}',
+        encoding="utf-8",
+    )
     code, _, err = run(capsys, "check", str(path))
     assert code == 2 and "has no [published] values" in err
 
@@ -126,14 +140,15 @@ def test_keyboard_interrupt_exits_130(capsys, monkeypatch):
     def interrupted(path):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("chainrule.teaching.examples.load_example", interrupted)
+    monkeypatch.setattr(sys.modules["chainrule.cli.main"], "load_example", interrupted)
     code, _, err = run(capsys, "explain", SEED_001)
     assert code == 130 and "interrupted" in err
 
 
 def test_python_dash_m_runs_main():
-    result = subprocess.run([sys.executable, "-m", "chainrule", "check", SEED_003],
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "chainrule", "check", SEED_003], capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 0
     assert "hidden deltas computed with already-updated weights" in result.stdout
 

@@ -33,8 +33,26 @@ def csv(tmp_path, rng):
 def test_train_evaluate_predict_round_trip(tmp_path, csv, capsys):
     path, X, y = csv
     model = tmp_path / "m.npz"
-    assert run(["train", path, "--layers", "16", "--epochs", "15", "--batch-size", "32", "--learning-rate", "0.01",
-                "--save", model, "--quiet"]) == 0
+    assert (
+        run(
+            [
+                "train",
+                path,
+                "--layers",
+                "16",
+                "--epochs",
+                "15",
+                "--batch-size",
+                "32",
+                "--learning-rate",
+                "0.01",
+                "--save",
+                model,
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr()
     assert out.err == ""
     assert out.out.startswith("trained 15 epochs: loss ") and out.out.rstrip().endswith(f"saved to {model}")
@@ -56,8 +74,26 @@ def test_train_evaluate_predict_round_trip(tmp_path, csv, capsys):
 
 def test_train_with_validation_split_and_early_stopping(csv, capsys):
     path, _, _ = csv
-    assert run(["train", path, "--layers", "8", "--epochs", "3", "--validation-split", "0.2",
-                "--early-stopping", "2", "--quiet", "--dtype", "float64"]) == 0
+    assert (
+        run(
+            [
+                "train",
+                path,
+                "--layers",
+                "8",
+                "--epochs",
+                "3",
+                "--validation-split",
+                "0.2",
+                "--early-stopping",
+                "2",
+                "--quiet",
+                "--dtype",
+                "float64",
+            ]
+        )
+        == 0
+    )
     assert "val_accuracy" in capsys.readouterr().out
 
 
@@ -90,8 +126,28 @@ def test_bad_input_raises_for_exit_status_two(csv):
 def test_checkpoint_every_n_epochs(csv, tmp_path, capsys):
     path, X, _ = csv
     pattern = tmp_path / "ck-{epoch}.npz"
-    assert run(["train", path, "--layers", "4", "--epochs", "7", "--quiet", "--dtype", "float64",
-                "--checkpoint", pattern, "--checkpoint-every", "3", "--save", tmp_path / "final.npz"]) == 0
+    assert (
+        run(
+            [
+                "train",
+                path,
+                "--layers",
+                "4",
+                "--epochs",
+                "7",
+                "--quiet",
+                "--dtype",
+                "float64",
+                "--checkpoint",
+                pattern,
+                "--checkpoint-every",
+                "3",
+                "--save",
+                tmp_path / "final.npz",
+            ]
+        )
+        == 0
+    )
     # Epochs 3 and 6, and the last (7): each its own file, each the network at that epoch.
     assert sorted(p.name for p in tmp_path.glob("ck-*.npz")) == ["ck-3.npz", "ck-6.npz", "ck-7.npz"]
     assert [cr.load(tmp_path / f"ck-{k}.npz").epochs_trained_ for k in (3, 6, 7)] == [3, 6, 7]

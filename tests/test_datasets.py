@@ -10,11 +10,18 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-from chainrule.datasets import (load_csv, load_fashion_mnist, one_hot, read_idx, standardize,
-                                train_validation_split, write_idx)
-
+from chainrule.datasets import (
+    load_csv,
+    load_fashion_mnist,
+    one_hot,
+    read_idx,
+    standardize,
+    train_validation_split,
+    write_idx,
+)
 
 # -- IDX --------------------------------------------------------------------------
+
 
 def test_read_idx_on_hand_made_bytes(tmp_path):
     # Header per the IDX spec: 0x00 0x00, type 0x08 (ubyte), 2 dims, sizes 2 and 3 big-endian.
@@ -64,6 +71,7 @@ def test_write_idx_refuses_other_dtypes(tmp_path):
 
 # -- Fashion-MNIST ------------------------------------------------------------------
 
+
 def _fake_fashion(directory, rng, n_train=12, n_test=5, gz=True):
     os.makedirs(directory, exist_ok=True)
     parts = {}
@@ -91,8 +99,11 @@ def test_load_fashion_mnist_from_a_directory(tmp_path, rng, gz):
 
 
 def test_missing_files_say_how_to_install(tmp_path):
-    with pytest.raises(FileNotFoundError, match="apt-get install dataset-fashion-mnist.*load_fashion_mnist"
-                                                r"\(path='their/directory'\)"):
+    with pytest.raises(
+        FileNotFoundError,
+        match="apt-get install dataset-fashion-mnist.*load_fashion_mnist"
+        r"\(path='their/directory'\)",
+    ):
         load_fashion_mnist(tmp_path)
 
 
@@ -104,8 +115,11 @@ def test_load_fashion_mnist_checks_dtype(tmp_path):
 _REAL = os.path.exists(os.path.join(cr.datasets.FASHION_MNIST_DIR, "t10k-labels-idx1-ubyte.gz"))
 
 
-@pytest.mark.skipif(not _REAL, reason="Fashion-MNIST not installed: apt-get install dataset-fashion-mnist "
-                                       "(make test does it via scripts/ensure-fashion-mnist.sh)")
+@pytest.mark.skipif(
+    not _REAL,
+    reason="Fashion-MNIST not installed: apt-get install dataset-fashion-mnist "
+    "(make test does it via scripts/ensure-fashion-mnist.sh)",
+)
 def test_real_fashion_mnist_files():
     d = cr.datasets.FASHION_MNIST_DIR
     labels = read_idx(os.path.join(d, "t10k-labels-idx1-ubyte.gz"))
@@ -120,6 +134,7 @@ def test_real_fashion_mnist_files():
 
 
 # -- helpers ----------------------------------------------------------------------------
+
 
 def test_one_hot():
     assert one_hot(np.array([1, 0, 2])).tolist() == [[0, 1, 0], [1, 0, 0], [0, 0, 1]]

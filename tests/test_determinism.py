@@ -36,7 +36,7 @@ def _optimizer(name):
     return cr.SGD(0.05, momentum=0.9, nesterov=True) if name == "momentum" else cr.Adam(0.01)
 
 
-FIT = dict(batch_size=7, dropout=0.2, shuffle=True)
+FIT = {"batch_size": 7, "dropout": 0.2, "shuffle": True}
 
 
 def _state(net):
@@ -104,8 +104,7 @@ print(json.dumps({"weights": hashlib.sha256(net.params.tobytes()).hexdigest(),
 
 
 def _in_a_process(*args):
-    out = subprocess.run([sys.executable, "-c", _SCRIPT, *args], capture_output=True, text=True, timeout=60,
-                         check=True)
+    out = subprocess.run([sys.executable, "-c", _SCRIPT, *args], capture_output=True, text=True, timeout=60, check=True)
     return json.loads(out.stdout)
 
 
@@ -116,22 +115,22 @@ def test_same_seed_same_bits_across_processes(tmp_path, dtype):
     X, y = _data()
     net = _net(dtype)
     history = net.fit(X, y, epochs=2, batch_size=7, dropout=0.2, optimizer=cr.Adam(0.01))
-    here = {"weights": hashlib.sha256(net.params.tobytes()).hexdigest(),
-            "loss": [float(x).hex() for x in history.loss]}
+    here = {"weights": hashlib.sha256(net.params.tobytes()).hexdigest(), "loss": [float(x).hex() for x in history.loss]}
     assert _in_a_process(dtype) == here
     # And a checkpoint written here resumes there, bit for bit, as it would here.
     net.save(tmp_path / "ck.npz")
     there = _in_a_process(dtype, str(tmp_path / "ck.npz"))
     h2 = net.fit(X, y, epochs=2, batch_size=7, dropout=0.2, optimizer=net.optimizer_)
-    assert there == {"weights": hashlib.sha256(net.params.tobytes()).hexdigest(),
-                     "loss": [float(x).hex() for x in h2.loss]}
+    assert there == {
+        "weights": hashlib.sha256(net.params.tobytes()).hexdigest(),
+        "loss": [float(x).hex() for x in h2.loss],
+    }
 
 
 def test_different_seeds_differ():
     """The control: the comparisons above can fail."""
     X, y = _data()
-    a, b = _net("float64"), cr.Network([4, 6, 5, 3], activation="relu", loss="cross_entropy", init="he",
-                                       seed=12)
+    a, b = _net("float64"), cr.Network([4, 6, 5, 3], activation="relu", loss="cross_entropy", init="he", seed=12)
     a.fit(X, y, epochs=1, **FIT)
     b.fit(X, y, epochs=1, **FIT)
     assert _state(a) != _state(b)

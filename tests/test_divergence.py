@@ -46,12 +46,12 @@ def test_divergence_raises_and_keeps_the_last_finite_weights(rng, tmp_path, dtyp
     # Adam's steps are about lr each: only an absurd rate makes the loss overflow.
     lr = 50.0 if optimizer == "sgd" else (1e30 if dtype == "float32" else 1e200)
     with pytest.raises(cr.TrainingDiverged) as info:
-        net.fit(X, Y, epochs=10_000, learning_rate=lr, batch_size=batch_size, optimizer=optimizer,
-                callbacks=[recorder])
+        net.fit(X, Y, epochs=10_000, learning_rate=lr, batch_size=batch_size, optimizer=optimizer, callbacks=[recorder])
     exc = info.value
     # What, where and what to do, in one line.
-    assert str(exc).startswith(f"training diverged: the loss became {exc.loss} at epoch {exc.epoch}, "
-                               f"batch {exc.batch} (learning rate {lr:g})")
+    assert str(exc).startswith(
+        f"training diverged: the loss became {exc.loss} at epoch {exc.epoch}, batch {exc.batch} (learning rate {lr:g})"
+    )
     assert "Try a lower learning rate (e.g. " in str(exc)
     with np.errstate(over="ignore"):
         assert not np.isfinite(exc.loss) or not np.isfinite(np.dot(net.grads, net.grads))

@@ -60,12 +60,15 @@ def test_no_bias_layer_has_no_bias_gradient():
     assert net.grads.size == 3 * 4 + 4 * 2
 
 
-@pytest.mark.parametrize("X, message", [
-    ([[0.0, 1.0, 2.0]], "got a list (pass it through net.check_X(X) first)"),
-    (np.zeros((2, 3), np.float32), "got dtype float32"),
-    (np.zeros((2, 4)), "got shape (2, 4)"),
-    (np.zeros(3), "got shape (3,)"),
-])
+@pytest.mark.parametrize(
+    "X, message",
+    [
+        ([[0.0, 1.0, 2.0]], "got a list (pass it through net.check_X(X) first)"),
+        (np.zeros((2, 3), np.float32), "got dtype float32"),
+        (np.zeros((2, 4)), "got shape (2, 4)"),
+        (np.zeros(3), "got shape (3,)"),
+    ],
+)
 def test_forward_refuses_unchecked_input_and_names_the_fix(X, message):
     with pytest.raises(TypeError) as info:
         _net().forward(X)
@@ -85,8 +88,7 @@ def test_backward_refuses_bad_arguments():
         net.backward(fwd, Y[:3])
 
 
-@pytest.mark.parametrize("source, target", [("float32", "float64"), ("float64", "float32"),
-                                            ("float64", "float64")])
+@pytest.mark.parametrize("source, target", [("float32", "float64"), ("float64", "float32"), ("float64", "float64")])
 def test_astype_is_an_independent_copy(source, target):
     net = _net(dtype=source)
     copy = net.astype(target)

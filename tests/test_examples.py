@@ -13,9 +13,8 @@ import os
 import re
 import subprocess
 import sys
-from pathlib import Path
-
 import tempfile
+from pathlib import Path
 
 import pytest
 
@@ -24,12 +23,18 @@ SCRIPTS = sorted(p.name for p in EXAMPLES.glob("*.py"))
 SEED_SCRIPTS = ["seed_000_xor.py", "seed_001_neuron.py", "seed_002_xor_nobias.py", "seed_003_worked.py"]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def run(name: str) -> str:
     """The script's stdout (each script runs once per test session)."""
     env = dict(os.environ, CHAINRULE_QUICK="1", PYTHONWARNINGS="error", CHAINRULE_OUT=_OUT)
-    done = subprocess.run([sys.executable, str(EXAMPLES / name)], capture_output=True, text=True,
-                          env=env, timeout=120, cwd=EXAMPLES.parent)
+    done = subprocess.run(
+        [sys.executable, str(EXAMPLES / name)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        cwd=EXAMPLES.parent,
+    )
     assert done.returncode == 0, f"{name} failed:\n{done.stderr}"
     assert done.stderr == "", f"{name} wrote to stderr:\n{done.stderr}"
     return done.stdout

@@ -120,8 +120,12 @@ def test_intermediates_equal_pytorch(case, seed):
     net, X, Y = make(case, seed)
     sizes, act, loss_name, reduction, bias, n = case
     trace = net.explain(X, Y, learning_rate=0.2)
-    f = {"sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": torch.relu,
-         "leaky_relu": torch.nn.functional.leaky_relu}[act]
+    f = {
+        "sigmoid": torch.sigmoid,
+        "tanh": torch.tanh,
+        "relu": torch.relu,
+        "leaky_relu": torch.nn.functional.leaky_relu,
+    }[act]
     params, zs, acts = [], [], []
     a = torch.tensor(X, dtype=torch.float64)
     for l, layer in enumerate(net.layers):
@@ -134,19 +138,23 @@ def test_intermediates_equal_pytorch(case, seed):
         if not last:
             a = f(z)
         else:
-            a = {"softmax": lambda: torch.softmax(z, dim=1), "sigmoid": lambda: torch.sigmoid(z),
-                 "identity": lambda: z * 1.0}[net.layers[-1].activation.name]()
+            a = {
+                "softmax": lambda z: torch.softmax(z, dim=1),
+                "sigmoid": torch.sigmoid,
+                "identity": lambda z: z * 1.0,
+            }[net.layers[-1].activation.name](z)
         a.retain_grad()
         zs.append(z)
         acts.append(a)
     y = torch.tensor(Y, dtype=torch.float64)
     out = zs[-1]
-    per = {"half_squared_error": lambda: 0.5 * ((acts[-1] - y) ** 2).sum(),
-           "squared_error": lambda: ((acts[-1] - y) ** 2).sum(),
-           "mse": lambda: ((acts[-1] - y) ** 2).sum() / Y.shape[1],
-           "cross_entropy": lambda: torch.nn.functional.cross_entropy(out, y, reduction="sum"),
-           "binary_cross_entropy": lambda: torch.nn.functional.binary_cross_entropy_with_logits(
-               out, y, reduction="sum")}[loss_name]()
+    per = {
+        "half_squared_error": lambda: 0.5 * ((acts[-1] - y) ** 2).sum(),
+        "squared_error": lambda: ((acts[-1] - y) ** 2).sum(),
+        "mse": lambda: ((acts[-1] - y) ** 2).sum() / Y.shape[1],
+        "cross_entropy": lambda: torch.nn.functional.cross_entropy(out, y, reduction="sum"),
+        "binary_cross_entropy": lambda: torch.nn.functional.binary_cross_entropy_with_logits(out, y, reduction="sum"),
+    }[loss_name]()
     loss = per / n if reduction == "mean" else per
     loss.backward()
     assert math.isclose(trace.loss, loss.item(), rel_tol=1e-12)
@@ -266,12 +274,15 @@ def test_paths_in_computation_order_and_get():
     assert trace.get("loss") == pytest.approx(0.5 * (trace.get("layers[0].a[0][0]") - 1) ** 2)
 
 
-@pytest.mark.parametrize("path, message", [
-    ("layers[3].z[0][0]", r"the network has 1 layers"),
-    ("layers[0].q[0][0]", r"unknown field 'q'; fields are: weights, bias, z"),
-    ("layers[0].z[0]", r"layers\[0\]\.z has shape \(1, 1\); got index \[0\]"),
-    ("z[0][0]", r"not of the form 'layers\[l\]\.field\[i\]\[j\]' or 'loss'"),
-])
+@pytest.mark.parametrize(
+    "path, message",
+    [
+        ("layers[3].z[0][0]", r"the network has 1 layers"),
+        ("layers[0].q[0][0]", r"unknown field 'q'; fields are: weights, bias, z"),
+        ("layers[0].z[0]", r"layers\[0\]\.z has shape \(1, 1\); got index \[0\]"),
+        ("z[0][0]", r"not of the form 'layers\[l\]\.field\[i\]\[j\]' or 'loss'"),
+    ],
+)
 def test_bad_paths_are_refused(path, message):
     net, X, Y, lr = seed_001()
     with pytest.raises(ValueError, match=message):

@@ -52,8 +52,7 @@ def test_deep_sigmoid_network_passes_at_the_default_epsilon():
 
 
 def test_detects_the_derivative_applied_twice():
-    net = cr.Network([3, 4, 2], activation=SigmoidDerivativeTwice(), output_activation=SigmoidDerivativeTwice(),
-                     seed=0)
+    net = cr.Network([3, 4, 2], activation=SigmoidDerivativeTwice(), output_activation=SigmoidDerivativeTwice(), seed=0)
     errors = cr.gradcheck(net, *_data())
     assert min(errors.values()) > 1e-2, errors
 
@@ -114,14 +113,17 @@ def test_a_large_epsilon_shows_truncation_error():
     assert max(cr.gradcheck(net, X, Y, epsilon=0.5).values()) > 1e-3
 
 
-@pytest.mark.parametrize("kwargs, error, message", [
-    (dict(epsilon=0), ValueError, r"epsilon must be a finite number > 0; got 0.0"),
-    (dict(epsilon=-1e-6), ValueError, r"epsilon must be a finite number > 0; got -1e-06"),
-    (dict(epsilon=float("nan")), ValueError, r"epsilon must be a finite number > 0; got nan"),
-    (dict(epsilon="small"), TypeError, r"epsilon must be a real number; got str 'small'"),
-    (dict(max_per_array=0), ValueError, r"max_per_array must be an integer >= 1; got 0"),
-    (dict(max_per_array=2.0), TypeError, r"max_per_array must be an integer >= 1; got float 2.0"),
-])
+@pytest.mark.parametrize(
+    "kwargs, error, message",
+    [
+        ({"epsilon": 0}, ValueError, r"epsilon must be a finite number > 0; got 0.0"),
+        ({"epsilon": -1e-6}, ValueError, r"epsilon must be a finite number > 0; got -1e-06"),
+        ({"epsilon": float("nan")}, ValueError, r"epsilon must be a finite number > 0; got nan"),
+        ({"epsilon": "small"}, TypeError, r"epsilon must be a real number; got str 'small'"),
+        ({"max_per_array": 0}, ValueError, r"max_per_array must be an integer >= 1; got 0"),
+        ({"max_per_array": 2.0}, TypeError, r"max_per_array must be an integer >= 1; got float 2.0"),
+    ],
+)
 def test_bad_arguments(kwargs, error, message):
     with pytest.raises(error, match=message):
         cr.gradcheck(cr.Network([3, 4, 2], seed=0), *_data(), **kwargs)

@@ -31,8 +31,18 @@ def embedded(page: str) -> dict:
 
 def assert_self_contained(page: str) -> None:
     lowered = page.lower()
-    for pattern in (r"<script[^>]*\ssrc=", r"<link\b", r"<img\b", r"<iframe\b", r"@import", r"url\(",
-                    r"https?://(?!www\.w3\.org/2000/svg)", r"<object\b", r"<embed\b", r"@font-face"):
+    for pattern in (
+        r"<script[^>]*\ssrc=",
+        r"<link\b",
+        r"<img\b",
+        r"<iframe\b",
+        r"@import",
+        r"url\(",
+        r"https?://(?!www\.w3\.org/2000/svg)",
+        r"<object\b",
+        r"<embed\b",
+        r"@font-face",
+    ):
         assert not re.search(pattern, lowered), f"external reference {pattern!r} in the page"
     assert "default-src 'none'" in page  # and the browser is told to refuse any request
 
@@ -42,8 +52,15 @@ def test_explainer_page_is_self_contained_with_every_stage(seed_003_trace):
     assert page.startswith("<!DOCTYPE html>") and page.rstrip().endswith("</html>")
     assert_self_contained(page)
     data = embedded(page)
-    assert [s["key"] for s in data["stages"]] == ["inputs", "forward-0", "forward-1", "loss", "backward-1",
-                                                  "backward-0", "update"]
+    assert [s["key"] for s in data["stages"]] == [
+        "inputs",
+        "forward-0",
+        "forward-1",
+        "loss",
+        "backward-1",
+        "backward-0",
+        "update",
+    ]
     assert data["sizes"] == [2, 2, 1] and data["bias"] is False
     # every number is the trace's, formatted as to_text formats it
     assert data["num"]["layers[0].z[0][0]"] == "0.755"
@@ -149,7 +166,7 @@ def test_report_page():
     assert page.count("<polyline") == 2 + 2 + 1
     assert f'data-metric="final loss">{history.loss[-1]:.4f}<' in page
     assert 'data-metric="test accuracy">0.7500<' in page
-    assert "2 → 3" in page and "3 → 1" in page and "<td class=\"num\">13</td>" in page  # 9 + 4 parameters
+    assert "2 → 3" in page and "3 → 1" in page and '<td class="num">13</td>' in page  # 9 + 4 parameters
     with pytest.raises(TypeError, match="history must be the History that fit returned; got list"):
         report_html(net, [1.0])
     with pytest.raises(TypeError, match="net must be a chainrule Network; got str"):

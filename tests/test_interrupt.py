@@ -78,8 +78,9 @@ def test_sigint_stops_after_the_batch_with_history_and_checkpoint(rng, tmp_path,
     net = _net()
     stopper = AtBatch(net, at=(1, 2))
     checkpoint = Checkpoint(tmp_path / "ck-{epoch}.npz")
-    history = net.fit(X, y, epochs=4, batch_size=4, optimizer=optimizer, learning_rate=0.05,
-                      callbacks=[stopper, checkpoint])
+    history = net.fit(
+        X, y, epochs=4, batch_size=4, optimizer=optimizer, learning_rate=0.05, callbacks=[stopper, checkpoint]
+    )
     # Stopped after batch 2 of epoch 1: that batch applied, nothing after it.
     assert history.interrupted and not history.stopped_early
     assert history.epochs == [0] and len(history.loss) == 1
@@ -152,9 +153,29 @@ def test_cli_train_exits_130_on_sigint_and_says_where_the_checkpoint_is(tmp_path
     np.savetxt(data, np.column_stack([X, y]), delimiter=",", fmt="%.5f")
     checkpoint = tmp_path / "ck.npz"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "chainrule", "train", str(data), "--layers", "64,64", "--epochs", "100000",
-         "--batch-size", "16", "--dtype", "float64", "--checkpoint", str(checkpoint), "--quiet"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=_sigint_by_default)
+        [
+            sys.executable,
+            "-m",
+            "chainrule",
+            "train",
+            str(data),
+            "--layers",
+            "64,64",
+            "--epochs",
+            "100000",
+            "--batch-size",
+            "16",
+            "--dtype",
+            "float64",
+            "--checkpoint",
+            str(checkpoint),
+            "--quiet",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=_sigint_by_default,
+    )
     try:
         deadline = time.monotonic() + 60
         while not checkpoint.exists() and time.monotonic() < deadline and proc.poll() is None:

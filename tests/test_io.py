@@ -20,11 +20,20 @@ def _data(rng, n=60):
     return X, y
 
 
-@pytest.mark.parametrize("kwargs", [
-    dict(sizes=[4, 5, 3], activation="relu", loss="cross_entropy"),
-    dict(sizes=[4, 3, 2, 3], activation=["tanh", "leaky_relu"], loss="mse", reduction="sum", bias=False),
-    dict(sizes=[4, 3], activation="sigmoid", loss="binary_cross_entropy", dtype="float32", init="xavier"),
-])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"sizes": [4, 5, 3], "activation": "relu", "loss": "cross_entropy"},
+        {"sizes": [4, 3, 2, 3], "activation": ["tanh", "leaky_relu"], "loss": "mse", "reduction": "sum", "bias": False},
+        {
+            "sizes": [4, 3],
+            "activation": "sigmoid",
+            "loss": "binary_cross_entropy",
+            "dtype": "float32",
+            "init": "xavier",
+        },
+    ],
+)
 def test_save_load_predict_is_identical(tmp_path, rng, kwargs):
     sizes = kwargs.pop("sizes")
     net = cr.Network(sizes, seed=3, **kwargs)
@@ -46,16 +55,24 @@ def test_leaky_relu_slope_survives(tmp_path):
     assert cr.load(tmp_path / "n.npz").layers[0].activation.negative_slope == 0.2
 
 
-@pytest.mark.parametrize("dtype,optimizer,batch_size,dropout", [
-    ("float64", "sgd", None, 0.0),
-    ("float64", "adam", 16, 0.0),
-    ("float32", "adam", 16, 0.25),
-    ("float32", "rmsprop", 8, 0.0),
-])
+@pytest.mark.parametrize(
+    "dtype,optimizer,batch_size,dropout",
+    [
+        ("float64", "sgd", None, 0.0),
+        ("float64", "adam", 16, 0.0),
+        ("float32", "adam", 16, 0.25),
+        ("float32", "rmsprop", 8, 0.0),
+    ],
+)
 def test_three_epochs_save_load_three_more_equals_six(tmp_path, rng, dtype, optimizer, batch_size, dropout):
     X, y = _data(rng)
-    kw = dict(batch_size=batch_size, optimizer=optimizer, learning_rate=0.01, dropout=dropout,
-              schedule="exponential")
+    kw = {
+        "batch_size": batch_size,
+        "optimizer": optimizer,
+        "learning_rate": 0.01,
+        "dropout": dropout,
+        "schedule": "exponential",
+    }
 
     def make():
         return cr.Network([4, 6, 3], activation="relu", loss="cross_entropy", seed=11, dtype=dtype)

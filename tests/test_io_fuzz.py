@@ -33,15 +33,13 @@ def _model_bytes(kind: str, tmp_path) -> bytes:
     X = rng.standard_normal((16, 3))
     if kind == "adam32":
         net = cr.Network([3, 4, 2], activation="relu", loss="cross_entropy", dtype="float32", seed=1)
-        net.fit(X, rng.integers(0, 2, 16), epochs=2, batch_size=5, optimizer="adam", learning_rate=0.01,
-                dropout=0.2)
+        net.fit(X, rng.integers(0, 2, 16), epochs=2, batch_size=5, optimizer="adam", learning_rate=0.01, dropout=0.2)
     elif kind == "momentum64":
         net = cr.Network([3, 5, 1], activation="tanh", seed=2)
         net.fit(X, rng.random((16, 1)), epochs=2, optimizer=cr.SGD(0.1, momentum=0.9))
     else:  # leaky ReLU with its slope, no bias, RMSProp with a schedule
         net = cr.Network([3, 3, 2, 1], activation=["leaky_relu", "tanh"], loss="mse", bias=False, seed=3)
-        net.fit(X, rng.standard_normal((16, 1)), epochs=2, optimizer="rmsprop", learning_rate=0.01,
-                schedule="cosine")
+        net.fit(X, rng.standard_normal((16, 1)), epochs=2, optimizer="rmsprop", learning_rate=0.01, schedule="cosine")
     path = tmp_path / f"{kind}.npz"
     net.save(path)
     return path.read_bytes()
@@ -116,7 +114,7 @@ def test_inserted_and_deleted_bytes(models, tmp_path, kind):
     @settings(FUZZ, max_examples=60)
     @given(st.integers(0, len(original)), st.integers(0, 40), st.binary(min_size=0, max_size=40))
     def prop(outcomes, position, n_deleted, inserted):
-        data = original[:position] + inserted + original[position + n_deleted:]
+        data = original[:position] + inserted + original[position + n_deleted :]
         outcomes.append(_check(path, data, original))
 
     _run(prop, 60)
@@ -134,7 +132,7 @@ def _pack(arrays: dict[str, np.ndarray]) -> bytes:
 
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(-2**70, 2**70) | st.floats(allow_nan=True) | st.text(max_size=8),
+    st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.floats(allow_nan=True) | st.text(max_size=8),
     lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=6), children, max_size=3),
     max_leaves=6,
 )
@@ -161,8 +159,7 @@ def test_mutated_metadata(models, tmp_path, kind):
     path = tmp_path / "m.npz"
 
     @settings(FUZZ, max_examples=90)
-    @given(st.sampled_from(places), st.sampled_from(["replace", "delete", "nudge"]), json_values,
-           st.integers(-3, 3))
+    @given(st.sampled_from(places), st.sampled_from(["replace", "delete", "nudge"]), json_values, st.integers(-3, 3))
     def prop(outcomes, trail, how, value, step):
         mutated = json.loads(json.dumps(meta))
         parent = mutated
@@ -184,8 +181,24 @@ def test_mutated_metadata(models, tmp_path, kind):
     assert "refused" in outcomes
 
 
-array_mutations = st.sampled_from(["drop", "reshape", "extra_row", "float_other", "int", "bool", "complex",
-                                   "nan", "inf", "scalar", "text", "object", "rename", "extra_entry"])
+array_mutations = st.sampled_from(
+    [
+        "drop",
+        "reshape",
+        "extra_row",
+        "float_other",
+        "int",
+        "bool",
+        "complex",
+        "nan",
+        "inf",
+        "scalar",
+        "text",
+        "object",
+        "rename",
+        "extra_entry",
+    ]
+)
 
 
 @pytest.mark.parametrize("kind", KINDS)

@@ -126,19 +126,32 @@ def test_repr():
     assert repr(cr.Dense(3, 2, "relu", bias=False)) == "Dense(3, 2, activation='relu', bias=False, dtype='float64')"
 
 
-@pytest.mark.parametrize("attribute, value, error, message", [
-    ("weights", np.zeros((3, 2)), ValueError, r"weights must have shape \(n_out, n_in\) = \(2, 3\) for this layer; "
-                                              r"got shape \(3, 2\)"),
-    ("weights", np.zeros(6), ValueError, r"weights must have shape \(n_out, n_in\) = \(2, 3\).*got shape \(6,\)"),
-    ("weights", [[1, 2, np.nan], [0, 0, 0]], ValueError, r"weights must be finite; found nan at index \(0, 2\)"),
-    ("weights", [[1, 2, np.inf], [0, 0, 0]], ValueError, r"weights must be finite; found inf"),
-    ("weights", [["a", "b", "c"], ["d", "e", "f"]], TypeError, r"weights must hold numbers; got an array of dtype <U1"),
-    ("bias", np.zeros(3), ValueError, r"bias must have shape \(n_out,\) = \(2,\); got shape \(3,\)"),
-    ("bias", np.zeros((1, 2)), ValueError, r"bias must have shape \(n_out,\) = \(2,\); got shape \(1, 2\)"),
-    ("bias", None, ValueError, r"bias cannot be removed by assigning None; build the network with bias=False"),
-    ("bias", [np.nan, 0.0], ValueError, r"bias must be finite; found nan at index \(0,\)"),
-    ("bias", [object(), 1], TypeError, r"bias must hold numbers; got an array of dtype object"),
-])
+@pytest.mark.parametrize(
+    "attribute, value, error, message",
+    [
+        (
+            "weights",
+            np.zeros((3, 2)),
+            ValueError,
+            r"weights must have shape \(n_out, n_in\) = \(2, 3\) for this layer; "
+            r"got shape \(3, 2\)",
+        ),
+        ("weights", np.zeros(6), ValueError, r"weights must have shape \(n_out, n_in\) = \(2, 3\).*got shape \(6,\)"),
+        ("weights", [[1, 2, np.nan], [0, 0, 0]], ValueError, r"weights must be finite; found nan at index \(0, 2\)"),
+        ("weights", [[1, 2, np.inf], [0, 0, 0]], ValueError, r"weights must be finite; found inf"),
+        (
+            "weights",
+            [["a", "b", "c"], ["d", "e", "f"]],
+            TypeError,
+            r"weights must hold numbers; got an array of dtype <U1",
+        ),
+        ("bias", np.zeros(3), ValueError, r"bias must have shape \(n_out,\) = \(2,\); got shape \(3,\)"),
+        ("bias", np.zeros((1, 2)), ValueError, r"bias must have shape \(n_out,\) = \(2,\); got shape \(1, 2\)"),
+        ("bias", None, ValueError, r"bias cannot be removed by assigning None; build the network with bias=False"),
+        ("bias", [np.nan, 0.0], ValueError, r"bias must be finite; found nan at index \(0,\)"),
+        ("bias", [object(), 1], TypeError, r"bias must hold numbers; got an array of dtype object"),
+    ],
+)
 def test_bad_assignment(attribute, value, error, message):
     layer = _layer(3, 2)
     before = [p.copy() for p in layer.parameters()]
@@ -160,12 +173,15 @@ def test_bias_on_a_bias_free_network_layer():
         net.layers[1].bias = [0.0]
 
 
-@pytest.mark.parametrize("n_in, n_out, error, message", [
-    (0, 2, ValueError, r"n_in must be an integer >= 1; got 0"),
-    (3, -1, ValueError, r"n_out must be an integer >= 1; got -1"),
-    (2.5, 2, TypeError, r"n_in must be an integer >= 1; got float 2.5"),
-    (3, "2", TypeError, r"n_out must be an integer >= 1; got str '2'"),
-])
+@pytest.mark.parametrize(
+    "n_in, n_out, error, message",
+    [
+        (0, 2, ValueError, r"n_in must be an integer >= 1; got 0"),
+        (3, -1, ValueError, r"n_out must be an integer >= 1; got -1"),
+        (2.5, 2, TypeError, r"n_in must be an integer >= 1; got float 2.5"),
+        (3, "2", TypeError, r"n_out must be an integer >= 1; got str '2'"),
+    ],
+)
 def test_bad_sizes(n_in, n_out, error, message):
     # Found by these tests: Dense(0, 3) used to build an empty layer silently.
     with pytest.raises(error, match=message):

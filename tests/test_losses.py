@@ -48,11 +48,14 @@ def test_seed_001_style_half_squared_error():
     assert L.HalfSquaredError().value(None, a, np.array([[1.0]])) == 0.03125
 
 
-@pytest.mark.parametrize("name, per_element", [
-    ("half_squared_error", lambda a, y: 0.5 * (a - y) ** 2),
-    ("squared_error", lambda a, y: (a - y) ** 2),
-    ("mse", lambda a, y: (a - y) ** 2 / a.shape[1]),
-])
+@pytest.mark.parametrize(
+    "name, per_element",
+    [
+        ("half_squared_error", lambda a, y: 0.5 * (a - y) ** 2),
+        ("squared_error", lambda a, y: (a - y) ** 2),
+        ("mse", lambda a, y: (a - y) ** 2 / a.shape[1]),
+    ],
+)
 def test_squared_losses_match_formula(name, per_element, rng):
     a, y = rng.normal(size=(5, 3)), rng.normal(size=(5, 3))
     assert get_loss(name).value(None, a, y) == pytest.approx(per_element(a, y).sum(), rel=1e-14)
@@ -174,7 +177,6 @@ def test_evaluate_does_not_modify_inputs(name, rng):
         np.testing.assert_array_equal(before, after)
 
 
-
 # -- dtypes ----------------------------------------------------------------------------
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("name", list(LOSSES))
@@ -246,6 +248,9 @@ def test_get_loss_instance_and_case():
 
 
 def test_unknown_loss_lists_valid_names():
-    with pytest.raises(ValueError, match=r"unknown loss 'hinge'; valid names are: binary_cross_entropy, "
-                                         r"cross_entropy, half_squared_error, mse, squared_error"):
+    with pytest.raises(
+        ValueError,
+        match=r"unknown loss 'hinge'; valid names are: binary_cross_entropy, "
+        r"cross_entropy, half_squared_error, mse, squared_error",
+    ):
         get_loss("hinge")

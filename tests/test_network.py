@@ -29,8 +29,14 @@ def test_layers_shapes_and_names():
     assert [(l.n_in, l.n_out) for l in net.layers] == [(3, 5), (5, 4), (4, 2)]
     assert [l.weights.shape for l in net.layers] == [(5, 3), (4, 5), (2, 4)]
     assert [l.bias.shape for l in net.layers] == [(5,), (4,), (2,)]
-    assert net.parameter_names() == ["layers[0].weights", "layers[0].bias", "layers[1].weights",
-                                     "layers[1].bias", "layers[2].weights", "layers[2].bias"]
+    assert net.parameter_names() == [
+        "layers[0].weights",
+        "layers[0].bias",
+        "layers[1].weights",
+        "layers[1].bias",
+        "layers[2].weights",
+        "layers[2].bias",
+    ]
     assert net.n_parameters == 5 * 3 + 5 + 4 * 5 + 4 + 2 * 4 + 2
     assert (net.n_inputs, net.n_outputs) == (3, 2)
     bias_free = cr.Network([3, 5, 2], bias=False, seed=0)
@@ -54,18 +60,21 @@ def test_forward_by_hand():
     assert fwd.activations[0].tolist() == [x]
     np.testing.assert_allclose(fwd.activations[1], [h], rtol=1e-15)
     # the loss is ½(a − y)² for the seeds' default, with reduction "mean" over one sample
-    assert net.loss([x], [[0.0]]) == pytest.approx(0.5 * out ** 2, rel=1e-15)
+    assert net.loss([x], [[0.0]]) == pytest.approx(0.5 * out**2, rel=1e-15)
 
 
-@pytest.mark.parametrize("kwargs, expected", [
-    (dict(), ["sigmoid", "sigmoid"]),
-    (dict(activation="relu"), ["relu", "identity"]),
-    (dict(activation="tanh", loss="mse"), ["tanh", "identity"]),
-    (dict(activation="relu", loss="cross_entropy"), ["relu", "softmax"]),
-    (dict(activation="tanh", loss="binary_cross_entropy"), ["tanh", "sigmoid"]),
-    (dict(activation="relu", output_activation="tanh"), ["relu", "tanh"]),
-    (dict(activation="sigmoid", output_activation="softmax"), ["sigmoid", "softmax"]),
-])
+@pytest.mark.parametrize(
+    "kwargs, expected",
+    [
+        ({}, ["sigmoid", "sigmoid"]),
+        ({"activation": "relu"}, ["relu", "identity"]),
+        ({"activation": "tanh", "loss": "mse"}, ["tanh", "identity"]),
+        ({"activation": "relu", "loss": "cross_entropy"}, ["relu", "softmax"]),
+        ({"activation": "tanh", "loss": "binary_cross_entropy"}, ["tanh", "sigmoid"]),
+        ({"activation": "relu", "output_activation": "tanh"}, ["relu", "tanh"]),
+        ({"activation": "sigmoid", "output_activation": "softmax"}, ["sigmoid", "softmax"]),
+    ],
+)
 def test_default_output_activation(kwargs, expected):
     assert [l.activation.name for l in _net(**kwargs).layers] == expected
 
@@ -108,49 +117,88 @@ def test_seed_none_is_recorded_and_repeatable():
 
 
 def test_repr():
-    assert repr(_net()) == ("Network(sizes=[3, 4, 2], activations=['sigmoid', 'sigmoid'], "
-                            "loss='half_squared_error', reduction='mean', bias=True, dtype='float64')")
+    assert repr(_net()) == (
+        "Network(sizes=[3, 4, 2], activations=['sigmoid', 'sigmoid'], "
+        "loss='half_squared_error', reduction='mean', bias=True, dtype='float64')"
+    )
 
 
 # -- bad input: construction -----------------------------------------------------------
-@pytest.mark.parametrize("kwargs, error, message", [
-    (dict(sizes=[3]), ValueError, r"sizes must name at least an input and an output layer, such as \[2, 1\]; got \[3\]"),
-    (dict(sizes=[]), ValueError, r"sizes must name at least an input and an output layer.*got \[\]"),
-    (dict(sizes=5), TypeError, r"sizes must be a list of layer sizes such as \[2, 2, 1\]; got 5"),
-    (dict(sizes="321"), TypeError, r"sizes must be a list of layer sizes such as \[2, 2, 1\]; got '321'"),
-    (dict(sizes=[3, 0, 2]), ValueError, r"sizes\[1\] must be an integer >= 1; got 0"),
-    (dict(sizes=[3, 4, -2]), ValueError, r"sizes\[2\] must be an integer >= 1; got -2"),
-    (dict(sizes=[3, 2.5, 1]), TypeError, r"sizes\[1\] must be an integer >= 1; got float 2.5"),
-    (dict(sizes=[3, True, 1]), TypeError, r"sizes\[1\] must be an integer >= 1; got bool True"),
-    (dict(activation="swish"), ValueError,
-     r"unknown activation 'swish'; valid names are: identity, leaky_relu, relu, sigmoid, softmax, tanh"),
-    (dict(activation=3), TypeError, r"activation must be a name \(str\), one of \[.*'relu'.*\]; got int 3"),
-    (dict(sizes=[3, 4, 4, 2], activation=["relu"]), ValueError,
-     r"activation must be one name or one per hidden layer \(2\); got 1: \['relu'\]"),
-    (dict(activation="softmax"), ValueError,
-     r"activation 'softmax' is for the output layer only; use output_activation='softmax'"),
-    (dict(sizes=[3, 4, 4, 2], activation=["relu", "softmax"]), ValueError, r"activation 'softmax' is for the output"),
-    (dict(output_activation="swish"), ValueError, r"unknown output_activation 'swish'; valid names are: identity, "),
-    (dict(loss="hinge"), ValueError, r"unknown loss 'hinge'; valid names are: binary_cross_entropy, cross_entropy, "
-                                     r"half_squared_error, mse, squared_error"),
-    (dict(loss=None), TypeError, r"loss must be a name \(str\), one of \[.*\]; got NoneType None"),
-    (dict(init="zeros"), ValueError, r"unknown init 'zeros'; valid names are: glorot, he, normal, uniform, xavier"),
-    (dict(reduction="avg"), ValueError, r"unknown reduction 'avg'; valid names are: mean, sum"),
-    (dict(dtype="float16"), ValueError, r"dtype must be 'float64' or 'float32'; got 'float16'"),
-    (dict(dtype=None), ValueError, r"dtype must be 'float64' or 'float32'; got None"),
-    (dict(dtype="int32"), ValueError, r"dtype must be 'float64' or 'float32'; got 'int32'"),
-    (dict(dtype="double-ish"), ValueError, r"dtype must be 'float64' or 'float32'; got 'double-ish'"),
-    (dict(bias="yes"), TypeError, r"bias must be True or False; got str 'yes'"),
-    (dict(seed=-1), ValueError, r"seed must be a non-negative int or None; got -1"),
-    (dict(seed=1.5), ValueError, r"seed must be a non-negative int or None; got 1.5"),
-    (dict(loss="cross_entropy", output_activation="sigmoid"), ValueError,
-     r"loss 'cross_entropy' needs output_activation in \['softmax'\]; got 'sigmoid' "
-     r"\(leave output_activation=None to get the right one\)"),
-    (dict(loss="binary_cross_entropy", output_activation="softmax"), ValueError,
-     r"loss 'binary_cross_entropy' needs output_activation in \['sigmoid'\]; got 'softmax'"),
-    (dict(loss="binary_cross_entropy", output_activation="identity"), ValueError,
-     r"loss 'binary_cross_entropy' needs output_activation in \['sigmoid'\]; got 'identity'"),
-])
+@pytest.mark.parametrize(
+    "kwargs, error, message",
+    [
+        (
+            {"sizes": [3]},
+            ValueError,
+            r"sizes must name at least an input and an output layer, such as \[2, 1\]; got \[3\]",
+        ),
+        ({"sizes": []}, ValueError, r"sizes must name at least an input and an output layer.*got \[\]"),
+        ({"sizes": 5}, TypeError, r"sizes must be a list of layer sizes such as \[2, 2, 1\]; got 5"),
+        ({"sizes": "321"}, TypeError, r"sizes must be a list of layer sizes such as \[2, 2, 1\]; got '321'"),
+        ({"sizes": [3, 0, 2]}, ValueError, r"sizes\[1\] must be an integer >= 1; got 0"),
+        ({"sizes": [3, 4, -2]}, ValueError, r"sizes\[2\] must be an integer >= 1; got -2"),
+        ({"sizes": [3, 2.5, 1]}, TypeError, r"sizes\[1\] must be an integer >= 1; got float 2.5"),
+        ({"sizes": [3, True, 1]}, TypeError, r"sizes\[1\] must be an integer >= 1; got bool True"),
+        (
+            {"activation": "swish"},
+            ValueError,
+            r"unknown activation 'swish'; valid names are: identity, leaky_relu, relu, sigmoid, softmax, tanh",
+        ),
+        ({"activation": 3}, TypeError, r"activation must be a name \(str\), one of \[.*'relu'.*\]; got int 3"),
+        (
+            {"sizes": [3, 4, 4, 2], "activation": ["relu"]},
+            ValueError,
+            r"activation must be one name or one per hidden layer \(2\); got 1: \['relu'\]",
+        ),
+        (
+            {"activation": "softmax"},
+            ValueError,
+            r"activation 'softmax' is for the output layer only; use output_activation='softmax'",
+        ),
+        (
+            {"sizes": [3, 4, 4, 2], "activation": ["relu", "softmax"]},
+            ValueError,
+            r"activation 'softmax' is for the output",
+        ),
+        (
+            {"output_activation": "swish"},
+            ValueError,
+            r"unknown output_activation 'swish'; valid names are: identity, ",
+        ),
+        (
+            {"loss": "hinge"},
+            ValueError,
+            r"unknown loss 'hinge'; valid names are: binary_cross_entropy, cross_entropy, "
+            r"half_squared_error, mse, squared_error",
+        ),
+        ({"loss": None}, TypeError, r"loss must be a name \(str\), one of \[.*\]; got NoneType None"),
+        ({"init": "zeros"}, ValueError, r"unknown init 'zeros'; valid names are: glorot, he, normal, uniform, xavier"),
+        ({"reduction": "avg"}, ValueError, r"unknown reduction 'avg'; valid names are: mean, sum"),
+        ({"dtype": "float16"}, ValueError, r"dtype must be 'float64' or 'float32'; got 'float16'"),
+        ({"dtype": None}, ValueError, r"dtype must be 'float64' or 'float32'; got None"),
+        ({"dtype": "int32"}, ValueError, r"dtype must be 'float64' or 'float32'; got 'int32'"),
+        ({"dtype": "double-ish"}, ValueError, r"dtype must be 'float64' or 'float32'; got 'double-ish'"),
+        ({"bias": "yes"}, TypeError, r"bias must be True or False; got str 'yes'"),
+        ({"seed": -1}, ValueError, r"seed must be a non-negative int or None; got -1"),
+        ({"seed": 1.5}, ValueError, r"seed must be a non-negative int or None; got 1.5"),
+        (
+            {"loss": "cross_entropy", "output_activation": "sigmoid"},
+            ValueError,
+            r"loss 'cross_entropy' needs output_activation in \['softmax'\]; got 'sigmoid' "
+            r"\(leave output_activation=None to get the right one\)",
+        ),
+        (
+            {"loss": "binary_cross_entropy", "output_activation": "softmax"},
+            ValueError,
+            r"loss 'binary_cross_entropy' needs output_activation in \['sigmoid'\]; got 'softmax'",
+        ),
+        (
+            {"loss": "binary_cross_entropy", "output_activation": "identity"},
+            ValueError,
+            r"loss 'binary_cross_entropy' needs output_activation in \['sigmoid'\]; got 'identity'",
+        ),
+    ],
+)
 def test_bad_construction(kwargs, error, message):
     sizes = kwargs.pop("sizes", SIZES)
     with pytest.raises(error, match=message):
@@ -166,11 +214,20 @@ _inf_X = GOOD_X.copy()
 _inf_X[3, 0] = np.inf
 
 BAD_X = [
-    pytest.param(np.ones((4, 2)), ValueError,
-                 r"X must have 3 columns \(the network's input size, sizes\[0\]\); got shape \(4, 2\)", id="width"),
-    pytest.param(np.ones(3), ValueError, r"X must be a 2-D array; got shape \(3,\); a single sample needs shape "
-                                         r"\(1, n_columns\): use X.reshape\(1, -1\), and one column per sample "
-                                         r"X.reshape\(-1, 1\)", id="1-D"),
+    pytest.param(
+        np.ones((4, 2)),
+        ValueError,
+        r"X must have 3 columns \(the network's input size, sizes\[0\]\); got shape \(4, 2\)",
+        id="width",
+    ),
+    pytest.param(
+        np.ones(3),
+        ValueError,
+        r"X must be a 2-D array; got shape \(3,\); a single sample needs shape "
+        r"\(1, n_columns\): use X.reshape\(1, -1\), and one column per sample "
+        r"X.reshape\(-1, 1\)",
+        id="1-D",
+    ),
     pytest.param(np.ones((4, 3, 1)), ValueError, r"X must be a 2-D array; got shape \(4, 3, 1\)", id="3-D"),
     pytest.param(5.0, ValueError, r"X must be a 2-D array; got shape \(\)", id="scalar"),
     pytest.param(np.empty((0, 3)), ValueError, r"X must not be empty; got shape \(0, 3\)", id="empty-rows"),
@@ -179,12 +236,17 @@ BAD_X = [
     pytest.param(_inf_X, ValueError, r"X must be finite; found inf at index \(3, 0\)", id="inf"),
     pytest.param(-_inf_X, ValueError, r"X must be finite; found -inf at index \(3, 0\)", id="-inf"),
     pytest.param([["a", "b", "c"]] * 4, TypeError, r"X must hold numbers; got an array of dtype <U1", id="strings"),
-    pytest.param(np.array([[1, None, 2]] * 4, dtype=object), TypeError,
-                 r"X must hold numbers; got an array of dtype object", id="objects"),
+    pytest.param(
+        np.array([[1, None, 2]] * 4, dtype=object),
+        TypeError,
+        r"X must hold numbers; got an array of dtype object",
+        id="objects",
+    ),
     pytest.param(None, TypeError, r"X must hold numbers; got an array of dtype object", id="None"),
     pytest.param([[1, 2, 3], [1, 2]], TypeError, r"X must be a numeric array; could not convert it", id="ragged"),
-    pytest.param(np.ones((4, 3)) * 1j, TypeError, r"X must hold real numbers; got complex dtype complex128",
-                 id="complex"),
+    pytest.param(
+        np.ones((4, 3)) * 1j, TypeError, r"X must hold real numbers; got complex dtype complex128", id="complex"
+    ),
 ]
 
 
@@ -213,45 +275,106 @@ _nan_Y = GOOD_Y.copy()
 _nan_Y[2, 1] = np.nan
 
 BAD_Y = [
-    pytest.param({}, np.full((3, 2), 0.5), ValueError, r"Y must have as many rows as X \(4\); got shape \(3, 2\)",
-                 id="rows"),
-    pytest.param({}, np.full((4, 3), 0.5), ValueError,
-                 r"Y must have 2 columns \(the network's output size, sizes\[-1\]\); got shape \(4, 3\)", id="width"),
-    pytest.param({}, np.full(4, 0.5), ValueError,
-                 r"Y must be a 2-D array; got shape \(4,\); a single sample needs shape \(1, n_columns\): "
-                 r"use Y.reshape\(1, -1\), and one column per sample Y.reshape\(-1, 1\)", id="1-D"),
+    pytest.param(
+        {}, np.full((3, 2), 0.5), ValueError, r"Y must have as many rows as X \(4\); got shape \(3, 2\)", id="rows"
+    ),
+    pytest.param(
+        {},
+        np.full((4, 3), 0.5),
+        ValueError,
+        r"Y must have 2 columns \(the network's output size, sizes\[-1\]\); got shape \(4, 3\)",
+        id="width",
+    ),
+    pytest.param(
+        {},
+        np.full(4, 0.5),
+        ValueError,
+        r"Y must be a 2-D array; got shape \(4,\); a single sample needs shape \(1, n_columns\): "
+        r"use Y.reshape\(1, -1\), and one column per sample Y.reshape\(-1, 1\)",
+        id="1-D",
+    ),
     pytest.param({}, np.empty((0, 2)), ValueError, r"Y must not be empty; got shape \(0, 2\)", id="empty"),
     pytest.param({}, _nan_Y, ValueError, r"Y must be finite; found nan at index \(2, 1\)", id="nan"),
     pytest.param({}, _nan_Y * np.inf, ValueError, r"Y must be finite; found inf at index \(0, 0\)", id="inf"),
     pytest.param({}, [["x", "y"]] * 4, TypeError, r"Y must hold numbers; got an array of dtype <U1", id="strings"),
-    pytest.param({}, np.array([[0.5, {}]] * 4, dtype=object), TypeError,
-                 r"Y must hold numbers; got an array of dtype object", id="objects"),
-    pytest.param(dict(loss="binary_cross_entropy"), np.full((4, 2), 1.5), ValueError,
-                 r"Y for binary_cross_entropy must be probabilities in \[0, 1\]; got values in \[1.5, 1.5\]",
-                 id="bce-above-1"),
-    pytest.param(dict(loss="binary_cross_entropy"), np.full((4, 2), -0.5), ValueError,
-                 r"Y for binary_cross_entropy must be probabilities in \[0, 1\]; got values in \[-0.5, -0.5\]",
-                 id="bce-below-0"),
-    pytest.param(dict(loss="cross_entropy"), np.array([0, 1, 2, 1]), ValueError,
-                 r"Y class labels must be in \[0, 2\) for 2 outputs; got 2", id="ce-label-too-big"),
-    pytest.param(dict(loss="cross_entropy"), np.array([0, -1, 1, 1]), ValueError,
-                 r"Y class labels must be in \[0, 2\) for 2 outputs; got -1", id="ce-label-negative"),
-    pytest.param(dict(loss="cross_entropy"), np.array([0, 1, 1]), ValueError,
-                 r"Y must have one label per row of X \(4\); got 3", id="ce-label-count"),
-    pytest.param(dict(loss="cross_entropy"), np.array([0.0, 1.0, 1.0, 0.0]), TypeError,
-                 r"Y as 1-D class labels must hold integers in \[0, 2\); got dtype float64 "
-                 r"\(use labels.astype\(int\), or one-hot rows of width 2\)", id="ce-float-labels"),
-    pytest.param(dict(loss="cross_entropy"), np.array(["a", "b", "a", "b"]), TypeError,
-                 r"Y as 1-D class labels must hold integers in \[0, 2\); got dtype <U1", id="ce-string-labels"),
-    pytest.param(dict(loss="cross_entropy"), np.eye(3)[[0, 1, 2, 0]], ValueError,
-                 r"Y must have 2 columns \(the network's output size, sizes\[-1\]\); got shape \(4, 3\)",
-                 id="ce-one-hot-width"),
-    pytest.param(dict(loss="cross_entropy"), np.ones((4, 2)), ValueError,
-                 r"Y for cross_entropy must be one-hot \(or probability\) rows summing to 1; row 0 sums to 2.0",
-                 id="ce-rows-not-summing-to-1"),
-    pytest.param(dict(loss="cross_entropy"), np.array([[2.0, -1.0]] * 4), ValueError,
-                 r"Y for cross_entropy must be probabilities in \[0, 1\]; got values in \[-1.0, 2.0\]",
-                 id="ce-outside-0-1"),
+    pytest.param(
+        {},
+        np.array([[0.5, {}]] * 4, dtype=object),
+        TypeError,
+        r"Y must hold numbers; got an array of dtype object",
+        id="objects",
+    ),
+    pytest.param(
+        {"loss": "binary_cross_entropy"},
+        np.full((4, 2), 1.5),
+        ValueError,
+        r"Y for binary_cross_entropy must be probabilities in \[0, 1\]; got values in \[1.5, 1.5\]",
+        id="bce-above-1",
+    ),
+    pytest.param(
+        {"loss": "binary_cross_entropy"},
+        np.full((4, 2), -0.5),
+        ValueError,
+        r"Y for binary_cross_entropy must be probabilities in \[0, 1\]; got values in \[-0.5, -0.5\]",
+        id="bce-below-0",
+    ),
+    pytest.param(
+        {"loss": "cross_entropy"},
+        np.array([0, 1, 2, 1]),
+        ValueError,
+        r"Y class labels must be in \[0, 2\) for 2 outputs; got 2",
+        id="ce-label-too-big",
+    ),
+    pytest.param(
+        {"loss": "cross_entropy"},
+        np.array([0, -1, 1, 1]),
+        ValueError,
+        r"Y class labels must be in \[0, 2\) for 2 outputs; got -1",
+        id="ce-label-negative",
+    ),
+    pytest.param(
+        {"loss": "cross_entropy"},
+        np.array([0, 1, 1]),
+        ValueError,
+        r"Y must have one label per row of X \(4\); got 3",
+        id="ce-label-count",
+    ),
+    pytest.param(
+        {"loss": "cross_entropy"},
+        np.array([0.0, 1.0, 1.0, 0.0]),
+        TypeError,
+        r"Y as 1-D class labels must hold integers in \[0, 2\); got dtype float64 "
+        r"\(use labels.astype\(int\), or one-hot rows of width 2\)",
+        id="ce-float-labels",
+    ),
+    pytest.param(
+        {"loss": "cross_entropy"},
+        np.array(["a", "b", "a", "b"]),
+        TypeError,
+        r"Y as 1-D class labels must hold integers in \[0, 2\); got dtype <U1",
+        id="ce-string-labels",
+    ),
+    pytest.param(
+        {"loss": "cross_entropy"},
+        np.eye(3)[[0, 1, 2, 0]],
+        ValueError,
+        r"Y must have 2 columns \(the network's output size, sizes\[-1\]\); got shape \(4, 3\)",
+        id="ce-one-hot-width",
+    ),
+    pytest.param(
+        {"loss": "cross_entropy"},
+        np.ones((4, 2)),
+        ValueError,
+        r"Y for cross_entropy must be one-hot \(or probability\) rows summing to 1; row 0 sums to 2.0",
+        id="ce-rows-not-summing-to-1",
+    ),
+    pytest.param(
+        {"loss": "cross_entropy"},
+        np.array([[2.0, -1.0]] * 4),
+        ValueError,
+        r"Y for cross_entropy must be probabilities in \[0, 1\]; got values in \[-1.0, 2.0\]",
+        id="ce-outside-0-1",
+    ),
 ]
 
 
@@ -263,23 +386,30 @@ def test_bad_Y(method, kwargs, Y, error, message):
         _call(net, method, GOOD_X, Y)
 
 
-@pytest.mark.parametrize("kwargs, error, message", [
-    (dict(learning_rate=0), ValueError, r"learning_rate must be a finite number > 0; got 0.0"),
-    (dict(learning_rate=-0.1), ValueError, r"learning_rate must be a finite number > 0; got -0.1"),
-    (dict(learning_rate=float("nan")), ValueError, r"learning_rate must be a finite number > 0; got nan"),
-    (dict(learning_rate=float("inf")), ValueError, r"learning_rate must be a finite number > 0; got inf"),
-    (dict(learning_rate="0.1"), TypeError, r"learning_rate must be a real number; got str '0.1'"),
-    (dict(learning_rate=None), TypeError, r"learning_rate must be a real number; got NoneType None"),
-    (dict(epochs=-1), ValueError, r"epochs must be an integer >= 0; got -1"),
-    (dict(epochs=2.5), TypeError, r"epochs must be an integer >= 0; got float 2.5"),
-    (dict(batch_size=0), ValueError, r"batch_size must be an integer >= 1; got 0"),
-    (dict(batch_size=-3), ValueError, r"batch_size must be an integer >= 1; got -3"),
-    (dict(batch_size=1.5), TypeError, r"batch_size must be an integer >= 1; got float 1.5"),
-    (dict(verbose=-1), ValueError, r"verbose must be an integer >= 0; got -1"),
-    (dict(shuffle="yes"), TypeError, r"shuffle must be True or False; got str 'yes'"),
-    (dict(optimizer="lbfgs"), ValueError, r"unknown optimizer 'lbfgs'; valid names are: adam, rmsprop, sgd"),
-    (dict(optimizer=3), TypeError, r"optimizer must be a name \(str\), one of \['adam', 'rmsprop', 'sgd'\]; got int 3"),
-])
+@pytest.mark.parametrize(
+    "kwargs, error, message",
+    [
+        ({"learning_rate": 0}, ValueError, r"learning_rate must be a finite number > 0; got 0.0"),
+        ({"learning_rate": -0.1}, ValueError, r"learning_rate must be a finite number > 0; got -0.1"),
+        ({"learning_rate": float("nan")}, ValueError, r"learning_rate must be a finite number > 0; got nan"),
+        ({"learning_rate": float("inf")}, ValueError, r"learning_rate must be a finite number > 0; got inf"),
+        ({"learning_rate": "0.1"}, TypeError, r"learning_rate must be a real number; got str '0.1'"),
+        ({"learning_rate": None}, TypeError, r"learning_rate must be a real number; got NoneType None"),
+        ({"epochs": -1}, ValueError, r"epochs must be an integer >= 0; got -1"),
+        ({"epochs": 2.5}, TypeError, r"epochs must be an integer >= 0; got float 2.5"),
+        ({"batch_size": 0}, ValueError, r"batch_size must be an integer >= 1; got 0"),
+        ({"batch_size": -3}, ValueError, r"batch_size must be an integer >= 1; got -3"),
+        ({"batch_size": 1.5}, TypeError, r"batch_size must be an integer >= 1; got float 1.5"),
+        ({"verbose": -1}, ValueError, r"verbose must be an integer >= 0; got -1"),
+        ({"shuffle": "yes"}, TypeError, r"shuffle must be True or False; got str 'yes'"),
+        ({"optimizer": "lbfgs"}, ValueError, r"unknown optimizer 'lbfgs'; valid names are: adam, rmsprop, sgd"),
+        (
+            {"optimizer": 3},
+            TypeError,
+            r"optimizer must be a name \(str\), one of \['adam', 'rmsprop', 'sgd'\]; got int 3",
+        ),
+    ],
+)
 def test_bad_fit_arguments(kwargs, error, message):
     net = _net()
     X, Y = _xy()
@@ -294,7 +424,7 @@ def test_bad_fit_arguments(kwargs, error, message):
 # -- the caller's arrays are never modified --------------------------------------------
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 @pytest.mark.parametrize("loss", ["half_squared_error", "cross_entropy", "binary_cross_entropy"])
-@pytest.mark.parametrize("fit_kwargs", [dict(), dict(batch_size=2), dict(batch_size=1, optimizer="adam")])
+@pytest.mark.parametrize("fit_kwargs", [{}, {"batch_size": 2}, {"batch_size": 1, "optimizer": "adam"}])
 def test_user_arrays_untouched(dtype, loss, fit_kwargs):
     net = cr.Network([3, 4, 2], loss=loss, dtype=dtype, seed=1)
     rng = np.random.default_rng(0)
@@ -327,7 +457,7 @@ def test_predict_returns_a_fresh_array_each_time():
 @pytest.mark.parametrize("batch_size", [None, 3])
 def test_fit_twice_equals_fit_once(dtype, optimizer, batch_size):
     X, Y = _xy(10, seed=2)
-    kwargs = dict(learning_rate=0.05, optimizer=optimizer, batch_size=batch_size, shuffle=True)
+    kwargs = {"learning_rate": 0.05, "optimizer": optimizer, "batch_size": batch_size, "shuffle": True}
     once = cr.Network([3, 4, 2], seed=5, dtype=dtype)
     h6 = once.fit(X, Y, epochs=6, **kwargs)
     twice = cr.Network([3, 4, 2], seed=5, dtype=dtype)
@@ -385,7 +515,7 @@ def test_batches_are_consecutive_rows_without_shuffle(reduction, batch_size):
         size = batch_size or 7
         total = 0.0
         for start in range(0, 7, size):
-            xb, yb = X[start:start + size], Y[start:start + size]
+            xb, yb = X[start : start + size], Y[start : start + size]
             batch_loss = ref.loss(xb, yb)
             total += batch_loss * len(xb) if reduction == "mean" else batch_loss
             for layer, (gw, gb) in zip(ref.layers, ref.gradients(xb, yb)):
@@ -487,8 +617,16 @@ def test_float32_gradients_close_to_float64():
 
 # -- numerical stability through the network --------------------------------------------
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
-@pytest.mark.parametrize("loss, output", [("half_squared_error", "sigmoid"), ("squared_error", "softmax"),
-                                          ("mse", "tanh"), ("binary_cross_entropy", None), ("cross_entropy", None)])
+@pytest.mark.parametrize(
+    "loss, output",
+    [
+        ("half_squared_error", "sigmoid"),
+        ("squared_error", "softmax"),
+        ("mse", "tanh"),
+        ("binary_cross_entropy", None),
+        ("cross_entropy", None),
+    ],
+)
 def test_saturated_network_stays_finite(dtype, loss, output):
     # Pre-activations of ±1e4 in every layer; filterwarnings=error fails on any overflow warning.
     net = cr.Network([2, 3, 3], activation="sigmoid", output_activation=output, loss=loss, seed=0, dtype=dtype)
@@ -506,18 +644,23 @@ def test_saturated_network_stays_finite(dtype, loss, output):
 
 
 @pytest.mark.parametrize("batch_size", [None, 3])
-@pytest.mark.parametrize("loss", ["half_squared_error", "squared_error", "mse", "binary_cross_entropy",
-                                  "cross_entropy"])
+@pytest.mark.parametrize(
+    "loss", ["half_squared_error", "squared_error", "mse", "binary_cross_entropy", "cross_entropy"]
+)
 @pytest.mark.parametrize("activation", ["sigmoid", "tanh", "relu", "leaky_relu", "identity"])
 def test_float32_training_follows_float64(activation, loss, batch_size):
     # float32 trains through its own buffered step: the float64 path is its oracle.
     rng = np.random.default_rng(6)
     X = rng.normal(size=(7, 3))
     Y = rng.integers(0, 2, 7) if loss == "cross_entropy" else rng.random((7, 2))
-    nets = {dtype: cr.Network([3, 4, 4, 2], activation=activation, loss=loss, seed=9, dtype=dtype)
-            for dtype in ("float64", "float32")}
-    histories = {dtype: net.fit(X, Y, epochs=3, learning_rate=0.1, batch_size=batch_size, optimizer="adam")
-                 for dtype, net in nets.items()}
+    nets = {
+        dtype: cr.Network([3, 4, 4, 2], activation=activation, loss=loss, seed=9, dtype=dtype)
+        for dtype in ("float64", "float32")
+    }
+    histories = {
+        dtype: net.fit(X, Y, epochs=3, learning_rate=0.1, batch_size=batch_size, optimizer="adam")
+        for dtype, net in nets.items()
+    }
     np.testing.assert_allclose(histories["float32"].loss, histories["float64"].loss, rtol=1e-4)
     for p32, p64 in zip(nets["float32"].parameters(), nets["float64"].parameters()):
         assert p32.dtype == np.float32

@@ -23,8 +23,12 @@ def _run(path, X):
 
 HIDDEN = ["sigmoid", "tanh", "relu", "leaky_relu", "identity"]
 OUTPUTS = [  # (loss, output activation)
-    ("binary_cross_entropy", "sigmoid"), ("cross_entropy", "softmax"), ("mse", "identity"),
-    ("half_squared_error", "tanh"), ("half_squared_error", "relu"), ("half_squared_error", "leaky_relu"),
+    ("binary_cross_entropy", "sigmoid"),
+    ("cross_entropy", "softmax"),
+    ("mse", "identity"),
+    ("half_squared_error", "tanh"),
+    ("half_squared_error", "relu"),
+    ("half_squared_error", "leaky_relu"),
 ]
 
 
@@ -56,10 +60,12 @@ def test_network_without_bias_and_both_dtypes(tmp_path, rng, dtype):
 @pytest.fixture
 def fitted():
     """Fit quietly: few iterations on purpose."""
+
     def fit(estimator, X, y):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             return estimator.fit(X, y)
+
     return fit
 
 
@@ -69,13 +75,16 @@ def test_classifier_label_and_probabilities(tmp_path, rng, fitted, activation, t
     from chainrule.sklearn import MLPClassifier
 
     X = rng.standard_normal((60, 4))
-    y = {"binary_int": lambda: np.where(X[:, 0] > 0, 7, -2),
-         "multiclass_str": lambda: np.array(["cat", "dog", "emu"])[np.argmax(X[:, :3], axis=1)],
-         "multiclass_float": lambda: np.array([1.0, 2.0, 4.0])[np.argmax(X[:, :3], axis=1)],
-         "multilabel": lambda: (X[:, :3] > 0).astype(int)}[target]()
+    y = {
+        "binary_int": lambda: np.where(X[:, 0] > 0, 7, -2),
+        "multiclass_str": lambda: np.array(["cat", "dog", "emu"])[np.argmax(X[:, :3], axis=1)],
+        "multiclass_float": lambda: np.array([1.0, 2.0, 4.0])[np.argmax(X[:, :3], axis=1)],
+        "multilabel": lambda: (X[:, :3] > 0).astype(int),
+    }[target]()
     sizes = (6,) if isinstance(activation, str) else (6, 5)
-    clf = fitted(MLPClassifier(sizes, activation=activation, max_iter=20, learning_rate_init=0.05,
-                               random_state=0), X, y)
+    clf = fitted(
+        MLPClassifier(sizes, activation=activation, max_iter=20, learning_rate_init=0.05, random_state=0), X, y
+    )
     path = tmp_path / "clf.onnx"
     cr.export_onnx(clf, path)
     label, proba = _run(path, X)

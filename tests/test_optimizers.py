@@ -16,22 +16,46 @@ N_STEPS = 8
 # (chainrule optimiser, the torch optimiser class and its arguments). Non-default values
 # (a large epsilon especially) make formula slips visible, e.g. ε inside vs outside the root.
 CASES = [
-    pytest.param(lambda: cr.SGD(0.1), torch.optim.SGD, dict(lr=0.1), id="sgd"),
-    pytest.param(lambda: cr.SGD(0.1, momentum=0.9), torch.optim.SGD, dict(lr=0.1, momentum=0.9), id="sgd-momentum"),
-    pytest.param(lambda: cr.SGD(0.1, momentum=0.9, nesterov=True), torch.optim.SGD,
-                 dict(lr=0.1, momentum=0.9, nesterov=True), id="sgd-nesterov"),
-    pytest.param(lambda: cr.SGD(0.1, weight_decay=0.05), torch.optim.SGD, dict(lr=0.1, weight_decay=0.05),
-                 id="sgd-weight-decay"),
-    pytest.param(lambda: cr.SGD(0.05, momentum=0.5, nesterov=True, weight_decay=0.1), torch.optim.SGD,
-                 dict(lr=0.05, momentum=0.5, nesterov=True, weight_decay=0.1), id="sgd-nesterov-weight-decay"),
-    pytest.param(lambda: cr.SGD(0.05, momentum=0.7, weight_decay=0.1), torch.optim.SGD,
-                 dict(lr=0.05, momentum=0.7, weight_decay=0.1), id="sgd-momentum-weight-decay"),
-    pytest.param(lambda: cr.Adam(0.01), torch.optim.Adam, dict(lr=0.01), id="adam"),
-    pytest.param(lambda: cr.Adam(0.02, beta1=0.8, beta2=0.9, epsilon=0.1, weight_decay=0.05), torch.optim.Adam,
-                 dict(lr=0.02, betas=(0.8, 0.9), eps=0.1, weight_decay=0.05), id="adam-custom"),
-    pytest.param(lambda: cr.RMSProp(0.01), torch.optim.RMSprop, dict(lr=0.01), id="rmsprop"),
-    pytest.param(lambda: cr.RMSProp(0.02, rho=0.9, epsilon=0.1, weight_decay=0.05), torch.optim.RMSprop,
-                 dict(lr=0.02, alpha=0.9, eps=0.1, weight_decay=0.05), id="rmsprop-custom"),
+    pytest.param(lambda: cr.SGD(0.1), torch.optim.SGD, {"lr": 0.1}, id="sgd"),
+    pytest.param(lambda: cr.SGD(0.1, momentum=0.9), torch.optim.SGD, {"lr": 0.1, "momentum": 0.9}, id="sgd-momentum"),
+    pytest.param(
+        lambda: cr.SGD(0.1, momentum=0.9, nesterov=True),
+        torch.optim.SGD,
+        {"lr": 0.1, "momentum": 0.9, "nesterov": True},
+        id="sgd-nesterov",
+    ),
+    pytest.param(
+        lambda: cr.SGD(0.1, weight_decay=0.05),
+        torch.optim.SGD,
+        {"lr": 0.1, "weight_decay": 0.05},
+        id="sgd-weight-decay",
+    ),
+    pytest.param(
+        lambda: cr.SGD(0.05, momentum=0.5, nesterov=True, weight_decay=0.1),
+        torch.optim.SGD,
+        {"lr": 0.05, "momentum": 0.5, "nesterov": True, "weight_decay": 0.1},
+        id="sgd-nesterov-weight-decay",
+    ),
+    pytest.param(
+        lambda: cr.SGD(0.05, momentum=0.7, weight_decay=0.1),
+        torch.optim.SGD,
+        {"lr": 0.05, "momentum": 0.7, "weight_decay": 0.1},
+        id="sgd-momentum-weight-decay",
+    ),
+    pytest.param(lambda: cr.Adam(0.01), torch.optim.Adam, {"lr": 0.01}, id="adam"),
+    pytest.param(
+        lambda: cr.Adam(0.02, beta1=0.8, beta2=0.9, epsilon=0.1, weight_decay=0.05),
+        torch.optim.Adam,
+        {"lr": 0.02, "betas": (0.8, 0.9), "eps": 0.1, "weight_decay": 0.05},
+        id="adam-custom",
+    ),
+    pytest.param(lambda: cr.RMSProp(0.01), torch.optim.RMSprop, {"lr": 0.01}, id="rmsprop"),
+    pytest.param(
+        lambda: cr.RMSProp(0.02, rho=0.9, epsilon=0.1, weight_decay=0.05),
+        torch.optim.RMSprop,
+        {"lr": 0.02, "alpha": 0.9, "eps": 0.1, "weight_decay": 0.05},
+        id="rmsprop-custom",
+    ),
 ]
 
 
@@ -65,8 +89,9 @@ def test_parameters_move(make, torch_class, torch_kwargs):
     assert (p < 1).all()
 
 
-@pytest.mark.parametrize("make", [lambda: cr.SGD(0.1), lambda: cr.SGD(0.1, momentum=0.9),
-                                  lambda: cr.Adam(0.01), lambda: cr.RMSProp(0.01)])
+@pytest.mark.parametrize(
+    "make", [lambda: cr.SGD(0.1), lambda: cr.SGD(0.1, momentum=0.9), lambda: cr.Adam(0.01), lambda: cr.RMSProp(0.01)]
+)
 def test_float32_parameters_stay_float32(make):
     p = np.linspace(-1, 1, 6, dtype=np.float32)
     opt = make()
@@ -115,30 +140,34 @@ def test_fit_matches_a_torch_training_loop(make, torch_class, torch_kwargs, batc
             topt.step()
             total += loss.item() * out.shape[0]
         torch_losses.append(total / 5)
-    history = net.fit(X, Y, epochs=epochs, batch_size=batch_size, shuffle=False, optimizer=make(),
-                      learning_rate=torch_kwargs["lr"])
+    history = net.fit(
+        X, Y, epochs=epochs, batch_size=batch_size, shuffle=False, optimizer=make(), learning_rate=torch_kwargs["lr"]
+    )
     np.testing.assert_allclose(history.loss, torch_losses, rtol=1e-12)
     for p, t in zip(net.parameters(), params):
         np.testing.assert_allclose(p, t.detach().numpy(), rtol=1e-10, atol=1e-12)
 
 
 # -- hyperparameter checks --------------------------------------------------------------
-@pytest.mark.parametrize("make, error, message", [
-    (lambda: cr.SGD(0.0), ValueError, r"learning_rate must be a finite number > 0; got 0.0"),
-    (lambda: cr.SGD(-0.1), ValueError, r"learning_rate must be a finite number > 0; got -0.1"),
-    (lambda: cr.Adam(float("nan")), ValueError, r"learning_rate must be a finite number > 0; got nan"),
-    (lambda: cr.RMSProp(float("inf")), ValueError, r"learning_rate must be a finite number > 0; got inf"),
-    (lambda: cr.SGD("0.1"), TypeError, r"learning_rate must be a real number; got str '0.1'"),
-    (lambda: cr.SGD(0.1, momentum=1.0), ValueError, r"momentum must be in \[0.0, 1.0\); got 1.0"),
-    (lambda: cr.SGD(0.1, momentum=-0.5), ValueError, r"momentum must be in \[0.0, 1.0\); got -0.5"),
-    (lambda: cr.SGD(0.1, nesterov=True), ValueError, r"nesterov=True needs momentum > 0; got momentum=0.0"),
-    (lambda: cr.SGD(0.1, weight_decay=-1), ValueError, r"weight_decay must be a finite number >= 0; got -1.0"),
-    (lambda: cr.Adam(0.1, beta1=1.0), ValueError, r"beta1 must be in \[0.0, 1.0\); got 1.0"),
-    (lambda: cr.Adam(0.1, beta2=1.5), ValueError, r"beta2 must be in \[0.0, 1.0\); got 1.5"),
-    (lambda: cr.Adam(0.1, epsilon=0), ValueError, r"epsilon must be a finite number > 0; got 0.0"),
-    (lambda: cr.RMSProp(0.1, rho=1.0), ValueError, r"rho must be in \[0.0, 1.0\); got 1.0"),
-    (lambda: cr.RMSProp(0.1, epsilon=-1e-8), ValueError, r"epsilon must be a finite number > 0; got -1e-08"),
-])
+@pytest.mark.parametrize(
+    "make, error, message",
+    [
+        (lambda: cr.SGD(0.0), ValueError, r"learning_rate must be a finite number > 0; got 0.0"),
+        (lambda: cr.SGD(-0.1), ValueError, r"learning_rate must be a finite number > 0; got -0.1"),
+        (lambda: cr.Adam(float("nan")), ValueError, r"learning_rate must be a finite number > 0; got nan"),
+        (lambda: cr.RMSProp(float("inf")), ValueError, r"learning_rate must be a finite number > 0; got inf"),
+        (lambda: cr.SGD("0.1"), TypeError, r"learning_rate must be a real number; got str '0.1'"),
+        (lambda: cr.SGD(0.1, momentum=1.0), ValueError, r"momentum must be in \[0.0, 1.0\); got 1.0"),
+        (lambda: cr.SGD(0.1, momentum=-0.5), ValueError, r"momentum must be in \[0.0, 1.0\); got -0.5"),
+        (lambda: cr.SGD(0.1, nesterov=True), ValueError, r"nesterov=True needs momentum > 0; got momentum=0.0"),
+        (lambda: cr.SGD(0.1, weight_decay=-1), ValueError, r"weight_decay must be a finite number >= 0; got -1.0"),
+        (lambda: cr.Adam(0.1, beta1=1.0), ValueError, r"beta1 must be in \[0.0, 1.0\); got 1.0"),
+        (lambda: cr.Adam(0.1, beta2=1.5), ValueError, r"beta2 must be in \[0.0, 1.0\); got 1.5"),
+        (lambda: cr.Adam(0.1, epsilon=0), ValueError, r"epsilon must be a finite number > 0; got 0.0"),
+        (lambda: cr.RMSProp(0.1, rho=1.0), ValueError, r"rho must be in \[0.0, 1.0\); got 1.0"),
+        (lambda: cr.RMSProp(0.1, epsilon=-1e-8), ValueError, r"epsilon must be a finite number > 0; got -1e-08"),
+    ],
+)
 def test_bad_hyperparameters(make, error, message):
     with pytest.raises(error, match=message):
         make()

@@ -32,10 +32,13 @@ N_SAMPLES, N_IN, N_OUT = 5, 3, 3
 HIDDEN_WIDTHS = [5, 4, 3]  # depth d uses the first d − 1
 
 # Depth 1 has no hidden layer, so its hidden activation is irrelevant: one case per loss.
-GRID = [pytest.param(None, loss, 1, red, id=f"depth1-{loss}-{red}")
-        for loss, red in itertools.product(LOSSES, REDUCTIONS)]
-GRID += [pytest.param(act, loss, depth, red, id=f"depth{depth}-{act}-{loss}-{red}")
-         for depth, act, loss, red in itertools.product([2, 3, 4], HIDDEN, LOSSES, REDUCTIONS)]
+GRID = [
+    pytest.param(None, loss, 1, red, id=f"depth1-{loss}-{red}") for loss, red in itertools.product(LOSSES, REDUCTIONS)
+]
+GRID += [
+    pytest.param(act, loss, depth, red, id=f"depth{depth}-{act}-{loss}-{red}")
+    for depth, act, loss, red in itertools.product([2, 3, 4], HIDDEN, LOSSES, REDUCTIONS)
+]
 
 
 # -- the torch mirror ----------------------------------------------------------------
@@ -124,7 +127,7 @@ def _check_against_oracles(net, X, Y):
 
 @pytest.mark.parametrize("activation, loss, depth, reduction", GRID)
 def test_gradients_match_finite_differences_and_autograd(activation, loss, depth, reduction):
-    sizes = [N_IN] + HIDDEN_WIDTHS[:depth - 1] + [N_OUT]
+    sizes = [N_IN] + HIDDEN_WIDTHS[: depth - 1] + [N_OUT]
     seed = depth * 100 + LOSSES.index(loss) * 10 + (HIDDEN.index(activation) if activation else 0)
     net = cr.Network(sizes, activation=activation or "sigmoid", loss=loss, reduction=reduction, seed=seed)
     assert len(net.layers) == depth
@@ -137,8 +140,9 @@ def test_gradients_match_finite_differences_and_autograd(activation, loss, depth
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 def test_every_output_activation_with_squared_losses(output, loss, reduction):
     # The unfused path: ∂L/∂a through each output activation's own backward (softmax's Jacobian too).
-    net = cr.Network([N_IN, 4, N_OUT], activation="tanh", output_activation=output, loss=loss,
-                     reduction=reduction, seed=7)
+    net = cr.Network(
+        [N_IN, 4, N_OUT], activation="tanh", output_activation=output, loss=loss, reduction=reduction, seed=7
+    )
     assert net.layers[-1].activation.name == output
     X, Y = _data(loss, 3)
     _check_against_oracles(net, X, Y)
@@ -188,8 +192,13 @@ def test_saturated_outputs_match_autograd(loss):
 
 # -- loss parity with torch -----------------------------------------------------------
 def _net_and_logits(loss, n_out, reduction, seed=0):
-    net = cr.Network([3, n_out], loss=loss, reduction=reduction, seed=seed,
-                     output_activation="identity" if loss in ("half_squared_error", "mse") else None)
+    net = cr.Network(
+        [3, n_out],
+        loss=loss,
+        reduction=reduction,
+        seed=seed,
+        output_activation="identity" if loss in ("half_squared_error", "mse") else None,
+    )
     X = np.random.default_rng(seed).normal(size=(6, 3))
     fwd = net.forward(net.check_X(X))
     return net, X, torch.tensor(fwd.zs[-1]), torch.tensor(fwd.activations[-1])
@@ -215,8 +224,9 @@ def test_mse_is_mse_loss(n_out, reduction):
     if reduction == "mean":  # the mean over all N·K elements, exactly torch's default
         assert net.loss(X, Y) == pytest.approx(torch.nn.MSELoss()(a, torch.tensor(Y)).item(), rel=1e-13)
     else:
-        assert net.loss(X, Y) == pytest.approx(torch.nn.MSELoss(reduction="sum")(a, torch.tensor(Y)).item() / n_out,
-                                               rel=1e-13)
+        assert net.loss(X, Y) == pytest.approx(
+            torch.nn.MSELoss(reduction="sum")(a, torch.tensor(Y)).item() / n_out, rel=1e-13
+        )
 
 
 @pytest.mark.parametrize("n_out", [1, 3])
@@ -229,8 +239,9 @@ def test_binary_cross_entropy_is_bce_with_logits(n_out, reduction):
     factor = n_out if reduction == "mean" else 1
     assert net.loss(X, Y) == pytest.approx(factor * theirs, rel=1e-13)
     # and BCE on the probabilities agrees too (away from saturation)
-    assert net.loss(X, Y) == pytest.approx(factor * F.binary_cross_entropy(a, torch.tensor(Y), reduction=reduction).item(),
-                                           rel=1e-12)
+    assert net.loss(X, Y) == pytest.approx(
+        factor * F.binary_cross_entropy(a, torch.tensor(Y), reduction=reduction).item(), rel=1e-12
+    )
 
 
 @pytest.mark.parametrize("targets", ["labels", "one_hot"])

@@ -22,12 +22,14 @@ from chainrule import plotting  # noqa: E402
 def moons_model():
     X, y = datasets.moons(120, noise=0.1, seed=0)
     net = cr.Network([2, 8, 2], activation="tanh", loss="cross_entropy", seed=0)
-    history = net.fit(X, y, epochs=30, learning_rate=0.05, batch_size=30, optimizer="adam",
-                      validation_data=(X[:30], y[:30]))
+    history = net.fit(
+        X, y, epochs=30, learning_rate=0.05, batch_size=30, optimizer="adam", validation_data=(X[:30], y[:30])
+    )
     return net, history, X, y
 
 
 # -- data sets --------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("make", [datasets.moons, datasets.circles, datasets.spirals])
 def test_toy_sets_shapes_labels_and_seeds(make):
@@ -45,27 +47,31 @@ def test_toy_sets_geometry_without_noise():
     radius = np.hypot(X[:, 0], X[:, 1])
     assert np.allclose(radius[y == 0], 1.0) and np.allclose(radius[y == 1], 0.3)
     X, y = datasets.moons(50, noise=0.0)
-    assert np.allclose(np.hypot(X[y == 0, 0], X[y == 0, 1]), 1.0)            # upper arc: unit circle at 0
+    assert np.allclose(np.hypot(X[y == 0, 0], X[y == 0, 1]), 1.0)  # upper arc: unit circle at 0
     assert np.allclose(np.hypot(X[y == 1, 0] - 1.0, X[y == 1, 1] - 0.5), 1.0)  # lower arc: centre (1, 0.5)
     X, y = datasets.spirals(300, noise=0.0, n_classes=3)
     assert np.bincount(y).tolist() == [100, 100, 100]
     assert np.isclose(np.hypot(*X[99]), 1.0)  # each arm ends on the unit circle
 
 
-@pytest.mark.parametrize("call, error, match", [
-    (lambda: datasets.moons(0), ValueError, "n_samples"),
-    (lambda: datasets.moons(10, noise=-1), ValueError, "noise must be a finite number >= 0; got -1"),
-    (lambda: datasets.circles(10, factor=1.5), ValueError, r"factor must be in \[0.0, 1.0\); got 1.5"),
-    (lambda: datasets.spirals(10, n_classes=1), ValueError, "n_classes must be >= 2; got 1"),
-    (lambda: datasets.spirals(10, turns=0), ValueError, "turns must be a finite number > 0"),
-    (lambda: datasets.moons(10, dtype="int8"), ValueError, "dtype must be 'float64' or 'float32'; got 'int8'"),
-])
+@pytest.mark.parametrize(
+    "call, error, match",
+    [
+        (lambda: datasets.moons(0), ValueError, "n_samples"),
+        (lambda: datasets.moons(10, noise=-1), ValueError, "noise must be a finite number >= 0; got -1"),
+        (lambda: datasets.circles(10, factor=1.5), ValueError, r"factor must be in \[0.0, 1.0\); got 1.5"),
+        (lambda: datasets.spirals(10, n_classes=1), ValueError, "n_classes must be >= 2; got 1"),
+        (lambda: datasets.spirals(10, turns=0), ValueError, "turns must be a finite number > 0"),
+        (lambda: datasets.moons(10, dtype="int8"), ValueError, "dtype must be 'float64' or 'float32'; got 'int8'"),
+    ],
+)
 def test_toy_sets_bad_input(call, error, match):
     with pytest.raises(error, match=match):
         call()
 
 
 # -- figures ----------------------------------------------------------------------
+
 
 def test_figures_use_agg_without_pyplot(moons_model):
     import sys
@@ -177,6 +183,7 @@ def test_big_layers_are_cut_with_a_note():
 
 # -- command line ------------------------------------------------------------------
 
+
 def write_csv(path, X, y):
     np.savetxt(path, np.column_stack([X, y]), delimiter=",", fmt="%.8g")
     return str(path)
@@ -185,9 +192,29 @@ def write_csv(path, X, y):
 def test_train_plot_and_html_report(tmp_path, capsys):
     X, y = datasets.circles(80, noise=0.05, seed=0)
     csv = write_csv(tmp_path / "c.csv", X, y)
-    status = main(["train", csv, "--layers", "6", "--activation", "tanh", "--epochs", "4", "--batch-size", "20",
-                   "--learning-rate", "0.05", "--quiet", "--save", str(tmp_path / "m.npz"),
-                   "--plot", str(tmp_path / "plots"), "--html-report", str(tmp_path / "report")])
+    status = main(
+        [
+            "train",
+            csv,
+            "--layers",
+            "6",
+            "--activation",
+            "tanh",
+            "--epochs",
+            "4",
+            "--batch-size",
+            "20",
+            "--learning-rate",
+            "0.05",
+            "--quiet",
+            "--save",
+            str(tmp_path / "m.npz"),
+            "--plot",
+            str(tmp_path / "plots"),
+            "--html-report",
+            str(tmp_path / "report"),
+        ]
+    )
     out = capsys.readouterr().out
     assert status == 0
     names = sorted(p.name for p in (tmp_path / "plots").iterdir())
@@ -200,8 +227,12 @@ def test_train_plot_and_html_report(tmp_path, capsys):
 
     assert main(["plot", "history", str(tmp_path / "plots" / "history.json"), "-o", str(tmp_path / "h.png")]) == 0
     assert main(["plot", "boundary", str(tmp_path / "m.npz"), csv, "-o", str(tmp_path / "b.png")]) == 0
-    assert main(["plot", "confusion", str(tmp_path / "m.npz"), "circles", "--samples", "30",
-                 "-o", str(tmp_path / "c.png")]) == 0
+    assert (
+        main(
+            ["plot", "confusion", str(tmp_path / "m.npz"), "circles", "--samples", "30", "-o", str(tmp_path / "c.png")]
+        )
+        == 0
+    )
     assert main(["plot", "network", str(tmp_path / "m.npz"), "--data", "xor", "-o", str(tmp_path / "n.png")]) == 0
     for name in ("h", "b", "c", "n"):
         assert (tmp_path / f"{name}.png").read_bytes()[:4] == b"\x89PNG"

@@ -30,12 +30,12 @@ def _targets(loss, rng, n, k):
 
 
 architectures = st.tuples(
-    st.lists(st.integers(1, 4), min_size=2, max_size=4),           # sizes
-    st.lists(st.sampled_from(HIDDEN), min_size=2, max_size=2),     # one activation per hidden layer, cut below
+    st.lists(st.integers(1, 4), min_size=2, max_size=4),  # sizes
+    st.lists(st.sampled_from(HIDDEN), min_size=2, max_size=2),  # one activation per hidden layer, cut below
     st.sampled_from(LOSSES),
     st.sampled_from(["mean", "sum"]),
-    st.booleans(),                                                  # bias
-    st.integers(0, 2**32 - 1),                                      # seed of weights and data
+    st.booleans(),  # bias
+    st.integers(0, 2**32 - 1),  # seed of weights and data
 )
 
 
@@ -74,8 +74,14 @@ def test_gradients_match_finite_differences(arch, n_samples):
 @given(architectures, st.integers(1, 6), st.floats(-1e3, 1e3, allow_nan=False), st.sampled_from(["float32", "float64"]))
 def test_predict_has_the_right_shape_and_is_finite(arch, n_samples, value, dtype):
     net, X, _ = _build(arch, n_samples)
-    net = cr.Network(net.sizes, activation=[l.activation.name for l in net.layers[:-1]],
-                     loss=net.loss_function.name, bias=net.bias, seed=arch[-1], dtype=dtype)
+    net = cr.Network(
+        net.sizes,
+        activation=[l.activation.name for l in net.layers[:-1]],
+        loss=net.loss_function.name,
+        bias=net.bias,
+        seed=arch[-1],
+        dtype=dtype,
+    )
     X = X * value  # inputs as large as ±1e3 and exactly zero
     out = net.predict(X)
     assert out.shape == (n_samples, net.n_outputs)
@@ -84,16 +90,24 @@ def test_predict_has_the_right_shape_and_is_finite(arch, n_samples, value, dtype
 
 
 @settings(deadline=None, max_examples=60, database=None)
-@given(st.sampled_from(["mse", "binary_cross_entropy", "cross_entropy"]), st.integers(1, 5), st.integers(1, 3),
-       st.integers(2, 30), st.booleans(), st.integers(0, 2**32 - 1), st.floats(0.1, 1.0))
+@given(
+    st.sampled_from(["mse", "binary_cross_entropy", "cross_entropy"]),
+    st.integers(1, 5),
+    st.integers(1, 3),
+    st.integers(2, 30),
+    st.booleans(),
+    st.integers(0, 2**32 - 1),
+    st.floats(0.1, 1.0),
+)
 def test_gradient_descent_never_increases_a_convex_loss(loss, n_in, n_out, n, bias, seed, fraction):
     if loss == "cross_entropy":
         n_out = max(n_out, 2)
     rng = np.random.default_rng(seed)
     X = rng.standard_normal((n, n_in)) * rng.uniform(0.1, 3.0)
     Y = _targets(loss, rng, n, n_out)
-    net = cr.Network([n_in, n_out], loss=loss, output_activation="identity" if loss == "mse" else None,
-                     bias=bias, seed=seed)
+    net = cr.Network(
+        [n_in, n_out], loss=loss, output_activation="identity" if loss == "mse" else None, bias=bias, seed=seed
+    )
     # The loss is convex in (W, b); its gradient is L-Lipschitz with L = c·λ_max(X̃ᵀX̃)/N, where X̃ has a
     # column of ones for the bias: c = 2/n_out for the mean squared error, 1/4 for the logistic loss
     # (σ' <= 1/4) and 1/2 for softmax cross-entropy. Any rate below 2/L decreases the loss.

@@ -12,7 +12,7 @@ BLOCKS = re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), 
 
 def test_readme_opens_with_the_two_commands():
     lines = [line.strip() for line in README.read_text(encoding="utf-8").splitlines() if line.strip()]
-    first_code = lines[lines.index("```") + 1: lines.index("```") + 3]
+    first_code = lines[lines.index("```") + 1 : lines.index("```") + 3]
     assert first_code[0].startswith("make demo")
     assert first_code[1].startswith("make test")
 

@@ -23,11 +23,17 @@ def _torch_rates(make_scheduler, base, epochs):
     return rates
 
 
-@pytest.mark.parametrize("ours,theirs", [
-    (StepDecay(step_size=3, gamma=0.5), lambda o: torch.optim.lr_scheduler.StepLR(o, 3, 0.5)),
-    (ExponentialDecay(gamma=0.9), lambda o: torch.optim.lr_scheduler.ExponentialLR(o, 0.9)),
-    (CosineDecay(epochs=7, min_learning_rate=0.01), lambda o: torch.optim.lr_scheduler.CosineAnnealingLR(o, 7, 0.01)),
-])
+@pytest.mark.parametrize(
+    "ours,theirs",
+    [
+        (StepDecay(step_size=3, gamma=0.5), lambda o: torch.optim.lr_scheduler.StepLR(o, 3, 0.5)),
+        (ExponentialDecay(gamma=0.9), lambda o: torch.optim.lr_scheduler.ExponentialLR(o, 0.9)),
+        (
+            CosineDecay(epochs=7, min_learning_rate=0.01),
+            lambda o: torch.optim.lr_scheduler.CosineAnnealingLR(o, 7, 0.01),
+        ),
+    ],
+)
 def test_schedules_match_torch(ours, theirs):
     expected = _torch_rates(theirs, 0.3, 12)
     np.testing.assert_allclose([ours.rate(0.3, t) for t in range(12)], expected, rtol=1e-12)
@@ -65,22 +71,37 @@ def _run(ours, make_torch, make_sched=None, epochs=3, steps=4):
     return worst
 
 
-@pytest.mark.parametrize("case", ["sgd-nesterov-wd", "sgd-momentum-wd", "adam-wd-cosine", "rmsprop-wd-step",
-                                  "sgd-exponential"])
+@pytest.mark.parametrize(
+    "case", ["sgd-nesterov-wd", "sgd-momentum-wd", "adam-wd-cosine", "rmsprop-wd-step", "sgd-exponential"]
+)
 def test_scheduled_and_decayed_optimisers_follow_torch_step_by_step(case):
     O, L = torch.optim, torch.optim.lr_scheduler
     cases = {
-        "sgd-nesterov-wd": (cr.SGD(0.1, momentum=0.9, nesterov=True, weight_decay=0.01),
-                            lambda p: O.SGD(p, lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.01), None),
-        "sgd-momentum-wd": (cr.SGD(0.1, momentum=0.8, weight_decay=0.05),
-                            lambda p: O.SGD(p, lr=0.1, momentum=0.8, weight_decay=0.05), None),
-        "adam-wd-cosine": (cr.Adam(0.01, weight_decay=0.1, schedule=CosineDecay(2, 0.001)),
-                           lambda p: O.Adam(p, lr=0.01, weight_decay=0.1), lambda o: L.CosineAnnealingLR(o, 2, 0.001)),
-        "rmsprop-wd-step": (cr.RMSProp(0.01, weight_decay=0.02, schedule=StepDecay(1, 0.5)),
-                            lambda p: O.RMSprop(p, lr=0.01, alpha=0.99, eps=1e-8, weight_decay=0.02),
-                            lambda o: L.StepLR(o, 1, 0.5)),
-        "sgd-exponential": (cr.SGD(0.05, schedule="exponential"), lambda p: O.SGD(p, lr=0.05),
-                            lambda o: L.ExponentialLR(o, 0.95)),
+        "sgd-nesterov-wd": (
+            cr.SGD(0.1, momentum=0.9, nesterov=True, weight_decay=0.01),
+            lambda p: O.SGD(p, lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.01),
+            None,
+        ),
+        "sgd-momentum-wd": (
+            cr.SGD(0.1, momentum=0.8, weight_decay=0.05),
+            lambda p: O.SGD(p, lr=0.1, momentum=0.8, weight_decay=0.05),
+            None,
+        ),
+        "adam-wd-cosine": (
+            cr.Adam(0.01, weight_decay=0.1, schedule=CosineDecay(2, 0.001)),
+            lambda p: O.Adam(p, lr=0.01, weight_decay=0.1),
+            lambda o: L.CosineAnnealingLR(o, 2, 0.001),
+        ),
+        "rmsprop-wd-step": (
+            cr.RMSProp(0.01, weight_decay=0.02, schedule=StepDecay(1, 0.5)),
+            lambda p: O.RMSprop(p, lr=0.01, alpha=0.99, eps=1e-8, weight_decay=0.02),
+            lambda o: L.StepLR(o, 1, 0.5),
+        ),
+        "sgd-exponential": (
+            cr.SGD(0.05, schedule="exponential"),
+            lambda p: O.SGD(p, lr=0.05),
+            lambda o: L.ExponentialLR(o, 0.95),
+        ),
     }
     assert _run(*cases[case]) < 1e-6
 

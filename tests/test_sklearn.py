@@ -31,6 +31,7 @@ def test_check_estimator(estimator, check):
 
 # -- scikit-learn's tools, on the bundled digits -----------------------------------
 
+
 @pytest.fixture(scope="module")
 def digits():
     from sklearn.datasets import load_digits
@@ -53,12 +54,12 @@ def test_pipeline_gridsearch_cross_val_score_on_digits(digits):
     from sklearn.preprocessing import StandardScaler
 
     X, y = digits
-    pipe = make_pipeline(StandardScaler(), MLPClassifier((32,), max_iter=30, learning_rate_init=0.01,
-                                                        random_state=0))
+    pipe = make_pipeline(StandardScaler(), MLPClassifier((32,), max_iter=30, learning_rate_init=0.01, random_state=0))
     scores = _quiet(cross_val_score, pipe, X, y, cv=3)
     assert scores.shape == (3,) and scores.min() > 0.8  # chance is 0.1; scikit-learn's MLP: 0.84-0.91
-    grid = GridSearchCV(pipe, {"mlpclassifier__activation": ["relu", "tanh"],
-                               "mlpclassifier__alpha": [1e-4, 1e-2]}, cv=2)
+    grid = GridSearchCV(
+        pipe, {"mlpclassifier__activation": ["relu", "tanh"], "mlpclassifier__alpha": [1e-4, 1e-2]}, cv=2
+    )
     _quiet(grid.fit, X, y)
     assert len(grid.cv_results_["params"]) == 4
     assert grid.best_score_ > 0.85
@@ -73,9 +74,14 @@ def test_regressor_in_pipeline_on_digits(digits):
     X, _ = digits
     y = X[:, 20] + X[:, 44]  # a target the other pixels predict well
     X = np.delete(X, [20, 44], axis=1)
-    scores = _quiet(cross_val_score, make_pipeline(StandardScaler(), MLPRegressor((32,), max_iter=60,
-                    learning_rate_init=0.01, random_state=0)), X, y, cv=KFold(3, shuffle=True, random_state=0),
-                    scoring="r2")
+    scores = _quiet(
+        cross_val_score,
+        make_pipeline(StandardScaler(), MLPRegressor((32,), max_iter=60, learning_rate_init=0.01, random_state=0)),
+        X,
+        y,
+        cv=KFold(3, shuffle=True, random_state=0),
+        scoring="r2",
+    )
     assert scores.min() > 0.5
 
 
@@ -96,6 +102,7 @@ def test_clone_and_pickle(digits, Estimator):
 
 # -- what scikit-learn's MLP does not give ------------------------------------------
 
+
 def test_same_random_state_same_model(digits):
     X, y = digits
     a = _quiet(MLPClassifier((8,), max_iter=5, random_state=3).fit, X, y)
@@ -107,8 +114,15 @@ def test_same_random_state_same_model(digits):
 
 def test_validation_loss_curve_and_early_stopping(digits):
     X, y = digits
-    clf = MLPClassifier((16,), early_stopping=True, validation_fraction=0.2, n_iter_no_change=3,
-                        max_iter=200, learning_rate_init=0.01, random_state=0).fit(X / 16, y)
+    clf = MLPClassifier(
+        (16,),
+        early_stopping=True,
+        validation_fraction=0.2,
+        n_iter_no_change=3,
+        max_iter=200,
+        learning_rate_init=0.01,
+        random_state=0,
+    ).fit(X / 16, y)
     assert len(clf.loss_curve_) == len(clf.validation_loss_curve_) == len(clf.validation_scores_) == clf.n_iter_
     assert clf.n_iter_ < 200  # stopped early
     assert clf.validation_loss_curve_[-1] < clf.validation_loss_curve_[0]
@@ -126,11 +140,13 @@ def test_loss_curve_is_the_training_objective(digits):
     # Full batch, plain SGD, no penalty: loss_curve_[k] is the loss before step k, so the
     # first entry is the loss of the initial network on the data.
     X, y = digits
-    clf = MLPClassifier((8,), solver="sgd", momentum=0.0, alpha=0.0, batch_size=len(y), max_iter=3,
-                        random_state=0)
+    clf = MLPClassifier((8,), solver="sgd", momentum=0.0, alpha=0.0, batch_size=len(y), max_iter=3, random_state=0)
     clf = _quiet(clf.fit, X / 16, y)
-    fresh = _quiet(MLPClassifier((8,), solver="sgd", momentum=0.0, alpha=0.0, batch_size=len(y), max_iter=1,
-                                 random_state=0).fit, X / 16, y)
+    fresh = _quiet(
+        MLPClassifier((8,), solver="sgd", momentum=0.0, alpha=0.0, batch_size=len(y), max_iter=1, random_state=0).fit,
+        X / 16,
+        y,
+    )
     assert len(clf.loss_curve_) == 3 and clf.loss_curve_[0] == pytest.approx(fresh.loss_curve_[0])
     assert clf.loss_curve_[2] < clf.loss_curve_[0]
 
@@ -141,8 +157,15 @@ def test_alpha_penalises_weights_not_intercepts(digits):
     X = X[:50] / 16
     y = y[:50]
     lr, alpha = 0.5, 3.0
-    kwargs = dict(solver="sgd", momentum=0.0, batch_size=50, max_iter=1, learning_rate_init=lr,
-                  shuffle=False, random_state=0)
+    kwargs = {
+        "solver": "sgd",
+        "momentum": 0.0,
+        "batch_size": 50,
+        "max_iter": 1,
+        "learning_rate_init": lr,
+        "shuffle": False,
+        "random_state": 0,
+    }
     clf = MLPClassifier((5,), alpha=alpha, **kwargs)
     clf = _quiet(clf.fit, X, y)
     # The same seed with a step of 1e-12 leaves the initial weights (to ~1e-12).
@@ -160,7 +183,7 @@ def test_class_weight_is_sample_weight_per_class(digits):
 
     X, y = digits
     X = X / 16
-    kwargs = dict(hidden_layer_sizes=(6,), activation="logistic", max_iter=4, batch_size=100, random_state=2)
+    kwargs = {"hidden_layer_sizes": (6,), "activation": "logistic", "max_iter": 4, "batch_size": 100, "random_state": 2}
     weighted = _quiet(MLPClassifier(class_weight="balanced", **kwargs).fit, X, y)
     by_hand = _quiet(MLPClassifier(**kwargs).fit, X, y, sample_weight=compute_sample_weight("balanced", y))
     plain = _quiet(MLPClassifier(**kwargs).fit, X, y)
@@ -172,7 +195,7 @@ def test_sample_weight_zero_is_removal_multioutput_regressor(rng):
     X = rng.standard_normal((40, 3))
     Y = np.c_[X[:, 0] - X[:, 1], X[:, 2] ** 2]
     w = (np.arange(40) % 3 != 0).astype(float)
-    kwargs = dict(hidden_layer_sizes=(5,), activation="tanh", batch_size=200, max_iter=5, random_state=0)
+    kwargs = {"hidden_layer_sizes": (5,), "activation": "tanh", "batch_size": 200, "max_iter": 5, "random_state": 0}
     weighted = _quiet(MLPRegressor(**kwargs).fit, X, Y, sample_weight=w)
     removed = _quiet(MLPRegressor(**kwargs).fit, X[w > 0], Y[w > 0])
     assert weighted.predict(X).shape == (40, 2)
@@ -225,7 +248,7 @@ def test_binary_labels_and_proba(rng):
 def test_dropout_trains_differently_predicts_deterministically(digits):
     X, y = digits
     X = X / 16
-    kwargs = dict(hidden_layer_sizes=(16,), max_iter=3, random_state=0)
+    kwargs = {"hidden_layer_sizes": (16,), "max_iter": 3, "random_state": 0}
     drop = _quiet(MLPClassifier(dropout=0.5, **kwargs).fit, X, y)
     plain = _quiet(MLPClassifier(**kwargs).fit, X, y)
     assert not np.allclose(drop.coefs_[0], plain.coefs_[0])
@@ -238,8 +261,11 @@ def test_dropout_trains_differently_predicts_deterministically(digits):
         assert weighted.network_.dtype == data.dtype
         assert np.isfinite(weighted.coefs_[0]).all()
         assert not np.allclose(weighted.coefs_[0], drop_same.coefs_[0])
+
         # Class 3 weighs five times as much: its recall does not drop below the unweighted model's.
-        recall = lambda m: (m.predict(data)[y == 3] == 3).mean()  # noqa: E731
+        def recall(m, data=data):
+            return (m.predict(data)[y == 3] == 3).mean()
+
         assert recall(weighted) >= recall(drop_same)
 
 
@@ -261,16 +287,25 @@ def test_warm_start_and_partial_fit(digits):
         inc.partial_fit(X[:2], [11, 1])
 
 
-@pytest.mark.parametrize("params,match", [
-    ({"activation": "softplus"}, r"activation must be one of \['identity', .*\]; got 'softplus'"),
-    ({"activation": ["relu"], "hidden_layer_sizes": (3, 3)}, r"activation must be one name or one per hidden layer \(2\); got 1"),
-    ({"solver": "lbfgs"}, r"solver must be one of \['adam', 'sgd', 'rmsprop'\] \('lbfgs' is not supported\); got 'lbfgs'"),
-    ({"hidden_layer_sizes": (3, 0)}, r"hidden_layer_sizes must hold ints >= 1; got 0 at position 1"),
-    ({"dropout": 1.0}, r"dropout must be a number in \[0, 1\); got 1.0"),
-    ({"batch_size": 0}, r"batch_size must be 'auto' or an int >= 1; got 0"),
-    ({"max_iter": 0}, r"max_iter must be an int >= 1; got 0"),
-    ({"learning_rate_init": 0.0}, r"learning_rate_init must be a number > 0.0; got 0.0"),
-])
+@pytest.mark.parametrize(
+    "params,match",
+    [
+        ({"activation": "softplus"}, r"activation must be one of \['identity', .*\]; got 'softplus'"),
+        (
+            {"activation": ["relu"], "hidden_layer_sizes": (3, 3)},
+            r"activation must be one name or one per hidden layer \(2\); got 1",
+        ),
+        (
+            {"solver": "lbfgs"},
+            r"solver must be one of \['adam', 'sgd', 'rmsprop'\] \('lbfgs' is not supported\); got 'lbfgs'",
+        ),
+        ({"hidden_layer_sizes": (3, 0)}, r"hidden_layer_sizes must hold ints >= 1; got 0 at position 1"),
+        ({"dropout": 1.0}, r"dropout must be a number in \[0, 1\); got 1.0"),
+        ({"batch_size": 0}, r"batch_size must be 'auto' or an int >= 1; got 0"),
+        ({"max_iter": 0}, r"max_iter must be an int >= 1; got 0"),
+        ({"learning_rate_init": 0.0}, r"learning_rate_init must be a number > 0.0; got 0.0"),
+    ],
+)
 def test_bad_parameters(params, match):
     with pytest.raises(ValueError, match=match):
         MLPRegressor(**params).fit([[0.0], [1.0]], [0.0, 1.0])

@@ -22,6 +22,7 @@ def _classification(rng, n=120, n_in=6, n_classes=3):
 
 # -- a workspace changes where the numbers are written, not the numbers ------------
 
+
 @pytest.mark.parametrize("activation", ["relu", "sigmoid", "tanh", "leaky_relu", "identity"])
 @pytest.mark.parametrize("loss", ["cross_entropy", "mse", "binary_cross_entropy", "half_squared_error"])
 @pytest.mark.parametrize("reduction", ["mean", "sum"])
@@ -72,6 +73,7 @@ def test_float32_full_batch_equals_plain_path_numbers(rng):
 
 
 # -- dropout ------------------------------------------------------------------------
+
 
 def test_dropout_zeroes_a_share_p_and_scales_the_rest_by_one_over_keep(rng):
     net = cr.Network([4, 2000, 2], activation="relu", loss="cross_entropy", seed=1)
@@ -125,21 +127,19 @@ def test_dropout_training_is_reproducible_from_the_seed(rng):
     runs = []
     for _ in range(2):
         net = cr.Network([6, 8, 3], activation="relu", loss="cross_entropy", seed=9)
-        runs.append(net.fit(X, y, epochs=2, batch_size=10, dropout=0.3, optimizer="adam",
-                            learning_rate=0.01).loss)
+        runs.append(net.fit(X, y, epochs=2, batch_size=10, dropout=0.3, optimizer="adam", learning_rate=0.01).loss)
     assert runs[0] == runs[1]
     other = cr.Network([6, 8, 3], activation="relu", loss="cross_entropy", seed=10)
-    assert other.fit(X, y, epochs=2, batch_size=10, dropout=0.3, optimizer="adam",
-                     learning_rate=0.01).loss != runs[0]
+    assert other.fit(X, y, epochs=2, batch_size=10, dropout=0.3, optimizer="adam", learning_rate=0.01).loss != runs[0]
 
 
 # -- continuation, shuffling ---------------------------------------------------------
 
-@pytest.mark.parametrize("dtype,dropout", [("float64", 0.0), ("float32", 0.0), ("float64", 0.2),
-                                           ("float32", 0.2)])
+
+@pytest.mark.parametrize("dtype,dropout", [("float64", 0.0), ("float32", 0.0), ("float64", 0.2), ("float32", 0.2)])
 def test_two_fits_of_three_epochs_equal_one_of_six_bit_for_bit(rng, dtype, dropout):
     X, y = _classification(rng)
-    kw = dict(batch_size=16, optimizer="adam", learning_rate=0.01, dropout=dropout, schedule="cosine")
+    kw = {"batch_size": 16, "optimizer": "adam", "learning_rate": 0.01, "dropout": dropout, "schedule": "cosine"}
 
     def make():
         return cr.Network([6, 8, 3], activation="relu", loss="cross_entropy", init="he", seed=1, dtype=dtype)
@@ -171,13 +171,14 @@ def test_minibatches_are_shuffled_from_the_seed_and_the_data_is_untouched(rng):
 
 # -- weight decay, schedules ------------------------------------------------------------
 
+
 def test_weight_decay_adds_lambda_w_to_the_gradient(rng):
     X = rng.standard_normal((10, 3))
     Y = rng.standard_normal((10, 2))
     net = cr.Network([3, 2], activation="identity", output_activation="identity", loss="mse", seed=0)
     W = net.layers[0].weights.copy()
     b = net.layers[0].bias.copy()
-    (gW, gb), = net.gradients(X, Y)
+    ((gW, gb),) = net.gradients(X, Y)
     gW, gb = gW.copy(), gb.copy()
     net.fit(X, Y, epochs=1, learning_rate=0.1, weight_decay=0.5)
     np.testing.assert_allclose(net.layers[0].weights, W - 0.1 * (gW + 0.5 * W), rtol=1e-12)
@@ -201,11 +202,19 @@ def test_schedule_name_unknown_lists_the_valid_ones(xor):
 
 # -- validation, accuracy, early stopping -------------------------------------------------
 
+
 def test_history_records_accuracy_and_validation(rng):
     X, y = _classification(rng)
     net = cr.Network([6, 8, 3], activation="relu", loss="cross_entropy", seed=1)
-    h = net.fit(X[:100], y[:100], epochs=3, batch_size=20, optimizer="adam", learning_rate=0.05,
-                validation_data=(X[100:], y[100:]))
+    h = net.fit(
+        X[:100],
+        y[:100],
+        epochs=3,
+        batch_size=20,
+        optimizer="adam",
+        learning_rate=0.05,
+        validation_data=(X[100:], y[100:]),
+    )
     assert len(h.accuracy) == len(h.val_loss) == len(h.val_accuracy) == 3
     # The last validation numbers are those of the trained network.
     expected_acc = (net.predict(X[100:]).argmax(axis=1) == y[100:]).mean()
@@ -239,8 +248,17 @@ def test_early_stopping_restores_the_best_weights(rng):
             snapshots[epoch] = [p.copy() for p in net.parameters()]
 
     net = cr.Network([6, 8, 3], activation="relu", loss="cross_entropy", seed=2)
-    h = net.fit(X, y, epochs=100, batch_size=16, optimizer="adam", learning_rate=0.05,
-                validation_data=(X, y_val), early_stopping=3, callbacks=[Snapshot()])
+    h = net.fit(
+        X,
+        y,
+        epochs=100,
+        batch_size=16,
+        optimizer="adam",
+        learning_rate=0.05,
+        validation_data=(X, y_val),
+        early_stopping=3,
+        callbacks=[Snapshot()],
+    )
     assert h.stopped_early
     best = int(np.argmin(h.val_loss))
     assert h.best_epoch == h.epochs[best]
@@ -256,7 +274,11 @@ def test_early_stopping_needs_validation_data(xor):
 
 
 def test_validation_data_must_be_a_pair(xor):
-    with pytest.raises(TypeError, match=r"validation_data must be a pair \(X_val, Y_val\) or a triple \(X_val, Y_val, sample_weight_val\); got ndarray"):
+    with pytest.raises(
+        TypeError,
+        match=r"validation_data must be a pair \(X_val, Y_val\) or a triple "
+        r"\(X_val, Y_val, sample_weight_val\); got ndarray",
+    ):
         cr.Network([2, 2, 1]).fit(*xor, validation_data=xor[0])
     with pytest.raises(ValueError, match=r"validation_data\[0\] must have 2 columns"):
         cr.Network([2, 2, 1]).fit(*xor, validation_data=(np.ones((3, 5)), np.ones((3, 1))))
@@ -264,10 +286,12 @@ def test_validation_data_must_be_a_pair(xor):
 
 # -- progress -------------------------------------------------------------------------------
 
+
 def test_progress_writes_one_line_per_epoch_to_stderr(rng, capsys):
     X, y = _classification(rng)
     cr.Network([6, 4, 3], activation="relu", loss="cross_entropy", seed=0).fit(
-        X, y, epochs=2, batch_size=30, progress=True, validation_data=(X, y))
+        X, y, epochs=2, batch_size=30, progress=True, validation_data=(X, y)
+    )
     captured = capsys.readouterr()
     assert captured.out == ""
     lines = captured.err.strip().splitlines()
@@ -303,8 +327,11 @@ def test_quiet_by_default(rng, capsys):
 _REAL = os.path.exists(os.path.join(cr.datasets.FASHION_MNIST_DIR, "train-labels-idx1-ubyte.gz"))
 
 
-@pytest.mark.skipif(not _REAL, reason="Fashion-MNIST not installed: apt-get install dataset-fashion-mnist "
-                                       "(make test does it via scripts/ensure-fashion-mnist.sh)")
+@pytest.mark.skipif(
+    not _REAL,
+    reason="Fashion-MNIST not installed: apt-get install dataset-fashion-mnist "
+    "(make test does it via scripts/ensure-fashion-mnist.sh)",
+)
 def test_small_real_subset_reaches_a_sane_accuracy_in_seconds():
     (X, y), (X_test, y_test) = cr.datasets.load_fashion_mnist()
     net = cr.Network([784, 64, 10], activation="relu", loss="cross_entropy", init="he", seed=0, dtype="float32")
@@ -327,12 +354,15 @@ def test_a_large_data_set_with_a_nan_or_inf_is_refused(bad):
 
 
 def test_schedule_and_weight_decay_belong_to_a_named_optimizer(xor):
-    with pytest.raises(ValueError, match="weight_decay and schedule are for an optimizer given by name; "
-                                         "set them on the Adam instance instead"):
+    with pytest.raises(
+        ValueError,
+        match="weight_decay and schedule are for an optimizer given by name; set them on the Adam instance instead",
+    ):
         cr.Network([2, 2, 1]).fit(*xor, optimizer=cr.Adam(0.01), schedule="cosine")
 
 
 # -- sample_weight ------------------------------------------------------------------
+
 
 def _weighted_targets(loss, rng, n, k):
     if loss == "cross_entropy":
@@ -384,22 +414,26 @@ def test_zero_weight_rows_are_ignored_through_shuffled_mini_batches_with_dropout
     runs = []
     for data in ((X, y), (X_other, y_other)):
         net = cr.Network([3, 6, 2], activation="relu", loss="cross_entropy", seed=2, dtype="float32")
-        history = net.fit(*data, epochs=3, batch_size=7, dropout=0.3, sample_weight=w,
-                          optimizer="adam", learning_rate=0.01)
+        history = net.fit(
+            *data, epochs=3, batch_size=7, dropout=0.3, sample_weight=w, optimizer="adam", learning_rate=0.01
+        )
         runs.append((history.loss, [p.copy() for p in net.parameters()]))
     assert runs[0][0] == runs[1][0]
     for a, b in zip(runs[0][1], runs[1][1]):
         np.testing.assert_array_equal(a, b)
 
 
-@pytest.mark.parametrize("weights, error, match", [
-    (np.ones(3), ValueError, r"sample_weight must have one weight per row of X \(4\); got shape \(3,\)"),
-    (np.ones((4, 1)), ValueError, r"sample_weight must be a 1-D array; got shape \(4, 1\)"),
-    (np.array([1.0, -1.0, 1.0, 1.0]), ValueError, r"sample_weight must be >= 0; got -1.0"),
-    (np.array([1.0, np.nan, 1.0, 1.0]), ValueError, r"sample_weight must be finite"),
-    (np.zeros(4), ValueError, r"sample_weight must not be all zero"),
-    (["a", "b", "c", "d"], TypeError, r"sample_weight must hold numbers"),
-])
+@pytest.mark.parametrize(
+    "weights, error, match",
+    [
+        (np.ones(3), ValueError, r"sample_weight must have one weight per row of X \(4\); got shape \(3,\)"),
+        (np.ones((4, 1)), ValueError, r"sample_weight must be a 1-D array; got shape \(4, 1\)"),
+        (np.array([1.0, -1.0, 1.0, 1.0]), ValueError, r"sample_weight must be >= 0; got -1.0"),
+        (np.array([1.0, np.nan, 1.0, 1.0]), ValueError, r"sample_weight must be finite"),
+        (np.zeros(4), ValueError, r"sample_weight must not be all zero"),
+        (["a", "b", "c", "d"], TypeError, r"sample_weight must hold numbers"),
+    ],
+)
 def test_bad_sample_weight_is_refused(weights, error, match):
     net = cr.Network([2, 2, 1], seed=0)
     X, Y = [[0, 0], [0, 1], [1, 0], [1, 1]], [[0], [1], [1], [0]]
@@ -417,15 +451,17 @@ def test_weighted_validation_and_accuracy_follow_the_weights(rng):
     w = rng.random(60) * 3
     Xv, yv, wv = X[:20], y[:20], w[:20]
     net = cr.Network([3, 5, 2], activation="tanh", loss="cross_entropy", seed=3)
-    history = net.fit(X[20:], y[20:], epochs=3, batch_size=8, learning_rate=0.2, sample_weight=w[20:],
-                      validation_data=(Xv, yv, wv))
+    history = net.fit(
+        X[20:], y[20:], epochs=3, batch_size=8, learning_rate=0.2, sample_weight=w[20:], validation_data=(Xv, yv, wv)
+    )
     # Measured after the last update: the weighted loss and the weighted share of hits, computed here.
     assert history.val_loss[-1] == pytest.approx(net.loss(Xv, yv, sample_weight=wv), rel=1e-12)
     hits = net.predict(Xv).argmax(axis=1) == yv
     assert history.val_accuracy[-1] == pytest.approx((wv * hits).sum() / wv.sum(), rel=1e-12)
     unweighted = cr.Network([3, 5, 2], activation="tanh", loss="cross_entropy", seed=3)
-    h2 = unweighted.fit(X[20:], y[20:], epochs=3, batch_size=8, learning_rate=0.2, sample_weight=w[20:],
-                        validation_data=(Xv, yv))
+    h2 = unweighted.fit(
+        X[20:], y[20:], epochs=3, batch_size=8, learning_rate=0.2, sample_weight=w[20:], validation_data=(Xv, yv)
+    )
     assert h2.val_accuracy[-1] == pytest.approx(hits.mean(), rel=1e-12)
     with pytest.raises(ValueError, match=r"validation_data\[2\] must be >= 0; got -1.0"):
         net.fit(X, y, validation_data=(Xv, yv, -np.ones(20)))

@@ -7,43 +7,42 @@
 3
 """
 
+from . import core, datasets, io, teaching, training  # noqa: F401  (the layers, as attributes)
+from ._version import __version__
 from .core.activations import ACTIVATIONS
 from .core.gradcheck import gradcheck
 from .core.initializers import INITIALIZERS
 from .core.layers import Dense
 from .core.losses import LOSSES
 from .core.network import Network
-from .training.optimizers import OPTIMIZERS, SGD, Adam, Optimizer, RMSProp
-from .training.loop import History
-from . import datasets
-from .training import callbacks, optimizers, schedules
-from . import core, io, teaching, training
+from .errors import ModelFileError, TrainingDiverged
 from .io import load
 from .onnx_export import export_onnx
-from .teaching.trace import Trace
 from .teaching.checker import CheckReport, check_example
 from .teaching.examples import WorkedExample, load_example
-from .errors import ModelFileError, TrainingDiverged
-
-__version__ = "0.1.0"
+from .teaching.trace import Trace
+from .training import callbacks, optimizers, schedules  # noqa: F401  (optimizers: an attribute, not in __all__)
+from .training.loop import History
+from .training.optimizers import OPTIMIZERS, SGD, Adam, Optimizer, RMSProp
 
 __all__ = [
     "ACTIVATIONS",
+    "INITIALIZERS",
+    "LOSSES",
+    "OPTIMIZERS",
+    "SGD",
     "Adam",
     "CheckReport",
     "Dense",
     "History",
-    "INITIALIZERS",
-    "LOSSES",
     "ModelFileError",
     "Network",
-    "OPTIMIZERS",
     "Optimizer",
     "RMSProp",
-    "SGD",
     "Trace",
     "TrainingDiverged",
     "WorkedExample",
+    "__version__",
     "callbacks",
     "check_example",
     "datasets",
@@ -52,5 +51,4 @@ __all__ = [
     "load",
     "load_example",
     "schedules",
-    "__version__",
 ]

@@ -8,7 +8,8 @@ trusts what passes these checks.
 from __future__ import annotations
 
 import numbers
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
@@ -16,9 +17,7 @@ import numpy as np
 def lookup(table: Mapping[str, Any], name: Any, argument: str) -> Any:
     """Return ``table[name]``; an unknown name lists the valid ones."""
     if not isinstance(name, str):
-        raise TypeError(
-            f"{argument} must be a name (str), one of {sorted(table)}; got {type(name).__name__} {name!r}"
-        )
+        raise TypeError(f"{argument} must be a name (str), one of {sorted(table)}; got {type(name).__name__} {name!r}")
     key = name.strip().lower()
     if key not in table:
         raise ValueError(f"unknown {argument} {name!r}; valid names are: {', '.join(sorted(table))}")
@@ -68,9 +67,7 @@ def as_float_array(data: Any, argument: str, dtype: np.dtype, *, ndim: int | Non
         array = np.asarray(data)
     except Exception as exc:  # ragged lists and the like
         raise TypeError(f"{argument} must be a numeric array; could not convert it: {exc}") from None
-    if array.dtype == object or not (
-        np.issubdtype(array.dtype, np.number) or np.issubdtype(array.dtype, np.bool_)
-    ):
+    if array.dtype == object or not (np.issubdtype(array.dtype, np.number) or np.issubdtype(array.dtype, np.bool_)):
         raise TypeError(f"{argument} must hold numbers; got an array of dtype {array.dtype}")
     if np.issubdtype(array.dtype, np.complexfloating):
         raise TypeError(f"{argument} must hold real numbers; got complex dtype {array.dtype}")
@@ -87,9 +84,7 @@ def as_float_array(data: Any, argument: str, dtype: np.dtype, *, ndim: int | Non
     array = array.astype(dtype, copy=False)
     if not _all_finite(array):
         bad = np.argwhere(~np.isfinite(array))[0]
-        raise ValueError(
-            f"{argument} must be finite; found {array[tuple(bad)]} at index {tuple(int(i) for i in bad)}"
-        )
+        raise ValueError(f"{argument} must be finite; found {array[tuple(bad)]} at index {tuple(int(i) for i in bad)}")
     return array
 
 

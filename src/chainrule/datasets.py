@@ -23,19 +23,19 @@ import numpy as np
 from ._validation import check_float_in, check_positive_int
 
 __all__ = [
-    "xor",
-    "read_idx",
-    "write_idx",
-    "load_fashion_mnist",
-    "FASHION_MNIST_DIR",
     "FASHION_MNIST_CLASSES",
+    "FASHION_MNIST_DIR",
+    "circles",
+    "load_csv",
+    "load_fashion_mnist",
+    "moons",
     "one_hot",
+    "read_idx",
+    "spirals",
     "standardize",
     "train_validation_split",
-    "load_csv",
-    "moons",
-    "circles",
-    "spirals",
+    "write_idx",
+    "xor",
 ]
 
 
@@ -69,8 +69,14 @@ def xor(dtype: str = "float64") -> tuple[np.ndarray, np.ndarray]:
 # -- IDX ------------------------------------------------------------------------
 
 #: IDX type codes (third byte of the magic number) and their big-endian dtypes.
-_IDX_TYPES = {0x08: np.dtype(">u1"), 0x09: np.dtype(">i1"), 0x0B: np.dtype(">i2"),
-              0x0C: np.dtype(">i4"), 0x0D: np.dtype(">f4"), 0x0E: np.dtype(">f8")}
+_IDX_TYPES = {
+    0x08: np.dtype(">u1"),
+    0x09: np.dtype(">i1"),
+    0x0B: np.dtype(">i2"),
+    0x0C: np.dtype(">i4"),
+    0x0D: np.dtype(">f4"),
+    0x0E: np.dtype(">f8"),
+}
 _IDX_CODES = {dt.newbyteorder("=").str[1:]: code for code, dt in _IDX_TYPES.items()}
 
 
@@ -164,8 +170,18 @@ def write_idx(path: str | os.PathLike, array: Any, compress: bool | None = None)
 FASHION_MNIST_DIR = "/usr/share/datasets/fashion-mnist"
 
 #: The ten classes of Fashion-MNIST, by label.
-FASHION_MNIST_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-                         "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
+FASHION_MNIST_CLASSES = (
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
+)
 
 _FASHION_FILES = {
     "train_images": "train-images-idx3-ubyte",
@@ -183,8 +199,7 @@ def _find(directory: str, stem: str) -> str | None:
     return None
 
 
-def load_fashion_mnist(path: str | os.PathLike | None = None, dtype: str = "float32",
-                       flatten: bool = True):
+def load_fashion_mnist(path: str | os.PathLike | None = None, dtype: str = "float32", flatten: bool = True):
     """Fashion-MNIST: 60,000 training and 10,000 test images of 28×28 pixels, 10 classes.
 
     Parameters
@@ -246,6 +261,7 @@ def load_fashion_mnist(path: str | os.PathLike | None = None, dtype: str = "floa
 
 # -- helpers --------------------------------------------------------------------
 
+
 def one_hot(labels: Any, n_classes: int | None = None, dtype: str = "float64") -> np.ndarray:
     """Integer labels (n,) as one-hot rows (n, n_classes).
 
@@ -261,8 +277,10 @@ def one_hot(labels: Any, n_classes: int | None = None, dtype: str = "float64") -
         n_classes = int(labels.max()) + 1 if labels.size else 0
     n_classes = check_positive_int(n_classes, "n_classes")
     if labels.size and (labels.min() < 0 or labels.max() >= n_classes):
-        raise ValueError(f"labels must be in [0, {n_classes}) for n_classes={n_classes}; "
-                         f"got values in [{labels.min()}, {labels.max()}]")
+        raise ValueError(
+            f"labels must be in [0, {n_classes}) for n_classes={n_classes}; "
+            f"got values in [{labels.min()}, {labels.max()}]"
+        )
     out = np.zeros((labels.size, n_classes), dtype=dtype)
     out[np.arange(labels.size), labels] = 1
     return out
@@ -341,8 +359,7 @@ def train_validation_split(X: Any, y: Any, validation_fraction: float = 0.1, see
     return X[train], X[val], y[train], y[val]
 
 
-def load_csv(path: str | os.PathLike, target: int | str | None = -1, delimiter: str = ",",
-             header: bool | None = None):
+def load_csv(path: str | os.PathLike, target: int | str | None = -1, delimiter: str = ",", header: bool | None = None):
     """Read a numeric CSV file into features and targets (used by the CLI).
 
     Parameters
@@ -402,10 +419,15 @@ def load_csv(path: str | os.PathLike, target: int | str | None = -1, delimiter: 
 
 # -- toy 2-D sets (decision-boundary plots) ---------------------------------------
 
+
 def _toy_check(n_samples: Any, noise: Any, dtype: str) -> tuple[int, float]:
     n_samples = check_positive_int(n_samples, "n_samples")
-    if isinstance(noise, bool) or not isinstance(noise, (int, float, np.integer, np.floating)) \
-            or not np.isfinite(noise) or noise < 0:
+    if (
+        isinstance(noise, bool)
+        or not isinstance(noise, (int, float, np.integer, np.floating))
+        or not np.isfinite(noise)
+        or noise < 0
+    ):
         raise ValueError(f"noise must be a finite number >= 0; got {noise!r}")
     if dtype not in ("float64", "float32"):
         raise ValueError(f"dtype must be 'float64' or 'float32'; got {dtype!r}")
@@ -425,8 +447,9 @@ def _toy_finish(parts: list[np.ndarray], rng: np.random.Generator, noise: float,
     return X.astype(dtype), y
 
 
-def moons(n_samples: int = 200, noise: float = 0.1, seed: int | None = None,
-          dtype: str = "float64") -> tuple[np.ndarray, np.ndarray]:
+def moons(
+    n_samples: int = 200, noise: float = 0.1, seed: int | None = None, dtype: str = "float64"
+) -> tuple[np.ndarray, np.ndarray]:
     """Two interleaving half circles (class 0 on top, class 1 below), as in scikit-learn.
 
     Parameters
@@ -461,8 +484,9 @@ def moons(n_samples: int = 200, noise: float = 0.1, seed: int | None = None,
     return _toy_finish([upper, lower], rng, noise, dtype)
 
 
-def circles(n_samples: int = 200, noise: float = 0.05, factor: float = 0.5, seed: int | None = None,
-            dtype: str = "float64") -> tuple[np.ndarray, np.ndarray]:
+def circles(
+    n_samples: int = 200, noise: float = 0.05, factor: float = 0.5, seed: int | None = None, dtype: str = "float64"
+) -> tuple[np.ndarray, np.ndarray]:
     """A small circle (class 1) inside a large one (class 0), both centred at the origin.
 
     Parameters
@@ -499,8 +523,14 @@ def circles(n_samples: int = 200, noise: float = 0.05, factor: float = 0.5, seed
     return _toy_finish(parts, rng, noise, dtype)
 
 
-def spirals(n_samples: int = 200, noise: float = 0.1, n_classes: int = 2, turns: float = 1.5,
-            seed: int | None = None, dtype: str = "float64") -> tuple[np.ndarray, np.ndarray]:
+def spirals(
+    n_samples: int = 200,
+    noise: float = 0.1,
+    n_classes: int = 2,
+    turns: float = 1.5,
+    seed: int | None = None,
+    dtype: str = "float64",
+) -> tuple[np.ndarray, np.ndarray]:
     """Interleaved spiral arms, one per class (TensorFlow Playground's hardest set).
 
     Arm k starts at the origin and turns ``turns`` times, rotated by
@@ -533,8 +563,12 @@ def spirals(n_samples: int = 200, noise: float = 0.1, n_classes: int = 2, turns:
     n_classes = check_positive_int(n_classes, "n_classes")
     if n_classes < 2:
         raise ValueError(f"n_classes must be >= 2; got {n_classes}")
-    if isinstance(turns, bool) or not isinstance(turns, (int, float, np.integer, np.floating)) \
-            or not np.isfinite(turns) or turns <= 0:
+    if (
+        isinstance(turns, bool)
+        or not isinstance(turns, (int, float, np.integer, np.floating))
+        or not np.isfinite(turns)
+        or turns <= 0
+    ):
         raise ValueError(f"turns must be a finite number > 0; got {turns!r}")
     rng = np.random.default_rng(seed)
     parts = []

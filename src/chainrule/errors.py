@@ -16,6 +16,7 @@ Numerical failure during training has one type of its own:
 from __future__ import annotations
 
 import os
+from typing import Any
 
 __all__ = ["ModelFileError", "TrainingDiverged"]
 
@@ -68,8 +69,11 @@ class TrainingDiverged(RuntimeError):
     Examples
     --------
     >>> from chainrule.errors import TrainingDiverged
-    >>> print(TrainingDiverged(epoch=3, batch=7, loss=float("nan"), learning_rate=10.0))
-    training diverged: the loss became nan at epoch 3, batch 7 (learning rate 10); the weights were restored to their last finite values. Try a lower learning rate (e.g. 1), standardised inputs or gradient-friendlier initialisation.
+    >>> diverged = TrainingDiverged(epoch=3, batch=7, loss=float("nan"), learning_rate=10.0)
+    >>> print(diverged)  # doctest: +NORMALIZE_WHITESPACE
+    training diverged: the loss became nan at epoch 3, batch 7 (learning rate 10); the weights were restored
+    to their last finite values. Try a lower learning rate (e.g. 1), standardised inputs or
+    gradient-friendlier initialisation.
     """
 
     def __init__(self, epoch: int, batch: int, loss: float, learning_rate: float | None = None):
@@ -77,6 +81,8 @@ class TrainingDiverged(RuntimeError):
         self.batch = int(batch)
         self.loss = float(loss)
         self.learning_rate = learning_rate
+        #: The History of the epochs completed before the divergence (set by ``fit``).
+        self.history: Any = None
         rate = "" if learning_rate is None else f" (learning rate {learning_rate:g})"
         lower = "" if learning_rate is None else f" (e.g. {learning_rate / 10:g})"
         super().__init__(
@@ -87,4 +93,3 @@ class TrainingDiverged(RuntimeError):
 
     def __reduce__(self):
         return type(self), (self.epoch, self.batch, self.loss, self.learning_rate)
-

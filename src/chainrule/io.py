@@ -24,18 +24,20 @@ from __future__ import annotations
 import json
 import os
 import struct
-import tokenize
 import tempfile
+import tokenize
 import zipfile
 import zlib
 from typing import Any
 
 import numpy as np
 
-from .core.activations import LeakyReLU
+from .core.activations import LeakyReLU, get_activation
+from .core.network import Network
 from .errors import ModelFileError
+from .training.optimizers import optimizer_from_config
 
-__all__ = ["save", "load", "FORMAT", "FORMAT_VERSION"]
+__all__ = ["FORMAT", "FORMAT_VERSION", "load", "save"]
 
 FORMAT = "chainrule.network"
 FORMAT_VERSION = 1
@@ -48,7 +50,6 @@ def _activation_spec(activation) -> Any:
 
 
 def _activation_from_spec(spec: Any):
-    from .core.activations import get_activation
 
     if isinstance(spec, dict):
         params = {k: v for k, v in spec.items() if k != "name"}
@@ -195,10 +196,22 @@ def load(path: str | os.PathLike):
 
 
 #: What goes wrong when reading a damaged zip of .npy members.
-_CONTAINER_ERRORS = (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError, KeyError,
-                     NotImplementedError, RuntimeError, struct.error, UnicodeDecodeError,
-                     OverflowError, SyntaxError, TypeError,
-                     tokenize.TokenError)  # NumPy's fallback parser of an .npy header that is not a literal
+_CONTAINER_ERRORS = (
+    zipfile.BadZipFile,
+    zlib.error,
+    OSError,
+    EOFError,
+    ValueError,
+    KeyError,
+    NotImplementedError,
+    RuntimeError,
+    struct.error,
+    UnicodeDecodeError,
+    OverflowError,
+    SyntaxError,
+    TypeError,
+    tokenize.TokenError,
+)  # NumPy's fallback parser of an .npy header that is not a literal
 _MAX_MEMBERS = 100_000
 
 
@@ -210,8 +223,10 @@ def _read_arrays(path: str) -> dict[str, np.ndarray]:
         raise ModelFileError(path, "not a chainrule network file: the file is empty")
     if head[:1] == b"\x80":
         raise ModelFileError(
-            path, "not a chainrule network file: it is a pickle, and it holds pickled objects, which are "
-                  "never loaded (a saved network is an .npz of numeric arrays and JSON)")
+            path,
+            "not a chainrule network file: it is a pickle, and it holds pickled objects, which are "
+            "never loaded (a saved network is an .npz of numeric arrays and JSON)",
+        )
     if head[:6] == np.lib.format.MAGIC_PREFIX:
         raise ModelFileError(path, "not a chainrule network file: it is a single .npy array, not an .npz")
     if head[:2] != b"PK":
@@ -240,8 +255,9 @@ def _member_key(path: str, info: zipfile.ZipInfo) -> str:
     if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
         raise ModelFileError(path, f"corrupted: entry {info.filename!r} has compression method {info.compress_type}")
     if info.file_size > 1100 * info.compress_size + 1024:  # deflate expands at most ~1032 times
-        raise ModelFileError(path, f"corrupted: entry {info.filename!r} announces {info.file_size} bytes "
-                                   f"from {info.compress_size}")
+        raise ModelFileError(
+            path, f"corrupted: entry {info.filename!r} announces {info.file_size} bytes from {info.compress_size}"
+        )
     return info.filename[:-4]
 
 
@@ -259,19 +275,27 @@ def _read_member(path: str, archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> 
         name = info.filename[:-4]
         if dtype.hasobject:
             raise ModelFileError(
-                path, f"not a chainrule network file: entry {name!r} holds pickled objects, which are never "
-                      f"loaded (a saved network holds only numeric arrays and JSON)")
+                path,
+                f"not a chainrule network file: entry {name!r} holds pickled objects, which are never "
+                f"loaded (a saved network holds only numeric arrays and JSON)",
+            )
         if dtype.kind not in "fU" or dtype.fields is not None or dtype.subdtype is not None:
-            raise ModelFileError(path, f"not a chainrule network file: entry {name!r} has dtype {dtype}; "
-                                       f"a saved network holds float arrays and JSON text")
+            raise ModelFileError(
+                path,
+                f"not a chainrule network file: entry {name!r} has dtype {dtype}; "
+                f"a saved network holds float arrays and JSON text",
+            )
         count = 1
         for n in shape:
             count *= int(n)
         n_bytes = count * dtype.itemsize
         header = fp.tell()
         if header + n_bytes != info.file_size:
-            raise ModelFileError(path, f"corrupted: entry {name!r} announces shape {shape} of {dtype} "
-                                       f"({n_bytes} bytes) but holds {info.file_size - header}")
+            raise ModelFileError(
+                path,
+                f"corrupted: entry {name!r} announces shape {shape} of {dtype} "
+                f"({n_bytes} bytes) but holds {info.file_size - header}",
+            )
         data = fp.read(n_bytes)  # reading to the end checks the CRC
         if len(data) != n_bytes or fp.read(1):
             raise ModelFileError(path, f"truncated: entry {name!r} holds {len(data)} of {n_bytes} bytes")
@@ -285,8 +309,11 @@ def _read_metadata(path: str, arrays: dict[str, np.ndarray]) -> dict[str, Any]:
         raise ModelFileError(path, "not a chainrule network file: no metadata entry")
     raw = arrays.pop("metadata")
     if raw.dtype.kind != "U" or raw.ndim != 0:
-        raise ModelFileError(path, f"not a chainrule network file: the metadata is not JSON text "
-                                   f"(an array of dtype {raw.dtype}, shape {raw.shape})")
+        raise ModelFileError(
+            path,
+            f"not a chainrule network file: the metadata is not JSON text "
+            f"(an array of dtype {raw.dtype}, shape {raw.shape})",
+        )
     try:
         meta = json.loads(str(raw))
     except (ValueError, RecursionError) as exc:  # JSONDecodeError is a ValueError
@@ -296,15 +323,19 @@ def _read_metadata(path: str, arrays: dict[str, np.ndarray]) -> dict[str, Any]:
     version = meta.get("format_version")
     if not _is_int(version) or not 1 <= version <= FORMAT_VERSION:
         raise ModelFileError(
-            path, f"has format_version {version!r}; this chainrule reads versions up to {FORMAT_VERSION} "
-                  f"(upgrade chainrule)")
+            path,
+            f"has format_version {version!r}; this chainrule reads versions up to {FORMAT_VERSION} (upgrade chainrule)",
+        )
 
     def need(mapping: Any, key: str, kinds: Any, where: str) -> Any:
         value = mapping.get(key) if isinstance(mapping, dict) else None
         ok = _is_int(value) if kinds is int else isinstance(value, kinds)
         if not ok:
-            raise ModelFileError(path, f"corrupted metadata: {where}{key} must be {_kind_name(kinds)}; "
-                                       f"got {type(value).__name__} {value!r:.80}")
+            raise ModelFileError(
+                path,
+                f"corrupted metadata: {where}{key} must be {_kind_name(kinds)}; "
+                f"got {type(value).__name__} {value!r:.80}",
+            )
         return value
 
     arch = need(meta, "architecture", dict, "")
@@ -355,8 +386,6 @@ _STATE_NAMES = {"sgd": {"momentum_buffer"}, "adam": {"m", "v"}, "rmsprop": {"squ
 
 def _build(path: str, meta: dict[str, Any], arrays: dict[str, np.ndarray]):
     """The network the checked metadata and arrays describe, every array checked against it."""
-    from .core.network import Network
-    from .training.optimizers import optimizer_from_config
 
     arch = meta["architecture"]
     sizes = arch["sizes"]
@@ -371,8 +400,9 @@ def _build(path: str, meta: dict[str, Any], arrays: dict[str, np.ndarray]):
     if opt_meta is not None:
         n_params = opt_meta["counters"]["n_params"]
         if n_params > 1:
-            raise ModelFileError(path, f"corrupted metadata: the optimiser has state for {n_params} vectors; "
-                                       f"a network has one")
+            raise ModelFileError(
+                path, f"corrupted metadata: the optimiser has state for {n_params} vectors; a network has one"
+            )
         config = opt_meta["config"]
         names = _STATE_NAMES.get(config.get("name"), set())
         if config.get("name") == "sgd" and not config.get("momentum"):
@@ -384,8 +414,9 @@ def _build(path: str, meta: dict[str, Any], arrays: dict[str, np.ndarray]):
         if key not in expected:
             raise ModelFileError(path, f"not a chainrule network file: unexpected entry {key!r}")
         if array.shape != expected[key]:
-            raise ModelFileError(path, f"corrupted: {key} has shape {array.shape}; the architecture "
-                                       f"{sizes} needs {expected[key]}")
+            raise ModelFileError(
+                path, f"corrupted: {key} has shape {array.shape}; the architecture {sizes} needs {expected[key]}"
+            )
         if array.dtype.name != dtype:
             raise ModelFileError(path, f"corrupted: {key} has dtype {array.dtype}; the architecture says {dtype!r}")
         if not np.isfinite(array).all():
@@ -395,9 +426,17 @@ def _build(path: str, meta: dict[str, Any], arrays: dict[str, np.ndarray]):
         raise ModelFileError(path, f"truncated: no {', '.join(missing)}")
 
     activations = [_activation_from_spec(spec) for spec in arch["activations"]]
-    net = Network(sizes, activation=activations[:-1], output_activation=activations[-1],
-                  loss=arch["loss"], reduction=arch["reduction"], bias=arch["bias"], init=arch["init"],
-                  seed=meta["seed"], dtype=dtype)
+    net = Network(
+        sizes,
+        activation=activations[:-1],
+        output_activation=activations[-1],
+        loss=arch["loss"],
+        reduction=arch["reduction"],
+        bias=arch["bias"],
+        init=arch["init"],
+        seed=meta["seed"],
+        dtype=dtype,
+    )
     for i, layer in enumerate(net.layers):
         layer.weights = arrays[f"layers.{i}.weights"]
         if layer.bias is not None:
@@ -408,7 +447,7 @@ def _build(path: str, meta: dict[str, Any], arrays: dict[str, np.ndarray]):
     if opt_meta is not None:
         opt = optimizer_from_config(opt_meta["config"])
         prefix = "optimizer."
-        state = {k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)}
+        state = {k[len(prefix) :]: v for k, v in arrays.items() if k.startswith(prefix)}
         opt.set_state(opt_meta["counters"], state)
         net.optimizer_ = opt
     return net

@@ -36,9 +36,11 @@ __all__ = ["export_onnx"]
 #: The ONNX operator set the models use (ONNX 1.12+, onnxruntime 1.13+).
 OPSET = 17
 
-_LIMITS = ("export_onnx writes dense feedforward networks (every chainrule activation) as float32 "
-           "models; dropout is training-only and not exported; class labels must be integers, "
-           "floats or strings")
+_LIMITS = (
+    "export_onnx writes dense feedforward networks (every chainrule activation) as float32 "
+    "models; dropout is training-only and not exported; class labels must be integers, "
+    "floats or strings"
+)
 
 
 def _import_onnx():
@@ -57,12 +59,12 @@ def _import_onnx():
 def _network_of(model: Any) -> tuple[Network, Any]:
     if isinstance(model, Network):
         return model, None
-    from .sklearn import MLPClassifier, MLPRegressor
-
-    if isinstance(model, (MLPClassifier, MLPRegressor)):
-        if not hasattr(model, "network_"):
+    # A chainrule.sklearn estimator, recognised by its module (this leaf does not import the sklearn leaf).
+    if any(cls.__module__ == "chainrule.sklearn" for cls in type(model).__mro__):
+        network = getattr(model, "network_", None)
+        if not isinstance(network, Network):
             raise ValueError(f"{type(model).__name__} is not fitted yet; call fit before export_onnx")
-        return model.network_, model
+        return network, model
     raise TypeError(
         "export_onnx takes a chainrule.Network or a fitted chainrule.sklearn MLPClassifier/MLPRegressor; "
         f"got {type(model).__name__}. Limits of the export: {_LIMITS}"
@@ -131,10 +133,16 @@ def export_onnx(model: Any, path: str | os.PathLike | None = None):
         nodes.append(helper.make_node("Identity", [a], [name]))
         outputs = [float_out(name, net.n_outputs)]
 
-    graph = helper.make_graph(nodes, "chainrule", [helper.make_tensor_value_info(
-        "X", TensorProto.FLOAT, ["N", net.n_inputs])], outputs, initializer=inits)
-    onnx_model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)],
-                                   producer_name="chainrule", doc_string=repr(net))
+    graph = helper.make_graph(
+        nodes,
+        "chainrule",
+        [helper.make_tensor_value_info("X", TensorProto.FLOAT, ["N", net.n_inputs])],
+        outputs,
+        initializer=inits,
+    )
+    onnx_model = helper.make_model(
+        graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="chainrule", doc_string=repr(net)
+    )
     onnx_model.ir_version = 8  # the oldest IR of opset 17: readable by older runtimes too
     onnx.checker.check_model(onnx_model, full_check=True)
     if path is not None:
@@ -151,8 +159,10 @@ def _classifier_head(clf, a, nodes, const, helper, TensorProto, float_out):
         nodes.append(helper.make_node("Identity", [a], ["probabilities"]))
         nodes.append(helper.make_node("Greater", [a, const("half", np.array(0.5, np.float32))], ["is_on"]))
         nodes.append(helper.make_node("Cast", ["is_on"], ["label"], to=TensorProto.INT64))
-        return [helper.make_tensor_value_info("label", TensorProto.INT64, ["N", n_classes]),
-                float_out("probabilities", n_classes)]
+        return [
+            helper.make_tensor_value_info("label", TensorProto.INT64, ["N", n_classes]),
+            float_out("probabilities", n_classes),
+        ]
     if classes.dtype.kind in "iub":
         table, elem = classes.astype(np.int64), TensorProto.INT64
     elif classes.dtype.kind == "f":
@@ -160,8 +170,9 @@ def _classifier_head(clf, a, nodes, const, helper, TensorProto, float_out):
     elif classes.dtype.kind in "UO" and all(isinstance(c, str) for c in classes):
         table, elem = classes.astype(object), TensorProto.STRING
     else:
-        raise ValueError(f"export_onnx cannot write class labels of dtype {classes.dtype}. Limits of the export: "
-                         f"{_LIMITS}")
+        raise ValueError(
+            f"export_onnx cannot write class labels of dtype {classes.dtype}. Limits of the export: {_LIMITS}"
+        )
     if kind == "binary":
         # predict_proba is [1 − p, p]; the label is classes_[p > 0.5].
         nodes.append(helper.make_node("Sub", [const("one", np.array(1.0, np.float32)), a], ["p0"]))
@@ -176,8 +187,7 @@ def _classifier_head(clf, a, nodes, const, helper, TensorProto, float_out):
     if elem == TensorProto.STRING:
         from onnx import helper as h
 
-        tensor = h.make_tensor(classes_name, TensorProto.STRING, [n_classes],
-                               [str(c).encode("utf-8") for c in table])
+        tensor = h.make_tensor(classes_name, TensorProto.STRING, [n_classes], [str(c).encode("utf-8") for c in table])
         nodes.insert(0, h.make_node("Constant", [], [classes_name], value=tensor))
     else:
         const(classes_name, table)

@@ -25,8 +25,17 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["plot_history", "plot_decision_boundary", "plot_confusion_matrix", "plot_network",
-           "confusion_matrix", "save_training_plots"]
+from ._validation import check_positive_int
+from .training.loop import History
+
+__all__ = [
+    "confusion_matrix",
+    "plot_confusion_matrix",
+    "plot_decision_boundary",
+    "plot_history",
+    "plot_network",
+    "save_training_plots",
+]
 
 
 def _figure(ax: Any = None, figsize: tuple[float, float] = (6.0, 4.0), ncols: int = 1):
@@ -35,8 +44,9 @@ def _figure(ax: Any = None, figsize: tuple[float, float] = (6.0, 4.0), ncols: in
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
     except ImportError:
-        raise ImportError("chainrule's plots need matplotlib: pip install 'chainrule[plot]' "
-                          "(or pip install matplotlib)") from None
+        raise ImportError(
+            "chainrule's plots need matplotlib: pip install 'chainrule[plot]' (or pip install matplotlib)"
+        ) from None
     if ax is not None:
         if not hasattr(ax, "figure") or not hasattr(ax, "plot"):
             raise TypeError(f"ax must be a matplotlib Axes; got {type(ax).__name__}")
@@ -62,7 +72,6 @@ def plot_history(history, ax: Any = None):
     matplotlib.figure.Figure
         One axes "loss", and a second "accuracy" when the history has one.
     """
-    from .training.loop import History
 
     if not isinstance(history, History):
         raise TypeError(f"history must be the History that fit returned; got {type(history).__name__}")
@@ -76,9 +85,9 @@ def plot_history(history, ax: Any = None):
         panels.append(("accuracy", history.accuracy, history.val_accuracy))
     for axis, (name, train, val) in zip(axes, panels):
         if train:
-            axis.plot(epochs[:len(train)], train, label=f"train {name}", color="#2563eb")
+            axis.plot(epochs[: len(train)], train, label=f"train {name}", color="#2563eb")
         if val:
-            axis.plot(epochs[:len(val)], val, label=f"validation {name}", color="#ea580c")
+            axis.plot(epochs[: len(val)], val, label=f"validation {name}", color="#ea580c")
         axis.set_xlabel("epoch")
         axis.set_ylabel(name)
         axis.set_title(name.capitalize())
@@ -116,7 +125,6 @@ def plot_decision_boundary(net, X: Any, y: Any, ax: Any = None, resolution: int 
     -------
     matplotlib.figure.Figure
     """
-    from ._validation import check_positive_int
 
     X = np.asarray(X, dtype=np.float64)
     if X.ndim != 2 or X.shape[1] != 2:
@@ -140,16 +148,33 @@ def plot_decision_boundary(net, X: Any, y: Any, ax: Any = None, resolution: int 
     classes, n_classes = _class_scores(net, grid.astype(net.dtype))
     from matplotlib.colors import ListedColormap
 
-    palette = ["#3b82f6", "#f97316", "#22c55e", "#a855f7", "#ef4444", "#14b8a6", "#eab308", "#ec4899",
-               "#64748b", "#84cc16"]
+    palette = [
+        "#3b82f6",
+        "#f97316",
+        "#22c55e",
+        "#a855f7",
+        "#ef4444",
+        "#14b8a6",
+        "#eab308",
+        "#ec4899",
+        "#64748b",
+        "#84cc16",
+    ]
     colours = [palette[k % len(palette)] for k in range(n_classes)]
     cmap = ListedColormap(colours)
     axis.contourf(gx, gy, classes.reshape(gx.shape), levels=np.arange(n_classes + 1) - 0.5, cmap=cmap, alpha=0.3)
     labels = np.rint(y.astype(np.float64)).astype(np.int64)
     for k in np.unique(labels):
         mask = labels == k
-        axis.scatter(X[mask, 0], X[mask, 1], s=18, color=colours[int(k) % len(colours)], edgecolor="black",
-                     linewidth=0.4, label=f"class {int(k)}")
+        axis.scatter(
+            X[mask, 0],
+            X[mask, 1],
+            s=18,
+            color=colours[int(k) % len(colours)],
+            edgecolor="black",
+            linewidth=0.4,
+            label=f"class {int(k)}",
+        )
     predicted, _ = _class_scores(net, X.astype(net.dtype))
     axis.set_title(f"Decision boundary (accuracy {np.mean(predicted == labels):.3f})")
     axis.set_xlabel("x[0]")
@@ -183,8 +208,9 @@ def confusion_matrix(y_true: Any, y_pred: Any, n_classes: int | None = None) -> 
     y_pred = np.asarray(y_pred)
     for name, value in (("y_true", y_true), ("y_pred", y_pred)):
         if value.ndim != 1 or not np.issubdtype(value.dtype, np.integer):
-            raise TypeError(f"{name} must be a 1-D array of integer labels; got shape {value.shape}, "
-                            f"dtype {value.dtype}")
+            raise TypeError(
+                f"{name} must be a 1-D array of integer labels; got shape {value.shape}, dtype {value.dtype}"
+            )
         if value.size and value.min() < 0:
             raise ValueError(f"{name} must hold labels >= 0; got {value.min()}")
     if y_true.shape != y_pred.shape:
@@ -198,8 +224,7 @@ def confusion_matrix(y_true: Any, y_pred: Any, n_classes: int | None = None) -> 
     return out
 
 
-def plot_confusion_matrix(y_true: Any, y_pred: Any, class_names: Any = None, ax: Any = None,
-                          normalize: bool = False):
+def plot_confusion_matrix(y_true: Any, y_pred: Any, class_names: Any = None, ax: Any = None, normalize: bool = False):
     """The confusion matrix as an annotated image.
 
     Parameters
@@ -215,8 +240,7 @@ def plot_confusion_matrix(y_true: Any, y_pred: Any, class_names: Any = None, ax:
     -------
     matplotlib.figure.Figure
     """
-    counts = confusion_matrix(y_true, y_pred,
-                              None if class_names is None else len(list(class_names)))
+    counts = confusion_matrix(y_true, y_pred, None if class_names is None else len(list(class_names)))
     n = counts.shape[0]
     names = [str(k) for k in range(n)] if class_names is None else [str(c) for c in class_names]
     values = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1) if normalize else counts
@@ -228,10 +252,21 @@ def plot_confusion_matrix(y_true: Any, y_pred: Any, class_names: Any = None, ax:
         for i in range(n):
             for j in range(n):
                 text = f"{values[i, j]:.2f}" if normalize else f"{int(values[i, j])}"
-                axis.text(j, i, text, ha="center", va="center", fontsize=8,
-                          color="white" if values[i, j] > top / 2 else "black")
-    axis.set_xticks(range(n), names, rotation=45 if max(map(len, names)) > 3 else 0, ha="right"
-                    if max(map(len, names)) > 3 else "center")
+                axis.text(
+                    j,
+                    i,
+                    text,
+                    ha="center",
+                    va="center",
+                    fontsize=8,
+                    color="white" if values[i, j] > top / 2 else "black",
+                )
+    axis.set_xticks(
+        range(n),
+        names,
+        rotation=45 if max(map(len, names)) > 3 else 0,
+        ha="right" if max(map(len, names)) > 3 else "center",
+    )
     axis.set_yticks(range(n), names)
     axis.set_xlabel("predicted class")
     axis.set_ylabel("true class")
@@ -262,15 +297,15 @@ def plot_network(net, X: Any = None, ax: Any = None, max_neurons: int = 16):
     from matplotlib.colors import Normalize
     from matplotlib.patches import Circle
 
-    from ._validation import check_positive_int
-
     max_neurons = check_positive_int(max_neurons, "max_neurons")
     values = None
     if X is not None:
         sample = np.asarray(X, dtype=np.float64).reshape(1, -1) if np.ndim(X) == 1 else np.asarray(X, dtype=np.float64)
         if sample.shape != (1, net.n_inputs):
-            raise ValueError(f"X must be one sample of {net.n_inputs} inputs, shape ({net.n_inputs},) or "
-                             f"(1, {net.n_inputs}); got {sample.shape}")
+            raise ValueError(
+                f"X must be one sample of {net.n_inputs} inputs, shape ({net.n_inputs},) or "
+                f"(1, {net.n_inputs}); got {sample.shape}"
+            )
         fwd = net.forward(net.check_X(sample, "X"))
         values = [np.asarray(a, dtype=np.float64)[0] for a in fwd.activations]
     sizes = net.sizes
@@ -278,8 +313,10 @@ def plot_network(net, X: Any = None, ax: Any = None, max_neurons: int = 16):
     gap = max(1.6, 0.5 * max(shown))  # columns apart, in neuron spacings
     width_units, height_units = gap * (len(sizes) - 1) + 1.4, max(shown) + 1.8
     inch = min(0.6, 9.0 / max(width_units, height_units))
-    fig, (axis,) = _figure(ax, figsize=(max(4.0, inch * width_units + (1.2 if X is not None else 0.3)),
-                                        max(3.0, inch * height_units + 0.4)))
+    fig, (axis,) = _figure(
+        ax,
+        figsize=(max(4.0, inch * width_units + (1.2 if X is not None else 0.3)), max(3.0, inch * height_units + 0.4)),
+    )
 
     def position(c, j):
         return gap * c, (max(shown) - 1) / 2.0 - (shown[c] - 1) / 2.0 + j
@@ -291,14 +328,22 @@ def plot_network(net, X: Any = None, ax: Any = None, max_neurons: int = 16):
             for i in range(shown[l]):
                 (x1, y1), (x2, y2) = position(l, i), position(l + 1, j)
                 w = W[j, i]
-                axis.plot([x1, x2], [y1, y2], color="#2563eb" if w >= 0 else "#dc2626",
-                          linewidth=0.3 + 3.5 * abs(w) / scale, alpha=0.75, zorder=1)
+                axis.plot(
+                    [x1, x2],
+                    [y1, y2],
+                    color="#2563eb" if w >= 0 else "#dc2626",
+                    linewidth=0.3 + 3.5 * abs(w) / scale,
+                    alpha=0.75,
+                    zorder=1,
+                )
     cmap = __import__("matplotlib").colormaps["viridis"]
     norm = None
     if values is not None:
         everything = np.concatenate(values)
-        norm = Normalize(vmin=float(everything.min()), vmax=float(everything.max()) if everything.max() >
-                         everything.min() else float(everything.min()) + 1.0)
+        norm = Normalize(
+            vmin=float(everything.min()),
+            vmax=float(everything.max()) if everything.max() > everything.min() else float(everything.min()) + 1.0,
+        )
     for c, n in enumerate(shown):
         for j in range(n):
             x, y = position(c, j)
@@ -320,8 +365,9 @@ def plot_network(net, X: Any = None, ax: Any = None, max_neurons: int = 16):
     return fig
 
 
-def save_training_plots(net, history, directory: str | os.PathLike, X: Any = None, y: Any = None,
-                        dpi: int = 100) -> list[Path]:
+def save_training_plots(
+    net, history, directory: str | os.PathLike, X: Any = None, y: Any = None, dpi: int = 100
+) -> list[Path]:
     """Write the plots that apply as PNG files; returns their paths.
 
     ``history.png`` always; with data (X, integer labels y): ``confusion.png``

@@ -47,12 +47,19 @@ from .training.optimizers import Optimizer, get_optimizer
 __all__ = ["MLPClassifier", "MLPRegressor"]
 
 #: scikit-learn's activation names, and chainrule's own.
-_ACTIVATION_NAMES = {"identity": "identity", "logistic": "sigmoid", "sigmoid": "sigmoid",
-                     "tanh": "tanh", "relu": "relu", "leaky_relu": "leaky_relu"}
+_ACTIVATION_NAMES = {
+    "identity": "identity",
+    "logistic": "sigmoid",
+    "sigmoid": "sigmoid",
+    "tanh": "tanh",
+    "relu": "relu",
+    "leaky_relu": "leaky_relu",
+}
 _SOLVERS = ("adam", "sgd", "rmsprop")
 
 
 # -- the private pieces that adapt Network.fit to scikit-learn's objective ---------
+
 
 class _PenalizedOptimizer(Optimizer):
     """Adds scikit-learn's L2 penalty gradient α·W/D to the weights' gradients (not
@@ -96,14 +103,35 @@ class _PenalizedOptimizer(Optimizer):
 
 # -- the estimators ---------------------------------------------------------------
 
+
 class _BaseMLP(BaseEstimator):
     """What the classifier and the regressor share (not public)."""
 
-    def __init__(self, hidden_layer_sizes=(100,), activation="relu", *, solver="adam", alpha=0.0001,
-                 batch_size="auto", learning_rate_init=0.001, max_iter=200, shuffle=True,
-                 random_state=None, tol=1e-4, verbose=False, warm_start=False, momentum=0.9,
-                 nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1,
-                 beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, dropout=0.0):
+    def __init__(
+        self,
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        *,
+        solver="adam",
+        alpha=0.0001,
+        batch_size="auto",
+        learning_rate_init=0.001,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        dropout=0.0,
+    ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.solver = solver
@@ -149,17 +177,27 @@ class _BaseMLP(BaseEstimator):
             if not isinstance(name, str) or name not in _ACTIVATION_NAMES:
                 raise ValueError(f"activation must be one of {sorted(_ACTIVATION_NAMES)}; got {name!r}")
         if self.solver not in _SOLVERS:
-            raise ValueError(f"solver must be one of {list(_SOLVERS)} ('lbfgs' is not supported); "
-                             f"got {self.solver!r}")
-        checks = [("alpha", self.alpha, 0.0, True), ("learning_rate_init", self.learning_rate_init, 0.0, False),
-                  ("tol", self.tol, 0.0, True), ("momentum", self.momentum, 0.0, True),
-                  ("epsilon", self.epsilon, 0.0, False)]
+            raise ValueError(f"solver must be one of {list(_SOLVERS)} ('lbfgs' is not supported); got {self.solver!r}")
+        checks = [
+            ("alpha", self.alpha, 0.0, True),
+            ("learning_rate_init", self.learning_rate_init, 0.0, False),
+            ("tol", self.tol, 0.0, True),
+            ("momentum", self.momentum, 0.0, True),
+            ("epsilon", self.epsilon, 0.0, False),
+        ]
         for name, value, low, closed in checks:
-            if isinstance(value, bool) or not isinstance(value, numbers.Real) or not (
-                    value >= low if closed else value > low):
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, numbers.Real)
+                or not (value >= low if closed else value > low)
+            ):
                 raise ValueError(f"{name} must be a number {'>=' if closed else '>'} {low}; got {value!r}")
-        for name, value in [("validation_fraction", self.validation_fraction), ("dropout", self.dropout),
-                            ("beta_1", self.beta_1), ("beta_2", self.beta_2)]:
+        for name, value in [
+            ("validation_fraction", self.validation_fraction),
+            ("dropout", self.dropout),
+            ("beta_1", self.beta_1),
+            ("beta_2", self.beta_2),
+        ]:
             if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value < 1:
                 raise ValueError(f"{name} must be a number in [0, 1); got {value!r}")
         if self.early_stopping and self.validation_fraction == 0:
@@ -178,18 +216,30 @@ class _BaseMLP(BaseEstimator):
     # -- fitting ------------------------------------------------------------------
     def _make_optimizer(self):
         if self.solver == "adam":
-            return get_optimizer("adam", self.learning_rate_init, beta1=self.beta_1, beta2=self.beta_2,
-                                 epsilon=self.epsilon)
+            return get_optimizer(
+                "adam", self.learning_rate_init, beta1=self.beta_1, beta2=self.beta_2, epsilon=self.epsilon
+            )
         if self.solver == "sgd":
-            return get_optimizer("sgd", self.learning_rate_init, momentum=self.momentum,
-                                 nesterov=bool(self.nesterovs_momentum and self.momentum > 0))
+            return get_optimizer(
+                "sgd",
+                self.learning_rate_init,
+                momentum=self.momentum,
+                nesterov=bool(self.nesterovs_momentum and self.momentum > 0),
+            )
         return get_optimizer("rmsprop", self.learning_rate_init, epsilon=self.epsilon)
 
     def _fit(self, X, y, sample_weight, incremental, classes=None):
         sizes, acts = self._check_params()
         first = not (hasattr(self, "network_") and (incremental or self.warm_start))
-        X, y = validate_data(self, X, y, reset=first, multi_output=True,
-                             dtype=(np.float64, np.float32), y_numeric=not self._is_classifier)
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            reset=first,
+            multi_output=True,
+            dtype=(np.float64, np.float32),
+            y_numeric=not self._is_classifier,
+        )
         Y = self._encode_targets(y, first, incremental, classes)
         weights = None
         if sample_weight is not None:
@@ -208,9 +258,15 @@ class _BaseMLP(BaseEstimator):
         if first:
             rng = check_random_state(self.random_state)
             self._seed = int(rng.randint(np.iinfo(np.int32).max))
-            self.network_ = Network([X.shape[1], *sizes, Y.shape[1]], activation=acts,
-                                    output_activation=self._output_activation(), loss=self._loss_name(),
-                                    init="xavier", seed=self._seed, dtype=dtype)
+            self.network_ = Network(
+                [X.shape[1], *sizes, Y.shape[1]],
+                activation=acts,
+                output_activation=self._output_activation(),
+                loss=self._loss_name(),
+                init="xavier",
+                seed=self._seed,
+                dtype=dtype,
+            )
             self.loss_curve_ = []
             self.validation_loss_curve_ = [] if self.early_stopping and not incremental else None
             self.validation_scores_ = [] if self.early_stopping and not incremental else None
@@ -224,7 +280,7 @@ class _BaseMLP(BaseEstimator):
         X = X.astype(net.dtype, copy=False)
         n = X.shape[0]
         batch = min(200, n) if self.batch_size == "auto" else min(int(self.batch_size), n)
-        if self._optimizer is None or not self.warm_start and not incremental:
+        if self._optimizer is None or (not self.warm_start and not incremental):
             self._optimizer = _PenalizedOptimizer(self._make_optimizer(), net, float(self.alpha), batch)
         opt = self._optimizer
         opt.alpha = float(self.alpha)
@@ -234,8 +290,9 @@ class _BaseMLP(BaseEstimator):
         X_val = Y_val = w_val = None
         if early:
             stratify = y if self._is_classifier and type_of_target(y) in ("binary", "multiclass") else None
-            split = train_test_split(np.arange(n), random_state=self._seed, test_size=self.validation_fraction,
-                                     stratify=stratify)
+            split = train_test_split(
+                np.arange(n), random_state=self._seed, test_size=self.validation_fraction, stratify=stratify
+            )
             train_idx, val_idx = split
             X_val, Y_val, y_val = X[val_idx], Y[val_idx], y[val_idx]
             w_val = None if weights is None else weights[val_idx]
@@ -251,15 +308,26 @@ class _BaseMLP(BaseEstimator):
             weights = weights * (n / weights.sum())
         validation = None
         if early:
-            validation = (X_val, Y_val) if w_val is None or not w_val.any() else \
-                (X_val, Y_val, w_val * (len(w_val) / w_val.sum()))
+            validation = (
+                (X_val, Y_val)
+                if w_val is None or not w_val.any()
+                else (X_val, Y_val, w_val * (len(w_val) / w_val.sum()))
+            )
         best_params = None
         try:
             for _ in range(1 if incremental else self.max_iter):
-                history = net.fit(X, Y, epochs=1, learning_rate=float(self.learning_rate_init),
-                                  batch_size=batch, shuffle=bool(self.shuffle), optimizer=opt,
-                                  validation_data=validation, dropout=float(self.dropout),
-                                  sample_weight=weights)
+                history = net.fit(
+                    X,
+                    Y,
+                    epochs=1,
+                    learning_rate=float(self.learning_rate_init),
+                    batch_size=batch,
+                    shuffle=bool(self.shuffle),
+                    optimizer=opt,
+                    validation_data=validation,
+                    dropout=float(self.dropout),
+                    sample_weight=weights,
+                )
                 self.n_iter_ += 1
                 self.t_ += n
                 penalty = 0.5 * self.alpha * sum(float(np.vdot(l.weights, l.weights)) for l in net.layers)
@@ -268,8 +336,9 @@ class _BaseMLP(BaseEstimator):
                 if self.verbose:
                     print(f"Iteration {self.n_iter_}, loss = {loss:.8f}")
                 if not np.isfinite(loss):
-                    raise ValueError(f"training diverged: loss {loss} at iteration {self.n_iter_}; "
-                                     "lower learning_rate_init")
+                    raise ValueError(
+                        f"training diverged: loss {loss} at iteration {self.n_iter_}; lower learning_rate_init"
+                    )
                 if incremental:
                     continue
                 if early:
@@ -292,12 +361,18 @@ class _BaseMLP(BaseEstimator):
                         self.best_loss_ = loss
                 if self._no_improvement_count > self.n_iter_no_change:
                     if self.verbose:
-                        print(f"Training stopped: no improvement of more than tol={self.tol} "
-                              f"for {self.n_iter_no_change} consecutive epochs.")
+                        print(
+                            f"Training stopped: no improvement of more than tol={self.tol} "
+                            f"for {self.n_iter_no_change} consecutive epochs."
+                        )
                     break
                 if self.n_iter_ == self.max_iter:
-                    warnings.warn(f"Stochastic optimizer: maximum iterations ({self.max_iter}) reached and "
-                                  "the optimization hasn't converged yet.", ConvergenceWarning)
+                    warnings.warn(
+                        f"Stochastic optimizer: maximum iterations ({self.max_iter}) reached and "
+                        "the optimization hasn't converged yet.",
+                        ConvergenceWarning,
+                        stacklevel=3,
+                    )
         finally:
             # The network keeps the plain optimiser (and its state), so that
             # network_.fit and cr.io.save see an ordinary Network.
@@ -423,19 +498,55 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
 
     _is_classifier = True
 
-    def __init__(self, hidden_layer_sizes=(100,), activation="relu", *, solver="adam", alpha=0.0001,
-                 batch_size="auto", learning_rate_init=0.001, max_iter=200, shuffle=True,
-                 random_state=None, tol=1e-4, verbose=False, warm_start=False, momentum=0.9,
-                 nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1,
-                 beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, dropout=0.0,
-                 class_weight=None):
-        super().__init__(hidden_layer_sizes, activation, solver=solver, alpha=alpha, batch_size=batch_size,
-                         learning_rate_init=learning_rate_init, max_iter=max_iter, shuffle=shuffle,
-                         random_state=random_state, tol=tol, verbose=verbose, warm_start=warm_start,
-                         momentum=momentum, nesterovs_momentum=nesterovs_momentum,
-                         early_stopping=early_stopping, validation_fraction=validation_fraction,
-                         beta_1=beta_1, beta_2=beta_2, epsilon=epsilon, n_iter_no_change=n_iter_no_change,
-                         dropout=dropout)
+    def __init__(
+        self,
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        *,
+        solver="adam",
+        alpha=0.0001,
+        batch_size="auto",
+        learning_rate_init=0.001,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        dropout=0.0,
+        class_weight=None,
+    ):
+        super().__init__(
+            hidden_layer_sizes,
+            activation,
+            solver=solver,
+            alpha=alpha,
+            batch_size=batch_size,
+            learning_rate_init=learning_rate_init,
+            max_iter=max_iter,
+            shuffle=shuffle,
+            random_state=random_state,
+            tol=tol,
+            verbose=verbose,
+            warm_start=warm_start,
+            momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            beta_1=beta_1,
+            beta_2=beta_2,
+            epsilon=epsilon,
+            n_iter_no_change=n_iter_no_change,
+            dropout=dropout,
+        )
         self.class_weight = class_weight
 
     def _loss_name(self):
@@ -457,19 +568,25 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
             else:
                 lb.fit(y)
             if len(lb.classes_) < 2:
-                raise ValueError(f"MLPClassifier needs samples of at least 2 classes in the data; "
-                                 f"got 1 class: {lb.classes_[0].item()!r}")
+                raise ValueError(
+                    f"MLPClassifier needs samples of at least 2 classes in the data; "
+                    f"got 1 class: {lb.classes_[0].item()!r}"
+                )
             self._label_binarizer = lb
             self.classes_ = lb.classes_
             self._binary_outputs = lb.y_type_ in ("binary", "multilabel-indicator")
         else:
             if classes is not None and not np.array_equal(np.asarray(classes), self.classes_):
-                raise ValueError(f"classes {np.asarray(classes).tolist()} differ from those of the first fit "
-                                 f"{self.classes_.tolist()}")
+                raise ValueError(
+                    f"classes {np.asarray(classes).tolist()} differ from those of the first fit "
+                    f"{self.classes_.tolist()}"
+                )
             new = set(unique_labels(y).tolist()) - set(self.classes_.tolist()) if y.ndim == 1 else set()
             if new:
-                raise ValueError(f"y has labels not seen in the first fit: {sorted(new)}; "
-                                 f"expected a subset of {self.classes_.tolist()}")
+                raise ValueError(
+                    f"y has labels not seen in the first fit: {sorted(new)}; "
+                    f"expected a subset of {self.classes_.tolist()}"
+                )
         return self._label_binarizer.transform(y).astype(np.float64)
 
     def _class_weights(self, y, weights):
@@ -478,12 +595,12 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         cw = compute_sample_weight(self.class_weight, y)
         return cw if weights is None else weights * cw
 
-    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> "MLPClassifier":
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> MLPClassifier:
         """Train on X (n_samples, n_features) and labels y (n_samples,) or a
         label-indicator matrix (n_samples, n_classes); returns self."""
         return self._fit(X, y, sample_weight, incremental=False)
 
-    def partial_fit(self, X: Any, y: Any, sample_weight: Any = None, classes: Any = None) -> "MLPClassifier":
+    def partial_fit(self, X: Any, y: Any, sample_weight: Any = None, classes: Any = None) -> MLPClassifier:
         """One epoch over (X, y), continuing the training; ``classes`` (all
         labels) is required on the first call."""
         return self._fit(X, y, sample_weight, incremental=True, classes=classes)
@@ -535,11 +652,11 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
             self._y_ndim = y.ndim
         return y.reshape(-1, 1) if y.ndim == 1 else y
 
-    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> "MLPRegressor":
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> MLPRegressor:
         """Train on X (n_samples, n_features) and y (n_samples,) or (n_samples, n_targets); returns self."""
         return self._fit(X, y, sample_weight, incremental=False)
 
-    def partial_fit(self, X: Any, y: Any, sample_weight: Any = None) -> "MLPRegressor":
+    def partial_fit(self, X: Any, y: Any, sample_weight: Any = None) -> MLPRegressor:
         """One epoch over (X, y), continuing the training."""
         return self._fit(X, y, sample_weight, incremental=True)
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal
 
-__all__ = ["rounds_to", "truncates_to", "shown_as"]
+__all__ = ["rounds_to", "shown_as", "truncates_to"]
 
 
 def _decimals(printed: str) -> int:

@@ -78,8 +78,9 @@ def reference_from(net: cr.Network) -> ReferenceNetwork:
 
 
 def seed_network(seed):
-    return cr.Network([2, 2, 1], activation="sigmoid", init="normal",
-                      loss="half_squared_error", reduction="sum", seed=seed)
+    return cr.Network(
+        [2, 2, 1], activation="sigmoid", init="normal", loss="half_squared_error", reduction="sum", seed=seed
+    )
 
 
 @pytest.mark.parametrize("seed", [0, 1])

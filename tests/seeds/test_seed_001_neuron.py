@@ -47,9 +47,15 @@ def worked_step(z: float) -> dict:
     dL_dw2 = dL_dy_hat * dy_hat_dz * 0.3
     dL_db = dL_dy_hat * dy_hat_dz
     return {
-        "y_hat": y_hat, "dL_dy_hat": dL_dy_hat, "dy_hat_dz": dy_hat_dz,
-        "dL_dw1": dL_dw1, "dL_dw2": dL_dw2, "dL_db": dL_db,
-        "w1_new": W[0] - ETA * dL_dw1, "w2_new": W[1] - ETA * dL_dw2, "b_new": B - ETA * dL_db,
+        "y_hat": y_hat,
+        "dL_dy_hat": dL_dy_hat,
+        "dy_hat_dz": dy_hat_dz,
+        "dL_dw1": dL_dw1,
+        "dL_dw2": dL_dw2,
+        "dL_db": dL_db,
+        "w1_new": W[0] - ETA * dL_dw1,
+        "w2_new": W[1] - ETA * dL_dw2,
+        "b_new": B - ETA * dL_db,
     }
 
 

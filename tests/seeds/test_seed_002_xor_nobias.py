@@ -42,15 +42,16 @@ def seed_code_train(w1, w2, X, y, learning_rate, epochs, factor=1.0):
 
 
 def seed_network(seed, loss="half_squared_error"):
-    return cr.Network([2, 4, 1], activation="sigmoid", loss=loss, reduction="sum",
-                      bias=False, init="uniform", seed=seed)
+    return cr.Network(
+        [2, 4, 1], activation="sigmoid", loss=loss, reduction="sum", bias=False, init="uniform", seed=seed
+    )
 
 
 def test_network_is_bias_free_with_uniform_weights():
     net = seed_network(0)
     assert [layer.bias for layer in net.layers] == [None, None]
-    assert net.layers[0].weights.shape == (4, 2)     # the seed's w1 is (2, 4)
-    assert net.layers[1].weights.shape == (1, 4)     # the seed's w2 is (4, 1)
+    assert net.layers[0].weights.shape == (4, 2)  # the seed's w1 is (2, 4)
+    assert net.layers[1].weights.shape == (1, 4)  # the seed's w2 is (4, 1)
     for layer in net.layers:
         assert np.all((layer.weights >= 0) & (layer.weights < 1))  # np.random.uniform's U[0, 1)
     assert net.layers[1].activation.name == "sigmoid"

@@ -54,8 +54,7 @@ def hand_forward():
 
 
 def build():
-    net = cr.Network([2, 2, 1], activation="sigmoid", loss="half_squared_error",
-                     reduction="sum", bias=False)
+    net = cr.Network([2, 2, 1], activation="sigmoid", loss="half_squared_error", reduction="sum", bias=False)
     net.layers[0].weights = W_HIDDEN
     net.layers[1].weights = W_OUT
     return net
@@ -97,8 +96,8 @@ def test_printed_0_80133_comes_from_rounded_hidden_outputs(step):
 def test_chainrules_delta_is_minus_the_seeds(step):
     _, fwd, back = step
     a = fwd.activations[2][0, 0]
-    seed_delta = (0.5 - a) * (1 - a) * a          # the seed: (target − output)·…
-    delta = back.deltas[1][0, 0]                   # chainrule: ∂L/∂z = (a − y)·σ'(z)
+    seed_delta = (0.5 - a) * (1 - a) * a  # the seed: (target − output)·…
+    delta = back.deltas[1][0, 0]  # chainrule: ∂L/∂z = (a − y)·σ'(z)
     assert delta == pytest.approx(-seed_delta, rel=1e-15)
     assert delta > 0 > seed_delta
     # ∂L/∂z by central differences on z itself: L(z) = ½(σ(z) − 0.5)².
@@ -124,10 +123,10 @@ def test_new_output_weights(step):
     net, fwd, back = step
     a1 = fwd.activations[1][0]
     seed_delta = -back.deltas[1][0, 0]
-    expected = [0.3 + seed_delta * a1[0], 0.9 + seed_delta * a1[1]]   # the seed's rule, lr 1
+    expected = [0.3 + seed_delta * a1[0], 0.9 + seed_delta * a1[1]]  # the seed's rule, lr 1
     np.testing.assert_allclose(net.layers[1].weights[0], expected, rtol=1e-15)
     # The printed 0.272392 and 0.87305 come from the rounded δ and outputs:
-    assert 0.3 + (-0.0406 * 0.68) == pytest.approx(0.272392, abs=1e-15)
+    assert pytest.approx(0.272392, abs=1e-15) == 0.3 + (-0.0406 * 0.68)
     assert shown_as(0.9 + (-0.0406 * 0.6637), "0.87305")
     # and differ from the exact values only beyond 1e-4:
     new = net.layers[1].weights[0]
@@ -138,9 +137,9 @@ def test_new_output_weights(step):
 def true_hidden_update():
     """True backprop, in exact arithmetic from the formulas, old output weights."""
     _, _, out_top, out_bottom, _, out = hand_forward()
-    delta = (out - 0.5) * out * (1 - out)                      # ∂L/∂z of the output
-    d_top = delta * 0.3 * out_top * (1 - out_top)              # old w1 = 0.3
-    d_bottom = delta * 0.9 * out_bottom * (1 - out_bottom)     # old w2 = 0.9
+    delta = (out - 0.5) * out * (1 - out)  # ∂L/∂z of the output
+    d_top = delta * 0.3 * out_top * (1 - out_top)  # old w1 = 0.3
+    d_bottom = delta * 0.9 * out_bottom * (1 - out_bottom)  # old w2 = 0.9
     new = [[0.1 - d_top * 0.35, 0.8 - d_top * 0.9], [0.4 - d_bottom * 0.35, 0.6 - d_bottom * 0.9]]
     return (d_top, d_bottom), new
 
@@ -160,7 +159,7 @@ def seeds_variant(net, fwd, back):
     """The seed's mistake, redone from chainrule's recorded values: hidden
     deltas through the *updated* output weights. Returns (deltas, new hidden weights)."""
     a1 = fwd.activations[1][0]
-    updated = net.layers[1].weights[0]                 # 0.272326…, 0.872998… after the step
+    updated = net.layers[1].weights[0]  # 0.272326…, 0.872998… after the step
     delta = back.deltas[1][0, 0]
     d_hidden = delta * updated * a1 * (1 - a1)
     return d_hidden, np.array(W_HIDDEN) - np.outer(d_hidden, X[0])
@@ -190,10 +189,10 @@ def test_published_0_5928_is_truncated_and_0_09916_rounded(step):
 def test_printed_hidden_deltas(step):
     net, fwd, back = step
     d_slip, _ = seeds_variant(net, fwd, back)
-    seed_sign = -d_slip * 1e3                            # the seed's sign, in units of 1e-3
+    seed_sign = -d_slip * 1e3  # the seed's sign, in units of 1e-3
     # δ1 = −2.406e-3 is the slip computed from the seed's rounded values:
     assert rounds_to(-0.0406 * 0.272392 * (1 - 0.68) * 0.68 * 1e3, "-2.406")
-    assert rounds_to(seed_sign[0], "-2.410")          # exactly: −2.4096e-3
+    assert rounds_to(seed_sign[0], "-2.410")  # exactly: −2.4096e-3
     # δ2 = −7.916e-3 is neither the slip from rounded values (−7.912e-3) nor
     # the exact slip (−7.926e-3): an arithmetic slip in the 4th digit, too
     # small to move the published 0.3972 and 0.5928.
@@ -209,13 +208,17 @@ def test_w4_to_w6_lines_say_0_1_but_use_the_right_old_weights():
     # The seed writes "w4_new = 0.1 + (−2.406e-3·0.9) = 0.7978" and the same
     # "0.1 +" for w5, w6. With 0.1 the results would be 0.0978, 0.0972, 0.0929;
     # the printed results use the true old weights 0.8, 0.4, 0.6.
-    for old, step_, printed in [(0.8, -2.406e-3 * 0.9, "0.7978"), (0.4, -7.916e-3 * 0.35, "0.3972"),
-                                (0.6, -7.916e-3 * 0.9, "0.5928")]:
+    for old, step_, printed in [
+        (0.8, -2.406e-3 * 0.9, "0.7978"),
+        (0.4, -7.916e-3 * 0.35, "0.3972"),
+        (0.6, -7.916e-3 * 0.9, "0.5928"),
+    ]:
         assert shown_as(old + step_, printed)
         assert not shown_as(0.1 + step_, printed)
 
 
 # -- the 2-3-2 generalisation -------------------------------------------------
+
 
 def seed_generalisation_step(W_in, W_out, omega, lam, targets, eta):
     """The seed's "How to Generalize" formulas, neuron by neuron, as written.
@@ -223,6 +226,7 @@ def seed_generalisation_step(W_in, W_out, omega, lam, targets, eta):
     W_in[n] = (W_Ωn, W_λn) for hidden n in A, B, C; W_out[k] = (W_Ak, W_Bk, W_Ck)
     for output k in α, β. Returns the new (W_in, W_out) as nested lists.
     """
+
     def f(z):
         return 1 / (1 + math.exp(-1 * z))
 
@@ -249,8 +253,7 @@ def test_generalisation_formulas_are_chainrules_step(draw):
     targets = rng.uniform(0, 1, size=2)
     eta = float(rng.uniform(0.1, 2.0))
 
-    net = cr.Network([2, 3, 2], activation="sigmoid", loss="half_squared_error",
-                     reduction="sum", bias=False)
+    net = cr.Network([2, 3, 2], activation="sigmoid", loss="half_squared_error", reduction="sum", bias=False)
     net.layers[0].weights = W_in
     net.layers[1].weights = W_out
     net.fit([[omega, lam]], [targets], epochs=1, learning_rate=eta)
@@ -268,8 +271,8 @@ def test_the_worked_example_contradicts_its_own_generalisation():
     # inside the 2-3-2 network: hidden C with zero outgoing weights, output β
     # with zero weights and target σ(0) = 0.5, so that its δ_β is 0.
     new_in, _ = seed_generalisation_step(
-        [[0.1, 0.8], [0.4, 0.6], [0.0, 0.0]], [[0.3, 0.9, 0.0], [0.0, 0.0, 0.0]],
-        0.35, 0.9, [0.5, 0.5], 1.0)
+        [[0.1, 0.8], [0.4, 0.6], [0.0, 0.0]], [[0.3, 0.9, 0.0], [0.0, 0.0, 0.0]], 0.35, 0.9, [0.5, 0.5], 1.0
+    )
     _, true_new = true_hidden_update()
     np.testing.assert_allclose(new_in[:2], true_new, rtol=1e-13)
     assert not shown_as(new_in[1][1], "0.5928")

@@ -25,9 +25,13 @@ import argparse
 import importlib
 import json
 import sys
-from typing import Sequence
+from collections.abc import Sequence
 
-__all__ = ["main", "add_parsers", "build_parser"]
+from .._version import __version__
+from ..core.gradcheck import gradcheck
+from ..teaching.examples import load_example
+
+__all__ = ["add_parsers", "build_parser", "main"]
 
 #: Modules whose ``add_parsers(subparsers)`` registers subcommands, in help order.
 _PARSER_MODULES: tuple[str, ...] = (
@@ -48,10 +52,10 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every registered subcommand."""
-    from .. import __version__
 
-    parser = _Parser(prog="chainrule",
-                     description="Neural networks trained by backpropagation: explain and check worked examples.")
+    parser = _Parser(
+        prog="chainrule", description="Neural networks trained by backpropagation: explain and check worked examples."
+    )
     parser.add_argument("--version", action="version", version=f"chainrule {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name in _PARSER_MODULES:
@@ -71,15 +75,17 @@ def add_parsers(subparsers) -> None:
     p = subparsers.add_parser("check", help="check a worked example's published numbers against true backprop")
     p.add_argument("file", help="worked-example file with a [published] table")
     p.add_argument("--format", choices=("text", "json"), default="text")
-    p.add_argument("--strict", action="store_true",
-                   help="also fail on diagnosed slips (by default only unexplained disagreements fail)")
+    p.add_argument(
+        "--strict",
+        action="store_true",
+        help="also fail on diagnosed slips (by default only unexplained disagreements fail)",
+    )
     p.set_defaults(func=_check)
 
     p = subparsers.add_parser("gradcheck", help="finite-difference check of backprop's gradients on a spec file")
     p.add_argument("file", help="worked-example file (.json or .toml)")
     p.add_argument("--epsilon", type=float, default=1e-6, help="finite-difference step (default 1e-6)")
-    p.add_argument("--tolerance", type=float, default=1e-6,
-                   help="largest relative error accepted (default 1e-6)")
+    p.add_argument("--tolerance", type=float, default=1e-6, help="largest relative error accepted (default 1e-6)")
     p.set_defaults(func=_gradcheck)
 
 
@@ -94,7 +100,6 @@ def _positive_int(text: str) -> int:
 
 
 def _explain(args) -> int:
-    from ..teaching.examples import load_example
 
     example = load_example(args.file)
     trace = example.explain()
@@ -123,7 +128,6 @@ def _explain(args) -> int:
 
 
 def _check(args) -> int:
-    from ..teaching.examples import load_example
 
     example = load_example(args.file)
     if not example.published:
@@ -140,8 +144,6 @@ def _check(args) -> int:
 
 
 def _gradcheck(args) -> int:
-    from ..core.gradcheck import gradcheck
-    from ..teaching.examples import load_example
 
     example = load_example(args.file)
     result = gradcheck(example.network, example.inputs, example.targets, epsilon=args.epsilon)

@@ -23,15 +23,24 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["add_parsers", "write_training_plots", "write_html_report"]
+from .. import datasets, plotting
+from ..io import load
+from ..plotting import save_training_plots
+from ..training.loop import History
+from ..web.explainer import report_html
+
+__all__ = ["add_parsers", "write_html_report", "write_training_plots"]
 
 TOY_SETS = ("xor", "moons", "circles", "spirals")
 
 
 def add_parsers(subparsers) -> None:
     """Add ``plot`` (with its kinds as sub-subcommands) to an argparse subparsers object."""
-    p = subparsers.add_parser("plot", help="draw training curves, decision boundaries, confusion matrices, "
-                                           "network diagrams as PNG (needs matplotlib)")
+    p = subparsers.add_parser(
+        "plot",
+        help="draw training curves, decision boundaries, confusion matrices, "
+        "network diagrams as PNG (needs matplotlib)",
+    )
     kinds = p.add_subparsers(dest="kind", metavar="KIND", parser_class=type(p))
     kinds.required = True
 
@@ -39,8 +48,10 @@ def add_parsers(subparsers) -> None:
     k.add_argument("history", help="history.json")
     _output(k)
 
-    for name, text in (("boundary", "the decision boundary of a 2-input classifier, with the data"),
-                       ("confusion", "the confusion matrix of a classifier on data")):
+    for name, text in (
+        ("boundary", "the decision boundary of a 2-input classifier, with the data"),
+        ("confusion", "the confusion matrix of a classifier on data"),
+    ):
         k = kinds.add_parser(name, help=text)
         k.add_argument("model", help="a network saved by `chainrule train --save` or Network.save")
         _data(k, positional=True)
@@ -71,7 +82,6 @@ def _output(p) -> None:
 
 def load_data(text: str, target: Any = "-1", samples: int = 200, seed: int = 0):
     """(X, y) of a CSV file or a toy set's name."""
-    from .. import datasets
 
     if text in TOY_SETS:
         if text == "xor":
@@ -92,20 +102,17 @@ def _labels(net, y: np.ndarray) -> np.ndarray:
 
 
 def _plot(args) -> int:
-    from .. import plotting
 
     if args.kind == "history":
-        from ..training.loop import History
-
         data = json.loads(Path(args.history).read_text(encoding="utf-8"))
         if not isinstance(data, dict) or "loss" not in data:
             raise ValueError(f"{args.history}: not a history file (a JSON object with a 'loss' list)")
-        fields = {name: list(data.get(name, [])) for name in ("epochs", "loss", "accuracy", "val_loss",
-                                                             "val_accuracy", "learning_rate")}
+        fields = {
+            name: list(data.get(name, []))
+            for name in ("epochs", "loss", "accuracy", "val_loss", "val_accuracy", "learning_rate")
+        }
         fig = plotting.plot_history(History(**fields))
     else:
-        from ..io import load
-
         net = load(args.model)
         X = y = None
         if args.data is not None:
@@ -125,20 +132,21 @@ def _plot(args) -> int:
 
 def write_training_plots(net, history, directory: str, X: Any = None, y: Any = None) -> list[Path]:
     """``chainrule train --plot DIR``: history.json and the PNGs of :func:`chainrule.plotting.save_training_plots`."""
-    from ..plotting import save_training_plots
 
     directory_path = Path(directory)
     directory_path.mkdir(parents=True, exist_ok=True)
-    record = {name: [float(v) if name != "epochs" else int(v) for v in getattr(history, name)]
-              for name in ("epochs", "loss", "accuracy", "val_loss", "val_accuracy", "learning_rate")}
+    record = {
+        name: [float(v) if name != "epochs" else int(v) for v in getattr(history, name)]
+        for name in ("epochs", "loss", "accuracy", "val_loss", "val_accuracy", "learning_rate")
+    }
     (directory_path / "history.json").write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
     return [directory_path / "history.json"] + save_training_plots(net, history, directory_path, X, y)
 
 
-def write_html_report(net, history, directory: str, title: str = "Training report",
-                      settings: dict[str, Any] | None = None) -> Path:
+def write_html_report(
+    net, history, directory: str, title: str = "Training report", settings: dict[str, Any] | None = None
+) -> Path:
     """``chainrule train --html-report DIR``: DIR/report.html (no matplotlib needed)."""
-    from ..web.explainer import report_html
 
     directory_path = Path(directory)
     directory_path.mkdir(parents=True, exist_ok=True)

@@ -33,6 +33,16 @@ from typing import Any
 
 import numpy as np
 
+from ..core.activations import ACTIVATIONS
+from ..core.network import Network
+from ..datasets import load_csv, load_fashion_mnist, train_validation_split
+from ..io import load
+from ..training.callbacks import Checkpoint
+from ..training.loop import evaluate
+from ..training.optimizers import OPTIMIZERS
+from ..training.schedules import SCHEDULES
+from .plot import write_html_report, write_training_plots
+
 __all__ = ["add_parsers"]
 
 _FASHION = "fashion-mnist"
@@ -40,9 +50,6 @@ _FASHION = "fashion-mnist"
 
 def add_parsers(subparsers) -> None:
     """Add ``train``, ``evaluate`` and ``predict`` to an argparse subparsers object."""
-    from ..core.activations import ACTIVATIONS
-    from ..training.optimizers import OPTIMIZERS
-    from ..training.schedules import SCHEDULES
 
     p = subparsers.add_parser("train", help="train a network on a CSV file or Fashion-MNIST and save it")
     _data_arguments(p)
@@ -56,17 +63,32 @@ def add_parsers(subparsers) -> None:
     p.add_argument("--dropout", type=float, default=0.0, help="dropout on hidden layers, in [0, 1)")
     p.add_argument("--weight-decay", type=float, default=None, help="L2 penalty added to the gradient")
     p.add_argument("--schedule", default=None, choices=sorted(SCHEDULES))
-    p.add_argument("--validation-split", type=float, default=None,
-                   help="hold out this fraction for validation (shown each epoch)")
-    p.add_argument("--early-stopping", type=_int_at_least(1), default=None, metavar="PATIENCE",
-                   help="stop after PATIENCE epochs without validation improvement (needs --validation-split)")
+    p.add_argument(
+        "--validation-split", type=float, default=None, help="hold out this fraction for validation (shown each epoch)"
+    )
+    p.add_argument(
+        "--early-stopping",
+        type=_int_at_least(1),
+        default=None,
+        metavar="PATIENCE",
+        help="stop after PATIENCE epochs without validation improvement (needs --validation-split)",
+    )
     p.add_argument("--dtype", default="float32", choices=["float32", "float64"])
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--save", default=None, metavar="MODEL", help="write the trained network here (.npz)")
-    p.add_argument("--checkpoint", default=None, metavar="PATH",
-                   help="save the network here after every epoch and on Ctrl-C ({epoch} in PATH: one file each)")
-    p.add_argument("--checkpoint-every", type=_int_at_least(1), default=1, metavar="N",
-                   help="with --checkpoint: save after every N-th epoch (and after the last)")
+    p.add_argument(
+        "--checkpoint",
+        default=None,
+        metavar="PATH",
+        help="save the network here after every epoch and on Ctrl-C ({epoch} in PATH: one file each)",
+    )
+    p.add_argument(
+        "--checkpoint-every",
+        type=_int_at_least(1),
+        default=1,
+        metavar="N",
+        help="with --checkpoint: save after every N-th epoch (and after the last)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--plot", default=None, metavar="DIR", help="write the training plots (PNG) here (needs matplotlib)")
     p.add_argument("--html-report", default=None, metavar="DIR", help="write a training report page (report.html) here")
@@ -88,9 +110,11 @@ def add_parsers(subparsers) -> None:
 
 def _data_arguments(p: argparse.ArgumentParser, target_default: Any = "-1") -> None:
     p.add_argument("data", help=f"a numeric CSV file, or {_FASHION!r}")
-    help_target = ("the target column of the CSV: index or header name (default: the last)"
-                   if target_default is not None else
-                   "a column of the CSV to leave out (its target), by index or name (default: none)")
+    help_target = (
+        "the target column of the CSV: index or header name (default: the last)"
+        if target_default is not None
+        else "a column of the CSV to leave out (its target), by index or name (default: none)"
+    )
     p.add_argument("--target", default=target_default, help=help_target)
     p.add_argument("--data-dir", default=None, help="directory of the Fashion-MNIST IDX files")
 
@@ -104,6 +128,7 @@ def _int_at_least(minimum: int):
         if value < minimum:
             raise argparse.ArgumentTypeError(f"expected an integer >= {minimum}; got {value}")
         return value
+
     return parse
 
 
@@ -128,7 +153,6 @@ def _target(text: Any):
 
 def _load(args, part: str):
     """(X, y) of the data argument; ``part`` is "train" or "test" for Fashion-MNIST."""
-    from ..datasets import load_csv, load_fashion_mnist
 
     if args.data == _FASHION:
         train, test = load_fashion_mnist(args.data_dir, dtype="float32")
@@ -149,9 +173,6 @@ def _layers(text: str) -> list[int]:
 
 
 def _train(args) -> int:
-    from ..training.callbacks import Checkpoint
-    from ..datasets import train_validation_split
-    from ..core.network import Network
 
     X, y = _load(args, "train")
     classifier = np.issubdtype(y.dtype, np.integer)
@@ -173,16 +194,35 @@ def _train(args) -> int:
     if args.checkpoint_every != 1 and not args.checkpoint:
         raise ValueError("--checkpoint-every needs --checkpoint PATH (where to save)")
     checkpoint = Checkpoint(args.checkpoint, every=args.checkpoint_every) if args.checkpoint else None
-    net = Network([X.shape[1], *_layers(args.layers), n_out], activation=args.activation, loss=loss,
-                  init="he" if args.activation in ("relu", "leaky_relu") else "xavier",
-                  seed=args.seed, dtype=args.dtype)
-    history = net.fit(X, Y, epochs=args.epochs, learning_rate=args.learning_rate, batch_size=args.batch_size,
-                      optimizer=args.optimizer, dropout=args.dropout, weight_decay=args.weight_decay,
-                      schedule=args.schedule, validation_data=validation, early_stopping=args.early_stopping,
-                      progress=not args.quiet, callbacks=[checkpoint] if checkpoint else ())
+    net = Network(
+        [X.shape[1], *_layers(args.layers), n_out],
+        activation=args.activation,
+        loss=loss,
+        init="he" if args.activation in ("relu", "leaky_relu") else "xavier",
+        seed=args.seed,
+        dtype=args.dtype,
+    )
+    history = net.fit(
+        X,
+        Y,
+        epochs=args.epochs,
+        learning_rate=args.learning_rate,
+        batch_size=args.batch_size,
+        optimizer=args.optimizer,
+        dropout=args.dropout,
+        weight_decay=args.weight_decay,
+        schedule=args.schedule,
+        validation_data=validation,
+        early_stopping=args.early_stopping,
+        progress=not args.quiet,
+        callbacks=[checkpoint] if checkpoint else (),
+    )
     if history.interrupted:  # Ctrl-C: fit stopped after a batch; say where the work is, exit 130
-        where = (f"checkpoint saved to {checkpoint.saved[-1]}" if checkpoint else
-                 "no checkpoint was written (train with --checkpoint PATH to keep the progress)")
+        where = (
+            f"checkpoint saved to {checkpoint.saved[-1]}"
+            if checkpoint
+            else "no checkpoint was written (train with --checkpoint PATH to keep the progress)"
+        )
         sys.stderr.write(f"chainrule: interrupted after {len(history)} complete epochs; {where}\n")
         return 130
     summary = f"trained {len(history)} epochs: loss {history.loss[-1]:.4f}"
@@ -195,8 +235,6 @@ def _train(args) -> int:
         summary += f"; saved to {args.save}"
     sys.stdout.write(summary + "\n")
     if args.plot or args.html_report:
-        from .plot import write_html_report, write_training_plots
-
         if args.plot:
             labels = Y if classifier else None
             for path in write_training_plots(net, history, args.plot, X, labels):
@@ -216,8 +254,6 @@ def _targets_for(net, y):
 
 
 def _evaluate(args) -> int:
-    from ..io import load
-    from ..training.loop import evaluate
 
     net = load(args.model)
     X, y = _load(args, "test")
@@ -230,20 +266,20 @@ def _evaluate(args) -> int:
     if args.json:
         sys.stdout.write(json.dumps(result) + "\n")
     else:
-        sys.stdout.write("  ".join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}"
-                                   for k, v in result.items()) + "\n")
+        sys.stdout.write(
+            "  ".join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}" for k, v in result.items()) + "\n"
+        )
     return 0
 
 
 def _predict(args) -> int:
-    from ..io import load
 
     net = load(args.model)
     X, _ = _load(args, "test")
     X = net.check_X(X, "data")
     rows = []
     for start in range(0, X.shape[0], 4096):
-        out = net.predict(X[start:start + 4096])
+        out = net.predict(X[start : start + 4096])
         if net.loss_function.name == "cross_entropy" and not args.probabilities:
             rows += [str(int(k)) for k in out.argmax(axis=1)]
         else:

@@ -13,6 +13,20 @@ from .layers import Dense
 from .losses import LOSSES, REDUCTIONS, Loss, get_loss
 from .network import BackwardPass, ForwardPass, Network, Workspace
 
-__all__ = ["ACTIVATIONS", "Activation", "BackwardPass", "Dense", "ForwardPass", "INITIALIZERS", "LOSSES",
-           "Loss", "Network", "REDUCTIONS", "Workspace", "get_activation", "get_initializer", "get_loss",
-           "gradcheck"]
+__all__ = [
+    "ACTIVATIONS",
+    "INITIALIZERS",
+    "LOSSES",
+    "REDUCTIONS",
+    "Activation",
+    "BackwardPass",
+    "Dense",
+    "ForwardPass",
+    "Loss",
+    "Network",
+    "Workspace",
+    "get_activation",
+    "get_initializer",
+    "get_loss",
+    "gradcheck",
+]

@@ -12,19 +12,21 @@ as each row's spread max z − min z is itself finite, e.g. |z| ≤ half of it).
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from .._validation import lookup
 
 __all__ = [
-    "Activation",
-    "Sigmoid",
-    "Tanh",
-    "ReLU",
-    "LeakyReLU",
-    "Identity",
-    "Softmax",
     "ACTIVATIONS",
+    "Activation",
+    "Identity",
+    "LeakyReLU",
+    "ReLU",
+    "Sigmoid",
+    "Softmax",
+    "Tanh",
     "get_activation",
 ]
 
@@ -53,8 +55,7 @@ class Activation:
         """f'(z), element-wise, computed from z and/or a = f(z)."""
         raise NotImplementedError
 
-    def backward(self, z: np.ndarray, a: np.ndarray, grad_a: np.ndarray,
-                 out: np.ndarray | None = None) -> np.ndarray:
+    def backward(self, z: np.ndarray, a: np.ndarray, grad_a: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         """dL/dz = dL/da ⊙ f'(z) (chain rule through this activation); grad_a is not modified."""
         return np.multiply(grad_a, self.derivative(z, a), out=out)
 
@@ -68,7 +69,7 @@ class Activation:
         return hash((type(self), tuple(sorted(vars(self).items()))))
 
 
-_FLOATS = [np.dtype(t) for t in (np.float16, np.float32, np.float64)]
+_FLOATS: list[np.dtype[np.floating[Any]]] = [np.dtype(t) for t in (np.float16, np.float32, np.float64)]
 # exp(x) is finite for x below log(max of the dtype); stay a little under it.
 _EXP_LIMIT = {t: float(np.log(np.finfo(t).max)) - 1.0 for t in _FLOATS}
 # The sigmoid's constants as 0-d arrays of each dtype: on the tiny networks'

@@ -17,8 +17,9 @@ from .._validation import check_positive_float, check_positive_int
 __all__ = ["gradcheck"]
 
 
-def gradcheck(net, X: Any, Y: Any, epsilon: float = 1e-6, max_per_array: int | None = None,
-              seed: int = 0) -> dict[str, float]:
+def gradcheck(
+    net, X: Any, Y: Any, epsilon: float = 1e-6, max_per_array: int | None = None, seed: int = 0
+) -> dict[str, float]:
     """Compare backprop's gradients with central finite differences.
 
     Parameters
@@ -71,4 +72,3 @@ def gradcheck(net, X: Any, Y: Any, epsilon: float = 1e-6, max_per_array: int | N
         scale = max(np.abs(exact).max(), np.abs(numeric).max())
         result[name] = float(np.abs(exact - numeric).max() / scale) if scale > 0 else 0.0
     return result
-

@@ -20,13 +20,13 @@ seed 000's constructor does.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
 from .._validation import lookup
 
-__all__ = ["normal", "uniform", "xavier", "he", "INITIALIZERS", "get_initializer"]
+__all__ = ["INITIALIZERS", "get_initializer", "he", "normal", "uniform", "xavier"]
 
 Initializer = Callable[[np.random.Generator, int, int], "tuple[np.ndarray, np.ndarray]"]
 

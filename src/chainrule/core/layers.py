@@ -40,8 +40,14 @@ class Dense:
     arrays, so optimisers holding them keep working.
     """
 
-    def __init__(self, n_in: int, n_out: int, activation: str | Activation = "sigmoid",
-                 bias: bool = True, dtype: Any = np.float64):
+    def __init__(
+        self,
+        n_in: int,
+        n_out: int,
+        activation: str | Activation = "sigmoid",
+        bias: bool = True,
+        dtype: Any = np.float64,
+    ):
         self.n_in = check_positive_int(n_in, "n_in")
         self.n_out = check_positive_int(n_out, "n_out")
         self.activation = get_activation(activation)
@@ -52,8 +58,9 @@ class Dense:
         self._grad_weights = np.zeros_like(self._weights)
         self._grad_bias = None if self._bias is None else np.zeros_like(self._bias)
 
-    def bind(self, weights: np.ndarray, bias: np.ndarray | None, grad_weights: np.ndarray,
-             grad_bias: np.ndarray | None) -> None:
+    def bind(
+        self, weights: np.ndarray, bias: np.ndarray | None, grad_weights: np.ndarray, grad_bias: np.ndarray | None
+    ) -> None:
         """Move the parameters (values kept) and gradient buffers into given arrays.
 
         The network calls this so that all layers' parameters are views of
@@ -63,6 +70,8 @@ class Dense:
         weights[...] = self._weights
         self._weights, self._grad_weights = weights, grad_weights
         if self._bias is not None:
+            if bias is None or grad_bias is None:
+                raise ValueError("this layer has a bias: bind needs bias and grad_bias arrays")
             bias[...] = self._bias
             self._bias, self._grad_bias = bias, grad_bias
 
@@ -82,8 +91,7 @@ class Dense:
         array = as_float_array(value, "weights", self.dtype, ndim=None)
         if array.shape != self._weights.shape:
             raise ValueError(
-                f"weights must have shape (n_out, n_in) = {self._weights.shape} for this layer; "
-                f"got shape {array.shape}"
+                f"weights must have shape (n_out, n_in) = {self._weights.shape} for this layer; got shape {array.shape}"
             )
         self._weights[...] = array
 
@@ -122,8 +130,9 @@ class Dense:
         return [self._grad_weights] if self._grad_bias is None else [self._grad_weights, self._grad_bias]
 
     # -- the mathematics --------------------------------------------------
-    def forward(self, a_prev: np.ndarray, out_z: np.ndarray | None = None,
-                out_a: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def forward(
+        self, a_prev: np.ndarray, out_z: np.ndarray | None = None, out_a: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """z = a_prev·Wᵀ + b and a = f(z), both (n_samples, n_out).
 
         ``out_z``/``out_a``: C-contiguous arrays of that shape and the layer's
@@ -144,11 +153,14 @@ class Dense:
         backward pass overwrites: copy them to keep them.
         """
         np.dot(delta.T, a_prev, out=self._grad_weights)
-        if self._bias is None:
+        grad_bias = self._grad_bias
+        if grad_bias is None:
             return [self._grad_weights]
-        np.add.reduce(delta, 0, None, self._grad_bias)  # Σ_rows δ; np.sum(out=) costs 2x here
-        return [self._grad_weights, self._grad_bias]
+        np.add.reduce(delta, 0, None, out=grad_bias)  # Σ_rows δ; np.sum(out=) costs 2x here
+        return [self._grad_weights, grad_bias]
 
     def __repr__(self) -> str:
-        return (f"Dense({self.n_in}, {self.n_out}, activation={self.activation.name!r}, "
-                f"bias={self._bias is not None}, dtype={self.dtype.name!r})")
+        return (
+            f"Dense({self.n_in}, {self.n_out}, activation={self.activation.name!r}, "
+            f"bias={self._bias is not None}, dtype={self.dtype.name!r})"
+        )

@@ -29,14 +29,14 @@ import numpy as np
 from .._validation import lookup
 
 __all__ = [
-    "Loss",
-    "HalfSquaredError",
-    "SquaredError",
-    "MeanSquaredError",
-    "BinaryCrossEntropy",
-    "CrossEntropy",
     "LOSSES",
     "REDUCTIONS",
+    "BinaryCrossEntropy",
+    "CrossEntropy",
+    "HalfSquaredError",
+    "Loss",
+    "MeanSquaredError",
+    "SquaredError",
     "get_loss",
 ]
 

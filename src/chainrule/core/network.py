@@ -22,8 +22,9 @@ is one implementation of backprop, and a learner can call it::
 from __future__ import annotations
 
 import copy
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -33,7 +34,7 @@ from .initializers import get_initializer
 from .layers import Dense
 from .losses import REDUCTIONS, get_loss
 
-__all__ = ["Network", "ForwardPass", "BackwardPass", "Workspace"]
+__all__ = ["BackwardPass", "ForwardPass", "Network", "Workspace"]
 
 _DTYPES = {"float64": np.float64, "float32": np.float32}
 
@@ -75,7 +76,7 @@ class Workspace:
         Also allocate ``x`` and ``y``, where mini-batches are gathered.
     """
 
-    def __init__(self, net: "Network", rows: int, dropout: float = 0.0, gather: bool = True):
+    def __init__(self, net: Network, rows: int, dropout: float = 0.0, gather: bool = True):
         dt = net.dtype
         widths = [layer.n_out for layer in net.layers]
         self.rows = int(rows)
@@ -150,10 +151,18 @@ class Network:
     (1, 1)
     """
 
-    def __init__(self, sizes: Sequence[int], activation: str | Sequence[str] = "sigmoid",
-                 output_activation: str | None = None, loss: str = "half_squared_error",
-                 reduction: str = "mean", bias: bool = True, init: str = "normal",
-                 seed: int | None = None, dtype: str = "float64"):
+    def __init__(
+        self,
+        sizes: Sequence[int],
+        activation: str | Sequence[str] = "sigmoid",
+        output_activation: str | None = None,
+        loss: str = "half_squared_error",
+        reduction: str = "mean",
+        bias: bool = True,
+        init: str = "normal",
+        seed: int | None = None,
+        dtype: str = "float64",
+    ):
         self.sizes = _check_sizes(sizes)
         n_hidden = len(self.sizes) - 2
         self.loss_function = get_loss(loss)
@@ -240,7 +249,7 @@ class Network:
         """
         return self._grads
 
-    def astype(self, dtype: str) -> "Network":
+    def astype(self, dtype: str) -> Network:
         """An independent copy that computes in ``dtype`` (``"float64"`` or ``"float32"``).
 
         float32 values convert to float64 exactly, which is why explain and
@@ -261,8 +270,11 @@ class Network:
             if loss.default_output is not None:
                 name = loss.default_output
             else:
-                last = hidden[-1].name if hidden else get_activation(
-                    activation if isinstance(activation, str) else "identity").name
+                last = (
+                    hidden[-1].name
+                    if hidden
+                    else get_activation(activation if isinstance(activation, str) else "identity").name
+                )
                 name = "sigmoid" if last == "sigmoid" else "identity"
             return get_activation(name, "output_activation")
         out = get_activation(output_activation, "output_activation")
@@ -308,8 +320,10 @@ class Network:
 
     def __repr__(self) -> str:
         acts = [layer.activation.name for layer in self.layers]
-        return (f"Network(sizes={self.sizes}, activations={acts}, loss={self.loss_function.name!r}, "
-                f"reduction={self.reduction!r}, bias={self.bias}, dtype={self.dtype.name!r})")
+        return (
+            f"Network(sizes={self.sizes}, activations={acts}, loss={self.loss_function.name!r}, "
+            f"reduction={self.reduction!r}, bias={self.bias}, dtype={self.dtype.name!r})"
+        )
 
     # -- input checks -----------------------------------------------------
     def check_X(self, X: Any, argument: str = "X") -> np.ndarray:
@@ -358,12 +372,11 @@ class Network:
                 f"{argument} must have {self.n_outputs} columns (the network's output size, sizes[-1]); "
                 f"got shape {Y.shape}"
             )
-        if self.loss_function.name in ("cross_entropy", "binary_cross_entropy"):
-            if Y.min() < 0 or Y.max() > 1:
-                raise ValueError(
-                    f"{argument} for {self.loss_function.name} must be probabilities in [0, 1]; "
-                    f"got values in [{Y.min()}, {Y.max()}]"
-                )
+        if self.loss_function.name in ("cross_entropy", "binary_cross_entropy") and (Y.min() < 0 or Y.max() > 1):
+            raise ValueError(
+                f"{argument} for {self.loss_function.name} must be probabilities in [0, 1]; "
+                f"got values in [{Y.min()}, {Y.max()}]"
+            )
         if self.loss_function.name == "cross_entropy":
             sums = Y.sum(axis=1)
             if not np.allclose(sums, 1.0, atol=1e-4):
@@ -420,7 +433,8 @@ class Network:
             return ForwardPass(zs, activations)
         n = X.shape[0]
         last = len(self.layers) - 1
-        outputs, masks = [], []
+        outputs: list[np.ndarray] = []
+        masks: list[np.ndarray | None] = []
         for l, layer in enumerate(self.layers):
             z, a = layer.forward(a, work.z[l][:n], work.a[l][:n])
             zs.append(z)
@@ -439,8 +453,13 @@ class Network:
             return ForwardPass(zs, activations)
         return ForwardPass(zs, activations, outputs, masks)
 
-    def backward(self, forward: ForwardPass, Y: np.ndarray, workspace: Workspace | None = None,
-                 sample_weight: np.ndarray | None = None) -> BackwardPass:
+    def backward(
+        self,
+        forward: ForwardPass,
+        Y: np.ndarray,
+        workspace: Workspace | None = None,
+        sample_weight: np.ndarray | None = None,
+    ) -> BackwardPass:
         """The backward pass: the loss, every δ and every gradient, from a forward pass and targets.
 
         Parameters
@@ -470,12 +489,14 @@ class Network:
         [(2, 2), (2,), (1, 2), (1,)]
         """
         if not isinstance(forward, ForwardPass):
-            raise TypeError(f"forward must be the ForwardPass that net.forward(X) returned; "
-                            f"got {type(forward).__name__}")
+            raise TypeError(
+                f"forward must be the ForwardPass that net.forward(X) returned; got {type(forward).__name__}"
+            )
         self._require_engine_array(Y, self.n_outputs, "Y", "check_Y(Y, n_samples)")
         if Y.shape[0] != forward.zs[-1].shape[0]:
-            raise ValueError(f"Y must have as many rows as the forward pass's X ({forward.zs[-1].shape[0]}); "
-                             f"got shape {Y.shape}")
+            raise ValueError(
+                f"Y must have as many rows as the forward pass's X ({forward.zs[-1].shape[0]}); got shape {Y.shape}"
+            )
         fwd, work, weights = forward, workspace, sample_weight
         layers = self.layers
         zs, acts = fwd.zs, fwd.activations
@@ -484,11 +505,19 @@ class Network:
         n = Y.shape[0]
         out = layers[-1]
         if work is None and weights is None:
-            loss, delta, grad_out = self.loss_function.evaluate(zs[-1], acts[-1], Y, out.activation, self.batch_scale(n))
+            loss, delta, grad_out = self.loss_function.evaluate(
+                zs[-1], acts[-1], Y, out.activation, self.batch_scale(n)
+            )
         else:
             loss, delta, grad_out = self.loss_function.evaluate(
-                zs[-1], acts[-1], Y, out.activation, self.batch_scale(n), None if work is None else work.delta[-1][:n],
-                weights=weights)
+                zs[-1],
+                acts[-1],
+                Y,
+                out.activation,
+                self.batch_scale(n),
+                None if work is None else work.delta[-1][:n],
+                weights=weights,
+            )
         deltas: list = [None] * n_layers
         grad_a: list = [None] * n_layers
         grad_a[-1] = grad_out
@@ -506,7 +535,8 @@ class Network:
                     if masks is not None:
                         g *= masks[l - 1]  # the hidden layers' masks are never None
                     delta = layers[l - 1].activation.backward(
-                        zs[l - 1], acts[l] if outputs is None else outputs[l - 1], g, out=work.delta[l - 1][:n])
+                        zs[l - 1], acts[l] if outputs is None else outputs[l - 1], g, out=work.delta[l - 1][:n]
+                    )
                 grad_a[l - 1] = g
         return BackwardPass(loss, deltas, grad_a, self._grad_arrays)
 
@@ -520,8 +550,10 @@ class Network:
             got = f"shape {array.shape}"
         else:
             got = f"dtype {array.dtype}"
-        raise TypeError(f"{name} for the engine must be a 2-D {self.dtype.name} ndarray with {width} columns; "
-                        f"got {got} (pass it through net.{fix} first)")
+        raise TypeError(
+            f"{name} for the engine must be a 2-D {self.dtype.name} ndarray with {width} columns; "
+            f"got {got} (pass it through net.{fix} first)"
+        )
 
     # -- public API -------------------------------------------------------
     def predict(self, X: Any) -> np.ndarray:
@@ -556,13 +588,11 @@ class Network:
         weights = self.check_sample_weight(sample_weight, X.shape[0])
         return float(self.loss_function.per_sample(z, a, Y) @ weights) * self.batch_scale(X.shape[0])
 
-    def check_sample_weight(self, sample_weight: Any, n_samples: int,
-                             argument: str = "sample_weight") -> np.ndarray:
+    def check_sample_weight(self, sample_weight: Any, n_samples: int, argument: str = "sample_weight") -> np.ndarray:
         """Weights of shape (n_samples,), finite, >= 0, not all zero, in the network's dtype."""
         weights = as_float_array(sample_weight, argument, self.dtype, ndim=1)
         if weights.shape[0] != n_samples:
-            raise ValueError(f"{argument} must have one weight per row of X ({n_samples}); "
-                             f"got shape {weights.shape}")
+            raise ValueError(f"{argument} must have one weight per row of X ({n_samples}); got shape {weights.shape}")
         if (weights < 0).any():
             raise ValueError(f"{argument} must be >= 0; got {weights[weights < 0][0]}")
         if not weights.any():
@@ -581,12 +611,26 @@ class Network:
         grads = iter([g.copy() for g in self.backward(self.forward(X), Y).grads])
         return [(next(grads), next(grads) if layer.bias is not None else None) for layer in self.layers]
 
-    def fit(self, X: Any, Y: Any, epochs: int = 1, learning_rate: float = 0.1,
-            batch_size: int | None = None, shuffle: bool = True, optimizer: Any = "sgd",
-            verbose: int = 0, *, validation_data: Any = None, dropout: float = 0.0,
-            weight_decay: float | None = None, schedule: Any = None,
-            early_stopping: int | None = None, callbacks: Sequence[Any] = (),
-            progress: bool = False, sample_weight: Any = None):
+    def fit(
+        self,
+        X: Any,
+        Y: Any,
+        epochs: int = 1,
+        learning_rate: float = 0.1,
+        batch_size: int | None = None,
+        shuffle: bool = True,
+        optimizer: Any = "sgd",
+        verbose: int = 0,
+        *,
+        validation_data: Any = None,
+        dropout: float = 0.0,
+        weight_decay: float | None = None,
+        schedule: Any = None,
+        early_stopping: int | None = None,
+        callbacks: Sequence[Any] = (),
+        progress: bool = False,
+        sample_weight: Any = None,
+    ):
         """Train by backpropagation and gradient descent; returns a :class:`~chainrule.training.loop.History`.
 
         Parameters
@@ -654,11 +698,25 @@ class Network:
         """
         from ..training.loop import train
 
-        return train(self, X, Y, epochs=epochs, learning_rate=learning_rate, batch_size=batch_size,
-                     shuffle=shuffle, optimizer=optimizer, verbose=verbose,
-                     validation_data=validation_data, dropout=dropout, weight_decay=weight_decay,
-                     schedule=schedule, early_stopping=early_stopping, callbacks=callbacks,
-                     progress=progress, sample_weight=sample_weight)
+        return train(
+            self,
+            X,
+            Y,
+            epochs=epochs,
+            learning_rate=learning_rate,
+            batch_size=batch_size,
+            shuffle=shuffle,
+            optimizer=optimizer,
+            verbose=verbose,
+            validation_data=validation_data,
+            dropout=dropout,
+            weight_decay=weight_decay,
+            schedule=schedule,
+            early_stopping=early_stopping,
+            callbacks=callbacks,
+            progress=progress,
+            sample_weight=sample_weight,
+        )
 
     def explain(self, X: Any, Y: Any, learning_rate: float = 0.1):
         """One full-batch SGD step on (X, Y), recorded as a :class:`~chainrule.teaching.trace.Trace`.
@@ -697,9 +755,7 @@ def _check_sizes(sizes: Any) -> list[int]:
     if isinstance(sizes, (str, bytes)) or not hasattr(sizes, "__len__"):
         raise TypeError(f"sizes must be a list of layer sizes such as [2, 2, 1]; got {sizes!r}")
     if len(sizes) < 2:
-        raise ValueError(
-            f"sizes must name at least an input and an output layer, such as [2, 1]; got {list(sizes)!r}"
-        )
+        raise ValueError(f"sizes must name at least an input and an output layer, such as [2, 1]; got {list(sizes)!r}")
     return [check_positive_int(n, f"sizes[{i}]") for i, n in enumerate(sizes)]
 
 

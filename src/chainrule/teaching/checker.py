@@ -44,16 +44,17 @@ reproduce the recorded trace, which the tests check.
 from __future__ import annotations
 
 import decimal
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
 from .._validation import check_positive_float
 from .trace import Trace, explain, parse_path
 
-__all__ = ["check_example", "CheckReport", "Agreement", "Disagreement", "SLIPS"]
+__all__ = ["SLIPS", "Agreement", "CheckReport", "Disagreement", "check_example"]
 
 #: The slips that :func:`check_example` can name, by identifier.
 SLIPS = {
@@ -159,14 +160,21 @@ class CheckReport:
     def to_text(self) -> str:
         rows = {a.path: (a.published, a.true, "agrees") for a in self.agreements}
         for d in self.disagreements:
-            verdict = {"rounding": "rounding", "convention": "convention", "slip": "SLIP",
-                       "follows": f"follows {d.follows_from}", "error": "ERROR"}[d.kind]
+            verdict = {
+                "rounding": "rounding",
+                "convention": "convention",
+                "slip": "SLIP",
+                "follows": f"follows {d.follows_from}",
+                "error": "ERROR",
+            }[d.kind]
             rows[d.path] = (d.published, d.true, verdict)
         order = [p for p in self.order if p in rows] or list(rows)
         n_agree, n_dis = len(self.agreements), len(self.disagreements)
-        lines = ["Published values checked against one step of true backpropagation (float64)",
-                 f"{n_agree + n_dis} values: {n_agree} agree, {n_dis} disagree "
-                 f"({len(self.unexplained)} unexplained)", ""]
+        lines = [
+            "Published values checked against one step of true backpropagation (float64)",
+            f"{n_agree + n_dis} values: {n_agree} agree, {n_dis} disagree ({len(self.unexplained)} unexplained)",
+            "",
+        ]
         width = max([len("path")] + [len(p) for p in order]) + 2
         pwidth = max([len("published")] + [len(rows[p][0]) for p in order]) + 2
         lines.append(f"{'path':<{width}}{'published':<{pwidth}}{'true':<14}verdict")
@@ -356,8 +364,9 @@ def check_example(net, X: Any, Y: Any, learning_rate: float, published: Mapping[
     """
     learning_rate = check_positive_float(learning_rate, "learning_rate")
     if not isinstance(published, Mapping):
-        raise TypeError(f"published must be a mapping of trace paths to printed numbers (str); "
-                        f"got {type(published).__name__}")
+        raise TypeError(
+            f"published must be a mapping of trace paths to printed numbers (str); got {type(published).__name__}"
+        )
     trace = explain(net, X, Y, learning_rate)
     setup = _Setup(net, trace)
     rank = {p: i for i, p in enumerate(trace.paths())}
@@ -393,8 +402,7 @@ def check_example(net, X: Any, Y: Any, learning_rate: float, published: Mapping[
     return CheckReport(agreements, disagreements, order=[e[1] for e in entries])
 
 
-def _diagnose(setup, path, key, text, number, true, effective, status, truths, rank, texts,
-              half_ulps) -> Disagreement:
+def _diagnose(setup, path, key, text, number, true, effective, status, truths, rank, texts, half_ulps) -> Disagreement:
     p = float(number)
     field_name = None if key is None else key[1]
     backward = field_name in _BACKWARD or key is None
@@ -442,7 +450,7 @@ def _diagnose(setup, path, key, text, number, true, effective, status, truths, r
     tried = []
     for slip, sign in candidates:
         for mode in modes:
-            vals, value = run(slip, mode)
+            _, value = run(slip, mode)
             value = signed(value, sign)
             tried.append((slip, sign, mode, value))
             how = _shown(value, number)
@@ -455,7 +463,7 @@ def _diagnose(setup, path, key, text, number, true, effective, status, truths, r
     if found is None:
         # the example may have carried more digits than it printed: the base step is
         # accepted within the rounding of the printed values it uses
-        for sign in ((1, -1) if signable or field_name in ("new_weights", "new_bias") else (1,)):
+        for sign in (1, -1) if signable or field_name in ("new_weights", "new_bias") else (1,):
             value = signed(base_value, sign)
             spread = _uncertainty(setup, key, None, modes[0], half_ulps)
             if abs(p - value) <= _half_ulp(number) + spread:
@@ -467,11 +475,14 @@ def _diagnose(setup, path, key, text, number, true, effective, status, truths, r
         best = min((t for t in tried if t[0] is not None), key=lambda t: abs(p - t[3]), default=None)
         if best is not None and abs(p - best[3]) <= _NEAR * gap:
             found = (best[0], best[1], best[2], best[3], None)
-            residual_note = (f"; it gives {_g(best[3])} from the example's own values, so a residual of "
-                             f"{abs(p - best[3]):.2g} is an arithmetic slip on top")
+            residual_note = (
+                f"; it gives {_g(best[3])} from the example's own values, so a residual of "
+                f"{abs(p - best[3]):.2g} is an arithmetic slip on top"
+            )
     if found is None:
-        return Disagreement(path, text, true, _arithmetic(setup, key, base_value, text, modes[0]), "error",
-                            recomputed=base_value)
+        return Disagreement(
+            path, text, true, _arithmetic(setup, key, base_value, text, modes[0]), "error", recomputed=base_value
+        )
 
     slip, sign, mode, value, how = found
     names = []
@@ -494,19 +505,27 @@ def _diagnose(setup, path, key, text, number, true, effective, status, truths, r
     if bad:
         roots = sorted({status[u].follows_from or u for u in bad}, key=lambda r: rank.get(r, -1))
         via = ", ".join(f"{u} = {texts[u]}" for u in bad[:3])
-        diagnosis = (f"follows from {roots[0]}: redone with the example's {via}, it gives {_g(value)}, "
-                     f"which reads {text}{trunc}")
+        diagnosis = (
+            f"follows from {roots[0]}: redone with the example's {via}, it gives {_g(value)}, which reads {text}{trunc}"
+        )
         if parts:
             diagnosis = "; ".join(parts) + "; " + diagnosis
         return Disagreement(path, text, true, diagnosis, "follows", roots[0], tuple(names), value)
-    rounded = [u for u in deps if u in truths and _published_of(effective, u) is not None
-               and abs(abs(_published_of(effective, u)) - abs(truths[u])) > 0]
+    rounded = [
+        u
+        for u in deps
+        if u in truths
+        and _published_of(effective, u) is not None
+        and abs(abs(_published_of(effective, u)) - abs(truths[u])) > 0
+    ]
     if rounded:
         listed = ", ".join(f"{u} = {texts[u]}" for u in rounded[:4])
         more = f" and {len(rounded) - 4} more" if len(rounded) > 4 else ""
         them = "them" if len(rounded) > 1 else "it"
-        rounding = (f"rounding: the example rounded {listed}{more} and reused {them}; redone with "
-                    f"{them}, it gives {_g(value)}, which reads {text}{trunc}")
+        rounding = (
+            f"rounding: the example rounded {listed}{more} and reused {them}; redone with "
+            f"{them}, it gives {_g(value)}, which reads {text}{trunc}"
+        )
     else:
         rounding = f"rounding: the true value {_g(true)} is shown{trunc or ' rounded'} as {text}"
     kind = "rounding" if sign == 1 else ("convention" if signable else "slip")
@@ -562,11 +581,17 @@ def _slip_text(slip, setup) -> str:
     if name == "updated_weights":
         return SLIPS[name]
     if name == "half_factor":
-        return ("the ½ factor in the loss: gradients ×2 (dL/da = 2·(a − y) with L = ½·Σ(a − y)²)"
-                if param == 2.0 else "the ½ factor in the loss: gradients ×½ (the 2 of d(a − y)²/da dropped)")
+        return (
+            "the ½ factor in the loss: gradients ×2 (dL/da = 2·(a − y) with L = ½·Σ(a − y)²)"
+            if param == 2.0
+            else "the ½ factor in the loss: gradients ×½ (the 2 of d(a − y)²/da dropped)"
+        )
     if name == "sum_vs_mean":
-        return (f"sum vs mean over the batch: summed over the {setup.n} samples where the loss averages"
-                if param > 1 else f"sum vs mean over the batch: averaged over the {setup.n} samples where the loss sums")
+        return (
+            f"sum vs mean over the batch: summed over the {setup.n} samples where the loss averages"
+            if param > 1
+            else f"sum vs mean over the batch: averaged over the {setup.n} samples where the loss sums"
+        )
     if name == "wrong_variable":
         f = setup.acts[-1].name
         symbol = "σ" if f == "sigmoid" else "f"
@@ -603,5 +628,7 @@ def _arithmetic(setup, key, value, text, mode) -> str:
         elif name == "new_weights":
             j, i = index
             formula = f"{setup.W[l][j, i]:g} − {setup.lr:g}·{_paren(vals[(l, 'grad_weights')][j, i], '.6g')} = "
-    return (f"arithmetic error: {formula}{_g(value)}, not {text} "
-            f"(redone from the example's own upstream values; no known slip gives {text})")
+    return (
+        f"arithmetic error: {formula}{_g(value)}, not {text} "
+        f"(redone from the example's own upstream values; no known slip gives {text})"
+    )

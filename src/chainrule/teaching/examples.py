@@ -41,7 +41,10 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["WorkedExample", "load_example", "example_from_dict"]
+from ..core.network import Network
+from .checker import check_example
+
+__all__ = ["WorkedExample", "example_from_dict", "load_example"]
 
 _TOP = ("title", "source", "notes", "network", "layers", "step", "published", "annotations")
 _NETWORK = ("sizes", "activation", "output_activation", "loss", "reduction", "bias", "init", "seed")
@@ -82,7 +85,6 @@ class WorkedExample:
 
     def check(self):
         """The published numbers checked: a :class:`~chainrule.teaching.checker.CheckReport`."""
-        from .checker import check_example
 
         report = check_example(self.network, self.inputs, self.targets, self.learning_rate, self.published)
         report.notes = list(self.notes) + [f"{path}: {text}" for path, text in self.annotations.items()]
@@ -125,27 +127,28 @@ def _toml():
         try:
             import tomli as tomllib  # type: ignore[no-redef]
         except ImportError:
-            raise ValueError("reading TOML needs Python 3.11+ or the tomli package; "
-                             "use the JSON form of the file instead") from None
+            raise ValueError(
+                "reading TOML needs Python 3.11+ or the tomli package; use the JSON form of the file instead"
+            ) from None
     return tomllib
 
 
 def example_from_dict(data: Any) -> WorkedExample:
     """Build a :class:`WorkedExample` from the parsed contents of a file."""
-    from ..core.network import Network
 
     _check_table(data, "the file", _TOP, required=("network", "step"))
     network = data.get("network")
     _check_table(network, "network", _NETWORK, required=("sizes",))
     step = data.get("step")
     _check_table(step, "step", _STEP, required=_STEP)
-    net = Network(**{k: v for k, v in network.items()})
+    net = Network(**network)
     layers = data.get("layers")
     if layers is not None:
         if not isinstance(layers, list) or len(layers) != len(net.layers):
             got = len(layers) if isinstance(layers, list) else type(layers).__name__
-            raise ValueError(f"layers must be a list of {len(net.layers)} tables (one per layer of sizes "
-                             f"{net.sizes}); got {got}")
+            raise ValueError(
+                f"layers must be a list of {len(net.layers)} tables (one per layer of sizes {net.sizes}); got {got}"
+            )
         for i, entry in enumerate(layers):
             _check_table(entry, f"layers[{i}]", ("weights", "bias"), required=("weights",))
             try:
@@ -155,8 +158,9 @@ def example_from_dict(data: Any) -> WorkedExample:
             except (ValueError, TypeError) as exc:
                 raise type(exc)(f"layers[{i}]: {exc}") from None
             if net.layers[i].bias is not None and "bias" not in entry:
-                raise ValueError(f"layers[{i}] needs a bias (the network has biases; set network.bias = false "
-                                 f"for a network without)")
+                raise ValueError(
+                    f"layers[{i}] needs a bias (the network has biases; set network.bias = false for a network without)"
+                )
     published = data.get("published", {})
     _check_strings(published, "published")
     annotations = data.get("annotations", {})
@@ -172,14 +176,24 @@ def example_from_dict(data: Any) -> WorkedExample:
     for key in ("title", "source"):
         if not isinstance(data.get(key, ""), str):
             raise TypeError(f"{key} must be a string; got {data[key]!r}")
-    return WorkedExample(net, X, Y, float(lr), dict(published), data.get("title", ""),
-                         data.get("source", ""), list(notes), dict(annotations))
+    return WorkedExample(
+        net,
+        X,
+        Y,
+        float(lr),
+        dict(published),
+        data.get("title", ""),
+        data.get("source", ""),
+        list(notes),
+        dict(annotations),
+    )
 
 
 def _check_table(value: Any, name: str, allowed: tuple, required: tuple = ()) -> None:
     if not isinstance(value, dict):
-        raise ValueError(f"{name} must be a table (object) with keys among {', '.join(allowed)}; "
-                         f"got {type(value).__name__}")
+        raise ValueError(
+            f"{name} must be a table (object) with keys among {', '.join(allowed)}; got {type(value).__name__}"
+        )
     unknown = [k for k in value if k not in allowed]
     if unknown:
         raise ValueError(f"{name} has unknown key {unknown[0]!r}; valid keys are: {', '.join(allowed)}")
@@ -193,5 +207,7 @@ def _check_strings(value: Any, name: str) -> None:
         raise TypeError(f"{name} must be a table of trace paths to strings; got {type(value).__name__}")
     for key, text in value.items():
         if not isinstance(text, str):
-            raise TypeError(f"{name}[{key!r}] must be a string (the number as printed, e.g. \"0.5866\"); "
-                            f"got {type(text).__name__} {text!r}")
+            raise TypeError(
+                f'{name}[{key!r}] must be a string (the number as printed, e.g. "0.5866"); '
+                f"got {type(text).__name__} {text!r}"
+            )

@@ -30,19 +30,32 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 
 from .._validation import check_positive_float, check_positive_int
+from ..training.loop import train_step
 from ..training.optimizers import SGD
 
-__all__ = ["Trace", "LayerTrace", "explain", "TRACE_FIELDS"]
+__all__ = ["TRACE_FIELDS", "LayerTrace", "Trace", "explain"]
 
 #: The per-layer fields of a trace, in the order a step computes them.
-TRACE_FIELDS = ("weights", "bias", "z", "a", "derivative", "grad_a", "delta",
-                "grad_weights", "grad_bias", "new_weights", "new_bias")
+TRACE_FIELDS = (
+    "weights",
+    "bias",
+    "z",
+    "a",
+    "derivative",
+    "grad_a",
+    "delta",
+    "grad_weights",
+    "grad_bias",
+    "new_weights",
+    "new_bias",
+)
 
 _SAMPLE_FIELDS = ("z", "a", "derivative", "grad_a", "delta")  # (n_samples, n_out)
 
@@ -135,13 +148,13 @@ class Trace:
         yield "loss"
         for l in range(len(self.layers) - 1, -1, -1):
             layer = self.layers[l]
-            for name in ("grad_a", "derivative", "delta", "grad_weights", "grad_bias",
-                         "new_weights", "new_bias"):
+            for name in ("grad_a", "derivative", "delta", "grad_weights", "grad_bias", "new_weights", "new_bias"):
                 yield from _paths_of(l, name, getattr(layer, name))
 
     # -- serialisation ----------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict; floats are Python floats, so JSON keeps them exactly."""
+
         def conv(value):
             return None if value is None else np.asarray(value, dtype=np.float64).tolist()
 
@@ -152,9 +165,10 @@ class Trace:
             "loss": float(self.loss),
             "loss_name": self.loss_name,
             "reduction": self.reduction,
-            "layers": [{"activation": layer.activation,
-                        **{name: conv(getattr(layer, name)) for name in TRACE_FIELDS}}
-                       for layer in self.layers],
+            "layers": [
+                {"activation": layer.activation, **{name: conv(getattr(layer, name)) for name in TRACE_FIELDS}}
+                for layer in self.layers
+            ],
             "notes": list(self.notes),
         }
 
@@ -163,16 +177,26 @@ class Trace:
         return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Trace":
+    def from_dict(cls, data: dict[str, Any]) -> Trace:
         """The inverse of :meth:`to_dict`."""
+
         def arr(value):
             return None if value is None else np.asarray(value, dtype=np.float64)
 
-        layers = [LayerTrace(activation=entry["activation"], **{name: arr(entry[name]) for name in TRACE_FIELDS})
-                  for entry in data["layers"]]
-        return cls(arr(data["inputs"]), arr(data["targets"]), float(data["learning_rate"]),
-                   float(data["loss"]), data["loss_name"], data["reduction"], layers,
-                   list(data.get("notes", [])))
+        layers = [
+            LayerTrace(activation=entry["activation"], **{name: arr(entry[name]) for name in TRACE_FIELDS})
+            for entry in data["layers"]
+        ]
+        return cls(
+            arr(data["inputs"]),
+            arr(data["targets"]),
+            float(data["learning_rate"]),
+            float(data["loss"]),
+            data["loss_name"],
+            data["reduction"],
+            layers,
+            list(data.get("notes", [])),
+        )
 
     # -- renderings -------------------------------------------------------
     def to_text(self, digits: int = 4, max_neurons: int = 8, max_samples: int = 4) -> str:
@@ -239,13 +263,14 @@ def explain(net, X: Any, Y: Any, learning_rate: float = 0.1) -> Trace:
     -------
     Trace
     """
-    from ..training.loop import train_step
 
     learning_rate = check_positive_float(learning_rate, "learning_rate")
     notes = []
     if net.dtype != np.float64:
-        notes.append(f"the network is {net.dtype.name}; it is explained through a float64 copy, "
-                     f"so its own {net.dtype.name} step rounds differently")
+        notes.append(
+            f"the network is {net.dtype.name}; it is explained through a float64 copy, "
+            f"so its own {net.dtype.name} step rounds differently"
+        )
     work = net.astype("float64")
     X, Y = work.check_XY(X, Y)
     X = np.array(X, dtype=np.float64, copy=True)
@@ -262,15 +287,32 @@ def explain(net, X: Any, Y: Any, learning_rate: float = 0.1) -> Trace:
         act = layer.activation
         derivative = np.array(act.derivative(z, a), dtype=np.float64) if act.elementwise else None
         grad_a = back.grad_a[l]
-        layers.append(LayerTrace(
-            activation=act.name, weights=old[l][0], bias=old[l][1], z=z, a=a,
-            derivative=derivative, grad_a=None if grad_a is None else np.array(grad_a, dtype=np.float64),
-            delta=np.array(back.deltas[l], dtype=np.float64),
-            grad_weights=grads[l][0], grad_bias=grads[l][1],
-            new_weights=layer.weights.copy(), new_bias=None if layer.bias is None else layer.bias.copy(),
-        ))
-    return Trace(X, np.array(Y, dtype=np.float64), learning_rate, float(back.loss),
-                 work.loss_function.name, work.reduction, layers, notes)
+        layers.append(
+            LayerTrace(
+                activation=act.name,
+                weights=old[l][0],
+                bias=old[l][1],
+                z=z,
+                a=a,
+                derivative=derivative,
+                grad_a=None if grad_a is None else np.array(grad_a, dtype=np.float64),
+                delta=np.array(back.deltas[l], dtype=np.float64),
+                grad_weights=grads[l][0],
+                grad_bias=grads[l][1],
+                new_weights=layer.weights.copy(),
+                new_bias=None if layer.bias is None else layer.bias.copy(),
+            )
+        )
+    return Trace(
+        X,
+        np.array(Y, dtype=np.float64),
+        learning_rate,
+        float(back.loss),
+        work.loss_function.name,
+        work.reduction,
+        layers,
+        notes,
+    )
 
 
 # -- paths ---------------------------------------------------------------
@@ -293,15 +335,16 @@ def parse_path(path: Any, trace: Trace) -> tuple[int, str, tuple[int, ...]] | No
     l, name = int(match.group(1)), match.group(2)
     index = tuple(int(i) for i in re.findall(r"\d+", match.group(3)))
     if l >= len(trace.layers):
-        raise ValueError(f"trace path {path!r}: the network has {len(trace.layers)} layers (0..{len(trace.layers) - 1})")
+        raise ValueError(
+            f"trace path {path!r}: the network has {len(trace.layers)} layers (0..{len(trace.layers) - 1})"
+        )
     if name not in TRACE_FIELDS:
         raise ValueError(f"trace path {path!r}: unknown field {name!r}; fields are: {', '.join(TRACE_FIELDS)}")
     value = getattr(trace.layers[l], name)
     if value is None:
         raise ValueError(f"trace path {path!r}: layers[{l}] has no {name} (none in this network)")
     if len(index) != value.ndim or any(i >= n for i, n in zip(index, value.shape)):
-        raise ValueError(f"trace path {path!r}: layers[{l}].{name} has shape {value.shape}; "
-                         f"got index {list(index)}")
+        raise ValueError(f"trace path {path!r}: layers[{l}].{name} has shape {value.shape}; got index {list(index)}")
     return l, name, index
 
 
@@ -368,8 +411,14 @@ class _Style:
                 lines.append(" & ".join(r"\cdots" if c is None else self.num(array[r, c], digits) for c in cols))
             body = r" \\ ".join(lines)
             return [f"$${name[1]} = \\begin{{bmatrix}} {body} \\end{{bmatrix}}$$"]
-        text = np.array2string(array, separator=" ", threshold=64, edgeitems=3, max_line_width=100,
-                               formatter={"float_kind": lambda v: self.num(v, digits)})
+        text = np.array2string(
+            array,
+            separator=" ",
+            threshold=64,
+            edgeitems=3,
+            max_line_width=100,
+            formatter={"float_kind": lambda v: self.num(v, digits)},
+        )
         return [f"    {name[0]} ="] + ["      " + line for line in text.splitlines()]
 
 
@@ -388,13 +437,17 @@ _LOSS_SYMBOLS = {
     "half_squared_error": ("L = ½·Σ(a - y)²", r"L = \tfrac{1}{2}\sum (a - y)^2"),
     "squared_error": ("L = Σ(a - y)²", r"L = \sum (a - y)^2"),
     "mse": ("L = (1/K)·Σ(a - y)²", r"L = \tfrac{1}{K}\sum (a - y)^2"),
-    "binary_cross_entropy": ("L = -Σ[y·log a + (1 - y)·log(1 - a)]",
-                             r"L = -\sum [y \log a + (1 - y) \log(1 - a)]"),
+    "binary_cross_entropy": ("L = -Σ[y·log a + (1 - y)·log(1 - a)]", r"L = -\sum [y \log a + (1 - y) \log(1 - a)]"),
     "cross_entropy": ("L = -Σ y·log a", r"L = -\sum y \log a"),
 }
-_F = {"sigmoid": ("σ", r"\sigma"), "tanh": ("tanh", r"\tanh"), "relu": ("relu", r"\mathrm{relu}"),
-      "leaky_relu": ("lrelu", r"\mathrm{lrelu}"), "identity": ("id", r"\mathrm{id}"),
-      "softmax": ("softmax", r"\mathrm{softmax}")}
+_F = {
+    "sigmoid": ("σ", r"\sigma"),
+    "tanh": ("tanh", r"\tanh"),
+    "relu": ("relu", r"\mathrm{relu}"),
+    "leaky_relu": ("lrelu", r"\mathrm{lrelu}"),
+    "identity": ("id", r"\mathrm{id}"),
+    "softmax": ("softmax", r"\mathrm{softmax}"),
+}
 
 
 def _sym(base: str, index: tuple, latex_base: str | None = None, prime: bool = False) -> tuple:
@@ -453,14 +506,18 @@ def _render(trace: Trace, style: _Style, digits: int, max_neurons: int, max_samp
     title = "One training step, explained"
     out.append(style.heading(0, title) if style.latex else title)
     blank()
-    desc = (f"network {trace.sizes}, activations {', '.join(acts)}; loss {trace.loss_name} "
-            f"({loss_sym[0]}), reduction {trace.reduction}; learning rate η = {style.num(lr, digits)}; "
-            f"{n} sample{'s' if n != 1 else ''}.")
+    desc = (
+        f"network {trace.sizes}, activations {', '.join(acts)}; loss {trace.loss_name} "
+        f"({loss_sym[0]}), reduction {trace.reduction}; learning rate η = {style.num(lr, digits)}; "
+        f"{n} sample{'s' if n != 1 else ''}."
+    )
     out.append(desc if not style.latex else desc.replace("η", "$\\eta$").replace(loss_sym[0], f"${loss_sym[1]}$"))
-    out.append("Indices are 0-based, as in trace paths: layers[l].z[sample][neuron], "
-               "layers[l].weights[neuron][input]." if not style.latex else
-               "Indices are 0-based, as in trace paths: `layers[l].z[sample][neuron]`, "
-               "`layers[l].weights[neuron][input]`.")
+    out.append(
+        "Indices are 0-based, as in trace paths: layers[l].z[sample][neuron], layers[l].weights[neuron][input]."
+        if not style.latex
+        else "Indices are 0-based, as in trace paths: `layers[l].z[sample][neuron]`, "
+        "`layers[l].weights[neuron][input]`."
+    )
     for note in trace.notes:
         out.append(f"Note: {note}.")
     blank()
@@ -488,8 +545,7 @@ def _render(trace: Trace, style: _Style, digits: int, max_neurons: int, max_samp
         kind = "output" if l == L - 1 else "hidden"
         if style.latex:
             blank()
-        out.append(style.heading(2, f"layers[{l}] ({kind}, {layer.activation}, {n_in} → {n_out}; "
-                                    f"in = {src})"))
+        out.append(style.heading(2, f"layers[{l}] ({kind}, {layer.activation}, {n_in} → {n_out}; in = {src})"))
         if style.latex:
             blank()
         if small(l):
@@ -504,16 +560,29 @@ def _render(trace: Trace, style: _Style, digits: int, max_neurons: int, max_samp
             for s in samples():
                 for j in range(n_out):
                     if layer.activation == "softmax":
-                        eq([_sym("a", idx(s, j)), " = ", (f"softmax(z[{s}])[{j}]", rf"\mathrm{{softmax}}(z_{{{s}}})_{{{j}}}"),
-                            " = ", layer.a[s, j]])
+                        eq(
+                            [
+                                _sym("a", idx(s, j)),
+                                " = ",
+                                (f"softmax(z[{s}])[{j}]", rf"\mathrm{{softmax}}(z_{{{s}}})_{{{j}}}"),
+                                " = ",
+                                layer.a[s, j],
+                            ]
+                        )
                     else:
                         eq([_sym("a", idx(s, j)), " = ", f, "(", layer.z[s, j], ") = ", layer.a[s, j]])
         else:
             shape_b = f" + ({n_out},)" if layer.bias is not None else ""
-            eq([("z = in·Wᵀ" if l else "z = x·Wᵀ", r"z = \mathrm{in} \cdot W^\top" if l else r"z = x \cdot W^\top"),
-                (" + b", " + b") if layer.bias is not None else "",
-                (f"    shape ({n}, {n_out}) = ({n}, {n_in})·({n_in}, {n_out}){shape_b}",
-                 rf"\quad ({n}, {n_out}) = ({n}, {n_in}) \cdot ({n_in}, {n_out}){shape_b}")])
+            eq(
+                [
+                    ("z = in·Wᵀ" if l else "z = x·Wᵀ", r"z = \mathrm{in} \cdot W^\top" if l else r"z = x \cdot W^\top"),
+                    (" + b", " + b") if layer.bias is not None else "",
+                    (
+                        f"    shape ({n}, {n_out}) = ({n}, {n_in})·({n_in}, {n_out}){shape_b}",
+                        rf"\quad ({n}, {n_out}) = ({n}, {n_in}) \cdot ({n_in}, {n_out}){shape_b}",
+                    ),
+                ]
+            )
             out += style.matrix(("z", "z"), layer.z, digits)
             eq([("a = ", "a = "), f, ("(z)", "(z)")])
             out += style.matrix(("a", "a"), layer.a, digits)
@@ -526,8 +595,11 @@ def _render(trace: Trace, style: _Style, digits: int, max_neurons: int, max_samp
         blank()
     last = trace.layers[-1]
     k_out = last.a.shape[1]
-    squared = {"half_squared_error": ("½·", r"\tfrac{1}{2}", 1.0), "squared_error": ("", "", 1.0),
-               "mse": (f"(1/{k_out})·", rf"\tfrac{{1}}{{{k_out}}}", 1.0)}
+    squared = {
+        "half_squared_error": ("½·", r"\tfrac{1}{2}", 1.0),
+        "squared_error": ("", "", 1.0),
+        "mse": (f"(1/{k_out})·", rf"\tfrac{{1}}{{{k_out}}}", 1.0),
+    }
     terms = n * k_out
     if trace.loss_name in squared and terms <= 4:
         pre_t, pre_l, _ = squared[trace.loss_name]
@@ -571,12 +643,20 @@ def _render(trace: Trace, style: _Style, digits: int, max_neurons: int, max_samp
             blank()
         if not small(l):
             if l == L - 1:
-                eq([("δ = ∂L/∂z", r"\delta = \partial L / \partial z"),
-                    (f"    shape ({n}, {n_out})", rf"\quad ({n}, {n_out})")])
+                eq(
+                    [
+                        ("δ = ∂L/∂z", r"\delta = \partial L / \partial z"),
+                        (f"    shape ({n}, {n_out})", rf"\quad ({n}, {n_out})"),
+                    ]
+                )
             else:
-                eq([("∂L/∂a = δ'·W'", r"\partial L/\partial a = \delta' \cdot W'"),
-                    ("    δ = ∂L/∂a ⊙ f'(z)", r"\qquad \delta = \partial L/\partial a \odot f'(z)"),
-                    (f"    shape ({n}, {n_out})", rf"\quad ({n}, {n_out})")])
+                eq(
+                    [
+                        ("∂L/∂a = δ'·W'", r"\partial L/\partial a = \delta' \cdot W'"),
+                        ("    δ = ∂L/∂a ⊙ f'(z)", r"\qquad \delta = \partial L/\partial a \odot f'(z)"),
+                        (f"    shape ({n}, {n_out})", rf"\quad ({n}, {n_out})"),
+                    ]
+                )
             out += style.matrix(("δ", r"\delta"), layer.delta, digits)
             blank()
             continue
@@ -590,8 +670,11 @@ def _render(trace: Trace, style: _Style, digits: int, max_neurons: int, max_samp
                     if scale != 1.0:
                         parts = [d, " = ", (f"(a - y)/{n}", rf"(a - y)/{n}")]
                     parts += [" = "]
-                    parts += (["(", layer.a[s, j], " - ", _P(trace.targets[s, j]), f")/{n}"] if scale != 1.0
-                              else [layer.a[s, j], " - ", _P(trace.targets[s, j])])
+                    parts += (
+                        ["(", layer.a[s, j], " - ", _P(trace.targets[s, j]), f")/{n}"]
+                        if scale != 1.0
+                        else [layer.a[s, j], " - ", _P(trace.targets[s, j])]
+                    )
                     parts += [" = ", layer.delta[s, j]]
                     eq(parts)
                     continue
@@ -599,10 +682,17 @@ def _render(trace: Trace, style: _Style, digits: int, max_neurons: int, max_samp
                     parts = [ga, " = "] + _loss_gradient_parts(trace, s, j, scale)
                 else:
                     nxt = trace.layers[l + 1]
-                    parts = [ga, " = ", (f"Σ_k δ'[k]·w'[k,{j}]" if not batch else f"Σ_k δ'[{s},k]·w'[k,{j}]",
-                                         rf"\sum_k \delta'_{{k}} w'_{{k,{j}}}" if not batch
-                                         else rf"\sum_k \delta'_{{{s},k}} w'_{{k,{j}}}"),
-                             " = "]
+                    parts = [
+                        ga,
+                        " = ",
+                        (
+                            f"Σ_k δ'[k]·w'[k,{j}]" if not batch else f"Σ_k δ'[{s},k]·w'[k,{j}]",
+                            rf"\sum_k \delta'_{{k}} w'_{{k,{j}}}"
+                            if not batch
+                            else rf"\sum_k \delta'_{{{s},k}} w'_{{k,{j}}}",
+                        ),
+                        " = ",
+                    ]
                     parts += sum_of_products([(nxt.delta[s, k], nxt.weights[k, j]) for k in range(nxt.delta.shape[1])])
                     parts += [" = ", layer.grad_a[s, j]]
                 eq(parts)
@@ -611,16 +701,40 @@ def _render(trace: Trace, style: _Style, digits: int, max_neurons: int, max_samp
                     parts = [fp, " = "] + _derivative_parts(layer.activation, layer.z[s, j], layer.a[s, j])
                     parts += [" = ", layer.derivative[s, j]] if len(parts) > 2 else [layer.derivative[s, j]]
                     eq(parts)
-                    eq([d, " = ", ("∂L/∂a·" + f[0] + "'(z)", r"\frac{\partial L}{\partial a} " + f[1] + "'(z)"),
-                        " = ", layer.grad_a[s, j], _MUL, _P(layer.derivative[s, j]), " = ", layer.delta[s, j]])
+                    eq(
+                        [
+                            d,
+                            " = ",
+                            ("∂L/∂a·" + f[0] + "'(z)", r"\frac{\partial L}{\partial a} " + f[1] + "'(z)"),
+                            " = ",
+                            layer.grad_a[s, j],
+                            _MUL,
+                            _P(layer.derivative[s, j]),
+                            " = ",
+                            layer.delta[s, j],
+                        ]
+                    )
                 else:
-                    eq([d, " = ", ("(∂L/∂a)·J_softmax", r"\frac{\partial L}{\partial a} J_{\mathrm{softmax}}"),
-                        " = ", layer.delta[s, j]])
+                    eq(
+                        [
+                            d,
+                            " = ",
+                            ("(∂L/∂a)·J_softmax", r"\frac{\partial L}{\partial a} J_{\mathrm{softmax}}"),
+                            " = ",
+                            layer.delta[s, j],
+                        ]
+                    )
         blank()
 
     # -- updates ------------------------------------------------------------
-    out.append(style.heading(1, "Updates (w ← w - η·∂L/∂w, b ← b - η·∂L/∂b)" if not style.latex else
-                             r"Updates ($w \leftarrow w - \eta\,\partial L/\partial w$)"))
+    out.append(
+        style.heading(
+            1,
+            "Updates (w ← w - η·∂L/∂w, b ← b - η·∂L/∂b)"
+            if not style.latex
+            else r"Updates ($w \leftarrow w - \eta\,\partial L/\partial w$)",
+        )
+    )
     for l in range(L - 1, -1, -1):
         layer = trace.layers[l]
         n_out, n_in = layer.weights.shape
@@ -633,8 +747,12 @@ def _render(trace: Trace, style: _Style, digits: int, max_neurons: int, max_samp
         inp = in_value(l)
         iname = in_name(l)
         if not small(l):
-            eq([("∂L/∂W = δᵀ·in", r"\partial L/\partial W = \delta^\top \cdot \mathrm{in}"),
-                (f"    shape ({n_out}, {n_in})", rf"\quad ({n_out}, {n_in})")])
+            eq(
+                [
+                    ("∂L/∂W = δᵀ·in", r"\partial L/\partial W = \delta^\top \cdot \mathrm{in}"),
+                    (f"    shape ({n_out}, {n_in})", rf"\quad ({n_out}, {n_in})"),
+                ]
+            )
             out += style.matrix(("∂L/∂W", r"\partial L/\partial W"), layer.grad_weights, digits)
             eq([("W ← W - η·∂L/∂W", r"W \leftarrow W - \eta \, \partial L/\partial W")])
             out += style.matrix(("W", "W"), layer.new_weights, digits)
@@ -647,27 +765,58 @@ def _render(trace: Trace, style: _Style, digits: int, max_neurons: int, max_samp
             for i in range(n_in):
                 g = _sym("∂L/∂w", (j, i), r"\partial L/\partial w")
                 name_t = f"δ[{j}]·{iname[0]}[{i}]" if not batch else f"Σ_s δ[s,{j}]·{iname[0]}[s,{i}]"
-                name_l = (rf"\delta_{{{j}}} {iname[1]}_{{{i}}}" if not batch
-                          else rf"\sum_s \delta_{{s,{j}}} {iname[1]}_{{s,{i}}}")
+                name_l = (
+                    rf"\delta_{{{j}}} {iname[1]}_{{{i}}}"
+                    if not batch
+                    else rf"\sum_s \delta_{{s,{j}}} {iname[1]}_{{s,{i}}}"
+                )
                 parts = [g, " = ", (name_t, name_l), " = "]
                 parts += sum_of_products([(layer.delta[s, j], inp[s, i]) for s in samples()])
                 parts += [" = ", layer.grad_weights[j, i]]
                 eq(parts)
-                eq([_sym("w", (j, i)), _ARROW, layer.weights[j, i], " - ", _P(lr), _MUL, _P(layer.grad_weights[j, i]),
-                    " = ", layer.new_weights[j, i]])
+                eq(
+                    [
+                        _sym("w", (j, i)),
+                        _ARROW,
+                        layer.weights[j, i],
+                        " - ",
+                        _P(lr),
+                        _MUL,
+                        _P(layer.grad_weights[j, i]),
+                        " = ",
+                        layer.new_weights[j, i],
+                    ]
+                )
         if layer.bias is not None:
             for j in range(n_out):
                 g = _sym("∂L/∂b", (j,), r"\partial L/\partial b")
-                parts = [g, " = ", (f"δ[{j}]" if not batch else f"Σ_s δ[s,{j}]",
-                                    rf"\delta_{{{j}}}" if not batch else rf"\sum_s \delta_{{s,{j}}}")]
+                parts = [
+                    g,
+                    " = ",
+                    (
+                        f"δ[{j}]" if not batch else f"Σ_s δ[s,{j}]",
+                        rf"\delta_{{{j}}}" if not batch else rf"\sum_s \delta_{{s,{j}}}",
+                    ),
+                ]
                 if batch:
                     parts += [" = "]
                     for s in samples():
                         parts += [" + " if s else "", _P(layer.delta[s, j]) if s else layer.delta[s, j]]
                 parts += [" = ", layer.grad_bias[j]]
                 eq(parts)
-                eq([_sym("b", (j,)), _ARROW, layer.bias[j], " - ", _P(lr), _MUL, _P(layer.grad_bias[j]),
-                    " = ", layer.new_bias[j]])
+                eq(
+                    [
+                        _sym("b", (j,)),
+                        _ARROW,
+                        layer.bias[j],
+                        " - ",
+                        _P(lr),
+                        _MUL,
+                        _P(layer.grad_bias[j]),
+                        " = ",
+                        layer.new_bias[j],
+                    ]
+                )
     return "\n".join(out).rstrip() + "\n"
 
 

@@ -9,5 +9,17 @@ from . import callbacks, schedules
 from .loop import History, evaluate, train, train_step
 from .optimizers import OPTIMIZERS, SGD, Adam, Optimizer, RMSProp, get_optimizer
 
-__all__ = ["Adam", "History", "OPTIMIZERS", "Optimizer", "RMSProp", "SGD", "callbacks", "evaluate",
-           "get_optimizer", "schedules", "train", "train_step"]
+__all__ = [
+    "OPTIMIZERS",
+    "SGD",
+    "Adam",
+    "History",
+    "Optimizer",
+    "RMSProp",
+    "callbacks",
+    "evaluate",
+    "get_optimizer",
+    "schedules",
+    "train",
+    "train_step",
+]

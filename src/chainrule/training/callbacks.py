@@ -27,7 +27,7 @@ import numpy as np
 
 from .._validation import check_positive_float, check_positive_int
 
-__all__ = ["Callback", "EarlyStopping", "Checkpoint", "ProgressBar"]
+__all__ = ["Callback", "Checkpoint", "EarlyStopping", "ProgressBar"]
 
 
 class Callback:

@@ -14,17 +14,19 @@ from __future__ import annotations
 import math
 import signal
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
 from .._validation import check_float_in, check_positive_float, check_positive_int
-from ..errors import TrainingDiverged
 from ..core.network import Workspace
+from ..errors import TrainingDiverged
+from .callbacks import EarlyStopping, ProgressBar
 from .optimizers import Optimizer, get_optimizer
 
-__all__ = ["History", "train", "train_step", "evaluate"]
+__all__ = ["History", "evaluate", "train", "train_step"]
 
 #: Rows per chunk when fit measures the validation data (buffers kept for the whole fit).
 _VALIDATION_CHUNK = 1024
@@ -82,8 +84,15 @@ class History:
         return f"History({len(self)} epochs{last})"
 
 
-def train_step(net, optimizer: Optimizer, X: np.ndarray, Y: np.ndarray, work: Workspace | None = None,
-               weights: np.ndarray | None = None, check_finite: bool = False):
+def train_step(
+    net,
+    optimizer: Optimizer,
+    X: np.ndarray,
+    Y: np.ndarray,
+    work: Workspace | None = None,
+    weights: np.ndarray | None = None,
+    check_finite: bool = False,
+):
     """One step of gradient descent on a batch; returns (forward pass, backward pass).
 
     X (n_samples, n_inputs) and Y (n_samples, n_outputs) are already
@@ -107,6 +116,7 @@ def train_step(net, optimizer: Optimizer, X: np.ndarray, Y: np.ndarray, work: Wo
 
 
 # -- divergence and interruption -------------------------------------------------
+
 
 class _NonFinite(Exception):
     """A step found a loss or gradient that is not finite (internal: fit raises TrainingDiverged)."""
@@ -163,8 +173,10 @@ class _InterruptRequest:
         self.requested = True
 
     def __enter__(self):
-        if threading.current_thread() is threading.main_thread() and \
-                signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        if (
+            threading.current_thread() is threading.main_thread()
+            and signal.getsignal(signal.SIGINT) is signal.default_int_handler
+        ):
             self._previous = signal.signal(signal.SIGINT, self._handler)
         return self
 
@@ -198,8 +210,14 @@ def _n_correct(a: np.ndarray, Y: np.ndarray, loss_name: str, weights: np.ndarray
     return int(np.count_nonzero(hits)) if weights is None else float(weights @ hits)
 
 
-def evaluate(net, X: np.ndarray, Y: np.ndarray, batch_size: int = 4096,
-             work: Workspace | None = None, weights: np.ndarray | None = None) -> tuple[float, float]:
+def evaluate(
+    net,
+    X: np.ndarray,
+    Y: np.ndarray,
+    batch_size: int = 4096,
+    work: Workspace | None = None,
+    weights: np.ndarray | None = None,
+) -> tuple[float, float]:
     """(loss, accuracy) of ``net`` on checked arrays X, Y, by chunks of ``batch_size`` rows.
 
     The loss is reduced as the network's ``reduction`` says; the accuracy
@@ -230,6 +248,7 @@ def evaluate(net, X: np.ndarray, Y: np.ndarray, batch_size: int = 4096,
 
 # -- the fit loop -------------------------------------------------------------
 
+
 def _check_validation(net, validation_data: Any):
     if validation_data is None:
         return None
@@ -246,14 +265,27 @@ def _check_validation(net, validation_data: Any):
     return Xv, Yv, wv
 
 
-def train(net, X: Any, Y: Any, *, epochs: int = 1, learning_rate: float = 0.1,
-          batch_size: int | None = None, shuffle: bool = True, optimizer: Any = "sgd",
-          verbose: int = 0, validation_data: Any = None, dropout: float = 0.0,
-          weight_decay: float | None = None, schedule: Any = None,
-          early_stopping: int | None = None, callbacks: Sequence[Any] = (),
-          progress: bool = False, sample_weight: Any = None) -> History:
+def train(
+    net,
+    X: Any,
+    Y: Any,
+    *,
+    epochs: int = 1,
+    learning_rate: float = 0.1,
+    batch_size: int | None = None,
+    shuffle: bool = True,
+    optimizer: Any = "sgd",
+    verbose: int = 0,
+    validation_data: Any = None,
+    dropout: float = 0.0,
+    weight_decay: float | None = None,
+    schedule: Any = None,
+    early_stopping: int | None = None,
+    callbacks: Sequence[Any] = (),
+    progress: bool = False,
+    sample_weight: Any = None,
+) -> History:
     """Train ``net`` in place; see :meth:`chainrule.Network.fit` for the arguments."""
-    from .callbacks import EarlyStopping, ProgressBar
 
     X, Y = net.check_XY(X, Y)
     weights = None if sample_weight is None else net.check_sample_weight(sample_weight, X.shape[0])
@@ -277,29 +309,54 @@ def train(net, X: Any, Y: Any, *, epochs: int = 1, learning_rate: float = 0.1,
     if progress:
         callbacks.append(ProgressBar())
     if isinstance(optimizer, Optimizer) and (weight_decay is not None or schedule is not None):
-        raise ValueError("weight_decay and schedule are for an optimizer given by name; "
-                         f"set them on the {type(optimizer).__name__} instance instead")
-    opt = resolve_optimizer(net, optimizer, learning_rate, weight_decay=weight_decay or None,
-                            schedule=schedule)
+        raise ValueError(
+            "weight_decay and schedule are for an optimizer given by name; "
+            f"set them on the {type(optimizer).__name__} instance instead"
+        )
+    opt = resolve_optimizer(net, optimizer, learning_rate, weight_decay=weight_decay or None, schedule=schedule)
 
     n = X.shape[0]
     full_batch = batch_size is None or batch_size >= n
     # float32 and dropout training reuse buffers; the tiny float64 networks
     # of the seeds are faster without (a view per array costs more than it saves).
-    work = Workspace(net, n if full_batch else batch_size, dropout, gather=not full_batch) \
-        if (net.dtype == np.float32 or dropout) else None
+    work = (
+        Workspace(net, n if full_batch or batch_size is None else batch_size, dropout, gather=not full_batch)
+        if (net.dtype == np.float32 or dropout)
+        else None
+    )
     bars = [cb for cb in callbacks if hasattr(cb, "on_batch_end")]
     history = History()
     for cb in callbacks:
         cb.on_train_begin(net, history)
     snapshot = _Snapshot(net, opt)
-    val_work = None if validation is None else \
-        Workspace(net, min(_VALIDATION_CHUNK, validation[0].shape[0]), 0.0, gather=False)
+    val_work = (
+        None
+        if validation is None
+        else Workspace(net, min(_VALIDATION_CHUNK, validation[0].shape[0]), 0.0, gather=False)
+    )
     # Overflow is not warned about: a loss or gradient it makes non-finite raises TrainingDiverged.
     with _InterruptRequest() as interrupt, np.errstate(over="ignore", invalid="ignore"):
         try:
-            _epochs(net, opt, X, Y, weights, epochs, batch_size, shuffle, full_batch, work, callbacks, bars,
-                    history, validation, val_work, verbose, snapshot, interrupt)
+            _epochs(
+                net,
+                opt,
+                X,
+                Y,
+                weights,
+                epochs,
+                batch_size,
+                shuffle,
+                full_batch,
+                work,
+                callbacks,
+                bars,
+                history,
+                validation,
+                val_work,
+                verbose,
+                snapshot,
+                interrupt,
+            )
         except KeyboardInterrupt:
             # Raised inside a step (not by Ctrl-C, which waits for the batch to end):
             # go back to the start of the unfinished epoch, a consistent state.
@@ -317,8 +374,26 @@ def train(net, X: Any, Y: Any, *, epochs: int = 1, learning_rate: float = 0.1,
     return history
 
 
-def _epochs(net, opt, X, Y, weights, epochs, batch_size, shuffle, full_batch, work, callbacks, bars,
-            history, validation, val_work, verbose, snapshot, interrupt) -> None:
+def _epochs(
+    net,
+    opt,
+    X,
+    Y,
+    weights,
+    epochs,
+    batch_size,
+    shuffle,
+    full_batch,
+    work,
+    callbacks,
+    bars,
+    history,
+    validation,
+    val_work,
+    verbose,
+    snapshot,
+    interrupt,
+) -> None:
     """The epochs of :func:`train` (stopped early by a callback or by Ctrl-C; divergence raises)."""
     n = X.shape[0]
     mean = net.reduction == "mean"
@@ -329,7 +404,7 @@ def _epochs(net, opt, X, Y, weights, epochs, batch_size, shuffle, full_batch, wo
         snapshot.in_epoch = True
         epoch = net.epochs_trained_
         lr = opt.begin_epoch()
-        correct = 0
+        correct = 0.0
         b = 0
         if full_batch:
             try:
@@ -347,7 +422,7 @@ def _epochs(net, opt, X, Y, weights, epochs, batch_size, shuffle, full_batch, wo
             loss = 0.0
             seen = 0.0  # rows so far (their weights' sum, with sample weights): the bar's accuracy
             for b, start in enumerate(range(0, n, batch_size)):
-                idx = order[start:start + batch_size]
+                idx = order[start : start + batch_size]
                 k = len(idx)
                 w = None if weights is None else weights[idx]
                 seen += k if w is None else float(w.sum())

@@ -35,7 +35,7 @@ import numpy as np
 from .._validation import check_float_in, check_positive_float, lookup
 from .schedules import Schedule, get_schedule
 
-__all__ = ["Optimizer", "SGD", "Adam", "RMSProp", "OPTIMIZERS", "get_optimizer", "optimizer_from_config"]
+__all__ = ["OPTIMIZERS", "SGD", "Adam", "Optimizer", "RMSProp", "get_optimizer", "optimizer_from_config"]
 
 
 class Optimizer:
@@ -88,10 +88,10 @@ class Optimizer:
         Array keys are ``"{i}.{name}"`` for parameter i; scratch arrays
         (names starting with ``_``) are not state and are left out.
         """
-        counters = {"iterations": self.iterations, "epochs": self.epochs_, "lr": self.lr_,
-                    "n_params": len(self.state)}
-        arrays = {f"{i}.{key}": value for i, s in enumerate(self.state)
-                  for key, value in s.items() if not key.startswith("_")}
+        counters = {"iterations": self.iterations, "epochs": self.epochs_, "lr": self.lr_, "n_params": len(self.state)}
+        arrays = {
+            f"{i}.{key}": value for i, s in enumerate(self.state) for key, value in s.items() if not key.startswith("_")
+        }
         return counters, arrays
 
     def set_state(self, counters: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
@@ -126,8 +126,14 @@ class SGD(Optimizer):
 
     name = "sgd"
 
-    def __init__(self, learning_rate: float = 0.01, momentum: float = 0.0, nesterov: bool = False,
-                 weight_decay: float = 0.0, schedule: Schedule | str | None = None):
+    def __init__(
+        self,
+        learning_rate: float = 0.01,
+        momentum: float = 0.0,
+        nesterov: bool = False,
+        weight_decay: float = 0.0,
+        schedule: Schedule | str | None = None,
+    ):
         super().__init__(learning_rate, schedule)
         self.momentum = check_float_in(momentum, "momentum", 0.0, 1.0)
         self.nesterov = bool(nesterov)
@@ -171,8 +177,12 @@ class SGD(Optimizer):
         p -= tmp
 
     def get_config(self):
-        return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov,
-                "weight_decay": self.weight_decay}
+        return {
+            **super().get_config(),
+            "momentum": self.momentum,
+            "nesterov": self.nesterov,
+            "weight_decay": self.weight_decay,
+        }
 
 
 class Adam(Optimizer):
@@ -180,8 +190,15 @@ class Adam(Optimizer):
 
     name = "adam"
 
-    def __init__(self, learning_rate: float = 0.001, beta1: float = 0.9, beta2: float = 0.999,
-                 epsilon: float = 1e-8, weight_decay: float = 0.0, schedule: Schedule | str | None = None):
+    def __init__(
+        self,
+        learning_rate: float = 0.001,
+        beta1: float = 0.9,
+        beta2: float = 0.999,
+        epsilon: float = 1e-8,
+        weight_decay: float = 0.0,
+        schedule: Schedule | str | None = None,
+    ):
         super().__init__(learning_rate, schedule)
         self.beta1 = check_float_in(beta1, "beta1", 0.0, 1.0)
         self.beta2 = check_float_in(beta2, "beta2", 0.0, 1.0)
@@ -198,9 +215,9 @@ class Adam(Optimizer):
         t = self.iterations
         # math.sqrt, not np.sqrt: a Python float stays "weak" and keeps a float32
         # update in float32 (a NumPy float64 scalar would make every pass float64).
-        root_c2 = math.sqrt(1.0 - self.beta2 ** t)
+        root_c2 = math.sqrt(1.0 - self.beta2**t)
         eps = self.epsilon * root_c2
-        scale = -self.lr_ * root_c2 / (1.0 - self.beta1 ** t)
+        scale = -self.lr_ * root_c2 / (1.0 - self.beta1**t)
         self._adam(p, g, m, v, tmp, eps, scale)
 
     def _adam(self, p, g, m, v, tmp, eps, scale):
@@ -223,8 +240,13 @@ class Adam(Optimizer):
         p += tmp
 
     def get_config(self):
-        return {**super().get_config(), "beta1": self.beta1, "beta2": self.beta2,
-                "epsilon": self.epsilon, "weight_decay": self.weight_decay}
+        return {
+            **super().get_config(),
+            "beta1": self.beta1,
+            "beta2": self.beta2,
+            "epsilon": self.epsilon,
+            "weight_decay": self.weight_decay,
+        }
 
 
 class RMSProp(Optimizer):
@@ -232,8 +254,14 @@ class RMSProp(Optimizer):
 
     name = "rmsprop"
 
-    def __init__(self, learning_rate: float = 0.01, rho: float = 0.99, epsilon: float = 1e-8,
-                 weight_decay: float = 0.0, schedule: Schedule | str | None = None):
+    def __init__(
+        self,
+        learning_rate: float = 0.01,
+        rho: float = 0.99,
+        epsilon: float = 1e-8,
+        weight_decay: float = 0.0,
+        schedule: Schedule | str | None = None,
+    ):
         super().__init__(learning_rate, schedule)
         self.rho = check_float_in(rho, "rho", 0.0, 1.0)
         self.epsilon = check_positive_float(epsilon, "epsilon")
@@ -256,8 +284,7 @@ class RMSProp(Optimizer):
         p -= tmp
 
     def get_config(self):
-        return {**super().get_config(), "rho": self.rho, "epsilon": self.epsilon,
-                "weight_decay": self.weight_decay}
+        return {**super().get_config(), "rho": self.rho, "epsilon": self.epsilon, "weight_decay": self.weight_decay}
 
 
 #: The one table of optimiser names.

@@ -27,7 +27,7 @@ from typing import Any
 
 from .._validation import check_positive_float, check_positive_int, lookup
 
-__all__ = ["Schedule", "StepDecay", "ExponentialDecay", "CosineDecay", "SCHEDULES", "get_schedule"]
+__all__ = ["SCHEDULES", "CosineDecay", "ExponentialDecay", "Schedule", "StepDecay", "get_schedule"]
 
 
 class Schedule:
@@ -79,7 +79,7 @@ class ExponentialDecay(Schedule):
         self.gamma = check_positive_float(gamma, "gamma")
 
     def rate(self, base, epoch):
-        return base * self.gamma ** epoch
+        return base * self.gamma**epoch
 
     def get_config(self):
         return {"name": self.name, "gamma": self.gamma}
@@ -120,5 +120,3 @@ def get_schedule(schedule: Any) -> Schedule | None:
         name = params.pop("name", None)
         return lookup(SCHEDULES, name, "schedule")(**params)
     return lookup(SCHEDULES, schedule, "schedule")()
-
-
