@@ -254,3 +254,47 @@ def test_unknown_loss_lists_valid_names():
         r"cross_entropy, half_squared_error, mse, squared_error",
     ):
         get_loss("hinge")
+
+
+# -- what each loss accepts as targets, and how it counts a hit ---------------------
+def test_is_classification_is_declared_by_the_loss():
+    assert {name for name, cls in LOSSES.items() if cls.is_classification} == {
+        "binary_cross_entropy",
+        "cross_entropy",
+    }
+
+
+def test_cross_entropy_targets_from_labels_are_one_hot():
+    Y = L.CrossEntropy().check_targets(np.array([2, 0]), 2, 3, np.float32)
+    assert Y.dtype == np.float32
+    np.testing.assert_array_equal(Y, [[0, 0, 1], [1, 0, 0]])
+
+
+@pytest.mark.parametrize(
+    "loss, Y, error, message",
+    [
+        ("cross_entropy", np.array([0, 3]), ValueError, "class labels must be in [0, 3) for 3 outputs; got 3"),
+        ("cross_entropy", np.array([0.0, 1.0]), TypeError, "use labels.astype(int)"),
+        ("cross_entropy", [[0.5, 0.2, 0.2], [1, 0, 0]], ValueError, "row 0 sums to 0.9"),
+        ("binary_cross_entropy", [[0, 1, 2], [1, 0, 0]], ValueError, "must be probabilities in [0, 1]"),
+        ("mse", [[0, 1], [1, 0]], ValueError, "must have 3 columns"),
+        ("mse", [[0, 1, 2]], ValueError, "as many rows as X (2)"),
+    ],
+)
+def test_check_targets_refuses_and_names_the_problem(loss, Y, error, message):
+    with pytest.raises(error) as info:
+        L.get_loss(loss).check_targets(Y, 2, 3, np.float64)
+    assert message in str(info.value)
+
+
+def test_squared_errors_take_any_real_targets():
+    Y = L.get_loss("half_squared_error").check_targets([[-5.0, 7.5, 0.0]], 1, 3, np.float64)
+    np.testing.assert_array_equal(Y, [[-5.0, 7.5, 0.0]])
+
+
+def test_hits():
+    a = np.array([[0.7, 0.2, 0.1], [0.1, 0.3, 0.6]])
+    y = np.array([[1.0, 0, 0], [1.0, 0, 0]])
+    np.testing.assert_array_equal(L.CrossEntropy().hits(a, y), [True, False])
+    np.testing.assert_array_equal(L.BinaryCrossEntropy().hits(a, (y > 0.5) * 1.0), [True, False])
+    np.testing.assert_array_equal(L.CrossEntropy().hits(a[:, :1], y[:, :1]), [True, True])

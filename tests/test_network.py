@@ -365,7 +365,7 @@ BAD_Y = [
         {"loss": "cross_entropy"},
         np.ones((4, 2)),
         ValueError,
-        r"Y for cross_entropy must be one-hot \(or probability\) rows summing to 1; row 0 sums to 2.0",
+        r"Y for cross_entropy must be one-hot \(or probability\) rows summing to 1; row 0 sums to 2",
         id="ce-rows-not-summing-to-1",
     ),
     pytest.param(

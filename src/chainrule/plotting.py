@@ -384,7 +384,7 @@ def save_training_plots(
         written.append(path)
 
     save(plot_history(history), "history.png")
-    classifier = net.loss_function.name in ("cross_entropy", "binary_cross_entropy") or net.n_outputs == 1
+    classifier = net.loss_function.is_classification or net.n_outputs == 1
     if X is not None and y is not None:
         X = np.asarray(X)
         labels = np.asarray(y)

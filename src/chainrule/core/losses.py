@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import lookup
+from .._validation import as_float_array, lookup
 
 __all__ = [
     "LOSSES",
@@ -50,7 +50,9 @@ class Loss:
     (``None``: any); ``default_output`` is used when the network gives none
     (``None``: decided by the network, see :class:`chainrule.Network`).
     ``fused`` names the output activation with which δ simplifies to
-    ``a − y`` (the network then skips the Jacobian).
+    ``a − y`` (the network then skips the Jacobian). ``is_classification``
+    says the outputs are probabilities of classes: training then reports
+    accuracy, and :meth:`hits` says which rows are classified right.
     """
 
     name = "loss"
@@ -58,6 +60,31 @@ class Loss:
     output_activations: tuple[str, ...] | None = None
     default_output: str | None = None
     fused: str | None = None
+    is_classification = False
+
+    def check_targets(self, Y, n_samples: int, n_outputs: int, dtype, argument: str = "Y") -> np.ndarray:
+        """Targets checked for this loss, as an array of shape (n_samples, n_outputs) and ``dtype``.
+
+        Raises where the bad value enters, naming ``argument``: not finite
+        numbers, the wrong number of rows or columns, and whatever the loss
+        itself refuses (probabilities outside [0, 1], rows not summing to 1).
+        """
+        Y = as_float_array(Y, argument, dtype)
+        if Y.shape[0] != n_samples:
+            raise ValueError(f"{argument} must have as many rows as X ({n_samples}); got shape {Y.shape}")
+        if Y.shape[1] != n_outputs:
+            raise ValueError(
+                f"{argument} must have {n_outputs} columns (the network's output size, sizes[-1]); got shape {Y.shape}"
+            )
+        return Y
+
+    def hits(self, a: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """Which rows of the output a (n_samples, n_outputs) classify their target row right: bool (n_samples,).
+
+        Every output on the same side of 0.5 as its target (one or more
+        independent yes/no outputs); :class:`CrossEntropy` takes the argmax.
+        """
+        return ((a > 0.5) == (y > 0.5)).all(axis=1)
 
     def value(self, z: np.ndarray, a: np.ndarray, y: np.ndarray) -> float:
         """Σ over samples of the per-sample loss (not yet reduced)."""
@@ -197,6 +224,12 @@ class BinaryCrossEntropy(Loss):
     output_activations = ("sigmoid",)
     default_output = "sigmoid"
     fused = "sigmoid"
+    is_classification = True
+
+    def check_targets(self, Y, n_samples, n_outputs, dtype, argument="Y"):
+        Y = super().check_targets(Y, n_samples, n_outputs, dtype, argument)
+        _check_probabilities(Y, self.name, argument)
+        return Y
 
     def per_sample(self, z, a, y):
         return np.sum(np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z))), axis=1)
@@ -219,6 +252,32 @@ class CrossEntropy(Loss):
     output_activations = ("softmax",)
     default_output = "softmax"
     fused = "softmax"
+    is_classification = True
+
+    def check_targets(self, Y, n_samples, n_outputs, dtype, argument="Y"):
+        """One-hot (or probability) rows of shape (n_samples, n_outputs), or integer labels (n_samples,).
+
+        Labels in [0, n_outputs) are turned into one-hot rows of ``dtype``.
+        """
+        raw = Y if isinstance(Y, np.ndarray) else np.asarray(Y)
+        if raw.ndim == 1:
+            return _one_hot(raw, n_samples, n_outputs, dtype, argument)
+        Y = super().check_targets(raw, n_samples, n_outputs, dtype, argument)
+        _check_probabilities(Y, self.name, argument)
+        sums = Y.sum(axis=1)
+        if not np.allclose(sums, 1.0, atol=1e-4):
+            row = int(np.argmax(np.abs(sums - 1.0)))
+            raise ValueError(
+                f"{argument} for cross_entropy must be one-hot (or probability) rows summing to 1; "
+                f"row {row} sums to {sums[row]:.6g}"
+            )
+        return Y
+
+    def hits(self, a, y):
+        """The argmax of the output is the target's class (always, with a single output)."""
+        if a.shape[1] == 1:
+            return np.ones(a.shape[0], dtype=bool)
+        return a.argmax(axis=1) == y.argmax(axis=1)
 
     def value(self, z, a, y):
         return float(-np.sum(y * (z - _log_sum_exp(z))))
@@ -228,6 +287,28 @@ class CrossEntropy(Loss):
 
     def gradient(self, a, y):
         return -y / a
+
+
+def _check_probabilities(Y: np.ndarray, loss: str, argument: str) -> None:
+    if Y.size and (Y.min() < 0 or Y.max() > 1):
+        raise ValueError(f"{argument} for {loss} must be probabilities in [0, 1]; got values in [{Y.min()}, {Y.max()}]")
+
+
+def _one_hot(labels: np.ndarray, n_samples: int, n_outputs: int, dtype, argument: str) -> np.ndarray:
+    """Integer class labels (n_samples,) in [0, n_outputs) as one-hot rows (n_samples, n_outputs)."""
+    if labels.dtype == object or not np.issubdtype(labels.dtype, np.integer):
+        raise TypeError(
+            f"{argument} as 1-D class labels must hold integers in [0, {n_outputs}); "
+            f"got dtype {labels.dtype} (use labels.astype(int), or one-hot rows of width {n_outputs})"
+        )
+    if len(labels) != n_samples:
+        raise ValueError(f"{argument} must have one label per row of X ({n_samples}); got {len(labels)}")
+    if labels.size and (labels.min() < 0 or labels.max() >= n_outputs):
+        bad = labels[(labels < 0) | (labels >= n_outputs)][0]
+        raise ValueError(f"{argument} class labels must be in [0, {n_outputs}) for {n_outputs} outputs; got {int(bad)}")
+    onehot = np.zeros((n_samples, n_outputs), dtype=dtype)
+    onehot[np.arange(n_samples), labels] = 1.0
+    return onehot
 
 
 def _log_sum_exp(z: np.ndarray) -> np.ndarray:

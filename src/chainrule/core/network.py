@@ -341,51 +341,13 @@ class Network:
         return X
 
     def check_Y(self, Y: Any, n_samples: int, argument: str = "Y") -> np.ndarray:
-        """Targets as (n_samples, n_outputs) of the network's dtype.
+        """Targets as (n_samples, n_outputs) of the network's dtype, checked by the loss.
 
-        For ``cross_entropy``, a 1-D array of integer class labels in
+        See :meth:`chainrule.core.losses.Loss.check_targets`: for
+        ``cross_entropy`` a 1-D array of integer class labels in
         [0, n_outputs) is also accepted and turned into one-hot rows.
         """
-        raw = np.asarray(Y) if not isinstance(Y, np.ndarray) else Y
-        if self.loss_function.name == "cross_entropy" and raw.ndim == 1:
-            if raw.dtype == object or not np.issubdtype(raw.dtype, np.integer):
-                raise TypeError(
-                    f"{argument} as 1-D class labels must hold integers in [0, {self.n_outputs}); "
-                    f"got dtype {raw.dtype} (use labels.astype(int), or one-hot rows of width {self.n_outputs})"
-                )
-            if len(raw) != n_samples:
-                raise ValueError(f"{argument} must have one label per row of X ({n_samples}); got {len(raw)}")
-            if raw.size and (raw.min() < 0 or raw.max() >= self.n_outputs):
-                bad = raw[(raw < 0) | (raw >= self.n_outputs)][0]
-                raise ValueError(
-                    f"{argument} class labels must be in [0, {self.n_outputs}) for {self.n_outputs} outputs; "
-                    f"got {int(bad)}"
-                )
-            onehot = np.zeros((n_samples, self.n_outputs), dtype=self.dtype)
-            onehot[np.arange(n_samples), raw] = 1.0
-            return onehot
-        Y = as_float_array(raw, argument, self.dtype)
-        if Y.shape[0] != n_samples:
-            raise ValueError(f"{argument} must have as many rows as X ({n_samples}); got shape {Y.shape}")
-        if Y.shape[1] != self.n_outputs:
-            raise ValueError(
-                f"{argument} must have {self.n_outputs} columns (the network's output size, sizes[-1]); "
-                f"got shape {Y.shape}"
-            )
-        if self.loss_function.name in ("cross_entropy", "binary_cross_entropy") and (Y.min() < 0 or Y.max() > 1):
-            raise ValueError(
-                f"{argument} for {self.loss_function.name} must be probabilities in [0, 1]; "
-                f"got values in [{Y.min()}, {Y.max()}]"
-            )
-        if self.loss_function.name == "cross_entropy":
-            sums = Y.sum(axis=1)
-            if not np.allclose(sums, 1.0, atol=1e-4):
-                row = int(np.argmax(np.abs(sums - 1.0)))
-                raise ValueError(
-                    f"{argument} for cross_entropy must be one-hot (or probability) rows summing to 1; "
-                    f"row {row} sums to {sums[row]}"
-                )
-        return Y
+        return self.loss_function.check_targets(Y, n_samples, self.n_outputs, self.dtype, argument)
 
     def check_XY(self, X: Any, Y: Any) -> tuple[np.ndarray, np.ndarray]:
         """:meth:`check_X` and :meth:`check_Y` together: (n_samples, n_inputs) and (n_samples, n_outputs)."""

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from .._validation import check_float_in, check_positive_float, check_positive_int
+from ..core.losses import Loss
 from ..core.network import Workspace
 from ..errors import TrainingDiverged
 from .callbacks import EarlyStopping, ProgressBar
@@ -32,7 +33,6 @@ __all__ = ["History", "evaluate", "train", "train_step"]
 _VALIDATION_CHUNK = 1024
 
 #: Losses for which an accuracy is measured: they are classifiers.
-_CLASSIFIERS = ("cross_entropy", "binary_cross_entropy")
 
 
 @dataclass
@@ -199,14 +199,9 @@ def resolve_optimizer(net, optimizer: Any, learning_rate: float, **options: Any)
     return chosen
 
 
-def _n_correct(a: np.ndarray, Y: np.ndarray, loss_name: str, weights: np.ndarray | None = None) -> float:
+def _n_correct(a: np.ndarray, Y: np.ndarray, loss: Loss, weights: np.ndarray | None = None) -> float:
     """How many rows of the output a (n, k) classify their target row Y right (Σ of their weights, if given)."""
-    if loss_name == "cross_entropy":
-        if a.shape[1] == 1:
-            return int(a.shape[0]) if weights is None else float(weights.sum())
-        hits = a.argmax(axis=1) == Y.argmax(axis=1)
-    else:
-        hits = ((a > 0.5) == (Y > 0.5)).all(axis=1)
+    hits = loss.hits(a, Y)
     return int(np.count_nonzero(hits)) if weights is None else float(weights @ hits)
 
 
@@ -239,10 +234,10 @@ def evaluate(
         z, a, y = fwd.zs[-1], fwd.activations[-1], Y[rows]
         if weights is None:
             total += loss_fn.value(z, a, y)
-            correct += _n_correct(a, y, loss_fn.name)
+            correct += _n_correct(a, y, loss_fn)
         else:
             total += float(loss_fn.per_sample(z, a, y) @ weights[rows])
-            correct += _n_correct(a, y, loss_fn.name, weights[rows])
+            correct += _n_correct(a, y, loss_fn, weights[rows])
     return total * net.batch_scale(n), correct / (n if weights is None else float(weights.sum()))
 
 
@@ -397,8 +392,8 @@ def _epochs(
     """The epochs of :func:`train` (stopped early by a callback or by Ctrl-C; divergence raises)."""
     n = X.shape[0]
     mean = net.reduction == "mean"
-    loss_name = net.loss_function.name
-    classifier = loss_name in _CLASSIFIERS
+    loss_function = net.loss_function
+    classifier = loss_function.is_classification
     snapshot.take()
     for _ in range(epochs):
         snapshot.in_epoch = True
@@ -413,7 +408,7 @@ def _epochs(
                 _diverged(net, snapshot, history, epoch, b, exc.loss, lr)
             loss, a_out = back.loss, fwd.activations[-1]
             if classifier:
-                correct = _n_correct(a_out, Y, loss_name, weights)
+                correct = _n_correct(a_out, Y, loss_function, weights)
         else:
             order = net.shuffle_rng.permutation(n) if shuffle else np.arange(n)
             n_batches = -(-n // batch_size)
@@ -439,7 +434,7 @@ def _epochs(
                 batch_loss, a_out = back.loss, fwd.activations[-1]
                 loss += batch_loss * k if mean else batch_loss
                 if classifier:
-                    correct += _n_correct(a_out, y, loss_name, w)
+                    correct += _n_correct(a_out, y, loss_function, w)
                 for bar in bars:
                     bar.on_batch_end(b, loss / (start + k) if mean else loss, correct / seen)
                 if interrupt.requested and start + k < n:
