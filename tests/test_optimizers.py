@@ -192,3 +192,21 @@ def test_get_config_round_trip():
     assert config["name"] == "adam" and config["learning_rate"] == 0.02 and config["beta1"] == 0.8
     rebuilt = cr.Adam(**{k: v for k, v in config.items() if k != "name"})
     assert rebuilt.get_config() == config
+
+
+@pytest.mark.parametrize(
+    "optimizer, names",
+    [
+        (cr.SGD(0.1), ()),
+        (cr.SGD(0.1, momentum=0.9), ("momentum_buffer",)),
+        (cr.SGD(0.1, momentum=0.9, nesterov=True), ("momentum_buffer",)),
+        (cr.Adam(0.01), ("m", "v")),
+        (cr.RMSProp(0.01), ("square_avg",)),
+    ],
+)
+def test_state_names_are_the_arrays_kept_after_a_step(optimizer, names):
+    assert optimizer.state_names == names
+    p, g = np.ones(4), np.full(4, 0.5)
+    optimizer.step([p], [g])
+    _, arrays = optimizer.get_state()
+    assert {key.split(".", 1)[1] for key in arrays} == set(names)

@@ -380,10 +380,6 @@ def _kind_name(kinds: Any) -> str:
     return names.get(kinds, "a number")
 
 
-#: State arrays each optimiser keeps per parameter.
-_STATE_NAMES = {"sgd": {"momentum_buffer"}, "adam": {"m", "v"}, "rmsprop": {"square_avg"}}
-
-
 def _build(path: str, meta: dict[str, Any], arrays: dict[str, np.ndarray]):
     """The network the checked metadata and arrays describe, every array checked against it."""
 
@@ -397,16 +393,15 @@ def _build(path: str, meta: dict[str, Any], arrays: dict[str, np.ndarray]):
             expected[f"layers.{i}.bias"] = (n_out,)
     n_parameters = sum(int(np.prod(shape)) for shape in expected.values())
     opt_meta = meta.get("optimizer")
+    optimizer = None
     if opt_meta is not None:
         n_params = opt_meta["counters"]["n_params"]
         if n_params > 1:
             raise ModelFileError(
                 path, f"corrupted metadata: the optimiser has state for {n_params} vectors; a network has one"
             )
-        config = opt_meta["config"]
-        names = _STATE_NAMES.get(config.get("name"), set())
-        if config.get("name") == "sgd" and not config.get("momentum"):
-            names = set()  # plain SGD keeps no state
+        optimizer = optimizer_from_config(opt_meta["config"])
+        names = optimizer.state_names  # the arrays it keeps once it has stepped
         for index in range(n_params):  # after a step every state array exists
             for name in names:
                 expected[f"optimizer.{index}.{name}"] = (n_parameters,)
@@ -444,10 +439,9 @@ def _build(path: str, meta: dict[str, Any], arrays: dict[str, np.ndarray]):
     net.epochs_trained_ = meta["epochs_trained"]
     net.shuffle_rng.bit_generator.state = meta["random_states"]["shuffle"]
     net.dropout_rng.bit_generator.state = meta["random_states"]["dropout"]
-    if opt_meta is not None:
-        opt = optimizer_from_config(opt_meta["config"])
+    if optimizer is not None:
         prefix = "optimizer."
         state = {k[len(prefix) :]: v for k, v in arrays.items() if k.startswith(prefix)}
-        opt.set_state(opt_meta["counters"], state)
-        net.optimizer_ = opt
+        optimizer.set_state(opt_meta["counters"], state)
+        net.optimizer_ = optimizer
     return net

@@ -43,6 +43,11 @@ class Optimizer:
 
     name = "optimizer"
 
+    @property
+    def state_names(self) -> tuple[str, ...]:
+        """The arrays this optimiser keeps per parameter once it has stepped (saved with the model)."""
+        return ()
+
     def __init__(self, learning_rate: float = 0.01, schedule: Schedule | str | None = None):
         self.learning_rate = check_positive_float(learning_rate, "learning_rate")
         self.schedule = get_schedule(schedule)
@@ -126,6 +131,11 @@ class SGD(Optimizer):
 
     name = "sgd"
 
+    @property
+    def state_names(self) -> tuple[str, ...]:
+        """``("momentum_buffer",)`` with momentum; plain SGD keeps no state."""
+        return ("momentum_buffer",) if self.momentum else ()
+
     def __init__(
         self,
         learning_rate: float = 0.01,
@@ -189,6 +199,7 @@ class Adam(Optimizer):
     """Adam with bias correction, as ``torch.optim.Adam`` (L2 ``weight_decay`` added to g)."""
 
     name = "adam"
+    state_names = ("m", "v")  # the first and second moment estimates
 
     def __init__(
         self,
@@ -253,6 +264,7 @@ class RMSProp(Optimizer):
     """RMSProp as ``torch.optim.RMSprop`` (α = 0.99, ε = 1e-8 added outside the root)."""
 
     name = "rmsprop"
+    state_names = ("square_avg",)  # the running average of g²
 
     def __init__(
         self,
