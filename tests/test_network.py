@@ -394,7 +394,11 @@ def test_bad_Y(method, kwargs, Y, error, message):
         ({"learning_rate": float("nan")}, ValueError, r"learning_rate must be a finite number > 0; got nan"),
         ({"learning_rate": float("inf")}, ValueError, r"learning_rate must be a finite number > 0; got inf"),
         ({"learning_rate": "0.1"}, TypeError, r"learning_rate must be a real number; got str '0.1'"),
-        ({"learning_rate": None}, TypeError, r"learning_rate must be a real number; got NoneType None"),
+        (
+            {"learning_rate": 0.1, "optimizer": cr.SGD(0.5)},
+            ValueError,
+            r"the SGD instance has its own \(learning_rate=0.5\)",
+        ),
         ({"epochs": -1}, ValueError, r"epochs must be an integer >= 0; got -1"),
         ({"epochs": 2.5}, TypeError, r"epochs must be an integer >= 0; got float 2.5"),
         ({"batch_size": 0}, ValueError, r"batch_size must be an integer >= 1; got 0"),
@@ -452,6 +456,33 @@ def test_predict_returns_a_fresh_array_each_time():
 
 
 # -- fit: continuation, determinism, batches, verbose -----------------------------------
+@pytest.mark.parametrize("optimizer", ["adam", "rmsprop"])
+def test_refit_with_a_new_learning_rate_continues_the_optimiser(optimizer):
+    """fit(lr=a) then fit(lr=b) is one optimiser whose learning rate changes, as in torch.optim."""
+    X, Y = _xy(10, seed=2)
+    net = cr.Network([3, 4, 2], seed=5)
+    net.fit(X, Y, epochs=3, learning_rate=0.05, optimizer=optimizer)
+    kept = net.optimizer_
+    net.fit(X, Y, epochs=2, learning_rate=0.01, optimizer=optimizer)
+    assert net.optimizer_ is kept and kept.iterations == 5 and kept.learning_rate == 0.01
+
+    reference = cr.Network([3, 4, 2], seed=5)
+    opt = cr.OPTIMIZERS[optimizer](0.05)
+    reference.fit(X, Y, epochs=3, optimizer=opt)
+    opt.set_learning_rate(0.01)
+    reference.fit(X, Y, epochs=2, optimizer=opt)
+    np.testing.assert_array_equal(net.params, reference.params)
+
+
+def test_refit_with_other_settings_starts_a_new_optimiser():
+    X, Y = _xy(10, seed=2)
+    net = cr.Network([3, 4, 2], seed=5)
+    net.fit(X, Y, epochs=2, optimizer="adam")
+    first = net.optimizer_
+    net.fit(X, Y, epochs=1, optimizer="adam", weight_decay=0.01)
+    assert net.optimizer_ is not first and net.optimizer_.iterations == 1
+
+
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 @pytest.mark.parametrize("optimizer", ["sgd", "adam"])
 @pytest.mark.parametrize("batch_size", [None, 3])

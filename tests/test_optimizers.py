@@ -140,9 +140,9 @@ def test_fit_matches_a_torch_training_loop(make, torch_class, torch_kwargs, batc
             topt.step()
             total += loss.item() * out.shape[0]
         torch_losses.append(total / 5)
-    history = net.fit(
-        X, Y, epochs=epochs, batch_size=batch_size, shuffle=False, optimizer=make(), learning_rate=torch_kwargs["lr"]
-    )
+    optimizer = make()
+    assert optimizer.learning_rate == torch_kwargs["lr"]
+    history = net.fit(X, Y, epochs=epochs, batch_size=batch_size, shuffle=False, optimizer=optimizer)
     np.testing.assert_allclose(history.loss, torch_losses, rtol=1e-12)
     for p, t in zip(net.parameters(), params):
         np.testing.assert_allclose(p, t.detach().numpy(), rtol=1e-10, atol=1e-12)

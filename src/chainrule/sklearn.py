@@ -320,7 +320,6 @@ class _BaseMLP(BaseEstimator):
                     X,
                     Y,
                     epochs=1,
-                    learning_rate=float(self.learning_rate_init),
                     batch_size=batch,
                     shuffle=bool(self.shuffle),
                     optimizer=opt,

@@ -578,7 +578,7 @@ class Network:
         X: Any,
         Y: Any,
         epochs: int = 1,
-        learning_rate: float = 0.1,
+        learning_rate: float | None = None,
         batch_size: int | None = None,
         shuffle: bool = True,
         optimizer: Any = "sgd",
@@ -602,7 +602,9 @@ class Network:
             of shape (n_samples,) for ``cross_entropy``)
         epochs : int >= 0
             Passes over the data.
-        learning_rate : float > 0
+        learning_rate : float > 0, optional
+            For an optimiser given by name; 0.1 when not given. An optimiser
+            instance carries its own: passing both is an error.
         batch_size : int >= 1 or None
             ``None``: full batch, one step per epoch (the seeds); ``1``:
             stochastic gradient descent; any other int: mini-batches (the
@@ -612,8 +614,11 @@ class Network:
             cutting mini-batches. Full batch ignores it.
         optimizer : str or Optimizer
             ``sgd``, ``adam``, ``rmsprop`` or an instance. The optimiser and
-            its state are kept, so calling ``fit`` again with the same
-            optimiser and learning rate continues where it stopped.
+            its state are kept (``net.optimizer_``): calling ``fit`` again
+            with the same name and settings continues where it stopped, with
+            its momentum or moments, even with a new ``learning_rate`` (which
+            is then set on it, as changing ``lr`` in PyTorch does). A
+            different name or setting starts a new optimiser.
         verbose : int >= 0
             Print the loss every ``verbose`` epochs (0: silent).
         validation_data : (X_val, Y_val) or (X_val, Y_val, sample_weight_val), optional

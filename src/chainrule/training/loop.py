@@ -27,6 +27,9 @@ from ..errors import TrainingDiverged
 from .callbacks import EarlyStopping, ProgressBar
 from .optimizers import Optimizer, get_optimizer
 
+#: The learning rate of an optimiser given by name when ``fit`` is given none.
+DEFAULT_LEARNING_RATE = 0.1
+
 __all__ = ["History", "evaluate", "train", "train_step"]
 
 #: Rows per chunk when fit measures the validation data (buffers kept for the whole fit).
@@ -187,16 +190,30 @@ class _InterruptRequest:
 
 
 def resolve_optimizer(net, optimizer: Any, learning_rate: float, **options: Any) -> Optimizer:
-    """The optimiser a ``fit`` call uses: the network's own one continued when
-    the same name and settings are asked for again, else a new one."""
+    """The optimiser a ``fit`` call uses.
+
+    An instance is used as it is. A name gives the network's own optimiser,
+    continued with its state (momentum, moments, step count), when the name
+    and every setting but the learning rate are the same as before; a new
+    learning rate is then set on it, as changing ``lr`` in a
+    ``torch.optim`` param group does. Otherwise a new optimiser starts.
+    """
     if isinstance(optimizer, Optimizer):
         chosen = optimizer
     else:
         fresh = get_optimizer(optimizer, learning_rate, **options)
         kept = net.optimizer_
-        chosen = kept if kept is not None and kept.get_config() == fresh.get_config() else fresh
+        chosen = fresh
+        if kept is not None and _settings(kept) == _settings(fresh):
+            kept.set_learning_rate(fresh.learning_rate)
+            chosen = kept
     net.optimizer_ = chosen
     return chosen
+
+
+def _settings(optimizer: Optimizer) -> dict[str, Any]:
+    """An optimiser's config without its learning rate."""
+    return {k: v for k, v in optimizer.get_config().items() if k != "learning_rate"}
 
 
 def _n_correct(a: np.ndarray, Y: np.ndarray, loss: Loss, weights: np.ndarray | None = None) -> float:
@@ -266,7 +283,7 @@ def train(
     Y: Any,
     *,
     epochs: int = 1,
-    learning_rate: float = 0.1,
+    learning_rate: float | None = None,
     batch_size: int | None = None,
     shuffle: bool = True,
     optimizer: Any = "sgd",
@@ -285,6 +302,12 @@ def train(
     X, Y = net.check_XY(X, Y)
     weights = None if sample_weight is None else net.check_sample_weight(sample_weight, X.shape[0])
     epochs = check_positive_int(epochs, "epochs", minimum=0)
+    if isinstance(optimizer, Optimizer) and learning_rate is not None:
+        raise ValueError(
+            f"learning_rate is for an optimizer given by name; the {type(optimizer).__name__} instance has its own "
+            f"(learning_rate={optimizer.learning_rate:g}): set it there, or pass optimizer={optimizer.name!r}"
+        )
+    learning_rate = DEFAULT_LEARNING_RATE if learning_rate is None else learning_rate
     learning_rate = check_positive_float(learning_rate, "learning_rate")
     if batch_size is not None:
         batch_size = check_positive_int(batch_size, "batch_size")

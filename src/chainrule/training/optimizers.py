@@ -56,6 +56,13 @@ class Optimizer:
         self.epochs_ = 0
         self.state: list[dict[str, np.ndarray]] = []
 
+    def set_learning_rate(self, learning_rate: float) -> None:
+        """A new base learning rate, keeping the state and counters (the schedule, if any, scales it)."""
+        self.learning_rate = check_positive_float(learning_rate, "learning_rate")
+        self.lr_ = (
+            self.learning_rate if self.schedule is None else float(self.schedule.rate(self.learning_rate, self.epochs_))
+        )
+
     def begin_epoch(self) -> float:
         """Set the learning rate of the coming epoch from the schedule; returns it.
 
