@@ -8,7 +8,7 @@ import pytest
 
 import chainrule as cr
 from chainrule.core import initializers as I
-from chainrule.core.initializers import INITIALIZERS, get_initializer
+from chainrule.core.initializers import INITIALIZERS, get_initializer, initializer_for
 
 NAMES = ["normal", "uniform", "xavier", "glorot", "he"]
 
@@ -107,10 +107,48 @@ def test_initialising_does_not_touch_numpy_global_state():
 
 
 def test_unknown_init_lists_valid_names():
-    with pytest.raises(ValueError, match=r"unknown init 'zeros'; valid names are: glorot, he, normal, uniform, xavier"):
+    with pytest.raises(
+        ValueError, match=r"unknown init 'zeros'; valid names are: auto, glorot, he, normal, uniform, xavier"
+    ):
         cr.Network([2, 1], init="zeros")
 
 
 def test_table():
     assert set(INITIALIZERS) == set(NAMES)
     assert INITIALIZERS["glorot"] is INITIALIZERS["xavier"]
+
+
+# -- auto: the layer's activation chooses --------------------------------------------
+@pytest.mark.parametrize(
+    "activation, expected",
+    [
+        ("relu", "he"),
+        ("leaky_relu", "he"),
+        ("sigmoid", "xavier"),
+        ("tanh", "xavier"),
+        ("identity", "xavier"),
+        ("softmax", "xavier"),
+    ],
+)
+def test_auto_chooses_from_the_activation(activation, expected):
+    assert initializer_for("auto", activation) is INITIALIZERS[expected]
+    assert initializer_for("normal", activation) is INITIALIZERS["normal"]
+
+
+def test_auto_is_the_default_and_draws_what_each_layer_needs():
+    net = cr.Network([3, 5, 2], activation="relu", loss="cross_entropy", seed=0)
+    assert net.init == "auto"
+    rng = np.random.default_rng(np.random.SeedSequence(0).spawn(3)[0])
+    hidden, _ = INITIALIZERS["he"](rng, 3, 5)
+    output, _ = INITIALIZERS["xavier"](rng, 5, 2)
+    np.testing.assert_array_equal(net.layers[0].weights, hidden)
+    np.testing.assert_array_equal(net.layers[1].weights, output)
+    assert not net.layers[0].bias.any() and not net.layers[1].bias.any()
+
+
+def test_auto_survives_save_and_load(tmp_path):
+    net = cr.Network([2, 3, 1], activation="tanh", seed=1)
+    net.save(tmp_path / "net")
+    again = cr.load(tmp_path / "net")
+    assert again.init == "auto"
+    np.testing.assert_array_equal(again.params, net.params)

@@ -44,7 +44,9 @@ def _build(arch, n_samples):
     if loss == "cross_entropy" and sizes[-1] == 1:
         sizes = sizes[:-1] + [2]
     hidden = (acts * 2)[: len(sizes) - 2]
-    net = cr.Network(sizes, activation=hidden, loss=loss, reduction=reduction, bias=bias, seed=seed)
+    # N(0, 1) biases: zero biases (init="auto") put a dead-ReLU sample's next z at exactly 0, a kink
+    # where finite differences are not the derivative.
+    net = cr.Network(sizes, activation=hidden, loss=loss, reduction=reduction, bias=bias, init="normal", seed=seed)
     rng = np.random.default_rng(seed)
     X = rng.standard_normal((n_samples, sizes[0]))
     return net, X, _targets(loss, rng, n_samples, sizes[-1])

@@ -14,6 +14,12 @@ xavier  U[−√(6/(n_in+n_out)), +√(6/(n_in+n_out))]    0  (Glorot & Bengio 2
 he      N(0, 2/n_in)                                 0  (He et al. 2015, for ReLU)
 ======= ============================================ =====================
 
+``auto`` (the default of :class:`chainrule.Network`, the CLI and the
+estimators) chooses per layer from the layer's activation: ``he`` for the
+ReLU family, ``xavier`` for the others (sigmoid, tanh, identity, softmax),
+the scales those activations were derived for. A worked example that
+draws N(0, 1) or U[0, 1) weights asks for ``normal`` or ``uniform``.
+
 Weights are drawn before the bias of the same layer, layer by layer, as
 seed 000's constructor does.
 """
@@ -26,7 +32,7 @@ import numpy as np
 
 from .._validation import lookup
 
-__all__ = ["INITIALIZERS", "get_initializer", "he", "normal", "uniform", "xavier"]
+__all__ = ["AUTO", "INITIALIZERS", "get_initializer", "he", "initializer_for", "normal", "uniform", "xavier"]
 
 Initializer = Callable[[np.random.Generator, int, int], "tuple[np.ndarray, np.ndarray]"]
 
@@ -66,6 +72,23 @@ INITIALIZERS: dict[str, Initializer] = {
 }
 
 
-def get_initializer(name: str) -> Initializer:
-    """An initialiser function from its name."""
-    return lookup(INITIALIZERS, name, "init")
+#: The name that picks each layer's initialiser from its activation.
+AUTO = "auto"
+
+#: Activations whose layers ``auto`` initialises with ``he``.
+_HE_ACTIVATIONS = ("relu", "leaky_relu")
+
+
+def get_initializer(name: str) -> Initializer | None:
+    """An initialiser function from its name; ``None`` for ``"auto"`` (see :func:`initializer_for`)."""
+    if isinstance(name, str) and name.strip().lower() == AUTO:
+        return None
+    return lookup({**INITIALIZERS, AUTO: None}, name, "init")
+
+
+def initializer_for(init: str, activation: str) -> Initializer:
+    """The initialiser of a layer with ``activation`` (a name) under ``init`` (``auto`` or a name)."""
+    chosen = get_initializer(init)
+    if chosen is not None:
+        return chosen
+    return he if activation in _HE_ACTIVATIONS else xavier

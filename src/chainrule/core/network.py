@@ -30,7 +30,7 @@ import numpy as np
 
 from .._validation import as_float_array, check_positive_int, lookup
 from .activations import get_activation
-from .initializers import get_initializer
+from .initializers import get_initializer, initializer_for
 from .layers import Dense
 from .losses import REDUCTIONS, get_loss
 
@@ -135,7 +135,10 @@ class Network:
     bias : bool
         Whether the layers have biases (seeds 002 and 003 have none).
     init : str
-        ``normal`` (seed 000), ``uniform`` (seed 002), ``xavier``, ``he``.
+        ``auto`` (default: ``he`` for ReLU-family layers, ``xavier`` for
+        the others), ``normal`` (N(0, 1), as many tutorials draw),
+        ``uniform`` (U[0, 1)), ``xavier`` (``glorot``) or ``he``; see
+        :mod:`chainrule.core.initializers`.
     seed : int, optional
         Seeds every random choice (initial weights, shuffling, dropout);
         the same seed gives the same results, bit for bit. ``None`` draws
@@ -159,7 +162,7 @@ class Network:
         loss: str = "half_squared_error",
         reduction: str = "mean",
         bias: bool = True,
-        init: str = "normal",
+        init: str = "auto",
         seed: int | None = None,
         dtype: str = "float64",
     ):
@@ -171,7 +174,7 @@ class Network:
         if not isinstance(bias, (bool, np.bool_)):
             raise TypeError(f"bias must be True or False; got {type(bias).__name__} {bias!r}")
         self.bias = bool(bias)
-        init_fn = get_initializer(init)
+        get_initializer(init)  # checked before anything is built
         self.init = init.strip().lower()
 
         hidden = _hidden_activations(activation, n_hidden)
@@ -190,7 +193,7 @@ class Network:
         self.layers: list[Dense] = []
         for n_in, n_out, act in zip(self.sizes[:-1], self.sizes[1:], hidden + [output]):
             layer = Dense(n_in, n_out, act, bias=self.bias, dtype=self.dtype)
-            weights, b = init_fn(init_rng, n_in, n_out)
+            weights, b = initializer_for(self.init, layer.activation.name)(init_rng, n_in, n_out)
             layer.weights = weights
             if self.bias:
                 layer.bias = b
