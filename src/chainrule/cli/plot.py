@@ -7,31 +7,25 @@
     chainrule plot confusion MODEL.npz DATA -o confusion.png
     chainrule plot network MODEL.npz [--data DATA] -o network.png
 
-DATA is a numeric CSV file (the target in the last column, or ``--target``)
-or one of the toy sets ``xor``, ``moons``, ``circles``, ``spirals``
-(``--samples N --seed S``). HISTORY.json is the file ``chainrule train
---plot DIR`` writes beside its PNGs. Also here: the helpers that ``train
---plot DIR`` and ``train --html-report DIR`` call.
+DATA is a numeric CSV file (the target in the last column, or ``--target``),
+one of the toy sets ``xor``, ``moons``, ``circles``, ``spirals``
+(``--samples N --seed S``) or ``fashion-mnist`` (its test set); see
+:mod:`chainrule.cli.data`. HISTORY.json is the file ``chainrule train --plot
+DIR`` writes beside its PNGs (see :mod:`chainrule.cli.outputs`).
 """
 
 from __future__ import annotations
 
-import json
 import sys
-from pathlib import Path
-from typing import Any
 
 import numpy as np
 
-from .. import datasets, plotting
+from .. import plotting
 from ..io import load
-from ..plotting import save_training_plots
-from ..training.loop import History
-from ..web.explainer import report_html
+from .data import resolve_data, sources_help
+from .outputs import read_history
 
-__all__ = ["add_parsers", "write_html_report", "write_training_plots"]
-
-TOY_SETS = ("xor", "moons", "circles", "spirals")
+__all__ = ["add_parsers"]
 
 
 def add_parsers(subparsers) -> None:
@@ -65,7 +59,7 @@ def add_parsers(subparsers) -> None:
 
 
 def _data(p, positional: bool) -> None:
-    help_text = f"a numeric CSV file or a toy set: {', '.join(TOY_SETS)}"
+    help_text = sources_help()
     if positional:
         p.add_argument("data", help=help_text)
     else:
@@ -80,21 +74,6 @@ def _output(p) -> None:
     p.add_argument("--dpi", type=int, default=100)
 
 
-def load_data(text: str, target: Any = "-1", samples: int = 200, seed: int = 0):
-    """(X, y) of a CSV file or a toy set's name."""
-
-    if text in TOY_SETS:
-        if text == "xor":
-            X, Y = datasets.xor()
-            return X, Y[:, 0].astype(np.int64)
-        return getattr(datasets, text)(samples, seed=seed)
-    try:
-        column: Any = int(target)
-    except (TypeError, ValueError):
-        column = target
-    return datasets.load_csv(text, target=column)
-
-
 def _labels(net, y: np.ndarray) -> np.ndarray:
     if y is None or not np.all(y == np.rint(y)):
         raise ValueError("plotting a classifier needs integer class labels in the target column")
@@ -104,19 +83,12 @@ def _labels(net, y: np.ndarray) -> np.ndarray:
 def _plot(args) -> int:
 
     if args.kind == "history":
-        data = json.loads(Path(args.history).read_text(encoding="utf-8"))
-        if not isinstance(data, dict) or "loss" not in data:
-            raise ValueError(f"{args.history}: not a history file (a JSON object with a 'loss' list)")
-        fields = {
-            name: list(data.get(name, []))
-            for name in ("epochs", "loss", "accuracy", "val_loss", "val_accuracy", "learning_rate")
-        }
-        fig = plotting.plot_history(History(**fields))
+        fig = plotting.plot_history(read_history(args.history))
     else:
         net = load(args.model)
         X = y = None
         if args.data is not None:
-            X, y = load_data(args.data, args.target, args.samples, args.seed)
+            X, y = resolve_data(args.data, target=args.target, samples=args.samples, seed=args.seed)
         if args.kind == "boundary":
             fig = plotting.plot_decision_boundary(net, X, _labels(net, y))
         elif args.kind == "confusion":
@@ -128,28 +100,3 @@ def _plot(args) -> int:
     fig.savefig(args.output, dpi=args.dpi)
     sys.stdout.write(f"wrote {args.output}\n")
     return 0
-
-
-def write_training_plots(net, history, directory: str, X: Any = None, y: Any = None) -> list[Path]:
-    """``chainrule train --plot DIR``: history.json and the PNGs of :func:`chainrule.plotting.save_training_plots`."""
-
-    directory_path = Path(directory)
-    directory_path.mkdir(parents=True, exist_ok=True)
-    record = {
-        name: [float(v) if name != "epochs" else int(v) for v in getattr(history, name)]
-        for name in ("epochs", "loss", "accuracy", "val_loss", "val_accuracy", "learning_rate")
-    }
-    (directory_path / "history.json").write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
-    return [directory_path / "history.json"] + save_training_plots(net, history, directory_path, X, y)
-
-
-def write_html_report(
-    net, history, directory: str, title: str = "Training report", settings: dict[str, Any] | None = None
-) -> Path:
-    """``chainrule train --html-report DIR``: DIR/report.html (no matplotlib needed)."""
-
-    directory_path = Path(directory)
-    directory_path.mkdir(parents=True, exist_ok=True)
-    path = directory_path / "report.html"
-    path.write_text(report_html(net, history, title=title, settings=settings), encoding="utf-8")
-    return path

@@ -10,11 +10,12 @@
     chainrule predict MODEL.npz DATA [--output FILE] [--probabilities]
 
 DATA is a numeric CSV file (the target in the last column, or ``--target``;
-a header line is detected) or the word ``fashion-mnist`` (the training set
+a header line is detected), the word ``fashion-mnist`` (the training set
 for ``train``, the test set for ``evaluate`` and ``predict``; ``--data-dir``
 points to the IDX files when they are not where the Debian package puts
-them). Integer targets make a classifier (softmax + cross-entropy, one
-output per class); other targets a regressor (identity output, ``mse``).
+them) or a toy set's name (200 points, seed 0); see :mod:`chainrule.cli.data`.
+Integer targets make a classifier (softmax + cross-entropy, one output per
+class); other targets a regressor (identity output, ``mse``).
 
 ``--checkpoint PATH`` saves after every epoch (every N-th with
 ``--checkpoint-every N``, and after the last); Ctrl-C stops ``train`` after
@@ -35,17 +36,16 @@ import numpy as np
 
 from ..core.activations import ACTIVATIONS
 from ..core.network import Network
-from ..datasets import load_csv, load_fashion_mnist, train_validation_split
+from ..datasets import train_validation_split
 from ..io import load
 from ..training.callbacks import Checkpoint
 from ..training.loop import evaluate
 from ..training.optimizers import OPTIMIZERS
 from ..training.schedules import SCHEDULES
-from .plot import write_html_report, write_training_plots
+from .data import resolve_data, sources_help
+from .outputs import write_html_report, write_training_plots
 
 __all__ = ["add_parsers"]
-
-_FASHION = "fashion-mnist"
 
 
 def add_parsers(subparsers) -> None:
@@ -109,7 +109,7 @@ def add_parsers(subparsers) -> None:
 
 
 def _data_arguments(p: argparse.ArgumentParser, target_default: Any = "-1") -> None:
-    p.add_argument("data", help=f"a numeric CSV file, or {_FASHION!r}")
+    p.add_argument("data", help=sources_help())
     help_target = (
         "the target column of the CSV: index or header name (default: the last)"
         if target_default is not None
@@ -142,22 +142,9 @@ def _positive_float(text: str) -> float:
     return value
 
 
-def _target(text: Any):
-    if text is None:
-        return None
-    try:
-        return int(text)
-    except ValueError:
-        return text
-
-
-def _load(args, part: str):
-    """(X, y) of the data argument; ``part`` is "train" or "test" for Fashion-MNIST."""
-
-    if args.data == _FASHION:
-        train, test = load_fashion_mnist(args.data_dir, dtype="float32")
-        return train if part == "train" else test
-    return load_csv(args.data, target=_target(args.target))
+def _load(args, split: str):
+    """(X, y) of the data argument; ``split`` is "train" or "test" for Fashion-MNIST."""
+    return resolve_data(args.data, target=args.target, split=split, data_dir=args.data_dir)
 
 
 def _layers(text: str) -> list[int]:

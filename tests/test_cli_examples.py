@@ -1,0 +1,115 @@
+"""Tests for the worked-example subcommands explain / check / gradcheck (chainrule/cli/examples.py)."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+import chainrule as cr
+from chainrule import cli
+
+ROOT = Path(__file__).resolve().parents[1]
+SEED_001 = str(ROOT / "examples" / "worked" / "seed_001.json")
+SEED_003 = str(ROOT / "examples" / "worked" / "seed_003.toml")
+GOLDEN = Path(__file__).resolve().parent / "golden"
+
+
+def run(capsys, *argv):
+    code = cli.main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_explain_text_is_the_traces_text(capsys):
+    code, out, err = run(capsys, "explain", SEED_003)
+    assert code == 0 and err == ""
+    assert out.startswith("Seed 003: 2-2-1 sigmoid network")
+    assert out.endswith((GOLDEN / "seed_003.txt").read_text(encoding="utf-8"))
+
+
+def test_explain_markdown_and_digits(capsys):
+    code, out, _ = run(capsys, "explain", SEED_001, "--format", "markdown", "--digits", "3")
+    assert code == 0
+    assert r"$a_{0} = \sigma(0.32) = 0.579$" in out
+
+
+def test_explain_json_is_the_lossless_trace(capsys):
+    code, out, _ = run(capsys, "explain", SEED_003, "--format", "json")
+    assert code == 0
+    data = json.loads(out)
+    trace = cr.load_example(SEED_003).explain()
+    assert data == json.loads(trace.to_json())
+    assert data["layers"][0]["new_weights"][0][0] == trace.layers[0].new_weights[0, 0]
+
+
+def test_check_seed_003_is_explained(capsys):
+    code, out, _ = run(capsys, "check", SEED_003)
+    assert code == 0
+    assert re.search(r"\nlayers\[0\]\.delta\[0\]\[0\] +-2\.406e-3 +0\.002654489 +SLIP\n", out)
+    assert "First slip: layers[0].delta[0][0]: hidden deltas computed with already-updated weights" in out
+    assert "(0 unexplained)" in out
+
+
+def test_check_strict_fails_on_a_diagnosed_slip(capsys):
+    code, _, _ = run(capsys, "check", SEED_003, "--strict")
+    assert code == 1
+
+
+def test_check_seed_001_fails_on_its_arithmetic_error(capsys):
+    code, out, _ = run(capsys, "check", SEED_001)
+    assert code == 1
+    assert re.search(r"\nlayers\[0\]\.z\[0\]\[0\] +0\.35 +0\.32 +ERROR\n", out)
+    assert "follows layers[0].z[0][0]" in out
+
+
+def test_check_json(capsys):
+    code, out, _ = run(capsys, "check", SEED_001, "--format", "json")
+    data = json.loads(out)
+    assert code == 1 and data["ok"] is False and data["first_slip"] == "layers[0].z[0][0]"
+
+
+def test_gradcheck(capsys):
+    code, out, _ = run(capsys, "gradcheck", SEED_001)
+    assert code == 0
+    assert out.startswith("layers[0].weights")
+    assert "worst relative error" in out
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ('{"network": {"sizes": [2, 1]}}', "the file is missing 'step'"),
+        ('{"network": {"sizes": [2, 1], "colour": 1}, "step": {}}', "network has unknown key 'colour'"),
+        (
+            '{"network": {"sizes": [2, 1]}, "step": {"inputs": [[1, 2]], "targets": [[1]], "learning_rate": 0.1},'
+            ' "published": {"layers[0].z[0][0]": 0.3}}',
+            r"published\['layers\[0\].z\[0\]\[0\]'\] must be a string",
+        ),
+        (
+            '{"network": {"sizes": [2, 1]}, "step": {"inputs": [[1, 2, 3]], "targets": [[1]], "learning_rate": 0.1}}',
+            "step.inputs must have 2 columns",
+        ),
+        ('{"network": ', "not valid JSON"),
+    ],
+)
+def test_bad_files_exit_2(capsys, tmp_path, content, message):
+    path = tmp_path / "example.json"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises((ValueError, TypeError), match=message):
+        cr.load_example(path)
+    code, _, err = run(capsys, "explain", str(path))
+    assert code == 2 and str(path) in err and "Traceback" not in err
+
+
+def test_check_without_published_values_is_an_input_error(capsys, tmp_path):
+    path = tmp_path / "bare.json"
+    path.write_text(
+        '{"network": {"sizes": [2, 1], "seed": 0}, '
+        '"step": {"inputs": [[1, 2]], "targets": [[1]], "learning_rate": 0.1}}',
+        encoding="utf-8",
+    )
+    code, _, err = run(capsys, "check", str(path))
+    assert code == 2 and "has no [published] values" in err
