@@ -7,9 +7,12 @@ the gradients and the new parameters of every layer. Nothing is recomputed
 for the record; f'(z) for display comes from the layer's own activation
 (``activation.derivative(z, a)``), the same object the backward pass used.
 
-A :class:`Trace` renders as terminal text (:meth:`Trace.to_text`), as
-Markdown with LaTeX math for GitHub (:meth:`Trace.to_markdown`) and as a
-lossless dict / JSON (:meth:`Trace.to_dict`, :meth:`Trace.to_json`).
+A :class:`Trace` is written out as a list of sections
+(:meth:`Trace.sections`, built by :mod:`.sections`, one per part of the
+step) that :mod:`.render` renders as terminal text (:meth:`Trace.to_text`)
+and as Markdown with LaTeX math for GitHub (:meth:`Trace.to_markdown`),
+and the HTML explainer page (:meth:`Trace.to_html`) lays out; it is
+also a lossless dict / JSON (:meth:`Trace.to_dict`, :meth:`Trace.to_json`).
 Values are addressed by paths such as ``"layers[0].new_weights[1][0]"``
 (``z``, ``a``, ``derivative``, ``grad_a`` and ``delta`` are indexed
 ``[sample][neuron]``, ``weights``/``grad_weights``/``new_weights``
@@ -39,6 +42,8 @@ import numpy as np
 from .._validation import check_positive_float, check_positive_int
 from ..training.loop import train_step
 from ..training.optimizers import SGD
+from .render import render_markdown, render_text
+from .sections import Section, build_sections
 
 __all__ = ["TRACE_FIELDS", "LayerTrace", "Trace", "explain"]
 
@@ -56,8 +61,6 @@ TRACE_FIELDS = (
     "new_weights",
     "new_bias",
 )
-
-_SAMPLE_FIELDS = ("z", "a", "derivative", "grad_a", "delta")  # (n_samples, n_out)
 
 
 @dataclass
@@ -151,6 +154,21 @@ class Trace:
             for name in ("grad_a", "derivative", "delta", "grad_weights", "grad_bias", "new_weights", "new_bias"):
                 yield from _paths_of(l, name, getattr(layer, name))
 
+    def scalars(self) -> Iterator[tuple[str, float]]:
+        """Every number of the trace with its path: ``"loss"``, ``"inputs[s][i]"``, ``"targets[s][k]"``,
+        then each layer's fields in :data:`TRACE_FIELDS` order (``"layers[l].weights[j][i]"``, ...)."""
+        yield "loss", float(self.loss)
+        for name, array in (("inputs", self.inputs), ("targets", self.targets)):
+            for index in np.ndindex(*array.shape):
+                yield name + "".join(f"[{i}]" for i in index), float(array[index])
+        for l, layer in enumerate(self.layers):
+            for name in TRACE_FIELDS:
+                array = getattr(layer, name)
+                if array is None:
+                    continue
+                for index in np.ndindex(*array.shape):
+                    yield f"layers[{l}].{name}" + "".join(f"[{i}]" for i in index), float(array[index])
+
     # -- serialisation ----------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict; floats are Python floats, so JSON keeps them exactly."""
@@ -211,11 +229,23 @@ class Trace:
             batches of at most ``max_samples`` samples, are written neuron
             by neuron; larger ones in matrix form with their shapes.
         """
-        return _render(self, _TEXT, digits, max_neurons, max_samples)
+        digits = check_positive_int(digits, "digits")
+        return render_text(self.sections(max_neurons, max_samples), digits)
 
     def to_markdown(self, digits: int = 4, max_neurons: int = 8, max_samples: int = 4) -> str:
         """The step as Markdown with ``$...$`` LaTeX math (renders on GitHub); see :meth:`to_text`."""
-        return _render(self, _LATEX, digits, max_neurons, max_samples)
+        digits = check_positive_int(digits, "digits")
+        return render_markdown(self.sections(max_neurons, max_samples), digits)
+
+    def sections(self, max_neurons: int = 8, max_samples: int = 4) -> list[Section]:
+        """The step as a list of sections, the one source of every rendering; see :mod:`.sections`.
+
+        ``max_neurons`` and ``max_samples`` as for :meth:`to_text`: larger
+        layers and batches are written as matrices.
+        """
+        max_neurons = check_positive_int(max_neurons, "max_neurons")
+        max_samples = check_positive_int(max_samples, "max_samples")
+        return build_sections(self, max_neurons, max_samples)
 
     def to_html(self, title: str | None = None, digits: int = 4) -> str:
         """The step as one self-contained interactive HTML page; see :func:`chainrule.web.explainer.explainer_html`."""
@@ -353,495 +383,3 @@ def _paths_of(l: int, name: str, value: np.ndarray | None) -> Iterator[str]:
         return
     for index in np.ndindex(*value.shape):
         yield f"layers[{l}].{name}" + "".join(f"[{i}]" for i in index)
-
-
-# -- rendering -----------------------------------------------------------
-# An equation is a list of parts: str (the same in both styles), a (text, latex)
-# pair, or a float shown with the trace's digits. ``_P(value)`` is a number put
-# in parentheses when negative (a factor after "·" or "-").
-class _P(float):
-    pass
-
-
-class _Style:
-    def __init__(self, latex: bool):
-        self.latex = latex
-
-    def num(self, value: float, digits: int) -> str:
-        text = f"{float(value):.{digits}g}"
-        if text in ("-0", "+0"):
-            text = "0"
-        if self.latex and "e" in text:
-            mantissa, exponent = text.split("e")
-            text = f"{mantissa} \\times 10^{{{int(exponent)}}}"
-        return text
-
-    def part(self, part: Any, digits: int) -> str:
-        if isinstance(part, tuple):
-            return part[1] if self.latex else part[0]
-        if isinstance(part, str):
-            return part
-        text = self.num(part, digits)
-        if isinstance(part, _P) and float(part) < 0:
-            return f"\\left({text}\\right)" if self.latex else f"({text})"
-        return text
-
-    def eq(self, parts: list, digits: int) -> str:
-        body = "".join(self.part(p, digits) for p in parts)
-        return f"- ${body}$" if self.latex else f"    {body}"
-
-    def heading(self, level: int, text: str) -> str:
-        if self.latex:
-            return "#" * (level + 1) + " " + text if level else "# " + text
-        return text if level == 1 else "  " + text
-
-    def para(self, text: str) -> str:
-        return text
-
-    def matrix(self, name: tuple, array: np.ndarray, digits: int) -> list[str]:
-        if self.latex:
-            array = np.atleast_2d(array)
-            rows = _elide(array.shape[0])
-            cols = _elide(array.shape[1])
-            lines = []
-            for r in rows:
-                if r is None:
-                    lines.append(" & ".join(r"\vdots" if c is not None else r"\ddots" for c in cols))
-                    continue
-                lines.append(" & ".join(r"\cdots" if c is None else self.num(array[r, c], digits) for c in cols))
-            body = r" \\ ".join(lines)
-            return [f"$${name[1]} = \\begin{{bmatrix}} {body} \\end{{bmatrix}}$$"]
-        text = np.array2string(
-            array,
-            separator=" ",
-            threshold=64,
-            edgeitems=3,
-            max_line_width=100,
-            formatter={"float_kind": lambda v: self.num(v, digits)},
-        )
-        return [f"    {name[0]} ="] + ["      " + line for line in text.splitlines()]
-
-
-def _elide(n: int, keep: int = 3) -> list:
-    if n <= 2 * keep + 1:
-        return list(range(n))
-    return list(range(keep)) + [None] + list(range(n - keep, n))
-
-
-_TEXT = _Style(latex=False)
-_LATEX = _Style(latex=True)
-
-_MUL = ("·", r" \cdot ")
-_ARROW = (" ← ", r" \leftarrow ")
-_LOSS_SYMBOLS = {
-    "half_squared_error": ("L = ½·Σ(a - y)²", r"L = \tfrac{1}{2}\sum (a - y)^2"),
-    "squared_error": ("L = Σ(a - y)²", r"L = \sum (a - y)^2"),
-    "mse": ("L = (1/K)·Σ(a - y)²", r"L = \tfrac{1}{K}\sum (a - y)^2"),
-    "binary_cross_entropy": ("L = -Σ[y·log a + (1 - y)·log(1 - a)]", r"L = -\sum [y \log a + (1 - y) \log(1 - a)]"),
-    "cross_entropy": ("L = -Σ y·log a", r"L = -\sum y \log a"),
-}
-_F = {
-    "sigmoid": ("σ", r"\sigma"),
-    "tanh": ("tanh", r"\tanh"),
-    "relu": ("relu", r"\mathrm{relu}"),
-    "leaky_relu": ("lrelu", r"\mathrm{lrelu}"),
-    "identity": ("id", r"\mathrm{id}"),
-    "softmax": ("softmax", r"\mathrm{softmax}"),
-}
-
-
-def _sym(base: str, index: tuple, latex_base: str | None = None, prime: bool = False) -> tuple:
-    """A symbol with 0-based indices: ``z[1]`` / ``z_{1}``."""
-    latex_base = latex_base or base
-    idx = ",".join(str(i) for i in index)
-    text = f"{base}[{idx}]" if index else base
-    latex = f"{latex_base}_{{{idx}}}" if index else latex_base
-    return text, latex
-
-
-def _render(trace: Trace, style: _Style, digits: int, max_neurons: int, max_samples: int) -> str:
-    digits = check_positive_int(digits, "digits")
-    max_neurons = check_positive_int(max_neurons, "max_neurons")
-    max_samples = check_positive_int(max_samples, "max_samples")
-    n = trace.n_samples
-    batch = n > 1
-    out: list[str] = []
-    L = len(trace.layers)
-    lr = trace.learning_rate
-    acts = sorted({layer.activation for layer in trace.layers}, key=[l.activation for l in trace.layers].index)
-
-    def idx(s, j):
-        return (s, j) if batch else (j,)
-
-    def samples():
-        return range(n)
-
-    def small(l):
-        layer = trace.layers[l]
-        n_out, n_in = layer.weights.shape
-        return n_out <= max_neurons and n_in <= max_neurons and n <= max_samples
-
-    def eq(parts):
-        out.append(style.eq(parts, digits))
-
-    def blank():
-        out.append("")
-
-    def in_name(l):
-        return ("x", "x") if l == 0 else ("in", r"\mathrm{in}")
-
-    def in_value(l):
-        return trace.inputs if l == 0 else trace.layers[l - 1].a
-
-    def sum_of_products(pairs):
-        parts: list = []
-        for k, (u, v) in enumerate(pairs):
-            if k:
-                parts.append(" + ")
-            parts += [u if k == 0 else _P(u), _MUL, _P(v)]
-        return parts
-
-    # -- title --------------------------------------------------------------
-    loss_sym = _LOSS_SYMBOLS.get(trace.loss_name, (trace.loss_name, trace.loss_name))
-    title = "One training step, explained"
-    out.append(style.heading(0, title) if style.latex else title)
-    blank()
-    desc = (
-        f"network {trace.sizes}, activations {', '.join(acts)}; loss {trace.loss_name} "
-        f"({loss_sym[0]}), reduction {trace.reduction}; learning rate η = {style.num(lr, digits)}; "
-        f"{n} sample{'s' if n != 1 else ''}."
-    )
-    out.append(desc if not style.latex else desc.replace("η", "$\\eta$").replace(loss_sym[0], f"${loss_sym[1]}$"))
-    out.append(
-        "Indices are 0-based, as in trace paths: layers[l].z[sample][neuron], layers[l].weights[neuron][input]."
-        if not style.latex
-        else "Indices are 0-based, as in trace paths: `layers[l].z[sample][neuron]`, "
-        "`layers[l].weights[neuron][input]`."
-    )
-    for note in trace.notes:
-        out.append(f"Note: {note}.")
-    blank()
-    if n <= max_samples and trace.inputs.shape[1] <= max_neurons and trace.targets.shape[1] <= max_neurons:
-        for s in samples():
-            parts: list = []
-            for i, v in enumerate(trace.inputs[s]):
-                parts += [", " if i else "", _sym("x", idx(s, i)), " = ", v]
-            parts.append(("; ", r";\quad "))
-            for k, v in enumerate(trace.targets[s]):
-                parts += [", " if k else "", _sym("y", idx(s, k)), " = ", v]
-            eq(parts)
-    else:
-        out += style.matrix(("x", "x"), trace.inputs, digits)
-        out += style.matrix(("y", "y"), trace.targets, digits)
-    blank()
-
-    # -- forward ------------------------------------------------------------
-    out.append(style.heading(1, "Forward pass"))
-    for l, layer in enumerate(trace.layers):
-        n_out, n_in = layer.weights.shape
-        f = _F.get(layer.activation, (layer.activation, rf"\mathrm{{{layer.activation}}}"))
-        x_name = in_name(l)
-        src = "x" if l == 0 else f"layers[{l - 1}].a"
-        kind = "output" if l == L - 1 else "hidden"
-        if style.latex:
-            blank()
-        out.append(style.heading(2, f"layers[{l}] ({kind}, {layer.activation}, {n_in} → {n_out}; in = {src})"))
-        if style.latex:
-            blank()
-        if small(l):
-            for s in samples():
-                for j in range(n_out):
-                    parts = [_sym("z", idx(s, j)), " = "]
-                    parts += sum_of_products([(layer.weights[j, i], in_value(l)[s, i]) for i in range(n_in)])
-                    if layer.bias is not None:
-                        parts += [" + ", _P(layer.bias[j])]
-                    parts += [" = ", layer.z[s, j]]
-                    eq(parts)
-            for s in samples():
-                for j in range(n_out):
-                    if layer.activation == "softmax":
-                        eq(
-                            [
-                                _sym("a", idx(s, j)),
-                                " = ",
-                                (f"softmax(z[{s}])[{j}]", rf"\mathrm{{softmax}}(z_{{{s}}})_{{{j}}}"),
-                                " = ",
-                                layer.a[s, j],
-                            ]
-                        )
-                    else:
-                        eq([_sym("a", idx(s, j)), " = ", f, "(", layer.z[s, j], ") = ", layer.a[s, j]])
-        else:
-            shape_b = f" + ({n_out},)" if layer.bias is not None else ""
-            eq(
-                [
-                    ("z = in·Wᵀ" if l else "z = x·Wᵀ", r"z = \mathrm{in} \cdot W^\top" if l else r"z = x \cdot W^\top"),
-                    (" + b", " + b") if layer.bias is not None else "",
-                    (
-                        f"    shape ({n}, {n_out}) = ({n}, {n_in})·({n_in}, {n_out}){shape_b}",
-                        rf"\quad ({n}, {n_out}) = ({n}, {n_in}) \cdot ({n_in}, {n_out}){shape_b}",
-                    ),
-                ]
-            )
-            out += style.matrix(("z", "z"), layer.z, digits)
-            eq([("a = ", "a = "), f, ("(z)", "(z)")])
-            out += style.matrix(("a", "a"), layer.a, digits)
-        del x_name
-    blank()
-
-    # -- loss ---------------------------------------------------------------
-    out.append(style.heading(1, "Loss"))
-    if style.latex:
-        blank()
-    last = trace.layers[-1]
-    k_out = last.a.shape[1]
-    squared = {
-        "half_squared_error": ("½·", r"\tfrac{1}{2}", 1.0),
-        "squared_error": ("", "", 1.0),
-        "mse": (f"(1/{k_out})·", rf"\tfrac{{1}}{{{k_out}}}", 1.0),
-    }
-    terms = n * k_out
-    if trace.loss_name in squared and terms <= 4:
-        pre_t, pre_l, _ = squared[trace.loss_name]
-        parts = ["L = "]
-        if trace.reduction == "mean" and n > 1:
-            parts.append((f"(1/{n})·[", rf"\tfrac{{1}}{{{n}}}\Big["))
-        for s in samples():
-            if s:
-                parts.append(" + ")
-            parts.append((pre_t, pre_l + " " if pre_l else ""))
-            if k_out > 1:
-                parts.append(("[", r"\big["))
-            for k in range(k_out):
-                if k:
-                    parts.append(" + ")
-                parts += ["(", last.a[s, k], " - ", _P(trace.targets[s, k]), ")", ("²", "^2")]
-            if k_out > 1:
-                parts.append(("]", r"\big]"))
-        if trace.reduction == "mean" and n > 1:
-            parts.append(("]", r"\Big]"))
-        parts += [" = ", trace.loss]
-        eq(parts)
-    else:
-        reduce = f", {'mean' if trace.reduction == 'mean' else 'sum'} over {n} samples" if n > 1 else ""
-        eq([loss_sym, (reduce, rf"\quad\text{{{reduce.lstrip(', ')}}}" if reduce else ""), " = ", trace.loss])
-    blank()
-
-    # -- output and hidden errors ------------------------------------------
-    scale = 1.0 / n if trace.reduction == "mean" else 1.0
-    for l in range(L - 1, -1, -1):
-        layer = trace.layers[l]
-        n_out = layer.weights.shape[0]
-        f = _F.get(layer.activation, (layer.activation, rf"\mathrm{{{layer.activation}}}"))
-        title = f"Output error: layers[{l}]" if l == L - 1 else f"Hidden error: layers[{l}]"
-        if l < L - 1:
-            title += f" (δ' and w' are layers[{l + 1}]'s)"
-            if style.latex:
-                title = title.replace("δ' and w'", "$\\delta'$ and $w'$")
-        out.append(style.heading(1, title))
-        if style.latex:
-            blank()
-        if not small(l):
-            if l == L - 1:
-                eq(
-                    [
-                        ("δ = ∂L/∂z", r"\delta = \partial L / \partial z"),
-                        (f"    shape ({n}, {n_out})", rf"\quad ({n}, {n_out})"),
-                    ]
-                )
-            else:
-                eq(
-                    [
-                        ("∂L/∂a = δ'·W'", r"\partial L/\partial a = \delta' \cdot W'"),
-                        ("    δ = ∂L/∂a ⊙ f'(z)", r"\qquad \delta = \partial L/\partial a \odot f'(z)"),
-                        (f"    shape ({n}, {n_out})", rf"\quad ({n}, {n_out})"),
-                    ]
-                )
-            out += style.matrix(("δ", r"\delta"), layer.delta, digits)
-            blank()
-            continue
-        for s in samples():
-            for j in range(n_out):
-                ga = _sym("∂L/∂a", idx(s, j), r"\partial L/\partial a")
-                d = _sym("δ", idx(s, j), r"\delta")
-                if l == L - 1 and layer.grad_a is None:
-                    # fused with the loss: δ = (a - y)·scale
-                    parts = [d, " = ", ("a - y", "a - y")]
-                    if scale != 1.0:
-                        parts = [d, " = ", (f"(a - y)/{n}", rf"(a - y)/{n}")]
-                    parts += [" = "]
-                    parts += (
-                        ["(", layer.a[s, j], " - ", _P(trace.targets[s, j]), f")/{n}"]
-                        if scale != 1.0
-                        else [layer.a[s, j], " - ", _P(trace.targets[s, j])]
-                    )
-                    parts += [" = ", layer.delta[s, j]]
-                    eq(parts)
-                    continue
-                if l == L - 1:
-                    parts = [ga, " = "] + _loss_gradient_parts(trace, s, j, scale)
-                else:
-                    nxt = trace.layers[l + 1]
-                    parts = [
-                        ga,
-                        " = ",
-                        (
-                            f"Σ_k δ'[k]·w'[k,{j}]" if not batch else f"Σ_k δ'[{s},k]·w'[k,{j}]",
-                            rf"\sum_k \delta'_{{k}} w'_{{k,{j}}}"
-                            if not batch
-                            else rf"\sum_k \delta'_{{{s},k}} w'_{{k,{j}}}",
-                        ),
-                        " = ",
-                    ]
-                    parts += sum_of_products([(nxt.delta[s, k], nxt.weights[k, j]) for k in range(nxt.delta.shape[1])])
-                    parts += [" = ", layer.grad_a[s, j]]
-                eq(parts)
-                if layer.derivative is not None:
-                    fp = (f"{f[0]}'(z{_sym('', idx(s, j))[0]})", rf"{f[1]}'(z_{{{','.join(map(str, idx(s, j)))}}})")
-                    parts = [fp, " = "] + _derivative_parts(layer.activation, layer.z[s, j], layer.a[s, j])
-                    parts += [" = ", layer.derivative[s, j]] if len(parts) > 2 else [layer.derivative[s, j]]
-                    eq(parts)
-                    eq(
-                        [
-                            d,
-                            " = ",
-                            ("∂L/∂a·" + f[0] + "'(z)", r"\frac{\partial L}{\partial a} " + f[1] + "'(z)"),
-                            " = ",
-                            layer.grad_a[s, j],
-                            _MUL,
-                            _P(layer.derivative[s, j]),
-                            " = ",
-                            layer.delta[s, j],
-                        ]
-                    )
-                else:
-                    eq(
-                        [
-                            d,
-                            " = ",
-                            ("(∂L/∂a)·J_softmax", r"\frac{\partial L}{\partial a} J_{\mathrm{softmax}}"),
-                            " = ",
-                            layer.delta[s, j],
-                        ]
-                    )
-        blank()
-
-    # -- updates ------------------------------------------------------------
-    out.append(
-        style.heading(
-            1,
-            "Updates (w ← w - η·∂L/∂w, b ← b - η·∂L/∂b)"
-            if not style.latex
-            else r"Updates ($w \leftarrow w - \eta\,\partial L/\partial w$)",
-        )
-    )
-    for l in range(L - 1, -1, -1):
-        layer = trace.layers[l]
-        n_out, n_in = layer.weights.shape
-        src = "x" if l == 0 else f"layers[{l - 1}].a"
-        if style.latex:
-            blank()
-        out.append(style.heading(2, f"layers[{l}] (in = {src})"))
-        if style.latex:
-            blank()
-        inp = in_value(l)
-        iname = in_name(l)
-        if not small(l):
-            eq(
-                [
-                    ("∂L/∂W = δᵀ·in", r"\partial L/\partial W = \delta^\top \cdot \mathrm{in}"),
-                    (f"    shape ({n_out}, {n_in})", rf"\quad ({n_out}, {n_in})"),
-                ]
-            )
-            out += style.matrix(("∂L/∂W", r"\partial L/\partial W"), layer.grad_weights, digits)
-            eq([("W ← W - η·∂L/∂W", r"W \leftarrow W - \eta \, \partial L/\partial W")])
-            out += style.matrix(("W", "W"), layer.new_weights, digits)
-            if layer.bias is not None:
-                eq([("∂L/∂b = Σ_s δ[s]", r"\partial L/\partial b = \sum_s \delta_{s}")])
-                out += style.matrix(("∂L/∂b", r"\partial L/\partial b"), layer.grad_bias, digits)
-                out += style.matrix(("b", "b"), layer.new_bias, digits)
-            continue
-        for j in range(n_out):
-            for i in range(n_in):
-                g = _sym("∂L/∂w", (j, i), r"\partial L/\partial w")
-                name_t = f"δ[{j}]·{iname[0]}[{i}]" if not batch else f"Σ_s δ[s,{j}]·{iname[0]}[s,{i}]"
-                name_l = (
-                    rf"\delta_{{{j}}} {iname[1]}_{{{i}}}"
-                    if not batch
-                    else rf"\sum_s \delta_{{s,{j}}} {iname[1]}_{{s,{i}}}"
-                )
-                parts = [g, " = ", (name_t, name_l), " = "]
-                parts += sum_of_products([(layer.delta[s, j], inp[s, i]) for s in samples()])
-                parts += [" = ", layer.grad_weights[j, i]]
-                eq(parts)
-                eq(
-                    [
-                        _sym("w", (j, i)),
-                        _ARROW,
-                        layer.weights[j, i],
-                        " - ",
-                        _P(lr),
-                        _MUL,
-                        _P(layer.grad_weights[j, i]),
-                        " = ",
-                        layer.new_weights[j, i],
-                    ]
-                )
-        if layer.bias is not None:
-            for j in range(n_out):
-                g = _sym("∂L/∂b", (j,), r"\partial L/\partial b")
-                parts = [
-                    g,
-                    " = ",
-                    (
-                        f"δ[{j}]" if not batch else f"Σ_s δ[s,{j}]",
-                        rf"\delta_{{{j}}}" if not batch else rf"\sum_s \delta_{{s,{j}}}",
-                    ),
-                ]
-                if batch:
-                    parts += [" = "]
-                    for s in samples():
-                        parts += [" + " if s else "", _P(layer.delta[s, j]) if s else layer.delta[s, j]]
-                parts += [" = ", layer.grad_bias[j]]
-                eq(parts)
-                eq(
-                    [
-                        _sym("b", (j,)),
-                        _ARROW,
-                        layer.bias[j],
-                        " - ",
-                        _P(lr),
-                        _MUL,
-                        _P(layer.grad_bias[j]),
-                        " = ",
-                        layer.new_bias[j],
-                    ]
-                )
-    return "\n".join(out).rstrip() + "\n"
-
-
-def _loss_gradient_parts(trace: Trace, s: int, j: int, scale: float) -> list:
-    """∂L/∂a of the output, with the numbers substituted where the loss is a squared error."""
-    layer = trace.layers[-1]
-    a, y, value = layer.a[s, j], trace.targets[s, j], layer.grad_a[s, j]
-    k_out = layer.a.shape[1]
-    factor = {"half_squared_error": 1.0, "squared_error": 2.0, "mse": 2.0 / k_out}.get(trace.loss_name)
-    if factor is None:
-        return [("∂L/∂a", r"\partial L/\partial a"), " = ", value]
-    c = factor * scale
-    label_t = "a - y" if c == 1.0 else f"{c:g}·(a - y)"
-    label_l = "a - y" if c == 1.0 else rf"{c:g} (a - y)"
-    parts: list = [(label_t, label_l), " = "]
-    if c == 1.0:
-        parts += [a, " - ", _P(y)]
-    else:
-        parts += [c, _MUL, "(", a, " - ", _P(y), ")"]
-    return parts + [" = ", value]
-
-
-def _derivative_parts(activation: str, z: float, a: float) -> list:
-    if activation == "sigmoid":
-        return [("a·(1 - a)", r"a (1 - a)"), " = ", a, _MUL, "(1 - ", _P(a), ")"]
-    if activation == "tanh":
-        return [("1 - a²", "1 - a^2"), " = 1 - ", _P(a), ("²", "^2")]
-    return []

@@ -22,10 +22,11 @@ The page walks through the step in stages, with buttons and the keyboard
    edges and in the table.
 
 Beside the diagram, each stage shows the formulas with their numbers
-substituted: exactly the lines of :meth:`Trace.to_text` for that part of
-the step (one code path for the mathematics, none re-derived here). Every
-number on the page is formatted like ``to_text`` (``digits`` significant
-digits) and carries its trace path in a ``data-path`` attribute.
+substituted: the sections of :meth:`Trace.sections` for that part of the
+step, picked by key and written as :meth:`Trace.to_text` writes them (one
+code path for the mathematics, none re-derived here). Every number on the
+page is formatted like ``to_text`` (``digits`` significant digits) and
+carries its trace path in a ``data-path`` attribute.
 
 Networks with more than :data:`MAX_NEURONS` neurons in a layer (or batches
 of more than :data:`MAX_SAMPLES` samples) get a page that says so, instead
@@ -49,12 +50,12 @@ import numpy as np
 from .._validation import check_positive_int
 from .._version import __version__
 from ..core.network import Network
-from ..teaching.trace import TRACE_FIELDS, Trace, _Style
+from ..teaching.notation import activation_symbol
+from ..teaching.render import format_number, text_lines
+from ..teaching.trace import Trace
 from ..training.loop import History
 
 __all__ = ["MAX_NEURONS", "MAX_SAMPLES", "explainer_html", "report_html", "stage_formulas", "svg_curves"]
-
-#: Largest layer (inputs included) the explainer draws.
 
 
 def _asset(name: str) -> str:
@@ -62,11 +63,10 @@ def _asset(name: str) -> str:
     return resources.files(__package__).joinpath("assets", name).read_text(encoding="utf-8")
 
 
+#: Largest layer (inputs included) the explainer draws.
 MAX_NEURONS = 10
 #: Largest batch the explainer steps through (one sample shown at a time).
 MAX_SAMPLES = 64
-
-_FIELDS_PER_SAMPLE = ("z", "a", "derivative", "grad_a", "delta")
 
 
 # -- JSON inside <script> -----------------------------------------------------
@@ -96,119 +96,47 @@ def _esc(text: Any) -> str:
 # -- the explainer ------------------------------------------------------------
 
 
-def _sections(text: str) -> dict[Any, list[str]]:
-    """Cut :meth:`Trace.to_text` into the parts the stages show.
-
-    Keys: ``"header"`` (description and notes), ``"inputs"``,
-    ``("forward", l)``, ``"loss"``, ``("error", l)``, ``("grad", l)`` and
-    ``("update", l)``. Equation lines lose their 4-space indent.
-    """
-    out: dict[Any, list[str]] = {"header": [], "inputs": []}
-    key: Any = "header"
-    top = None
-    mode = "grad"
-    for line in text.split("\n"):
-        if not line.strip():
-            if key == "header" and out["header"]:
-                key = "inputs"
-            continue
-        if not line.startswith(" "):  # a level-1 heading
-            if line.startswith("Forward pass"):
-                top, key = "forward", None
-                continue
-            if line.startswith("Loss"):
-                top, key = "loss", "loss"
-                out[key] = []
-                continue
-            if line.startswith(("Output error: layers[", "Hidden error: layers[")):
-                l = int(line.split("layers[", 1)[1].split("]", 1)[0])
-                top, key = "error", ("error", l)
-                out[key] = []
-                continue
-            if line.startswith("Updates"):
-                top, key = "updates", None
-                continue
-            if key == "header" and line != "One training step, explained":
-                out["header"].append(line)
-            continue
-        if line.startswith("  layers[") and top in ("forward", "updates"):  # a level-2 heading
-            l = int(line[len("  layers[") :].split("]", 1)[0])
-            if top == "forward":
-                key = ("forward", l)
-                out[key] = []
-            else:
-                out[("grad", l)], out[("update", l)] = [], []
-                key = ("updates", l)
-                mode = "grad"
-            continue
-        body = line[4:] if line.startswith("    ") else line.strip()
-        if key is None or key == "header":
-            continue
-        if isinstance(key, tuple) and key[0] == "updates":
-            stripped = body.strip()
-            if stripped.startswith("∂L/∂"):
-                mode = "grad"
-            elif "←" in stripped or stripped.startswith(("W =", "b =")):
-                mode = "update"
-            out[(mode, key[1])].append(body)
-            continue
-        out[key].append(body)
-    return out
-
-
 def stage_formulas(trace, digits: int = 4) -> dict[str, list[str]]:
     """The formula lines each explainer stage shows, by stage key.
 
     Keys are ``"inputs"``, ``"forward-<l>"``, ``"loss"``, ``"backward-<l>"``
-    and ``"update"``; the lines are :meth:`Trace.to_text`'s, with numbers
-    to ``digits`` significant digits.
+    and ``"update"``; the lines are :meth:`Trace.to_text`'s (without their
+    indent), with numbers to ``digits`` significant digits. A backward
+    stage shows layer l's error and its gradients; the update stage the
+    new values of every layer, under a ``"layers[l]:"`` line.
     """
-    sec = _sections(trace.to_text(digits=digits, max_neurons=MAX_NEURONS, max_samples=4))
+    sections = {s.key: s for s in trace.sections(max_neurons=MAX_NEURONS, max_samples=4)}
+
+    def lines(key: str, role: str | None = None) -> list[str]:
+        return [
+            text
+            for line in sections[key].lines
+            if role is None or getattr(line, "role", "") == role
+            for text in text_lines(line, digits)
+        ]
+
     L = len(trace.layers)
-    out = {"inputs": sec["inputs"]}
+    out = {"inputs": lines("inputs")}
     for l in range(L):
-        out[f"forward-{l}"] = sec[("forward", l)]
-    out["loss"] = sec["loss"]
+        out[f"forward-{l}"] = lines(f"forward-{l}")
+    out["loss"] = lines("loss")
     for l in range(L - 1, -1, -1):
-        out[f"backward-{l}"] = sec[("error", l)] + sec[("grad", l)]
+        out[f"backward-{l}"] = lines(f"backward-{l}") + lines(f"update-{l}", "gradient")
     update: list[str] = []
     for l in range(L - 1, -1, -1):
         update.append(f"layers[{l}]:")
-        update += ["  " + line for line in sec[("update", l)]]
+        update += ["  " + line for line in lines(f"update-{l}", "update")]
     out["update"] = update
     return out
 
 
 def _numbers(trace, digits: int) -> dict[str, str]:
     """Every number the page can show, formatted like ``to_text``, by path."""
-
-    style = _Style(latex=False)
-    out: dict[str, str] = {"loss": style.num(trace.loss, digits)}
-    for name, array in (("inputs", trace.inputs), ("targets", trace.targets)):
-        for index in np.ndindex(*array.shape):
-            out[name + "".join(f"[{i}]" for i in index)] = style.num(array[index], digits)
-    for l, layer in enumerate(trace.layers):
-        for name in TRACE_FIELDS:
-            array = getattr(layer, name)
-            if array is None:
-                continue
-            for index in np.ndindex(*array.shape):
-                out[f"layers[{l}].{name}" + "".join(f"[{i}]" for i in index)] = style.num(array[index], digits)
-    return out
+    return {path: format_number(value, digits) for path, value in trace.scalars()}
 
 
 def _finite(array: np.ndarray) -> list:
     return [[float(v) if math.isfinite(v) else None for v in row] for row in np.asarray(array, dtype=np.float64)]
-
-
-_F_NAMES = {
-    "sigmoid": "σ",
-    "tanh": "tanh",
-    "relu": "relu",
-    "leaky_relu": "lrelu",
-    "identity": "id",
-    "softmax": "softmax",
-}
 
 
 def _stages(trace, digits: int) -> list[dict[str, Any]]:
@@ -243,7 +171,7 @@ def _stages(trace, digits: int) -> list[dict[str, Any]]:
     for l, layer in enumerate(trace.layers):
         n_out, n_in = layer.weights.shape
         kind = "output" if l == L - 1 else "hidden"
-        f = _F_NAMES.get(layer.activation, layer.activation)
+        f = activation_symbol(layer.activation).text
         if layer.activation == "softmax":
             act = "then softmax over the layer turns the z into outputs a that sum to 1"
         else:
@@ -282,7 +210,7 @@ def _stages(trace, digits: int) -> list[dict[str, Any]]:
     )
     for l in range(L - 1, -1, -1):
         layer = trace.layers[l]
-        f = _F_NAMES.get(layer.activation, layer.activation)
+        f = activation_symbol(layer.activation).text
         if l == L - 1:
             text = (
                 "The error of the output: δ = ∂L/∂z says how much the loss changes with each output "
@@ -382,8 +310,8 @@ def explainer_html(trace, title: str | None = None, digits: int = 4) -> str:
         f"style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:\">\n"
         f"<title>{_esc(heading)}</title>\n<style>{_EXPLAINER_CSS}</style>\n</head>\n"
     )
-    text = trace.to_text(digits=digits, max_neurons=MAX_NEURONS, max_samples=4)
-    header_lines = _sections(text)["header"]
+    header = trace.sections(max_neurons=MAX_NEURONS, max_samples=4)[0]
+    header_lines = [text for line in header.lines for text in text_lines(line, digits)]
     desc = "".join(
         f'<p class="{"note" if line.startswith("Note:") else "desc"}">{_esc(line)}</p>\n' for line in header_lines
     )

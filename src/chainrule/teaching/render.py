@@ -1,0 +1,115 @@
+"""Renderers of the section list (:mod:`.sections`): terminal text and Markdown with LaTeX math.
+
+The sections are built once; each renderer only writes them out, with the
+numbers formatted to the digits it is asked for. :func:`text_lines` gives
+one line of a section as the terminal shows it, for the HTML explainer
+page, which lays the sections out itself.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .notation import Tex
+from .sections import Equation, Line, Matrix, Num, Part, Section
+
+__all__ = ["format_number", "render_markdown", "render_text", "text_lines"]
+
+
+def format_number(value: float, digits: int, latex: bool = False) -> str:
+    """``value`` to ``digits`` significant digits (``-0`` as ``0``); ``latex``: powers of ten as ``\\times 10^{k}``."""
+    text = f"{float(value):.{digits}g}"
+    if text in ("-0", "+0"):
+        text = "0"
+    if latex and "e" in text:
+        mantissa, exponent = text.split("e")
+        text = f"{mantissa} \\times 10^{{{int(exponent)}}}"
+    return text
+
+
+def _part(part: Part, digits: int, latex: bool) -> str:
+    if isinstance(part, Tex):
+        return part.latex if latex else part.text
+    if isinstance(part, str):
+        return part
+    text = format_number(part.value, digits, latex)
+    if isinstance(part, Num) and part.paren and part.value < 0:
+        return f"\\left({text}\\right)" if latex else f"({text})"
+    return text
+
+
+def _body(parts, digits: int, latex: bool) -> str:
+    return "".join(_part(p, digits, latex) for p in parts)
+
+
+def _elide(n: int, keep: int = 3) -> list[int | None]:
+    """Row or column indices to show of ``n``: all, or the first and last ``keep`` around a ``None`` gap."""
+    if n <= 2 * keep + 1:
+        return list(range(n))
+    return list(range(keep)) + [None] + list(range(n - keep, n))
+
+
+def text_lines(line: Line, digits: int) -> list[str]:
+    """One line of a section as terminal text, without its indent.
+
+    An equation or a paragraph is one string; a matrix (values of shape
+    (rows, cols) or (n,)) is ``"name ="`` and then its rows, indented by 2
+    (NumPy's layout, elided past 64 values).
+    """
+    if isinstance(line, Matrix):
+        text = np.array2string(
+            line.values,
+            separator=" ",
+            threshold=64,
+            edgeitems=3,
+            max_line_width=100,
+            formatter={"float_kind": lambda v: format_number(v, digits)},
+        )
+        return [f"{line.name.text} ="] + ["  " + row for row in text.splitlines()]
+    return [_body(line.parts, digits, latex=False)]
+
+
+def _markdown_lines(line: Line, digits: int) -> list[str]:
+    if isinstance(line, Matrix):
+        array = np.atleast_2d(line.values)
+        rows = _elide(array.shape[0])
+        cols = _elide(array.shape[1])
+        cells = []
+        for r in rows:
+            if r is None:
+                cells.append(" & ".join(r"\vdots" if c is not None else r"\ddots" for c in cols))
+                continue
+            cells.append(" & ".join(r"\cdots" if c is None else format_number(array[r, c], digits, True) for c in cols))
+        body = r" \\ ".join(cells)
+        return [f"$${line.name.latex} = \\begin{{bmatrix}} {body} \\end{{bmatrix}}$$"]
+    body = _body(line.parts, digits, latex=True)
+    return [f"- ${body}$"] if isinstance(line, Equation) else [body]
+
+
+def render_text(sections: list[Section], digits: int) -> str:
+    """The sections as terminal text: equations and matrices indented by 4, layer headings by 2."""
+    out: list[str] = []
+    for section in sections:
+        if section.level <= 1 and out and out[-1]:
+            out.append("")
+        if section.heading is not None:
+            out.append(("  " if section.level == 2 else "") + section.heading.text)
+        if section.level == 0:
+            out.append("")
+        for line in section.lines:
+            indent = "" if not isinstance(line, (Equation, Matrix)) else "    "
+            out += [indent + text for text in text_lines(line, digits)]
+    return "\n".join(out).rstrip() + "\n"
+
+
+def render_markdown(sections: list[Section], digits: int) -> str:
+    """The sections as Markdown: ``#`` headings, one ``- $...$`` item per equation, ``$$...$$`` matrices."""
+    out: list[str] = []
+    for section in sections:
+        if (section.heading is not None or section.level <= 1) and out and out[-1]:
+            out.append("")
+        if section.heading is not None:
+            out += ["#" * (section.level + 1) + " " + section.heading.latex, ""]
+        for line in section.lines:
+            out += _markdown_lines(line, digits)
+    return "\n".join(out).rstrip() + "\n"
