@@ -258,6 +258,7 @@ def test_unknown_loss_lists_valid_names():
 
 # -- what each loss accepts as targets, and how it counts a hit ---------------------
 def test_is_classification_is_declared_by_the_loss():
+    assert {name for name, cls in LOSSES.items() if cls.takes_labels} == {"cross_entropy"}
     assert {name for name, cls in LOSSES.items() if cls.is_classification} == {
         "binary_cross_entropy",
         "cross_entropy",

@@ -185,7 +185,6 @@ def _train(args) -> int:
         [X.shape[1], *_layers(args.layers), n_out],
         activation=args.activation,
         loss=loss,
-        init="he" if args.activation in ("relu", "leaky_relu") else "xavier",
         seed=args.seed,
         dtype=args.dtype,
     )
@@ -233,7 +232,7 @@ def _train(args) -> int:
 
 
 def _targets_for(net, y):
-    if net.loss_function.name == "cross_entropy":
+    if net.loss_function.takes_labels:
         if not np.issubdtype(y.dtype, np.integer):
             raise ValueError("this network is a classifier: the target column must hold integer class labels")
         return y
@@ -248,7 +247,7 @@ def _evaluate(args) -> int:
     Y = net.check_Y(_targets_for(net, y), X.shape[0], "target")
     loss, accuracy = evaluate(net, X, Y)
     result = {"samples": int(X.shape[0]), "loss": loss}
-    if net.loss_function.name in ("cross_entropy", "binary_cross_entropy"):
+    if net.loss_function.is_classification:
         result["accuracy"] = accuracy
     if args.json:
         sys.stdout.write(json.dumps(result) + "\n")
@@ -267,7 +266,7 @@ def _predict(args) -> int:
     rows = []
     for start in range(0, X.shape[0], 4096):
         out = net.predict(X[start : start + 4096])
-        if net.loss_function.name == "cross_entropy" and not args.probabilities:
+        if net.loss_function.takes_labels and not args.probabilities:
             rows += [str(int(k)) for k in out.argmax(axis=1)]
         else:
             rows += [",".join(f"{v:.6g}" for v in row) for row in out]

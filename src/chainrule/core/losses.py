@@ -53,6 +53,8 @@ class Loss:
     ``a − y`` (the network then skips the Jacobian). ``is_classification``
     says the outputs are probabilities of classes: training then reports
     accuracy, and :meth:`hits` says which rows are classified right.
+    ``takes_labels``: targets may be integer class labels (n_samples,),
+    one output per class (the prediction's argmax is the class).
     """
 
     name = "loss"
@@ -61,6 +63,7 @@ class Loss:
     default_output: str | None = None
     fused: str | None = None
     is_classification = False
+    takes_labels = False
 
     def check_targets(self, Y, n_samples: int, n_outputs: int, dtype, argument: str = "Y") -> np.ndarray:
         """Targets checked for this loss, as an array of shape (n_samples, n_outputs) and ``dtype``.
@@ -253,6 +256,7 @@ class CrossEntropy(Loss):
     default_output = "softmax"
     fused = "softmax"
     is_classification = True
+    takes_labels = True
 
     def check_targets(self, Y, n_samples, n_outputs, dtype, argument="Y"):
         """One-hot (or probability) rows of shape (n_samples, n_outputs), or integer labels (n_samples,).
