@@ -355,15 +355,14 @@ def train(
     # Overflow is not warned about: a loss or gradient it makes non-finite raises TrainingDiverged.
     with _InterruptRequest() as interrupt, np.errstate(over="ignore", invalid="ignore"):
         try:
-            _epochs(
+            run = _Run(
                 net,
                 opt,
                 X,
                 Y,
                 weights,
-                epochs,
                 batch_size,
-                shuffle,
+                bool(shuffle),
                 full_batch,
                 work,
                 callbacks,
@@ -375,6 +374,7 @@ def train(
                 snapshot,
                 interrupt,
             )
+            _epochs(run, epochs)
         except KeyboardInterrupt:
             # Raised inside a step (not by Ctrl-C, which waits for the batch to end):
             # go back to the start of the unfinished epoch, a consistent state.
@@ -392,106 +392,130 @@ def train(
     return history
 
 
-def _epochs(
-    net,
-    opt,
-    X,
-    Y,
-    weights,
-    epochs,
-    batch_size,
-    shuffle,
-    full_batch,
-    work,
-    callbacks,
-    bars,
-    history,
-    validation,
-    val_work,
-    verbose,
-    snapshot,
-    interrupt,
-) -> None:
+@dataclass
+class _Run:
+    """One call of :func:`train`: what it trains on and with, fixed for all its epochs."""
+
+    net: Any
+    opt: Optimizer
+    X: np.ndarray
+    Y: np.ndarray
+    weights: np.ndarray | None
+    batch_size: int | None
+    shuffle: bool
+    full_batch: bool
+    work: Workspace | None
+    callbacks: list
+    bars: list
+    history: History
+    validation: tuple | None
+    val_work: Workspace | None
+    verbose: int
+    snapshot: _Snapshot
+    interrupt: _InterruptRequest
+
+
+def _epochs(run: _Run, epochs: int) -> None:
     """The epochs of :func:`train` (stopped early by a callback or by Ctrl-C; divergence raises)."""
+    run.snapshot.take()
+    for _ in range(epochs):
+        run.snapshot.in_epoch = True
+        epoch = run.net.epochs_trained_
+        lr = run.opt.begin_epoch()
+        measured = _full_batch_epoch(run, epoch, lr) if run.full_batch else _minibatch_epoch(run, epoch, lr)
+        if measured is None:
+            return  # Ctrl-C: stop after this batch, the epoch unfinished (not in the history)
+        run.opt.end_epoch()
+        run.net.epochs_trained_ += 1
+        run.snapshot.in_epoch = False
+        run.snapshot.take()  # the state at the end of every epoch, in buffers reused from epoch to epoch
+        if _end_epoch(run, epoch, lr, *measured):
+            run.history.stopped_early = True
+            break
+        if run.interrupt.requested:
+            return
+
+
+def _full_batch_epoch(run: _Run, epoch: int, lr: float) -> tuple[float, float]:
+    """One full-batch step; returns the loss before the update and the count classified right."""
+    try:
+        fwd, back = train_step(run.net, run.opt, run.X, run.Y, run.work, run.weights, check_finite=True)
+    except _NonFinite as exc:
+        _diverged(run.net, run.snapshot, run.history, epoch, 0, exc.loss, lr)
+    loss_function = run.net.loss_function
+    correct = 0.0
+    if loss_function.is_classification:
+        correct = _n_correct(fwd.activations[-1], run.Y, loss_function, run.weights)
+    return back.loss, correct
+
+
+def _minibatch_epoch(run: _Run, epoch: int, lr: float) -> tuple[float, float] | None:
+    """One pass over the batches; returns the epoch's loss and count classified right (None if Ctrl-C cut it)."""
+    net, X, Y, work, weights = run.net, run.X, run.Y, run.work, run.weights
     n = X.shape[0]
+    batch_size = run.batch_size
+    assert batch_size is not None
     mean = net.reduction == "mean"
     loss_function = net.loss_function
     classifier = loss_function.is_classification
-    snapshot.take()
-    for _ in range(epochs):
-        snapshot.in_epoch = True
-        epoch = net.epochs_trained_
-        lr = opt.begin_epoch()
-        correct = 0.0
-        b = 0
-        if full_batch:
-            try:
-                fwd, back = train_step(net, opt, X, Y, work, weights, check_finite=True)
-            except _NonFinite as exc:
-                _diverged(net, snapshot, history, epoch, b, exc.loss, lr)
-            loss, a_out = back.loss, fwd.activations[-1]
-            if classifier:
-                correct = _n_correct(a_out, Y, loss_function, weights)
+    order = net.shuffle_rng.permutation(n) if run.shuffle else np.arange(n)
+    n_batches = -(-n // batch_size)
+    for bar in run.bars:
+        bar.on_epoch_begin(net, epoch, n_batches)
+    loss = 0.0
+    correct = 0.0
+    seen = 0.0  # rows so far (their weights' sum, with sample weights): the bar's accuracy
+    for b, start in enumerate(range(0, n, batch_size)):
+        idx = order[start : start + batch_size]
+        k = len(idx)
+        w = None if weights is None else weights[idx]
+        seen += k if w is None else float(w.sum())
+        if work is None or work.x is None or work.y is None:
+            x, y = X[idx], Y[idx]
         else:
-            order = net.shuffle_rng.permutation(n) if shuffle else np.arange(n)
-            n_batches = -(-n // batch_size)
-            for bar in bars:
-                bar.on_epoch_begin(net, epoch, n_batches)
-            loss = 0.0
-            seen = 0.0  # rows so far (their weights' sum, with sample weights): the bar's accuracy
-            for b, start in enumerate(range(0, n, batch_size)):
-                idx = order[start : start + batch_size]
-                k = len(idx)
-                w = None if weights is None else weights[idx]
-                seen += k if w is None else float(w.sum())
-                if work is None:
-                    x, y = X[idx], Y[idx]
-                else:
-                    # mode="clip" (idx is in range): with the default "raise", take buffers `out`.
-                    x = np.take(X, idx, axis=0, out=work.x[:k], mode="clip")
-                    y = np.take(Y, idx, axis=0, out=work.y[:k], mode="clip")
-                try:
-                    fwd, back = train_step(net, opt, x, y, work, w, check_finite=True)
-                except _NonFinite as exc:
-                    _diverged(net, snapshot, history, epoch, b, exc.loss, lr)
-                batch_loss, a_out = back.loss, fwd.activations[-1]
-                loss += batch_loss * k if mean else batch_loss
-                if classifier:
-                    correct += _n_correct(a_out, y, loss_function, w)
-                for bar in bars:
-                    bar.on_batch_end(b, loss / (start + k) if mean else loss, correct / seen)
-                if interrupt.requested and start + k < n:
-                    return  # Ctrl-C: stop after this batch, the epoch unfinished (not in the history)
-            if mean:
-                loss /= n
-        opt.end_epoch()
-        net.epochs_trained_ += 1
-        snapshot.in_epoch = False
-        snapshot.take()  # the state at the end of every epoch, in buffers reused from epoch to epoch
-        history.epochs.append(epoch)
-        history.loss.append(loss)
-        history.learning_rate.append(lr)
-        logs = {"loss": loss}
+            # mode="clip" (idx is in range): with the default "raise", take buffers `out`.
+            x = np.take(X, idx, axis=0, out=work.x[:k], mode="clip")
+            y = np.take(Y, idx, axis=0, out=work.y[:k], mode="clip")
+        try:
+            fwd, back = train_step(net, run.opt, x, y, work, w, check_finite=True)
+        except _NonFinite as exc:
+            _diverged(net, run.snapshot, run.history, epoch, b, exc.loss, lr)
+        loss += back.loss * k if mean else back.loss
         if classifier:
-            accuracy = correct / (n if weights is None else float(weights.sum()))
-            history.accuracy.append(accuracy)
-            logs["accuracy"] = accuracy
-        if validation is not None:
-            Xv, Yv, wv = validation
-            val_loss, val_accuracy = evaluate(net, Xv, Yv, batch_size=_VALIDATION_CHUNK, work=val_work, weights=wv)
-            history.val_loss.append(val_loss)
-            history.val_accuracy.append(val_accuracy)
-            logs["val_loss"], logs["val_accuracy"] = val_loss, val_accuracy
-        if verbose and epoch % verbose == 0:
-            print(f"Epoch {epoch}, Loss: {loss}")
-        stop = False
-        for cb in callbacks:
-            stop = bool(cb.on_epoch_end(net, epoch, logs)) or stop
-        if stop:
-            history.stopped_early = True
-            break
-        if interrupt.requested:
-            return
+            correct += _n_correct(fwd.activations[-1], y, loss_function, w)
+        for bar in run.bars:
+            bar.on_batch_end(b, loss / (start + k) if mean else loss, correct / seen)
+        if run.interrupt.requested and start + k < n:
+            return None
+    return (loss / n if mean else loss), correct
+
+
+def _end_epoch(run: _Run, epoch: int, lr: float, loss: float, correct: float) -> bool:
+    """Record a finished epoch in the History, measure the validation data, call the callbacks.
+
+    Returns True when a callback asks training to stop.
+    """
+    history, weights = run.history, run.weights
+    history.epochs.append(epoch)
+    history.loss.append(loss)
+    history.learning_rate.append(lr)
+    logs = {"loss": loss}
+    if run.net.loss_function.is_classification:
+        accuracy = correct / (run.X.shape[0] if weights is None else float(weights.sum()))
+        history.accuracy.append(accuracy)
+        logs["accuracy"] = accuracy
+    if run.validation is not None:
+        Xv, Yv, wv = run.validation
+        val_loss, val_accuracy = evaluate(run.net, Xv, Yv, batch_size=_VALIDATION_CHUNK, work=run.val_work, weights=wv)
+        history.val_loss.append(val_loss)
+        history.val_accuracy.append(val_accuracy)
+        logs["val_loss"], logs["val_accuracy"] = val_loss, val_accuracy
+    if run.verbose and epoch % run.verbose == 0:
+        print(f"Epoch {epoch}, Loss: {loss}")
+    stop = False
+    for cb in run.callbacks:
+        stop = bool(cb.on_epoch_end(run.net, epoch, logs)) or stop
+    return stop
 
 
 def _diverged(net, snapshot: _Snapshot, history: History, epoch: int, batch: int, loss: float, lr: float):
