@@ -241,43 +241,9 @@ class _BaseMLP(BaseEstimator):
             y_numeric=not self._is_classifier,
         )
         Y = self._encode_targets(y, first, incremental, classes)
-        weights = None
-        if sample_weight is not None:
-            weights = np.asarray(sample_weight, dtype=np.float64)
-            if weights.ndim != 1 or weights.shape[0] != X.shape[0]:
-                raise ValueError(f"sample_weight must have shape ({X.shape[0]},); got shape {weights.shape}")
-            if not np.isfinite(weights).all() or (weights < 0).any():
-                raise ValueError("sample_weight must hold finite numbers >= 0")
-            if not weights.any():
-                raise ValueError("sample_weight must not be all zero: there would be no sample to learn from")
-        weights = self._class_weights(y, weights)
-        if weights is not None and np.all(weights == weights[0]) and weights[0] > 0:
-            weights = None  # uniform weights change nothing
-        dtype = "float32" if X.dtype == np.float32 else "float64"
-
+        weights = self._sample_weights(X, y, sample_weight)
         if first:
-            rng = check_random_state(self.random_state)
-            self._seed = int(rng.randint(np.iinfo(np.int32).max))
-            self.network_ = Network(
-                [X.shape[1], *sizes, Y.shape[1]],
-                activation=acts,
-                output_activation=self._output_activation(),
-                loss=self._loss_name(),
-                # scikit-learn's MLP draws Glorot-uniform weights for every activation; a drop-in does too
-                # (measured: He init lowers the digits grid search of tests/test_sklearn.py from > 0.85 to 0.83).
-                init="xavier",
-                seed=self._seed,
-                dtype=dtype,
-            )
-            self.loss_curve_ = []
-            self.validation_loss_curve_ = [] if self.early_stopping and not incremental else None
-            self.validation_scores_ = [] if self.early_stopping and not incremental else None
-            self.best_loss_ = np.inf
-            self.best_validation_score_ = None if not self.early_stopping or incremental else -np.inf
-            self.n_iter_ = 0
-            self.t_ = 0
-            self._no_improvement_count = 0
-            self._optimizer = None
+            self._initialize(X, Y, sizes, acts, incremental)
         net = self.network_
         X = X.astype(net.dtype, copy=False)
         n = X.shape[0]
@@ -286,22 +252,11 @@ class _BaseMLP(BaseEstimator):
             self._optimizer = _PenalizedOptimizer(self._make_optimizer(), net, float(self.alpha), batch)
         opt = self._optimizer
         opt.alpha = float(self.alpha)
-
-        # Validation split (scikit-learn's: stratified for single-label classifiers).
         early = bool(self.early_stopping) and not incremental
-        X_val = Y_val = w_val = None
+        held_out = None
         if early:
-            stratify = y if self._is_classifier and type_of_target(y) in ("binary", "multiclass") else None
-            split = train_test_split(
-                np.arange(n), random_state=self._seed, test_size=self.validation_fraction, stratify=stratify
-            )
-            train_idx, val_idx = split
-            X_val, Y_val, y_val = X[val_idx], Y[val_idx], y[val_idx]
-            w_val = None if weights is None else weights[val_idx]
-            X, Y = X[train_idx], Y[train_idx]
-            weights = None if weights is None else weights[train_idx]
+            X, Y, weights, held_out = self._split_validation(X, Y, y, weights)
             n, batch = X.shape[0], min(batch, X.shape[0])
-
         # scikit-learn's weighted objective is (Σ w·ℓ + ½α‖W‖²) / Σ w: weights scaled to
         # mean 1 make fit's "mean" reduction (Σ w·ℓ / n) its first part over a full batch.
         opt.denominator = batch
@@ -309,7 +264,8 @@ class _BaseMLP(BaseEstimator):
             opt.denominator = batch * float(weights.sum()) / n
             weights = weights * (n / weights.sum())
         validation = None
-        if early:
+        if held_out is not None:
+            X_val, Y_val, _, w_val = held_out
             validation = (
                 (X_val, Y_val)
                 if w_val is None or not w_val.any()
@@ -331,49 +287,17 @@ class _BaseMLP(BaseEstimator):
                 )
                 self.n_iter_ += 1
                 self.t_ += n
-                penalty = 0.5 * self.alpha * sum(float(np.vdot(l.weights, l.weights)) for l in net.layers)
-                loss = history.loss[-1] + penalty / opt.denominator
-                self.loss_curve_.append(loss)
-                if self.verbose:
-                    print(f"Iteration {self.n_iter_}, loss = {loss:.8f}")
-                if not np.isfinite(loss):
-                    raise ValueError(
-                        f"training diverged: loss {loss} at iteration {self.n_iter_}; lower learning_rate_init"
-                    )
+                loss = self._record_loss(history, opt)
                 if incremental:
                     continue
-                if early:
+                if held_out is not None:
                     self.validation_loss_curve_.append(history.val_loss[-1])
-                    score = self._score_net(X_val, y_val, w_val)
-                    self.validation_scores_.append(score)
-                    if score < self.best_validation_score_ + self.tol:
-                        self._no_improvement_count += 1
-                    else:
-                        self._no_improvement_count = 0
-                    if score > self.best_validation_score_:
-                        self.best_validation_score_ = score
+                    if self._record_score(held_out):
                         best_params = net.params.copy()
                 else:
-                    if loss > self.best_loss_ - self.tol:
-                        self._no_improvement_count += 1
-                    else:
-                        self._no_improvement_count = 0
-                    if loss < self.best_loss_:
-                        self.best_loss_ = loss
-                if self._no_improvement_count > self.n_iter_no_change:
-                    if self.verbose:
-                        print(
-                            f"Training stopped: no improvement of more than tol={self.tol} "
-                            f"for {self.n_iter_no_change} consecutive epochs."
-                        )
+                    self._record_training_loss(loss)
+                if self._converged():
                     break
-                if self.n_iter_ == self.max_iter:
-                    warnings.warn(
-                        f"Stochastic optimizer: maximum iterations ({self.max_iter}) reached and "
-                        "the optimization hasn't converged yet.",
-                        ConvergenceWarning,
-                        stacklevel=3,
-                    )
         finally:
             # The network keeps the plain optimiser (and its state), so that
             # network_.fit and cr.io.save see an ordinary Network.
@@ -385,6 +309,114 @@ class _BaseMLP(BaseEstimator):
         if not early and not incremental:
             self._no_improvement_count = 0
         return self
+
+    def _sample_weights(self, X, y, sample_weight):
+        """The checked per-sample weights times the class weights; None when they are uniform."""
+        weights = None
+        if sample_weight is not None:
+            weights = np.asarray(sample_weight, dtype=np.float64)
+            if weights.ndim != 1 or weights.shape[0] != X.shape[0]:
+                raise ValueError(f"sample_weight must have shape ({X.shape[0]},); got shape {weights.shape}")
+            if not np.isfinite(weights).all() or (weights < 0).any():
+                raise ValueError("sample_weight must hold finite numbers >= 0")
+            if not weights.any():
+                raise ValueError("sample_weight must not be all zero: there would be no sample to learn from")
+        weights = self._class_weights(y, weights)
+        if weights is not None and np.all(weights == weights[0]) and weights[0] > 0:
+            weights = None  # uniform weights change nothing
+        return weights
+
+    def _initialize(self, X, Y, sizes, acts, incremental):
+        """A new network (its seed drawn from random_state) and empty fitted attributes."""
+        rng = check_random_state(self.random_state)
+        self._seed = int(rng.randint(np.iinfo(np.int32).max))
+        self.network_ = Network(
+            [X.shape[1], *sizes, Y.shape[1]],
+            activation=acts,
+            output_activation=self._output_activation(),
+            loss=self._loss_name(),
+            # scikit-learn's MLP draws Glorot-uniform weights for every activation; a drop-in does too
+            # (measured: He init lowers the digits grid search of tests/test_sklearn.py from > 0.85 to 0.83).
+            init="xavier",
+            seed=self._seed,
+            dtype="float32" if X.dtype == np.float32 else "float64",
+        )
+        tracked = self.early_stopping and not incremental
+        self.loss_curve_ = []
+        self.validation_loss_curve_ = [] if tracked else None
+        self.validation_scores_ = [] if tracked else None
+        self.best_loss_ = np.inf
+        self.best_validation_score_ = -np.inf if tracked else None
+        self.n_iter_ = 0
+        self.t_ = 0
+        self._no_improvement_count = 0
+        self._optimizer = None
+
+    def _split_validation(self, X, Y, y, weights):
+        """scikit-learn's validation split (stratified for single-label classifiers).
+
+        Returns the training X, Y and weights, and the held-out (X, Y, y, weights).
+        """
+        stratify = y if self._is_classifier and type_of_target(y) in ("binary", "multiclass") else None
+        train_idx, val_idx = train_test_split(
+            np.arange(X.shape[0]), random_state=self._seed, test_size=self.validation_fraction, stratify=stratify
+        )
+        w_val = None if weights is None else weights[val_idx]
+        held_out = (X[val_idx], Y[val_idx], y[val_idx], w_val)
+        train_weights = None if weights is None else weights[train_idx]
+        return X[train_idx], Y[train_idx], train_weights, held_out
+
+    def _record_loss(self, history, opt):
+        """Append this iteration's penalised loss (scikit-learn's) to loss_curve_; raise if it is not finite."""
+        penalty = 0.5 * self.alpha * sum(float(np.vdot(l.weights, l.weights)) for l in self.network_.layers)
+        loss = history.loss[-1] + penalty / opt.denominator
+        self.loss_curve_.append(loss)
+        if self.verbose:
+            print(f"Iteration {self.n_iter_}, loss = {loss:.8f}")
+        if not np.isfinite(loss):
+            raise ValueError(f"training diverged: loss {loss} at iteration {self.n_iter_}; lower learning_rate_init")
+        return loss
+
+    def _record_score(self, held_out) -> bool:
+        """Score the held-out data, count an iteration without improvement; True for a new best score."""
+        X_val, _, y_val, w_val = held_out
+        score = self._score_net(X_val, y_val, w_val)
+        self.validation_scores_.append(score)
+        if score < self.best_validation_score_ + self.tol:
+            self._no_improvement_count += 1
+        else:
+            self._no_improvement_count = 0
+        if score > self.best_validation_score_:
+            self.best_validation_score_ = score
+            return True
+        return False
+
+    def _record_training_loss(self, loss):
+        """Count an iteration whose training loss did not improve by tol."""
+        if loss > self.best_loss_ - self.tol:
+            self._no_improvement_count += 1
+        else:
+            self._no_improvement_count = 0
+        if loss < self.best_loss_:
+            self.best_loss_ = loss
+
+    def _converged(self) -> bool:
+        """scikit-learn's stopping rules: n_iter_no_change iterations without improvement, or max_iter (warned)."""
+        if self._no_improvement_count > self.n_iter_no_change:
+            if self.verbose:
+                print(
+                    f"Training stopped: no improvement of more than tol={self.tol} "
+                    f"for {self.n_iter_no_change} consecutive epochs."
+                )
+            return True
+        if self.n_iter_ == self.max_iter:
+            warnings.warn(
+                f"Stochastic optimizer: maximum iterations ({self.max_iter}) reached and "
+                "the optimization hasn't converged yet.",
+                ConvergenceWarning,
+                stacklevel=4,
+            )
+        return False
 
     def _score_net(self, X, y, sample_weight):
         return self.score(X, y, sample_weight=sample_weight)
