@@ -98,7 +98,7 @@ class Sigmoid(Activation):
         return np.reciprocal(t, out=t)
 
     def derivative(self, z, a):
-        # σ'(z) written on a = σ(z): the seeds' x·(1 − x) with x the *output*.
+        # σ'(z) written on a = σ(z): the tutorials' x·(1 − x) with x the *output*.
         return a * (1.0 - a)
 
     def backward(self, z, a, grad_a, out=None):

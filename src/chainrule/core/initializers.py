@@ -8,20 +8,21 @@ built from one seed start from the same numbers).
 ======= ============================================ =====================
 name    weights                                      bias
 ======= ============================================ =====================
-normal  N(0, 1)                                      N(0, 1)  (seed 000's ``np.random.randn``)
-uniform U[0, 1)                                      U[0, 1)  (seed 002's ``np.random.uniform``)
+normal  N(0, 1)                                      N(0, 1)  (``np.random.randn``, as many tutorials)
+uniform U[0, 1)                                      U[0, 1)  (``np.random.uniform``)
 xavier  U[−√(6/(n_in+n_out)), +√(6/(n_in+n_out))]    0  (Glorot & Bengio 2010)
 he      N(0, 2/n_in)                                 0  (He et al. 2015, for ReLU)
 ======= ============================================ =====================
 
-``auto`` (the default of :class:`chainrule.Network`, the CLI and the
-estimators) chooses per layer from the layer's activation: ``he`` for the
-ReLU family, ``xavier`` for the others (sigmoid, tanh, identity, softmax),
-the scales those activations were derived for. A worked example that
+``auto`` (the default of :class:`chainrule.Network` and the CLI; the
+scikit-learn estimators draw ``xavier``, as scikit-learn does) chooses per
+layer from the layer's activation: ``he`` for the ReLU family, ``xavier``
+for the others (sigmoid, tanh, identity, softmax), the scales those
+activations were derived for. A worked example that
 draws N(0, 1) or U[0, 1) weights asks for ``normal`` or ``uniform``.
 
-Weights are drawn before the bias of the same layer, layer by layer, as
-seed 000's constructor does.
+Weights are drawn before the bias of the same layer, layer by layer: that
+order is part of what a seed means, so it never changes.
 """
 
 from __future__ import annotations

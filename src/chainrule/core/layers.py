@@ -4,7 +4,7 @@ Shapes, with samples as rows (as scikit-learn and PyTorch):
 
 - ``a_prev`` (n_samples, n_in): the previous layer's activations (or X)
 - ``weights`` W (n_out, n_in): row j holds the weights *into* neuron j, the
-  W of the seeds' z = W·x + b and of ``torch.nn.Linear``
+  W of the textbook z = W·x + b and of ``torch.nn.Linear``
 - ``bias`` b (n_out,), or ``None`` for a layer without bias
 - ``z``, ``a``, ``delta`` (n_samples, n_out)
 """

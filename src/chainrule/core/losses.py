@@ -1,20 +1,20 @@
 """Loss functions: the value L and the output error δ = dL/dz of the last layer.
 
-Conventions differ between the seeds and the frameworks by factors of 2 and
+Conventions differ between textbook tutorials and the frameworks by factors of 2 and
 of N, so each is its own name:
 
 ================== =================================== ==========================
 name               per sample                          used by
 ================== =================================== ==========================
-half_squared_error ½·Σ_k (a_k − y_k)²                  seeds 000, 001, 003
-squared_error      Σ_k (a_k − y_k)²                    seed 002's prose
+half_squared_error ½·Σ_k (a_k − y_k)²                  textbooks (½ cancels 2)
+squared_error      Σ_k (a_k − y_k)²                    "sum of squared errors"
 mse                (1/K)·Σ_k (a_k − y_k)²              PyTorch ``MSELoss``
 binary_cross_entropy −Σ_k y_k log a_k + (1−y_k) log(1−a_k)  sigmoid outputs
 cross_entropy      −Σ_k y_k log a_k                    softmax outputs
 ================== =================================== ==========================
 
 Over a batch of N samples the per-sample losses are reduced by ``"sum"``
-(what the seeds' code does) or ``"mean"`` (÷N, the frameworks' default), so
+(what most hand-worked tutorials do) or ``"mean"`` (÷N, the frameworks' default), so
 ``mse`` with ``"mean"`` is the mean over all N·K elements, as in PyTorch.
 
 Arrays are ``z``, ``a``, ``y`` of shape (n_samples, n_outputs). ``value``
@@ -147,7 +147,7 @@ class _SquaredErrors(Loss):
     """The squared-error family: c·Σ_k(a_k − y_k)² per sample, dL/da = 2c·(a − y).
 
     Its members differ only in the constant c (``coefficient``), which is
-    exactly where the seeds and the frameworks differ.
+    exactly where tutorials and the frameworks differ.
     """
 
     def coefficient(self, n_outputs: int) -> float:
@@ -171,7 +171,7 @@ class _SquaredErrors(Loss):
 
 
 class HalfSquaredError(_SquaredErrors):
-    """½·Σ(a − y)²; dL/da = a − y (seeds 000, 001, 003)."""
+    """½·Σ(a − y)²; dL/da = a − y (the textbook convention: the ½ cancels the 2)."""
 
     name = "half_squared_error"
     formula = "L = ½·Σ(a−y)²"
@@ -184,7 +184,7 @@ class HalfSquaredError(_SquaredErrors):
         if weights is not None:
             return self._weighted(z, a, y, activation, scale, out, weights)
         # One subtraction serves the value and the gradient: this is the
-        # seeds' loss and the tiny networks' hot path.
+        # textbook loss and the tiny networks' hot path.
         grad_a = a - y
         value = 0.5 * float(np.vdot(grad_a, grad_a))
         if scale != 1.0:
@@ -193,7 +193,7 @@ class HalfSquaredError(_SquaredErrors):
 
 
 class SquaredError(_SquaredErrors):
-    """Σ(a − y)²; dL/da = 2·(a − y) (seed 002's prose: "2 * (actual − predicted)")."""
+    """Σ(a − y)²; dL/da = 2·(a − y) (no ½: the 2 of the derivative stays)."""
 
     name = "squared_error"
     formula = "L = Σ(a−y)²"

@@ -116,7 +116,7 @@ class Network:
     Parameters
     ----------
     sizes : sequence of int
-        Neurons per layer, input first: ``[2, 2, 1]`` is seed 000's 2-2-1 network.
+        Neurons per layer, input first: ``[2, 2, 1]`` is the classic 2-2-1 network of the XOR tutorials.
     activation : str or list of str
         Hidden-layer activation, one name for all or one per hidden layer:
         ``sigmoid``, ``tanh``, ``relu``, ``leaky_relu``, ``identity``.
@@ -124,16 +124,16 @@ class Network:
         The output layer's activation. By default what suits the loss:
         ``softmax`` for ``cross_entropy``, ``sigmoid`` for
         ``binary_cross_entropy``; for the squared-error losses ``sigmoid``
-        when the hidden layers are sigmoid (the seeds' textbook network),
+        when the hidden layers are sigmoid (the textbook network),
         otherwise ``identity`` (regression).
     loss : str
-        ``half_squared_error`` (½·Σ(a−y)², the seeds), ``squared_error``,
+        ``half_squared_error`` (½·Σ(a−y)², the textbook loss), ``squared_error``,
         ``mse``, ``binary_cross_entropy`` or ``cross_entropy``.
     reduction : {"mean", "sum"}
-        How per-sample losses are combined over a batch. The seeds' code
-        sums; frameworks average.
+        How per-sample losses are combined over a batch. Hand-worked
+        tutorials sum; frameworks average.
     bias : bool
-        Whether the layers have biases (seeds 002 and 003 have none).
+        Whether the layers have biases (some tutorials' networks have none).
     init : str
         ``auto`` (default: ``he`` for ReLU-family layers, ``xavier`` for
         the others), ``normal`` (N(0, 1), as many tutorials draw),
@@ -609,7 +609,7 @@ class Network:
             For an optimiser given by name; 0.1 when not given. An optimiser
             instance carries its own: passing both is an error.
         batch_size : int >= 1 or None
-            ``None``: full batch, one step per epoch (the seeds); ``1``:
+            ``None``: full batch, one step per epoch (as hand-worked tutorials); ``1``:
             stochastic gradient descent; any other int: mini-batches (the
             last one may be smaller).
         shuffle : bool

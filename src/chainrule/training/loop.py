@@ -48,7 +48,7 @@ class History:
         The network's epoch index (0-based, counting earlier ``fit`` calls).
     loss : list of float
         The training loss of each epoch: for full batch, the loss of the
-        forward pass before that epoch's update (what seed 000 prints); for
+        forward pass before that epoch's update (what a hand-worked tutorial prints); for
         mini-batches, the mean (or, with ``reduction="sum"``, the sum) of
         the batch losses, each measured before its own update.
     accuracy : list of float
@@ -336,7 +336,7 @@ def train(
     n = X.shape[0]
     full_batch = batch_size is None or batch_size >= n
     # float32 and dropout training reuse buffers; the tiny float64 networks
-    # of the seeds are faster without (a view per array costs more than it saves).
+    # of hand-worked examples are faster without (a view per array costs more than it saves).
     work = (
         Workspace(net, n if full_batch or batch_size is None else batch_size, dropout, gather=not full_batch)
         if (net.dtype == np.float32 or dropout)

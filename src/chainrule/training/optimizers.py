@@ -160,7 +160,7 @@ class SGD(Optimizer):
 
     def step(self, params, grads):
         if self.momentum == 0.0 and self.weight_decay == 0.0:
-            # The plain rule of the seeds, kept lean: it is the tiny networks' hot path.
+            # The plain rule, kept lean: it is the tiny networks' hot path.
             lr = self.lr_
             self.iterations += 1
             for p, g in zip(params, grads):
