@@ -79,7 +79,6 @@ class Workspace:
     def __init__(self, net: Network, rows: int, dropout: float = 0.0, gather: bool = True):
         dt = net.dtype
         widths = [layer.n_out for layer in net.layers]
-        self.rows = int(rows)
         self.dropout = float(dropout)
         self.rng = net.dropout_rng
         self.x = np.empty((rows, net.n_inputs), dt) if gather else None
