@@ -2,34 +2,44 @@
 
 :func:`check_example` records the true step with :func:`chainrule.teaching.trace.explain`
 and compares every number a tutorial printed (given as a string, so that its
-precision is known) with the trace. A value *agrees* when the true value,
-rounded to the digits printed, reads the printed string.
+precision is known) with it. A value *agrees* when the true value, rounded to
+the digits printed, reads the printed string (a printed ``-0`` does not read
+a positive number).
 
-For each disagreement it looks for the reason, in this order:
+**The tolerance model.** Each printed number stands for an interval: ± half a
+unit of its last digit, or a single point when it is exactly the true value
+(``0.378`` for an input-derived 0.378, ``0`` for a true 0). For a disagreement,
+the step is redone from the example's *own* printed upstream numbers, and the
+interval each of them stands for is carried through the same step (the ends
+found by recomputing at the corner each partial derivative points to), so the
+redone value is a range [lo, hi]. A hypothesis *reproduces* the printed number
+when that range holds a number that reads it, rounded or truncated at its
+printed digits. "It gives V, which reads P" is printed only when V itself reads P.
 
-1. **Reused rounding / follow-on.** The step is redone from the example's own
-   printed upstream values (the tutorial rounded its intermediates and went
-   on with them). If that reproduces the number, the difference is rounding,
-   or, when an upstream value it depends on is itself a slip, the number
-   ``follows_from`` that first slip and is not a slip of its own.
-2. **A flipped sign convention** (δ = (target − output)·f'(z) = −∂L/∂z).
-3. **Known slips**, each redone as a what-if step: hidden deltas computed
-   with already-updated weights; the ½ factor of the loss (gradients ×2, or
-   ×½); sum vs mean over the batch; the derivative applied to the wrong
-   variable (f'(a) where a = f(z), e.g. σ'(a)); a flipped sign.
-4. Otherwise a plain **arithmetic error**.
+**The hypotheses**, in this order; the first that reproduces the number is named:
 
-A candidate *reproduces* a printed number when it reads the same rounded or
-truncated to the printed digits (the redone step without a slip may also
-land within the rounding of the printed values it was redone from, for a
-tutorial that carried more digits than it printed); a slip that brings the number to within 5 %
-of the way (and closer than anything else) is named with the residual left
-over reported as an arithmetic slip on top.
+1. **No slip.** The step redone from the example's own numbers reproduces it:
+   *rounding* (its rounded or truncated values, reused), or, when a printed
+   upstream value it depends on is itself wrong, it ``follows`` from that first
+   wrong number and is not a mistake of its own.
+2. **A sign convention** (δ = (target − output)·f'(z) = −∂L/∂z, and the
+   gradients that follow from it).
+3. **The known slips** of :data:`SLIPS`, each redone as a what-if step at the
+   layer it may have happened in (``chainrule check --list-slips``).
+4. **Unpublished rounding**: intermediates the example did not print, rounded
+   or truncated at 2 to 6 significant digits or decimals and reused.
+5. Otherwise a plain **arithmetic error**, with the step redone from the
+   example's own values. No slip is named because it comes "close".
 
 The what-if steps (``_replay``) are built from the same pieces as the
 network's own step (the layers' weights, the activation's ``forward`` and
 ``derivative``, the loss's ``value`` and ``gradient``); without a slip they
-reproduce the recorded trace, which the tests check.
+reproduce the recorded trace, which the tests check. Beyond the trace's
+fields, a check can address what tutorials print on the way:
+``layers[L-1].residual`` (a − y), ``delta_weights``/``delta_bias`` (−η·g),
+``loss_after`` (the loss after the update), ``grad_a_terms[s][i][k]`` (the
+term δ_k·w_ki of a hidden gradient), a softmax layer's ``exp`` and
+``sum_exp``, and ``grad_a``/``derivative`` of a fused output layer.
 
 >>> import chainrule as cr
 >>> net = cr.Network([2, 1], loss="half_squared_error", reduction="sum")
@@ -44,7 +54,8 @@ reproduce the recorded trace, which the tests check.
 from __future__ import annotations
 
 import decimal
-from collections.abc import Mapping
+import re
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -52,23 +63,37 @@ from typing import Any
 import numpy as np
 
 from .._validation import check_positive_float
-from .trace import Trace, explain, parse_path
+from .trace import TRACE_FIELDS, Trace, explain
 
 __all__ = ["SLIPS", "Agreement", "CheckReport", "Disagreement", "check_example"]
 
-#: The slips that :func:`check_example` can name, by identifier.
+#: The slips that :func:`check_example` can name, by identifier, in the order they are tried.
 SLIPS = {
     "updated_weights": "hidden deltas computed with already-updated weights",
-    "half_factor": "the ½ factor in the loss",
+    "half_factor": "the ½ factor of a squared-error loss mishandled (gradients ×2 or ×½)",
     "sum_vs_mean": "sum vs mean over the batch",
-    "wrong_variable": "the derivative applied to the wrong variable",
-    "sign": "a flipped sign convention",
+    "no_derivative": "the activation derivative left out: δ = ∂L/∂a",
+    "double_derivative": "a fused output's derivative applied twice: δ = (a − y)·f'(z)",
+    "logits": "the logits used where the outputs belong: δ = z − y",
+    "wrong_variable": "the derivative applied to the wrong variable: f'(a) where a = f(z) already",
+    "wrong_derivative": "another function's derivative: σ' for tanh, or tanh' for σ",
+    "transposed_weights": "a weight index transposed: w_jk read as w_kj",
+    "no_bias": "the bias left out of z",
+    "learning_rate_twice": "the learning rate applied twice: w − η²·∂L/∂w",
+    "learning_rate_missing": "the learning rate left out: w − ∂L/∂w",
+    "sign": "a flipped sign: an update that climbs the gradient, or a sign that is not a convention",
 }
 
-_BACKWARD = ("grad_a", "derivative", "delta", "grad_weights", "grad_bias", "new_weights", "new_bias")
-_SIGNED = ("grad_a", "delta", "grad_weights", "grad_bias")
+#: Fields that only the checker computes (the trace has the others: :data:`TRACE_FIELDS`).
+CHECK_FIELDS = ("residual", "exp", "sum_exp", "grad_a_terms", "delta_weights", "delta_bias")
+
+_FORWARD = ("z", "a", "exp", "sum_exp")
+_SIGNED = ("grad_a", "grad_a_terms", "residual", "delta", "grad_weights", "grad_bias")
+_UPDATES = ("new_weights", "new_bias")
+_CHANGES = ("delta_weights", "delta_bias")
 _BENIGN = ("rounding", "convention")
-_NEAR = 0.05  # a slip that leaves at most 5 % of the discrepancy is named
+_PATH = re.compile(r"^layers\[(\d+)\]\.([a-z_]+)((?:\[\d+\])+)$")
+_EXACT = 1e-9  # a printed number this close (relatively) to the truth is the truth
 
 
 @dataclass
@@ -92,15 +117,16 @@ class Disagreement:
     diagnosis : str
         Why, in words.
     kind : {"rounding", "convention", "slip", "follows", "error"}
-        ``rounding``: the example's rounded intermediates, reused;
-        ``convention``: a flipped sign convention (possibly with rounding);
-        ``slip``: a known slip reproduces it; ``follows``: it follows from
-        an earlier slip or error (see ``follows_from``); ``error``: nothing
-        known reproduces it (a plain arithmetic error).
+        ``rounding``: the example's rounded values, reused (the arithmetic is
+        right); ``convention``: a flipped sign convention; ``slip``: a known
+        slip reproduces it; ``follows``: it follows from an earlier slip or
+        error (see ``follows_from``); ``error``: nothing known reproduces it
+        (a plain arithmetic error).
     follows_from : str or None
-        The path of the first slip this number follows from.
+        The path of the first wrong number this one follows from.
     slips : tuple of str
-        Identifiers from :data:`SLIPS` that reproduce it.
+        Identifiers from :data:`SLIPS` that reproduce it; the first is the one
+        named.
     recomputed : float or None
         The value the named explanation gives.
     """
@@ -140,8 +166,17 @@ class CheckReport:
 
     @property
     def ok(self) -> bool:
-        """True when every disagreement is explained."""
+        """True when every disagreement is explained (by rounding, a convention, a slip or an echo)."""
         return not self.unexplained
+
+    @property
+    def passed(self) -> bool:
+        """True when every printed number agrees, or differs only by the example's own rounding.
+
+        What ``chainrule check`` exits 0 on: a sign convention, a named slip
+        or an arithmetic error all fail.
+        """
+        return all(d.kind == "rounding" for d in self.disagreements)
 
     @property
     def first_slip(self) -> str | None:
@@ -151,11 +186,25 @@ class CheckReport:
     def to_dict(self) -> dict[str, Any]:
         return {
             "ok": self.ok,
+            "passed": self.passed,
             "first_slip": self.first_slip,
             "agreements": [vars(a).copy() for a in self.agreements],
             "disagreements": [{**vars(d), "slips": list(d.slips)} for d in self.disagreements],
             "notes": list(self.notes),
         }
+
+    def summary(self) -> str:
+        """One line: ``"3 values: 2 agree, 1 disagrees (1 unexplained)"``."""
+        n_agree, n_dis = len(self.agreements), len(self.disagreements)
+        total = n_agree + n_dis
+        parts = []
+        if n_agree or not n_dis:
+            parts.append(f"{n_agree} {'agrees' if n_agree == 1 else 'agree'}")
+        if n_dis:
+            parts.append(f"{n_dis} {'disagrees' if n_dis == 1 else 'disagree'} ({len(self.unexplained)} unexplained)")
+        if total == 1:
+            parts = ["it agrees" if n_agree else f"it disagrees ({'un' if self.unexplained else ''}explained)"]
+        return f"{total} {'value' if total == 1 else 'values'}: " + ", ".join(parts)
 
     def to_text(self) -> str:
         rows = {a.path: (a.published, a.true, "agrees") for a in self.agreements}
@@ -169,10 +218,9 @@ class CheckReport:
             }[d.kind]
             rows[d.path] = (d.published, d.true, verdict)
         order = [p for p in self.order if p in rows] or list(rows)
-        n_agree, n_dis = len(self.agreements), len(self.disagreements)
         lines = [
             "Published values checked against one step of true backpropagation (float64)",
-            f"{n_agree + n_dis} values: {n_agree} agree, {n_dis} disagree ({len(self.unexplained)} unexplained)",
+            self.summary(),
             "",
         ]
         width = max([len("path")] + [len(p) for p in order]) + 2
@@ -189,8 +237,10 @@ class CheckReport:
         if self.slips:
             first = self.slips[0]
             lines.append(f"First slip: {first.path}: {first.diagnosis}")
-        elif self.disagreements:
+        elif any(d.kind == "convention" for d in self.disagreements):
             lines.append("No slip: every difference is rounding or a sign convention.")
+        elif self.disagreements:
+            lines.append("No slip: every difference is the example's own rounding.")
         else:
             lines.append("Every published value agrees.")
         for note in self.notes:
@@ -206,7 +256,7 @@ def _g(value: float) -> str:
     return "0" if text in ("-0", "0") else text
 
 
-# -- precision -----------------------------------------------------------
+# -- printed numbers -----------------------------------------------------
 _CTX = decimal.Context(prec=200)
 
 
@@ -225,9 +275,19 @@ def _parse_published(path: str, value: Any) -> Decimal:
     return number
 
 
+def _step(number: Decimal) -> float:
+    """One unit of the printed number's last digit."""
+    return float(Decimal(1).scaleb(number.as_tuple().exponent))
+
+
 def _shown(value: float, published: Decimal) -> str | None:
-    """'round' if ``value`` rounded to the printed digits reads ``published``, 'trunc' if cut, else None."""
+    """'round' if ``value`` rounded to the printed digits reads ``published``, 'trunc' if cut, else None.
+
+    A printed ``-0`` never reads a positive number: the sign was printed, and it is wrong.
+    """
     if not np.isfinite(value):
+        return None
+    if published.is_signed() and value > 0:
         return None
     step = Decimal(1).scaleb(published.as_tuple().exponent)
     exact = Decimal(repr(float(value)))
@@ -235,6 +295,23 @@ def _shown(value: float, published: Decimal) -> str | None:
         if exact.quantize(step, rounding=mode, context=_CTX) == published:
             return "round"
     if exact.quantize(step, rounding=decimal.ROUND_DOWN, context=_CTX) == published:
+        return "trunc"
+    return None
+
+
+def _reads(lo: float, hi: float, published: Decimal) -> str | None:
+    """'round' if some number in [lo, hi] reads ``published`` rounded, 'trunc' if only cut, else None."""
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        return None
+    p, h = float(published), _step(published)
+    if published.is_signed():  # a printed minus sign needs a negative number
+        hi = min(hi, 0.0)
+        if lo >= 0.0:
+            return None
+    if lo <= p + h / 2 and hi >= p - h / 2:
+        return "round"
+    cut_lo, cut_hi = (p - h, p) if published.is_signed() else (p, p + h)
+    if lo < cut_hi and hi > cut_lo:
         return "trunc"
     return None
 
@@ -253,78 +330,168 @@ class _Setup:
         self.acts = [layer.activation for layer in net.layers]
         self.W = [layer.weights for layer in trace.layers]
         self.b = [layer.bias for layer in trace.layers]
+        self.L = len(self.W)
         self.fused = self.loss.fused is not None and self.acts[-1].name == self.loss.fused
+        self.squared = self.loss.name in ("half_squared_error", "squared_error", "mse")
 
 
-def _replay(setup: _Setup, slip: tuple | None, overrides: Mapping) -> dict:
-    """The step redone with an optional slip and with some values replaced.
+@dataclass(frozen=True)
+class _Hypothesis:
+    """One what-if: a slip (or none) at some layers, a sign, a rounding of unpublished values."""
 
-    ``slip`` is None or (identifier, parameter); ``overrides`` maps
-    (layer, field) or "loss" to a list of (index, value).
+    slip: str | None = None
+    layers: frozenset = frozenset()  # where a layer slip happened (empty: everywhere it applies)
+    param: Any = None
+    sign: int = 1
+    rounding: tuple | None = None  # ("significant" | "decimals", digits, "round" | "trunc")
+
+    def at(self, name: str, l: int) -> bool:
+        return self.slip == name and (not self.layers or l in self.layers)
+
+
+_NONE = _Hypothesis()
+
+
+def _rounder(rounding):
+    kind, digits, how = rounding
+
+    def cut(arr):
+        arr = np.asarray(arr, dtype=np.float64)
+        if kind == "significant":
+            with np.errstate(divide="ignore", invalid="ignore"):
+                mag = np.where(arr == 0, 0, np.floor(np.log10(np.abs(np.where(arr == 0, 1, arr)))))
+            q = 10.0 ** (digits - 1 - mag)
+        else:
+            q = np.full(arr.shape, 10.0**digits)
+        scaled = arr * q
+        out = np.trunc(scaled) if how == "trunc" else np.sign(scaled) * np.floor(np.abs(scaled) + 0.5)  # half up
+        return out / q
+
+    return cut
+
+
+def _replay(setup: _Setup, hyp: _Hypothesis | None, overrides: Mapping) -> dict:
+    """The step redone under a hypothesis, with some values replaced by the example's.
+
+    ``overrides`` maps (layer, field) or "loss"/"loss_after" to a list of
+    (index, value). Returns every value of the step by the same keys.
     """
+    hyp = hyp or _NONE
     vals: dict = {}
-    name = slip[0] if slip else None
+    cut = _rounder(hyp.rounding) if hyp.rounding else None
 
     def put(key, arr):
         ov = overrides.get(key)
+        arr = np.array(arr, dtype=np.float64, copy=True)
+        if cut is not None and key not in ("loss", "loss_after"):
+            arr = cut(arr)
         if ov:
-            arr = np.array(arr, dtype=np.float64, copy=True)
             for index, value in ov:
                 arr[index] = value
         vals[key] = arr
         return arr
 
-    L = len(setup.W)
+    def has(key) -> bool:
+        return bool(overrides.get(key))
+
+    L = setup.L
+    factor = hyp.param if hyp.slip in ("half_factor", "sum_vs_mean") else 1.0
+    scale = setup.scale * factor
     a = setup.X
     for l in range(L):
-        z = np.dot(a, setup.W[l].T)
-        if setup.b[l] is not None:
+        act = setup.acts[l]
+        W = setup.W[l].T if hyp.at("transposed_weights", l) and hyp.param == "forward" else setup.W[l]
+        z = np.dot(a, W.T)
+        if setup.b[l] is not None and not hyp.at("no_bias", l):
             z = z + setup.b[l]
         z = put((l, "z"), z)
-        a = put((l, "a"), setup.acts[l].forward(z))
-    factor = 1.0
-    if name in ("half_factor", "sum_vs_mean"):
-        factor = slip[1]
-    loss_factor = factor if name == "sum_vs_mean" else 1.0
+        if act.name == "softmax":
+            e = put((l, "exp"), np.exp(z))
+            s = put((l, "sum_exp"), e.sum(axis=1))
+            fwd = e / s[:, None] if (has((l, "exp")) or has((l, "sum_exp"))) else act.forward(z)
+        else:
+            fwd = act.forward(z)
+        a = put((l, "a"), fwd)
     zL, aL = vals[(L - 1, "z")], vals[(L - 1, "a")]
-    loss = setup.loss.value(zL, aL, setup.Y) * setup.scale * loss_factor
-    ov = overrides.get("loss")
-    vals["loss"] = ov[0][1] if ov else loss
-    grad_a = None
-    if not setup.fused:
-        grad_a = put((L - 1, "grad_a"), setup.loss.gradient(aL, setup.Y) * (setup.scale * factor))
+    loss_scale = setup.scale * (factor if hyp.slip == "sum_vs_mean" else 1.0)
+    put("loss", np.asarray(setup.loss.value(zL, aL, setup.Y) * loss_scale))
+    residual = put((L - 1, "residual"), aL - setup.Y)
     delta_next = W_next = None
     for l in range(L - 1, -1, -1):
         act = setup.acts[l]
         z, a = vals[(l, "z")], vals[(l, "a")]
-        if l < L - 1:
-            grad_a = put((l, "grad_a"), np.dot(delta_next, W_next))
-        if l == L - 1 and setup.fused:
-            delta = (a - setup.Y) * (setup.scale * factor)
-        elif act.elementwise:
-            if name == "wrong_variable":
-                derivative = act.derivative(a, act.forward(a))  # f'(a) where a = f(z): the slip
+        output = l == L - 1
+        fused = output and setup.fused
+        if output:
+            if setup.squared and has((l, "residual")):
+                grad_a = setup.loss.gradient(setup.Y + residual, setup.Y)
             else:
-                derivative = act.derivative(z, a)
+                grad_a = setup.loss.gradient(aL, setup.Y)
+            grad_a = put((l, "grad_a"), grad_a * scale)
+        else:
+            assert delta_next is not None and W_next is not None
+            terms = put((l, "grad_a_terms"), delta_next[:, None, :] * W_next.T[None, :, :])
+            grad_a = terms.sum(axis=2) if has((l, "grad_a_terms")) else np.dot(delta_next, W_next)
+            grad_a = put((l, "grad_a"), grad_a)
+        if act.elementwise:
+            derivative = _derivative(act, z, a, hyp, l)
             derivative = put((l, "derivative"), derivative)
+        if fused:
+            if hyp.at("logits", l):
+                delta = (z - setup.Y) * scale
+            elif hyp.at("double_derivative", l):
+                delta = residual * scale * (a * (1.0 - a))
+            elif act.elementwise and (has((l, "grad_a")) or has((l, "derivative"))):
+                delta = grad_a * derivative  # ∂L/∂a·σ'(z), as a tutorial printing both multiplies them
+            else:
+                delta = residual * scale
+        elif hyp.at("no_derivative", l):
+            delta = grad_a
+        elif act.elementwise:
             delta = grad_a * derivative
         else:
             delta = act.backward(z, a, grad_a)
         delta = put((l, "delta"), delta)
         a_prev = setup.X if l == 0 else vals[(l - 1, "a")]
         gw = put((l, "grad_weights"), np.dot(delta.T, a_prev))
-        new_w = put((l, "new_weights"), setup.W[l] - gw * setup.lr)
+        rate = (
+            setup.lr * setup.lr
+            if hyp.slip == "learning_rate_twice"
+            else 1.0
+            if hyp.slip == "learning_rate_missing"
+            else setup.lr
+        )
+        dw = put((l, "delta_weights"), -rate * gw)
+        new_w = put((l, "new_weights"), setup.W[l] + dw)
         if setup.b[l] is not None:
             gb = put((l, "grad_bias"), delta.sum(axis=0))
-            put((l, "new_bias"), setup.b[l] - gb * setup.lr)
+            db = put((l, "delta_bias"), -rate * gb)
+            put((l, "new_bias"), setup.b[l] + db)
         delta_next = delta
-        W_next = new_w if name == "updated_weights" else setup.W[l]
+        W_next = new_w if hyp.at("updated_weights", l - 1) else setup.W[l]
+        if hyp.at("transposed_weights", l - 1) and hyp.param == "backward":
+            W_next = W_next.T
+    a = setup.X
+    for l in range(L):
+        z = np.dot(a, vals[(l, "new_weights")].T)
+        if setup.b[l] is not None:
+            z = z + vals[(l, "new_bias")]
+        a = setup.acts[l].forward(z)
+    put("loss_after", np.asarray(setup.loss.value(z, a, setup.Y) * setup.scale))
     return vals
 
 
+def _derivative(act, z, a, hyp: _Hypothesis, l: int) -> np.ndarray:
+    if hyp.at("wrong_variable", l):
+        return act.derivative(a, act.forward(a))  # f'(a) where a = f(z): the slip
+    if hyp.at("wrong_derivative", l):
+        return 1.0 - a * a if act.name == "sigmoid" else a * (1.0 - a)  # tanh's for σ, σ's for tanh
+    return act.derivative(z, a)
+
+
 def _value(vals: dict, key) -> float:
-    if key is None:
-        return float(vals["loss"])
+    if isinstance(key, str):
+        return float(vals[key])
     l, name, index = key
     return float(vals[(l, name)][index])
 
@@ -332,14 +499,90 @@ def _value(vals: dict, key) -> float:
 def _overrides(entries) -> dict:
     out: dict = {}
     for key, value in entries:
-        if key is None:
-            out["loss"] = [((), value)]
+        if isinstance(key, str):
+            out[key] = [((), value)]
         else:
             out.setdefault((key[0], key[1]), []).append((key[2], value))
     return out
 
 
+# -- paths ---------------------------------------------------------------
+def _parse_key(path: Any, truth: Mapping) -> Any:
+    """``"layers[1].z[0][0]"`` -> (1, "z", (0, 0)); ``"loss"`` -> "loss". Raises naming the path."""
+    if not isinstance(path, str):
+        raise TypeError(f"a trace path must be a str such as 'layers[0].z[0][0]'; got {type(path).__name__} {path!r}")
+    text = path.strip()
+    if text in ("loss", "loss_after"):
+        return text
+    match = _PATH.match(text)
+    if not match:
+        raise ValueError(f"trace path {path!r} is not of the form 'layers[l].field[i][j]', 'loss' or 'loss_after'")
+    l, name = int(match.group(1)), match.group(2)
+    index = tuple(int(i) for i in re.findall(r"\d+", match.group(3)))
+    n_layers = max(k[0] for k in truth if isinstance(k, tuple)) + 1
+    if l >= n_layers:
+        raise ValueError(f"trace path {path!r}: the network has {n_layers} layers (0..{n_layers - 1})")
+    if name in ("weights", "bias"):
+        value = truth["old"][l][0 if name == "weights" else 1]
+    else:
+        fields = TRACE_FIELDS + CHECK_FIELDS
+        if name not in fields:
+            raise ValueError(f"trace path {path!r}: unknown field {name!r}; fields are: {', '.join(fields)}")
+        value = truth.get((l, name))
+    if value is None:
+        raise ValueError(f"trace path {path!r}: layers[{l}] has no {name} (none in this network)")
+    if len(index) != value.ndim or any(i >= n for i, n in zip(index, value.shape)):
+        raise ValueError(f"trace path {path!r}: layers[{l}].{name} has shape {value.shape}; got index {list(index)}")
+    return l, name, index
+
+
+def _canonical(key) -> str:
+    if isinstance(key, str):
+        return key
+    return f"layers[{key[0]}].{key[1]}" + "".join(f"[{i}]" for i in key[2])
+
+
+def _order(vals: Mapping) -> Iterator[str]:
+    """Every path of a replay, in the order the step computes them."""
+    for key, arr in vals.items():
+        if isinstance(key, str):
+            yield key
+            continue
+        for index in np.ndindex(*arr.shape):
+            yield _canonical((key[0], key[1], index))
+
+
 # -- the check -----------------------------------------------------------
+@dataclass
+class _Published:
+    path: str
+    key: Any
+    text: str
+    number: Decimal
+    true: float
+
+    @property
+    def value(self) -> float:
+        return float(self.number)
+
+    @property
+    def field_name(self) -> str | None:
+        return None if isinstance(self.key, str) else self.key[1]
+
+
+@dataclass
+class _Check:
+    """The state of one check: the step, and what has been judged so far."""
+
+    setup: _Setup
+    rank: dict
+    status: dict = field(default_factory=dict)  # path -> Disagreement
+    used: list = field(default_factory=list)  # (entry, value injected downstream, half-width), in order
+
+    def inputs(self) -> list:
+        return list(self.used)
+
+
 def check_example(net, X: Any, Y: Any, learning_rate: float, published: Mapping[str, str]) -> CheckReport:
     """Compare a published worked example with one step of true backpropagation.
 
@@ -352,7 +595,8 @@ def check_example(net, X: Any, Y: Any, learning_rate: float, published: Mapping[
     learning_rate : float > 0
     published : mapping of str to str
         Trace paths (``"layers[0].new_weights[1][0]"``, ``"loss"``; see
-        :mod:`chainrule.teaching.trace`) to the numbers as printed, as strings so
+        :mod:`chainrule.teaching.trace`, and :data:`CHECK_FIELDS` for what
+        only the checker computes) to the numbers as printed, as strings so
         that their precision is known (``"0.5866"``, ``"-2.406e-3"``).
 
     Returns
@@ -369,217 +613,236 @@ def check_example(net, X: Any, Y: Any, learning_rate: float, published: Mapping[
         )
     trace = explain(net, X, Y, learning_rate)
     setup = _Setup(net, trace)
-    rank = {p: i for i, p in enumerate(trace.paths())}
+    truth = _replay(setup, None, {})
+    rank = {p: i for i, p in enumerate(_order(truth))}
+    truth_and_old = {**truth, "old": list(zip(setup.W, setup.b))}
     entries = []
     for path, text in published.items():
-        key = parse_path(path, trace)
-        canonical = "loss" if key is None else f"layers[{key[0]}].{key[1]}" + "".join(f"[{i}]" for i in key[2])
-        if canonical not in rank:  # old weights and biases: inputs of the step
-            rank[canonical] = -1
-        entries.append((rank[canonical], canonical, key, text, _parse_published(path, text)))
-    entries.sort(key=lambda e: e[0])
+        key = _parse_key(path, truth_and_old)
+        canonical = _canonical(key)
+        number = _parse_published(path, text)
+        if isinstance(key, tuple) and key[1] in ("weights", "bias"):
+            old = (setup.W if key[1] == "weights" else setup.b)[key[0]]
+            true = float(old[key[2]])
+        elif isinstance(key, tuple) and key[1] in TRACE_FIELDS and getattr(trace.layers[key[0]], key[1]) is not None:
+            true = trace.get(canonical)
+        elif key == "loss":
+            true = float(trace.loss)
+        else:
+            true = _value(truth, key)
+        entries.append(_Published(canonical, key, text.strip(), number, true))
+    entries.sort(key=lambda e: rank.get(e.path, -1))
 
+    state = _Check(setup, rank)
     agreements: list[Agreement] = []
     disagreements: list[Disagreement] = []
-    status: dict[str, Disagreement] = {}
-    effective: list = []  # (path, key, value injected downstream), in order
-    truths: dict[str, float] = {}
-    texts = {e[1]: e[3].strip() for e in entries}
-    half_ulps = {e[1]: _half_ulp(e[4]) for e in entries}
-    for _, path, key, text, number in entries:
-        true = trace.get(path)
-        truths[path] = true
-        p = float(number)
-        if _shown(true, number) == "round":
-            agreements.append(Agreement(path, text, true))
-            effective.append((path, key, p))
+    for entry in entries:
+        width = 0.0 if abs(entry.value - entry.true) <= _EXACT * max(1.0, abs(entry.true)) else _step(entry.number) / 2
+        if _shown(entry.true, entry.number) == "round":
+            agreements.append(Agreement(entry.path, entry.text, entry.true))
+            if not isinstance(entry.key, tuple) or entry.key[1] not in ("weights", "bias"):
+                state.used.append((entry, entry.value, width))
             continue
-        d = _diagnose(setup, path, key, text, number, true, effective, status, truths, rank, texts, half_ulps)
+        d = _diagnose(state, entry)
         disagreements.append(d)
-        status[path] = d
-        injected = -p if "sign" in d.slips and key is not None and key[1] in _SIGNED else p
-        effective.append((path, key, injected))
-    return CheckReport(agreements, disagreements, order=[e[1] for e in entries])
+        state.status[entry.path] = d
+        injected = entry.value
+        if "sign" in d.slips and entry.field_name in _SIGNED:
+            injected = -entry.value
+        if not isinstance(entry.key, tuple) or entry.key[1] not in ("weights", "bias"):
+            state.used.append((entry, injected, _step(entry.number) / 2))
+    return CheckReport(agreements, disagreements, order=[e.path for e in entries])
 
 
-def _diagnose(setup, path, key, text, number, true, effective, status, truths, rank, texts, half_ulps) -> Disagreement:
-    p = float(number)
-    field_name = None if key is None else key[1]
-    backward = field_name in _BACKWARD or key is None
-    signable = field_name in _SIGNED
-    upstream_all = [(u, k, v) for u, k, v in effective]
-    upstream_bad = [(u, k, v) for u, k, v in effective if u in status and status[u].kind not in _BENIGN]
-    modes = [upstream_all, upstream_bad] if upstream_all != upstream_bad else [upstream_all]
-
-    def run(slip, mode):
-        vals = _replay(setup, slip, _overrides([(k, v) for _, k, v in mode]))
-        return vals, _value(vals, key)
-
-    def signed(value, sign):
-        if sign == 1:
-            return value
-        if field_name in _SIGNED:
-            return -value
-        if field_name in ("new_weights", "new_bias"):  # the update climbs: w + η·g
-            old = _old(setup, key)
-            return 2.0 * old - value
-        return value
-
-    candidates = [(None, 1)]
-    if signable:
-        candidates.append((None, -1))
-    slips = []
-    if backward:
-        L = len(setup.W)
-        if L > 1 and key is not None and key[0] < L - 1:
-            slips.append(("updated_weights", None))
-        slips += [("half_factor", 2.0), ("half_factor", 0.5)]
+def _hypotheses(setup: _Setup, entry: _Published) -> Iterator[_Hypothesis]:
+    """Every what-if worth trying for this number, in the order they are named."""
+    name = entry.field_name
+    L = setup.L
+    key_layer = L - 1 if isinstance(entry.key, str) else entry.key[0]
+    forward = name in _FORWARD or (name is None and entry.key == "loss")
+    signs = (1, -1) if name in _SIGNED + _UPDATES + _CHANGES else (1,)
+    for sign in signs:
+        yield _Hypothesis(sign=sign)
+    layers = [frozenset()] + [frozenset({l}) for l in range(L)] if L > 1 else [frozenset()]
+    slips: list[_Hypothesis] = []
+    if not forward:
+        if L > 1 and key_layer < L - 1:
+            slips += [_Hypothesis("updated_weights", at) for at in layers if at != frozenset({L - 1})]
+        if setup.squared:
+            slips += [_Hypothesis("half_factor", param=2.0), _Hypothesis("half_factor", param=0.5)]
         if setup.n > 1:
-            slips.append(("sum_vs_mean", float(setup.n) if setup.scale != 1.0 else 1.0 / setup.n))
-        if any(act.elementwise for act in setup.acts) and field_name != "loss":
-            slips.append(("wrong_variable", None))
-    for s in slips:
-        candidates.append((s, 1))
-        if signable or field_name in ("new_weights", "new_bias"):
-            candidates.append((s, -1))
-    if field_name in ("new_weights", "new_bias"):
-        candidates.insert(1, (None, -1))
-
-    base_value = run(None, modes[0])[1]
-    found = None
-    tried = []
-    for slip, sign in candidates:
-        for mode in modes:
-            _, value = run(slip, mode)
-            value = signed(value, sign)
-            tried.append((slip, sign, mode, value))
-            how = _shown(value, number)
-            if how:
-                found = (slip, sign, mode, value, how)
-                break
-        if found:
-            break
-    residual_note = ""
-    if found is None:
-        # the example may have carried more digits than it printed: the base step is
-        # accepted within the rounding of the printed values it uses
-        for sign in (1, -1) if signable or field_name in ("new_weights", "new_bias") else (1,):
-            value = signed(base_value, sign)
-            spread = _uncertainty(setup, key, None, modes[0], half_ulps)
-            if abs(p - value) <= _half_ulp(number) + spread:
-                found = (None, sign, modes[0], value, "round")
-                break
-    if found is None:
-        # the slip that comes closest, if it takes the number nearly all the way
-        gap = abs(p - base_value)
-        best = min((t for t in tried if t[0] is not None), key=lambda t: abs(p - t[3]), default=None)
-        if best is not None and abs(p - best[3]) <= _NEAR * gap:
-            found = (best[0], best[1], best[2], best[3], None)
-            residual_note = (
-                f"; it gives {_g(best[3])} from the example's own values, so a residual of "
-                f"{abs(p - best[3]):.2g} is an arithmetic slip on top"
-            )
-    if found is None:
-        return Disagreement(
-            path, text, true, _arithmetic(setup, key, base_value, text, modes[0]), "error", recomputed=base_value
-        )
-
-    slip, sign, mode, value, how = found
-    names = []
-    parts = []
-    if slip is not None:
-        names.append(slip[0])
-        parts.append(_slip_text(slip, setup))
-    if sign == -1:
-        names.append("sign")
-        parts.append(_sign_text(field_name))
-    trunc = " (truncated, not rounded)" if how == "trunc" else ""
-
-    # which printed upstream values does this number depend on?
-    deps = _dependencies(setup, key, slip, mode)
-    bad = [u for u in deps if u in status and status[u].kind not in _BENIGN]
-    if slip is not None:
-        kind = "slip"
-        diagnosis = "; ".join(parts) + residual_note + trunc
-        return Disagreement(path, text, true, diagnosis, kind, None, tuple(names), value)
-    if bad:
-        roots = sorted({status[u].follows_from or u for u in bad}, key=lambda r: rank.get(r, -1))
-        via = ", ".join(f"{u} = {texts[u]}" for u in bad[:3])
-        diagnosis = (
-            f"follows from {roots[0]}: redone with the example's {via}, it gives {_g(value)}, which reads {text}{trunc}"
-        )
-        if parts:
-            diagnosis = "; ".join(parts) + "; " + diagnosis
-        return Disagreement(path, text, true, diagnosis, "follows", roots[0], tuple(names), value)
-    rounded = [
-        u
-        for u in deps
-        if u in truths
-        and _published_of(effective, u) is not None
-        and abs(abs(_published_of(effective, u)) - abs(truths[u])) > 0
+            slips.append(_Hypothesis("sum_vs_mean", param=float(setup.n) if setup.scale != 1.0 else 1.0 / setup.n))
+        if any(a.elementwise and a.name != "identity" for a in setup.acts[: L - 1]) or not setup.fused:
+            slips += [_Hypothesis("no_derivative", at) for at in layers]
+        if setup.fused:
+            if setup.acts[-1].name == "sigmoid" or setup.acts[-1].name == "softmax":
+                slips.append(_Hypothesis("double_derivative", frozenset({L - 1})))
+            slips.append(_Hypothesis("logits", frozenset({L - 1})))
+        if any(a.name in ("sigmoid", "tanh") for a in setup.acts):
+            slips += [_Hypothesis("wrong_variable", at) for at in layers]
+            slips += [_Hypothesis("wrong_derivative", at) for at in layers]
+        slips += [
+            _Hypothesis("transposed_weights", frozenset({l}), "backward")
+            for l in range(L - 1)
+            if setup.W[l + 1].shape[0] == setup.W[l + 1].shape[1]
+        ]
+    slips += [
+        _Hypothesis("transposed_weights", frozenset({l}), "forward")
+        for l in range(L)
+        if setup.W[l].shape[0] == setup.W[l].shape[1]
     ]
-    if rounded:
-        listed = ", ".join(f"{u} = {texts[u]}" for u in rounded[:4])
-        more = f" and {len(rounded) - 4} more" if len(rounded) > 4 else ""
-        them = "them" if len(rounded) > 1 else "it"
-        rounding = (
-            f"rounding: the example rounded {listed}{more} and reused {them}; redone with "
-            f"{them}, it gives {_g(value)}, which reads {text}{trunc}"
+    slips += [_Hypothesis("no_bias", frozenset({l})) for l in range(L) if setup.b[l] is not None]
+    if (name in _UPDATES + _CHANGES or entry.key == "loss_after") and setup.lr != 1.0:
+        slips += [_Hypothesis("learning_rate_twice"), _Hypothesis("learning_rate_missing")]
+    for slip in slips:
+        for sign in signs:
+            yield _Hypothesis(slip.slip, slip.layers, slip.param, sign)
+    for kind in ("significant", "decimals"):
+        for digits in range(2, 7):
+            for how in ("round", "trunc"):
+                for sign in signs:
+                    yield _Hypothesis(sign=sign, rounding=(kind, digits, how))
+
+
+@dataclass
+class _Outcome:
+    hypothesis: _Hypothesis
+    value: float  # redone from the example's printed values
+    lo: float
+    hi: float
+    how: str  # "round" or "trunc"
+    deps: list  # the printed inputs (entries) it changes with
+
+
+def _signed(setup: _Setup, entry: _Published, value: float, sign: int) -> float:
+    if sign == 1:
+        return value
+    if entry.field_name in _UPDATES:  # the update climbs: w + η·g
+        l, name, index = entry.key
+        old = float((setup.W[l] if name == "new_weights" else setup.b[l])[index])
+        return 2.0 * old - value
+    return -value
+
+
+def _redo(state: _Check, entry: _Published, hyp: _Hypothesis, inputs: list) -> float:
+    vals = _replay(state.setup, hyp, _overrides([(e.key, v) for e, v, _ in inputs]))
+    return _signed(state.setup, entry, _value(vals, entry.key), hyp.sign)
+
+
+def _try(state: _Check, entry: _Published, hyp: _Hypothesis) -> _Outcome | None:
+    """Does ``hyp`` reproduce the printed number from the example's own printed values?"""
+    inputs = state.inputs()
+    center = _redo(state, entry, hyp, inputs)
+    if not np.isfinite(center):
+        return None
+    how = _shown(center, entry.number)
+    if hyp.rounding is not None:  # unpublished rounding is judged at the centre: it is already a rounding
+        return _Outcome(hyp, center, center, center, how, []) if how else None
+    # the interval each printed input stands for, carried through the step at its corners
+    deps, up, down = [], list(inputs), list(inputs)
+    for i, (e, v, w) in enumerate(inputs):
+        h = max(abs(v), 1.0) * 1e-7
+        nudged = list(inputs)
+        nudged[i] = (e, v + h, w)
+        moved = _redo(state, entry, hyp, nudged) - center
+        if moved != 0:
+            deps.append(e)
+            direction = 1.0 if moved > 0 else -1.0
+            up[i] = (e, v + direction * w, w)
+            down[i] = (e, v - direction * w, w)
+    hi = _redo(state, entry, hyp, up)
+    lo = _redo(state, entry, hyp, down)
+    lo, hi = min(lo, hi, center), max(lo, hi, center)
+    how = how or _reads(lo, hi, entry.number)
+    return _Outcome(hyp, center, lo, hi, how, deps) if how else None
+
+
+def _diagnose(state: _Check, entry: _Published) -> Disagreement:
+    setup = state.setup
+    found = None
+    for hyp in _hypotheses(setup, entry):
+        found = _try(state, entry, hyp)
+        if found is not None:
+            break
+    if found is None:
+        base = _redo(state, entry, _NONE, state.inputs())
+        return Disagreement(
+            entry.path, entry.text, entry.true, _arithmetic(state, entry, base), "error", recomputed=base
         )
+    hyp = found.hypothesis
+    also = ()
+    if hyp.slip is not None:
+        also = tuple(
+            dict.fromkeys(
+                h.slip
+                for h in _hypotheses(setup, entry)
+                if h.slip not in (None, hyp.slip) and h.sign == hyp.sign and _try(state, entry, h) is not None
+            )
+        )
+    names = ([hyp.slip] if hyp.slip else []) + (["sign"] if hyp.sign == -1 else []) + list(also)
+    parts = []
+    if hyp.slip is not None:
+        parts.append(_slip_text(hyp, setup))
+    if hyp.sign == -1:
+        parts.append(_sign_text(entry.field_name))
+    bad = [e for e in found.deps if e.path in state.status and state.status[e.path].kind not in _BENIGN]
+    redone = _gives(found, entry)
+    if hyp.slip is not None:
+        text = "; ".join(parts) + f"; redone from the example's own values with it, {redone}"
+        return Disagreement(entry.path, entry.text, entry.true, text, "slip", None, tuple(names), found.value)
+    if bad:
+        roots = sorted({state.status[e.path].follows_from or e.path for e in bad}, key=lambda r: state.rank.get(r, -1))
+        via = ", ".join(f"{e.path} = {e.text}" for e in bad[:3])
+        text = f"follows from {roots[0]}: redone with the example's {via}, {redone}"
+        if parts:
+            text = "; ".join(parts) + "; " + text
+        return Disagreement(entry.path, entry.text, entry.true, text, "follows", roots[0], tuple(names), found.value)
+    kind = "rounding" if hyp.sign == 1 else ("convention" if entry.field_name in _SIGNED else "slip")
+    flipped = _signed(setup, entry, entry.true, hyp.sign)
+    if hyp.sign == -1 and _shown(flipped, entry.number) == "round":
+        text = parts[0]  # the sign alone: no rounding clause where the numbers read the same at full precision
+    elif hyp.rounding is not None:
+        what, digits, how = hyp.rounding
+        cut = "truncated" if how == "trunc" else "rounded"
+        unit = "significant digits" if what == "significant" else "decimals"
+        text = f"rounding: the example {cut} the values it did not print to {digits} {unit} and reused them; " + (
+            f"redone that way, it gives {_g(found.value)}, which reads {entry.text}"
+        )
+        text = "; ".join(parts + [text])
     else:
-        rounding = f"rounding: the true value {_g(true)} is shown{trunc or ' rounded'} as {text}"
-    kind = "rounding" if sign == 1 else ("convention" if signable else "slip")
-    diagnosis = "; ".join(parts + [rounding]) if (rounded or trunc or sign == 1) else parts[0]
-    return Disagreement(path, text, true, diagnosis, kind, None, tuple(names), value)
+        rounded = [e for e in found.deps if abs(e.value - e.true) > _EXACT * max(1.0, abs(e.true))]
+        if rounded:
+            listed = ", ".join(f"{e.path} = {e.text}" for e in rounded[:4])
+            more = f" and {len(rounded) - 4} more" if len(rounded) > 4 else ""
+            them = "them" if len(rounded) > 1 else "it"
+            text = f"rounding: the example rounded {listed}{more} and reused {them}; redone with {them}, {redone}"
+        elif _shown(flipped, entry.number) == "trunc":
+            text = f"rounding: the true value {_g(flipped)} is truncated, not rounded, to {entry.text}"
+        else:
+            text = f"rounding: redone from the example's own printed values, {redone}"
+        text = "; ".join(parts + [text])
+    return Disagreement(entry.path, entry.text, entry.true, text, kind, None, tuple(names), found.value)
 
 
-def _published_of(effective, path):
-    for u, _, v in effective:
-        if u == path:
-            return v
-    return None
+def _gives(found: _Outcome, entry: _Published) -> str:
+    """The redone value in words: 'it gives V, which reads P' only when V does read P."""
+    how = _shown(found.value, entry.number)
+    trunc = " (truncated, not rounded)"
+    if how:
+        return f"it gives {_g(found.value)}, which reads {entry.text}" + (trunc if how == "trunc" else "")
+    return (
+        f"it gives {_g(found.value)}; with each printed value it uses anywhere within its last digit, it "
+        f"ranges over {_g(found.lo)} to {_g(found.hi)}, which includes numbers that read {entry.text}"
+        + (trunc if found.how == "trunc" else "")
+    )
 
 
-def _half_ulp(number: Decimal) -> float:
-    return 0.5 * 10.0 ** number.as_tuple().exponent
-
-
-def _uncertainty(setup, key, slip, mode, half_ulps) -> float:
-    """How far the value can move when each printed input moves by its own half-ulp (linearised)."""
-    base = _value(_replay(setup, slip, _overrides([(k, v) for _, k, v in mode])), key)
-    total = 0.0
-    for i, (u, k, v) in enumerate(mode):
-        h = half_ulps.get(u, 0.0)
-        if not h:
-            continue
-        nudged = list(mode)
-        nudged[i] = (u, k, v + h)
-        total += abs(_value(_replay(setup, slip, _overrides([(kk, w) for _, kk, w in nudged])), key) - base)
-    return total
-
-
-def _dependencies(setup, key, slip, mode) -> list[str]:
-    """The printed upstream values (paths) this value changes with, found by nudging each one."""
-    base = _value(_replay(setup, slip, _overrides([(k, v) for _, k, v in mode])), key)
-    deps = []
-    for i, (u, _, v) in enumerate(mode):
-        nudged = list(mode)
-        h = max(abs(v), 1e-3) * 1e-4
-        nudged[i] = (u, mode[i][1], v + h)
-        if _value(_replay(setup, slip, _overrides([(k, w) for _, k, w in nudged])), key) != base:
-            deps.append(u)
-    return deps
-
-
-def _old(setup, key) -> float:
-    l, name, index = key
-    return float((setup.W[l] if name == "new_weights" else setup.b[l])[index])
-
-
-def _slip_text(slip, setup) -> str:
-    name, param = slip
-    if name == "updated_weights":
-        return SLIPS[name]
+def _slip_text(hyp: _Hypothesis, setup: _Setup) -> str:
+    name, param = hyp.slip, hyp.param
+    where = ""
+    if hyp.layers and setup.L > 1:
+        (l,) = tuple(hyp.layers)
+        where = f" (in layers[{l}])"
     if name == "half_factor":
         return (
             "the ½ factor in the loss: gradients ×2 (dL/da = 2·(a − y) with L = ½·Σ(a − y)²)"
@@ -593,17 +856,32 @@ def _slip_text(slip, setup) -> str:
             else f"sum vs mean over the batch: averaged over the {setup.n} samples where the loss sums"
         )
     if name == "wrong_variable":
-        f = setup.acts[-1].name
-        symbol = "σ" if f == "sigmoid" else "f"
-        return f"the derivative applied to the wrong variable: {symbol}'(a) where a = {symbol}(z) already"
+        acts = {setup.acts[l].name for l in (hyp.layers or range(setup.L))}
+        symbol = "σ" if acts == {"sigmoid"} else "f"
+        return f"the derivative applied to the wrong variable{where}: {symbol}'(a) where a = {symbol}(z) already"
+    if name == "wrong_derivative":
+        acts = {setup.acts[l].name for l in (hyp.layers or range(setup.L))} & {"sigmoid", "tanh"}
+        if acts == {"tanh"}:
+            return f"another function's derivative{where}: a·(1 − a), σ's, used for tanh (whose derivative is 1 − a²)"
+        if acts == {"sigmoid"}:
+            return f"another function's derivative{where}: 1 − a², tanh's, used for σ (whose derivative is a·(1 − a))"
+        return f"another function's derivative{where}: σ's a·(1 − a) and tanh's 1 − a² swapped"
+    if name == "transposed_weights":
+        return f"a weight index transposed{where}: w_jk read as w_kj in the {param} pass"
+    if name in ("no_derivative", "no_bias", "updated_weights"):
+        return SLIPS[name] + where
     return SLIPS[name]
 
 
 def _sign_text(field_name) -> str:
-    if field_name in ("new_weights", "new_bias"):
+    if field_name in _UPDATES:
         return "flipped sign: the update climbs the gradient (w + η·∂L/∂w)"
+    if field_name in _CHANGES:
+        return "flipped sign: the change climbs the gradient (+η·∂L/∂w)"
     if field_name == "delta":
         return "flipped sign convention: δ = (target − output)·f'(z) = −∂L/∂z"
+    if field_name == "residual":
+        return "flipped sign convention: y − a where a − y"
     return "flipped sign convention: the negative of the gradient"
 
 
@@ -612,12 +890,14 @@ def _paren(value: float, spec: str = "g") -> str:
     return f"({text})" if value < 0 else text
 
 
-def _arithmetic(setup, key, value, text, mode) -> str:
+def _arithmetic(state: _Check, entry: _Published, value: float) -> str:
     """A plain arithmetic error, with the sum written out where it is short."""
-    vals = _replay(setup, None, _overrides([(k, v) for _, k, v in mode]))
+    setup = state.setup
+    inputs = state.inputs()
+    vals = _replay(setup, None, _overrides([(e.key, v) for e, v, _ in inputs]))
     formula = ""
-    if key is not None:
-        l, name, index = key
+    if isinstance(entry.key, tuple):
+        l, name, index = entry.key
         if name == "z" and setup.W[l].shape[1] <= 8:
             s, j = index
             a_prev = setup.X if l == 0 else vals[(l - 1, "a")]
@@ -629,6 +909,6 @@ def _arithmetic(setup, key, value, text, mode) -> str:
             j, i = index
             formula = f"{setup.W[l][j, i]:g} − {setup.lr:g}·{_paren(vals[(l, 'grad_weights')][j, i], '.6g')} = "
     return (
-        f"arithmetic error: {formula}{_g(value)}, not {text} "
-        f"(redone from the example's own upstream values; no known slip gives {text})"
+        f"arithmetic error: {formula}{_g(value)}, not {entry.text} "
+        f"(redone from the example's own upstream values; no known slip reproduces {entry.text} at its printed digits)"
     )
