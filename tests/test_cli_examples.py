@@ -45,17 +45,52 @@ def test_explain_json_is_the_lossless_trace(capsys):
     assert data["layers"][0]["new_weights"][0][0] == trace.layers[0].new_weights[0, 0]
 
 
-def test_check_seed_003_is_explained(capsys):
+def test_check_seed_003_is_explained_and_fails(capsys):
     code, out, _ = run(capsys, "check", SEED_003)
-    assert code == 0
+    assert code == 1  # explained, but a slip: a checker does not pass it
     assert re.search(r"\nlayers\[0\]\.delta\[0\]\[0\] +-2\.406e-3 +0\.002654489 +SLIP\n", out)
     assert "First slip: layers[0].delta[0][0]: hidden deltas computed with already-updated weights" in out
     assert "(0 unexplained)" in out
 
 
-def test_check_strict_fails_on_a_diagnosed_slip(capsys):
-    code, _, _ = run(capsys, "check", SEED_003, "--strict")
-    assert code == 1
+def _example(tmp_path, published):
+    spec = json.loads(Path(SEED_001).read_text(encoding="utf-8"))
+    spec["published"], spec["annotations"] = published, {}
+    path = tmp_path / "mine.json"
+    path.write_text(json.dumps(spec), encoding="utf-8")
+    return str(path)
+
+
+def test_check_passes_true_numbers_and_rounding_and_strict_fails_rounding(capsys, tmp_path):
+    true = {"layers[0].z[0][0]": "0.32", "layers[0].a[0][0]": "0.5793"}
+    assert run(capsys, "check", _example(tmp_path, true))[0] == 0
+    # a truncated number is the example's own rounding: it passes, except with --strict
+    truncated = {
+        "layers[0].a[0][0]": "0.5793",
+        "layers[0].grad_a[0][0]": "-0.4206",
+        "layers[0].derivative[0][0]": "0.2437",
+    }
+    truncated["layers[0].grad_weights[0][1]"] = "-0.0307"  # -0.4206·0.2437·0.3 = -0.030750: printed cut to -0.0307
+    code, out, _ = run(capsys, "check", _example(tmp_path, truncated))
+    assert "rounding" in out and code == 0, out
+    assert run(capsys, "check", _example(tmp_path, truncated), "--strict")[0] == 1
+
+
+def test_check_a_diagnosed_sign_slip_does_not_pass(capsys, tmp_path):
+    code, out, _ = run(capsys, "check", _example(tmp_path, {"layers[0].new_weights[0][0]": "0.1995"}))
+    assert code == 1 and "climbs the gradient" in out
+
+
+def test_check_lists_its_slips(capsys):
+    code, out, _ = run(capsys, "check", "--list-slips")
+    assert code == 0
+    names = [line.split()[0] for line in out.splitlines()]
+    assert names == list(cr.teaching.checker.SLIPS)
+
+
+def test_check_without_a_file_is_an_input_error(capsys):
+    code, _, err = run(capsys, "check")
+    assert code == 2 and "FILE" in err
 
 
 def test_check_seed_001_fails_on_its_arithmetic_error(capsys):

@@ -21,6 +21,10 @@ def test_readme_opens_with_the_two_commands():
 def test_readme_python_block_runs(index, capsys):
     namespace: dict = {}
     exec(compile(BLOCKS[index], f"README.md block {index}", "exec"), namespace)
+    # a comment "# prints X" after a print() is a claim: X is a line of the output
+    printed = capsys.readouterr().out.splitlines()
+    for claim in re.findall(r"^print\(.*?\)\s+# prints (.*)$", BLOCKS[index], flags=re.M):
+        assert claim.strip() in printed, f"README block {index} claims it prints {claim.strip()!r}"
     net = namespace.get("net")
     if net is not None and index == 0:
         # The tour's claims: XOR learnt from seed 1, gradients agree with finite differences.

@@ -4,11 +4,14 @@
 
     chainrule explain FILE [--format text|markdown|json|html] [--digits N] [-o FILE]
     chainrule check FILE [--format text|json] [--strict]
+    chainrule check --list-slips
     chainrule gradcheck FILE [--epsilon E] [--tolerance T]
 
 FILE is a worked-example file (JSON or TOML, see :mod:`chainrule.teaching.examples`).
-``check`` exits 1 on an unexplained disagreement (with ``--strict``, on any
-slip too); ``gradcheck`` exits 1 when a relative error is above tolerance.
+``check`` exits 0 when every published number agrees or differs only by the
+example's own rounding, 1 when any disagrees otherwise (a sign convention, a
+named slip, an arithmetic error; with ``--strict``, rounding too), 2 on bad
+input; ``gradcheck`` exits 1 when a relative error is above tolerance.
 
 Every handler returns an exit status; bad input raises ``ValueError``,
 ``TypeError`` or ``OSError``, which :func:`chainrule.cli.main.main` turns
@@ -22,6 +25,7 @@ import json
 import sys
 
 from ..core.gradcheck import gradcheck
+from ..teaching.checker import SLIPS
 from ..teaching.examples import load_example
 
 __all__ = ["add_parsers"]
@@ -37,13 +41,15 @@ def add_parsers(subparsers) -> None:
     p.set_defaults(func=_explain)
 
     p = subparsers.add_parser("check", help="check a worked example's published numbers against true backprop")
-    p.add_argument("file", help="worked-example file with a [published] table")
+    p.add_argument("file", nargs="?", help="worked-example file with a [published] table")
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.add_argument(
         "--strict",
         action="store_true",
-        help="also fail on diagnosed slips (by default only unexplained disagreements fail)",
+        help="exit 1 on any number that does not read the true value, rounding included "
+        "(by default the example's own rounding passes)",
     )
+    p.add_argument("--list-slips", action="store_true", help="list the slips the checker can name, and exit")
     p.set_defaults(func=_check)
 
     p = subparsers.add_parser("gradcheck", help="finite-difference check of backprop's gradients on a spec file")
@@ -92,7 +98,13 @@ def _explain(args) -> int:
 
 
 def _check(args) -> int:
-
+    if args.list_slips:
+        width = max(len(name) for name in SLIPS) + 2
+        for name, text in SLIPS.items():
+            sys.stdout.write(f"{name:<{width}}{text}\n")
+        return 0
+    if args.file is None:
+        raise ValueError("check needs a worked-example FILE (or --list-slips)")
     example = load_example(args.file)
     if not example.published:
         raise ValueError(f"{args.file}: has no [published] values to check")
@@ -103,7 +115,7 @@ def _check(args) -> int:
         if example.title:
             sys.stdout.write(f"{example.title}\n\n")
         sys.stdout.write(report.to_text())
-    failed = not report.ok or (args.strict and bool(report.slips))
+    failed = bool(report.disagreements) if args.strict else not report.passed
     return 1 if failed else 0
 
 

@@ -770,15 +770,11 @@ def _diagnose(state: _Check, entry: _Published) -> Disagreement:
             entry.path, entry.text, entry.true, _arithmetic(state, entry, base), "error", recomputed=base
         )
     hyp = found.hypothesis
-    also = ()
+    also: dict = {}  # other slips that reproduce the number too: slip -> its first hypothesis that does
     if hyp.slip is not None:
-        also = tuple(
-            dict.fromkeys(
-                h.slip
-                for h in _hypotheses(setup, entry)
-                if h.slip not in (None, hyp.slip) and h.sign == hyp.sign and _try(state, entry, h) is not None
-            )
-        )
+        for h in _hypotheses(setup, entry):
+            if h.slip not in (None, hyp.slip, *also) and h.sign == hyp.sign and _try(state, entry, h) is not None:
+                also[h.slip] = h
     names = ([hyp.slip] if hyp.slip else []) + (["sign"] if hyp.sign == -1 else []) + list(also)
     parts = []
     if hyp.slip is not None:
@@ -789,6 +785,8 @@ def _diagnose(state: _Check, entry: _Published) -> Disagreement:
     redone = _gives(found, entry)
     if hyp.slip is not None:
         text = "; ".join(parts) + f"; redone from the example's own values with it, {redone}"
+        if also:
+            text += f" (the same numbers come from: {'; '.join(_slip_text(h, setup) for h in also.values())})"
         return Disagreement(entry.path, entry.text, entry.true, text, "slip", None, tuple(names), found.value)
     if bad:
         roots = sorted({state.status[e.path].follows_from or e.path for e in bad}, key=lambda r: state.rank.get(r, -1))
