@@ -39,6 +39,7 @@ EXPECTED_PUBLIC_NAMES = {
     "check_example",
     "WorkedExample",
     "load_example",
+    "infer_conventions",
     # errors (chainrule.errors)
     "ModelFileError",
     "TrainingDiverged",

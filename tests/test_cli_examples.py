@@ -148,3 +148,31 @@ def test_check_without_published_values_is_an_input_error(capsys, tmp_path):
     )
     code, _, err = run(capsys, "check", str(path))
     assert code == 2 and "has no [published] values" in err
+
+
+def test_check_infer_finds_the_loss_constant_and_writes_a_spec_that_reproduces(capsys, tmp_path):
+    # seed 001's numbers under a file that wrongly says squared_error (no ½): every gradient would be ×2
+    spec = json.loads(Path(SEED_001).read_text(encoding="utf-8"))
+    spec["network"]["loss"] = "squared_error"
+    spec["published"] = {"layers[0].grad_weights[0][0]": "-0.05126", "layers[0].new_bias[0]": "0.101025"}
+    wrong = tmp_path / "wrong.json"
+    wrong.write_text(json.dumps(spec), encoding="utf-8")
+    assert run(capsys, "check", str(wrong))[0] == 1
+    out_path = tmp_path / "inferred.json"
+    code, out, _ = run(capsys, "check", "--infer", str(wrong), "-o", str(out_path))
+    assert code == 0 and "loss: half_squared_error (the file says squared_error)" in out
+    inferred = json.loads(out_path.read_text(encoding="utf-8"))
+    assert inferred["network"]["loss"] == "half_squared_error"
+    assert run(capsys, "check", str(out_path))[0] == 0  # the inferred spec reproduces the numbers
+
+
+def test_check_infer_prints_the_spec_as_json_and_names_sign_and_update_order(capsys):
+    code, out, err = run(capsys, "check", "--infer", SEED_003)
+    assert code == 0
+    assert json.loads(out)["network"]["loss"] == "half_squared_error"
+    assert "δ sign: target − output" in err and "hidden deltas from: the updated weights" in err
+
+
+def test_check_infer_writes_json_only(capsys, tmp_path):
+    code, _, err = run(capsys, "check", "--infer", SEED_003, "-o", str(tmp_path / "x.toml"))
+    assert code == 2 and "ending in .json" in err

@@ -35,3 +35,10 @@ def test_readme_python_block_runs(index, capsys):
 
 def test_readme_has_python_examples():
     assert BLOCKS, "README.md should carry at least one ```python example"
+
+
+def test_readme_lists_every_slip_the_checker_names():
+    from chainrule.teaching.checker import SLIPS
+
+    rows = re.findall(r"^\| `([a-z_]+)` \| (.*) \|$", README.read_text(encoding="utf-8"), flags=re.M)
+    assert rows == list(SLIPS.items())

@@ -20,6 +20,7 @@ from .io import load
 from .onnx_export import export_onnx
 from .teaching.checker import CheckReport, check_example
 from .teaching.examples import WorkedExample, load_example
+from .teaching.inference import infer_conventions
 from .teaching.trace import Trace
 from .training import callbacks, optimizers, schedules  # noqa: F401  (optimizers: an attribute, not in __all__)
 from .training.loop import History
@@ -48,6 +49,7 @@ __all__ = [
     "datasets",
     "export_onnx",
     "gradcheck",
+    "infer_conventions",
     "load",
     "load_example",
     "schedules",

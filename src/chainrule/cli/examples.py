@@ -4,6 +4,7 @@
 
     chainrule explain FILE [--format text|markdown|json|html] [--digits N] [-o FILE]
     chainrule check FILE [--format text|json] [--strict]
+    chainrule check --infer FILE [-o SPEC.json]
     chainrule check --list-slips
     chainrule gradcheck FILE [--epsilon E] [--tolerance T]
 
@@ -27,6 +28,7 @@ import sys
 from ..core.gradcheck import gradcheck
 from ..teaching.checker import SLIPS
 from ..teaching.examples import load_example
+from ..teaching.inference import infer_conventions
 
 __all__ = ["add_parsers"]
 
@@ -50,6 +52,13 @@ def add_parsers(subparsers) -> None:
         "(by default the example's own rounding passes)",
     )
     p.add_argument("--list-slips", action="store_true", help="list the slips the checker can name, and exit")
+    p.add_argument(
+        "--infer",
+        action="store_true",
+        help="find the loss constant, reduction, δ sign and update order that best explain the numbers, "
+        "and write the spec with them (to -o, else standard output)",
+    )
+    p.add_argument("-o", "--output", default=None, help="with --infer: write the inferred spec here (.json)")
     p.set_defaults(func=_check)
 
     p = subparsers.add_parser("gradcheck", help="finite-difference check of backprop's gradients on a spec file")
@@ -108,6 +117,10 @@ def _check(args) -> int:
     example = load_example(args.file)
     if not example.published:
         raise ValueError(f"{args.file}: has no [published] values to check")
+    if args.infer:
+        return _infer(example, args.output)
+    if args.output is not None:
+        raise ValueError("-o/--output is for --infer (a check prints its report)")
     report = example.check()
     if args.format == "json":
         sys.stdout.write(json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n")
@@ -117,6 +130,23 @@ def _check(args) -> int:
         sys.stdout.write(report.to_text())
     failed = bool(report.disagreements) if args.strict else not report.passed
     return 1 if failed else 0
+
+
+def _infer(example, output: str | None) -> int:
+    if output is not None and not output.lower().endswith(".json"):
+        raise ValueError(f"--infer writes JSON: give -o a path ending in .json; got {output!r}")
+    inference = infer_conventions(example)
+    text = json.dumps(inference.spec, indent=2, ensure_ascii=False) + "\n"
+    # the findings go where the spec does not: standard output stays pure JSON when the spec is printed
+    findings = "".join(f"{line}\n" for line in inference.findings)
+    if output is None:
+        sys.stderr.write(findings)
+        sys.stdout.write(text)
+    else:
+        with open(output, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        sys.stdout.write(findings + f"wrote {output}\n")
+    return 0
 
 
 def _gradcheck(args) -> int:

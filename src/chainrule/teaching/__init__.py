@@ -8,6 +8,17 @@ reads worked-example files. This layer imports :mod:`chainrule.training`,
 
 from .checker import CheckReport, check_example
 from .examples import WorkedExample, load_example
+from .inference import Inference, infer_conventions
 from .trace import LayerTrace, Trace, explain
 
-__all__ = ["CheckReport", "LayerTrace", "Trace", "WorkedExample", "check_example", "explain", "load_example"]
+__all__ = [
+    "CheckReport",
+    "Inference",
+    "LayerTrace",
+    "Trace",
+    "WorkedExample",
+    "check_example",
+    "explain",
+    "infer_conventions",
+    "load_example",
+]
