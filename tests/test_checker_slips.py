@@ -238,7 +238,20 @@ def test_slips_that_give_the_same_numbers_are_all_named():
 
 
 def test_every_slip_has_a_case():
-    assert {c[0] for c in CASES} | {"sign"} == set(SLIPS)
+    assert {c[0] for c in CASES} | {"sign", "decimal_point"} == set(SLIPS)
+
+
+@pytest.mark.parametrize("config", [SIGMOID, SOFTMAX], ids=["sig", "softmax"])
+def test_a_moved_decimal_point_is_named_and_the_update_moves_its_change(config):
+    shape = Shape(**config)
+    true = step(shape)
+    d = shape.check({"layers[1].delta[0][0]": f"{true['layers[1].delta[0][0]'] * 10:.6g}"}).disagreements[0]
+    assert d.kind == "slip" and d.slips[0] == "decimal_point" and "×10" in d.diagnosis
+    path = "layers[0].new_weights[0][1]"
+    old = shape.W[0][0, 1]
+    moved = old + (true[path] - old) / 10  # w − η·g/10: the change's decimal point moved
+    d = shape.check({path: f"{moved:.6g}"}).disagreements[0]
+    assert d.kind == "slip" and "decimal_point" in d.slips, d.diagnosis
 
 
 def test_the_softmax_exponentials_and_their_sum_are_checked():

@@ -297,3 +297,42 @@ def test_published_paths_must_exist():
 def test_published_must_be_a_mapping():
     with pytest.raises(TypeError, match="published must be a mapping of trace paths to printed numbers"):
         cr.check_example(network(), X, Y, LR, ["0.1"])
+
+
+# -- the tolerance model (issue: "rounding" only where the example's own numbers can give it) -------------
+def test_an_exact_printed_value_stands_for_itself_not_an_interval():
+    # z = 0.5·0.2 + 0.3·0.4 + 0.1 = 0.32 exactly as printed: a slip downstream can't hide in its "rounding"
+    net = cr.Network([2, 1], loss="half_squared_error", reduction="sum")
+    net.layers[0].weights, net.layers[0].bias = [[0.2, 0.4]], [0.1]
+    a = 1 / (1 + np.exp(-0.32))
+    wrong_a = f"{a + 0.0004:.4f}"  # within what "0.3" printed at one decimal could give, not what 0.32 gives
+    published = {"layers[0].z[0][0]": "0.32", "layers[0].a[0][0]": wrong_a}
+    report = cr.check_example(net, [[0.5, 0.3]], [[1.0]], 0.01, published)
+    (d,) = report.disagreements
+    assert d.kind == "error", d.diagnosis
+    assert "rounded layers[0].z" not in d.diagnosis
+
+
+def test_float_noise_is_not_called_rounding():
+    # 0.1·11 = 1.1000000000000001 in float64: printed "1.1" is the truth, and is not listed as rounded
+    net = cr.Network([1, 1], activation="identity", output_activation="identity", loss="half_squared_error")
+    net.layers[0].weights, net.layers[0].bias = [[0.1]], [0.0]
+    a_trunc = "1.1"
+    report = cr.check_example(net, [[11.0]], [[0.0]], 0.1, {"layers[0].z[0][0]": "1.1", "layers[0].a[0][0]": a_trunc})
+    assert report.disagreements == []
+    new_w = 0.1 - 0.1 * 1.1 * 11.0
+    (d,) = cr.check_example(
+        net, [[11.0]], [[0.0]], 0.1, {"layers[0].z[0][0]": "1.1", "layers[0].new_weights[0][0]": f"{new_w + 0.3:.2f}"}
+    ).disagreements
+    assert d.kind == "error" and "rounded layers[0].z[0][0]" not in d.diagnosis
+
+
+def test_a_cross_entropy_gradient_off_by_a_few_percent_is_no_half_factor():
+    net = cr.Network([2, 3], activation="identity", output_activation="softmax", loss="cross_entropy", reduction="sum")
+    net.layers[0].weights, net.layers[0].bias = [[0.2, -0.1], [0.4, 0.3], [-0.5, 0.1]], [0.0, 0.1, -0.1]
+    x, y = [[0.7, -0.2]], [[0.0, 1.0, 0.0]]
+    g = net.explain(x, y, 0.1).layers[0].grad_weights
+    published = {f"layers[0].grad_weights[{j}][0]": f"{g[j, 0] * 1.04:.5f}" for j in range(3)}
+    report = cr.check_example(net, x, y, 0.1, published)
+    assert report.disagreements and all(d.kind in ("error", "follows") and not d.slips for d in report.disagreements)
+    assert all("½" not in d.diagnosis for d in report.disagreements)

@@ -81,6 +81,7 @@ SLIPS = {
     "no_bias": "the bias left out of z",
     "learning_rate_twice": "the learning rate applied twice: w − η²·∂L/∂w",
     "learning_rate_missing": "the learning rate left out: w − ∂L/∂w",
+    "decimal_point": "a decimal point moved: the number (in an update, the change) ×10 or ×1/10",
     "sign": "a flipped sign: an update that climbs the gradient, or a sign that is not a convention",
 }
 
@@ -251,9 +252,11 @@ class CheckReport:
         return self.to_text()
 
 
-def _g(value: float) -> str:
-    text = f"{value:.7g}"
-    return "0" if text in ("-0", "0") else text
+def _g(value: float, at: Decimal | None = None) -> str:
+    """``value`` to 7 significant digits, or 2 more than the printed number ``at`` has (never fewer than it)."""
+    digits = 7 if at is None else max(7, len(at.as_tuple().digits) + 2)
+    text = f"{value:.{digits}g}"
+    return "0" if text.lstrip("-").strip("0.") == "" else text
 
 
 # -- printed numbers -----------------------------------------------------
@@ -308,7 +311,7 @@ def _reads(lo: float, hi: float, published: Decimal) -> str | None:
         hi = min(hi, 0.0)
         if lo >= 0.0:
             return None
-    if lo <= p + h / 2 and hi >= p - h / 2:
+    if _shown(lo, published) == "round" or _shown(hi, published) == "round" or (lo < p + h / 2 and hi > p - h / 2):
         return "round"
     cut_lo, cut_hi = (p - h, p) if published.is_signed() else (p, p + h)
     if lo < cut_hi and hi > cut_lo:
@@ -427,6 +430,8 @@ def _replay(setup: _Setup, hyp: _Hypothesis | None, overrides: Mapping) -> dict:
                 grad_a = setup.loss.gradient(setup.Y + residual, setup.Y)
             else:
                 grad_a = setup.loss.gradient(aL, setup.Y)
+            if setup.fused and hyp.at("double_derivative", l):
+                grad_a = residual  # the slip's first half: a − y taken for ∂L/∂a (it is ∂L/∂z)
             grad_a = put((l, "grad_a"), grad_a * scale)
         else:
             assert delta_next is not None and W_next is not None
@@ -440,7 +445,7 @@ def _replay(setup: _Setup, hyp: _Hypothesis | None, overrides: Mapping) -> dict:
             if hyp.at("logits", l):
                 delta = (z - setup.Y) * scale
             elif hyp.at("double_derivative", l):
-                delta = residual * scale * (a * (1.0 - a))
+                delta = grad_a * (a * (1.0 - a))  # and σ' applied on top
             elif act.elementwise and (has((l, "grad_a")) or has((l, "derivative"))):
                 delta = grad_a * derivative  # ∂L/∂a·σ'(z), as a tutorial printing both multiplies them
             else:
@@ -694,6 +699,7 @@ def _hypotheses(setup: _Setup, entry: _Published) -> Iterator[_Hypothesis]:
     slips += [_Hypothesis("no_bias", frozenset({l})) for l in range(L) if setup.b[l] is not None]
     if (name in _UPDATES + _CHANGES or entry.key == "loss_after") and setup.lr != 1.0:
         slips += [_Hypothesis("learning_rate_twice"), _Hypothesis("learning_rate_missing")]
+    slips += [_Hypothesis("decimal_point", param=10.0), _Hypothesis("decimal_point", param=0.1)]
     for slip in slips:
         for sign in signs:
             yield _Hypothesis(slip.slip, slip.layers, slip.param, sign)
@@ -718,15 +724,22 @@ def _signed(setup: _Setup, entry: _Published, value: float, sign: int) -> float:
     if sign == 1:
         return value
     if entry.field_name in _UPDATES:  # the update climbs: w + η·g
-        l, name, index = entry.key
-        old = float((setup.W[l] if name == "new_weights" else setup.b[l])[index])
-        return 2.0 * old - value
+        return 2.0 * _old(setup, entry.key) - value
     return -value
 
 
 def _redo(state: _Check, entry: _Published, hyp: _Hypothesis, inputs: list) -> float:
     vals = _replay(state.setup, hyp, _overrides([(e.key, v) for e, v, _ in inputs]))
-    return _signed(state.setup, entry, _value(vals, entry.key), hyp.sign)
+    value = _value(vals, entry.key)
+    if hyp.slip == "decimal_point":
+        old = _old(state.setup, entry.key) if entry.field_name in _UPDATES else 0.0
+        value = old + (value - old) * hyp.param
+    return _signed(state.setup, entry, value, hyp.sign)
+
+
+def _old(setup: _Setup, key) -> float:
+    l, name, index = key
+    return float((setup.W[l] if name == "new_weights" else setup.b[l])[index])
 
 
 def _try(state: _Check, entry: _Published, hyp: _Hypothesis) -> _Outcome | None:
@@ -804,7 +817,7 @@ def _diagnose(state: _Check, entry: _Published) -> Disagreement:
         cut = "truncated" if how == "trunc" else "rounded"
         unit = "significant digits" if what == "significant" else "decimals"
         text = f"rounding: the example {cut} the values it did not print to {digits} {unit} and reused them; " + (
-            f"redone that way, it gives {_g(found.value)}, which reads {entry.text}"
+            f"redone that way, it gives {_g(found.value, entry.number)}, which reads {entry.text}"
         )
         text = "; ".join(parts + [text])
     else:
@@ -815,7 +828,7 @@ def _diagnose(state: _Check, entry: _Published) -> Disagreement:
             them = "them" if len(rounded) > 1 else "it"
             text = f"rounding: the example rounded {listed}{more} and reused {them}; redone with {them}, {redone}"
         elif _shown(flipped, entry.number) == "trunc":
-            text = f"rounding: the true value {_g(flipped)} is truncated, not rounded, to {entry.text}"
+            text = f"rounding: the true value {_g(flipped, entry.number)} is truncated, not rounded, to {entry.text}"
         else:
             text = f"rounding: redone from the example's own printed values, {redone}"
         text = "; ".join(parts + [text])
@@ -827,10 +840,11 @@ def _gives(found: _Outcome, entry: _Published) -> str:
     how = _shown(found.value, entry.number)
     trunc = " (truncated, not rounded)"
     if how:
-        return f"it gives {_g(found.value)}, which reads {entry.text}" + (trunc if how == "trunc" else "")
+        return f"it gives {_g(found.value, entry.number)}, which reads {entry.text}" + (trunc if how == "trunc" else "")
+    lo, hi = _g(found.lo, entry.number), _g(found.hi, entry.number)
     return (
-        f"it gives {_g(found.value)}; with each printed value it uses anywhere within its last digit, it "
-        f"ranges over {_g(found.lo)} to {_g(found.hi)}, which includes numbers that read {entry.text}"
+        f"it gives {_g(found.value, entry.number)}; with each printed value it uses anywhere within its last digit, it "
+        f"ranges over {lo} to {hi}, which includes numbers that read {entry.text}"
         + (trunc if found.how == "trunc" else "")
     )
 
@@ -866,6 +880,8 @@ def _slip_text(hyp: _Hypothesis, setup: _Setup) -> str:
         return f"another function's derivative{where}: σ's a·(1 − a) and tanh's 1 − a² swapped"
     if name == "transposed_weights":
         return f"a weight index transposed{where}: w_jk read as w_kj in the {param} pass"
+    if name == "decimal_point":
+        return f"a decimal point moved: ×{param:g}"
     if name in ("no_derivative", "no_bias", "updated_weights"):
         return SLIPS[name] + where
     return SLIPS[name]
@@ -907,6 +923,6 @@ def _arithmetic(state: _Check, entry: _Published, value: float) -> str:
             j, i = index
             formula = f"{setup.W[l][j, i]:g} − {setup.lr:g}·{_paren(vals[(l, 'grad_weights')][j, i], '.6g')} = "
     return (
-        f"arithmetic error: {formula}{_g(value)}, not {entry.text} "
+        f"arithmetic error: {formula}{_g(value, entry.number)}, not {entry.text} "
         f"(redone from the example's own upstream values; no known slip reproduces {entry.text} at its printed digits)"
     )
