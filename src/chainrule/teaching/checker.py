@@ -323,8 +323,9 @@ def _reads(lo: float, hi: float, published: Decimal) -> str | None:
 class _Setup:
     """What a replay needs: the old parameters, activations, loss, data, rate."""
 
-    def __init__(self, net, trace: Trace):
+    def __init__(self, net, trace: Trace, update_bias: bool = True):
         self.trace = trace
+        self.update_bias = update_bias
         self.X, self.Y = trace.inputs, trace.targets
         self.n = trace.n_samples
         self.lr = trace.learning_rate
@@ -470,7 +471,7 @@ def _replay(setup: _Setup, hyp: _Hypothesis | None, overrides: Mapping) -> dict:
         new_w = put((l, "new_weights"), setup.W[l] + dw)
         if setup.b[l] is not None:
             gb = put((l, "grad_bias"), delta.sum(axis=0))
-            db = put((l, "delta_bias"), -rate * gb)
+            db = put((l, "delta_bias"), -rate * gb if setup.update_bias else np.zeros_like(gb))
             put((l, "new_bias"), setup.b[l] + db)
         delta_next = delta
         W_next = new_w if hyp.at("updated_weights", l - 1) else setup.W[l]
@@ -588,7 +589,9 @@ class _Check:
         return list(self.used)
 
 
-def check_example(net, X: Any, Y: Any, learning_rate: float, published: Mapping[str, str]) -> CheckReport:
+def check_example(
+    net, X: Any, Y: Any, learning_rate: float, published: Mapping[str, str], *, update_bias: bool = True
+) -> CheckReport:
     """Compare a published worked example with one step of true backpropagation.
 
     Parameters
@@ -603,6 +606,9 @@ def check_example(net, X: Any, Y: Any, learning_rate: float, published: Mapping[
         :mod:`chainrule.teaching.trace`, and :data:`CHECK_FIELDS` for what
         only the checker computes) to the numbers as printed, as strings so
         that their precision is known (``"0.5866"``, ``"-2.406e-3"``).
+    update_bias : bool, default True
+        False for a tutorial that keeps its biases frozen: ``new_bias`` is
+        then the old bias, and ``loss_after`` is measured with it.
 
     Returns
     -------
@@ -617,7 +623,7 @@ def check_example(net, X: Any, Y: Any, learning_rate: float, published: Mapping[
             f"published must be a mapping of trace paths to printed numbers (str); got {type(published).__name__}"
         )
     trace = explain(net, X, Y, learning_rate)
-    setup = _Setup(net, trace)
+    setup = _Setup(net, trace, bool(update_bias))
     truth = _replay(setup, None, {})
     rank = {p: i for i, p in enumerate(_order(truth))}
     truth_and_old = {**truth, "old": list(zip(setup.W, setup.b))}
@@ -629,7 +635,12 @@ def check_example(net, X: Any, Y: Any, learning_rate: float, published: Mapping[
         if isinstance(key, tuple) and key[1] in ("weights", "bias"):
             old = (setup.W if key[1] == "weights" else setup.b)[key[0]]
             true = float(old[key[2]])
-        elif isinstance(key, tuple) and key[1] in TRACE_FIELDS and getattr(trace.layers[key[0]], key[1]) is not None:
+        elif (
+            isinstance(key, tuple)
+            and key[1] in TRACE_FIELDS
+            and getattr(trace.layers[key[0]], key[1]) is not None
+            and (update_bias or key[1] != "new_bias")
+        ):
             true = trace.get(canonical)
         elif key == "loss":
             true = float(trace.loss)

@@ -132,14 +132,16 @@ class WorkedExample:
     def check(self):
         """The published numbers checked: a :class:`~chainrule.teaching.checker.CheckReport`."""
 
-        report = check_example(self.network, self.inputs, self.targets, self.learning_rate, self.published)
+        report = check_example(
+            self.network, self.inputs, self.targets, self.learning_rate, self.published, update_bias=self.update_bias
+        )
         net, published, lr = self.network, self.published, self.learning_rate
         trace = self.explain() if self.steps else None
         for k, later in enumerate(self.steps, start=1):
             assert trace is not None
             net = _went_on_with(net, trace, published, self.update_bias)
             lr, published = later["learning_rate"] or lr, later["published"]
-            part = check_example(net, later["inputs"], later["targets"], lr, published)
+            part = check_example(net, later["inputs"], later["targets"], lr, published, update_bias=self.update_bias)
             prefix = f"steps[{k - 1}]."
             for item in part.agreements + part.disagreements:
                 item.path = prefix + item.path
