@@ -1,7 +1,7 @@
 """The layout's rules that the import contract (``lint-imports``) does not see.
 
 Function-local imports of chainrule modules would hide a cycle from the
-contract; only the four facades (methods that hand a job to the layer that
+contract; only the facades (methods that hand a job to the layer that
 does it) may have one.
 """
 
@@ -14,12 +14,13 @@ import chainrule
 
 PACKAGE = Path(chainrule.__file__).parent
 
-#: (module, imported module) pairs allowed inside a function: Network.fit, .explain, .save and Trace.to_html.
+#: (module, imported module) pairs allowed inside a function: Network.fit, .explain, .save, Trace.to_html (2 pages).
 FACADES = {
     ("chainrule.core.network", "chainrule.training.loop"),
     ("chainrule.core.network", "chainrule.teaching.trace"),
     ("chainrule.core.network", "chainrule.io"),
     ("chainrule.teaching.trace", "chainrule.web.explainer"),
+    ("chainrule.teaching.trace", "chainrule.web.practice"),  # Trace.to_html(practice=True)
 }
 
 

@@ -2,7 +2,7 @@
 
 ::
 
-    chainrule explain FILE [--format text|markdown|json|html] [--digits N] [-o FILE]
+    chainrule explain FILE [--format text|markdown|json|html] [--practice] [--digits N] [-o FILE]
     chainrule check FILE [--format text|json] [--strict]
     chainrule check --infer FILE [-o SPEC.json]
     chainrule check --list-slips
@@ -40,6 +40,11 @@ def add_parsers(subparsers) -> None:
     p.add_argument("--format", choices=("text", "markdown", "json", "html"), default="text")
     p.add_argument("--digits", type=_positive_int, default=4, help="significant digits shown (default 4)")
     p.add_argument("-o", "--output", default=None, help="write here instead of standard output (needed for html)")
+    p.add_argument(
+        "--practice",
+        action="store_true",
+        help="with --format html: a page of blanks the learner fills in, checked as they type",
+    )
     p.set_defaults(func=_explain)
 
     p = subparsers.add_parser("check", help="check a worked example's published numbers against true backprop")
@@ -80,13 +85,16 @@ def _positive_int(text: str) -> int:
 
 def _explain(args) -> int:
 
+    if args.practice and args.format != "html":
+        raise ValueError("--practice is a page: give --format html -o FILE with it")
     example = load_example(args.file)
     trace = example.explain()
     if args.format == "html":
         if not args.output:
             raise ValueError("--format html needs -o FILE (the page to write)")
+        page = trace.to_html(title=example.title or None, digits=args.digits, practice=args.practice)
         with open(args.output, "w", encoding="utf-8") as fh:
-            fh.write(trace.to_html(title=example.title or None, digits=args.digits))
+            fh.write(page)
         sys.stdout.write(f"wrote {args.output}\n")
         return 0
     if args.format == "json":

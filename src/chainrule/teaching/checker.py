@@ -937,3 +937,78 @@ def _arithmetic(state: _Check, entry: _Published, value: float) -> str:
         f"arithmetic error: {formula}{_g(value, entry.number)}, not {entry.text} "
         f"(redone from the example's own upstream values; no known slip reproduces {entry.text} at its printed digits)"
     )
+
+
+# -- what a practice page compares a learner's numbers with ---------------
+#: The fields a learner fills in on a practice page, in the order of the step.
+PRACTICE_FIELDS = ("z", "a", "delta", "grad_weights", "grad_bias", "new_weights", "new_bias")
+
+
+def slip_table(net, X: Any, Y: Any, learning_rate: float, fields: tuple = PRACTICE_FIELDS) -> dict[str, dict]:
+    """For each value of one step: the truth, how far carried rounding moves it, and what each slip gives.
+
+    The tables a practice page (:func:`chainrule.web.practice.practice_html`)
+    compares a learner's typed numbers with, so that the page only compares
+    numbers and never redoes backpropagation.
+
+    Parameters
+    ----------
+    net : Network
+    X : array-like of shape (n_samples, n_inputs)
+    Y : array-like of shape (n_samples, n_outputs)
+    learning_rate : float > 0
+    fields : tuple of str
+        The fields to tabulate (``"loss"`` is always included).
+
+    Returns
+    -------
+    dict of str to dict
+        Path -> ``{"true": float, "spread": float, "slips": [{"slip", "text", "value"}, ...]}``
+        in the order the step computes them. ``spread`` is the largest
+        change of the value when every intermediate is rounded to 3 or 4
+        significant digits and reused (what a learner who carries that many
+        digits can be off by); ``slips`` hold each known slip whose value
+        differs from the truth at 4 significant digits, with the value it
+        gives from the true upstream numbers.
+    """
+    learning_rate = check_positive_float(learning_rate, "learning_rate")
+    trace = explain(net, X, Y, learning_rate)
+    setup = _Setup(net, trace)
+    truth = _replay(setup, None, {})
+    carried = [_replay(setup, _Hypothesis(rounding=("significant", k, "round")), {}) for k in (3, 4)]
+    table: dict[str, dict] = {}
+    for path in _order(truth):
+        key: Any = path if path in ("loss", "loss_after") else None
+        if key is None:
+            match = _PATH.match(path)
+            assert match is not None
+            key = (int(match.group(1)), match.group(2), tuple(int(i) for i in re.findall(r"\d+", match.group(3))))
+            if key[1] not in fields:
+                continue
+        elif key != "loss":
+            continue
+        true = _value(truth, key)
+        entry = _Published(path, key, "", Decimal(0), true)
+        spread = max(abs(_value(vals, key) - true) for vals in carried)
+        slips: list[dict] = []
+        seen: set = set()
+        for hyp in _hypotheses(setup, entry):
+            if hyp.rounding is not None or (hyp.slip is None and hyp.sign == 1):
+                continue
+            name = hyp.slip or "sign"
+            value = _redo_true(setup, entry, hyp)
+            if name in seen or not np.isfinite(value) or f"{value:.4g}" == f"{true:.4g}":
+                continue
+            seen.add(name)
+            text = _slip_text(hyp, setup) if hyp.slip else _sign_text(entry.field_name)
+            if hyp.slip and hyp.sign == -1:
+                text += "; and " + _sign_text(entry.field_name)
+            slips.append({"slip": name, "text": text, "value": value})
+        table[path] = {"true": true, "spread": spread, "slips": slips}
+    return table
+
+
+def _redo_true(setup: _Setup, entry: _Published, hyp: _Hypothesis) -> float:
+    """A slip's value from the true upstream numbers (nothing the learner typed)."""
+    state = _Check(setup, {})
+    return _redo(state, entry, hyp, [])

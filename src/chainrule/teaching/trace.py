@@ -247,8 +247,16 @@ class Trace:
         max_samples = check_positive_int(max_samples, "max_samples")
         return build_sections(self, max_neurons, max_samples)
 
-    def to_html(self, title: str | None = None, digits: int = 4) -> str:
-        """The step as one self-contained interactive HTML page; see :func:`chainrule.web.explainer.explainer_html`."""
+    def to_html(self, title: str | None = None, digits: int = 4, practice: bool = False) -> str:
+        """The step as one self-contained interactive HTML page.
+
+        See :func:`chainrule.web.explainer.explainer_html`; with ``practice=True``, the page of blanks a learner
+        fills in, checked as they type (:func:`chainrule.web.practice.practice_html`).
+        """
+        if practice:
+            from ..web.practice import practice_html
+
+            return practice_html(self, title=title, digits=digits)
         from ..web.explainer import explainer_html
 
         return explainer_html(self, title=title, digits=digits)
