@@ -1,0 +1,193 @@
+"""Data-parallel training over MPI: 1 rank against 2 on Fashion-MNIST, with the communication's share.
+
+The model of ``benchmarks/fashion_mnist.py``: 784-256-128-10, ReLU, softmax
+cross-entropy, Adam (lr 1e-3), global batches of 128, float32, trained with
+:func:`chainrule.distributed.fit` on the 60,000 training images, each rank
+holding its shard. Every configuration runs ``--repeats`` times in fresh
+``mpiexec -n R`` processes of ``--epochs`` epochs; the table keeps the best
+epoch of all (best of N), and gives for it:
+
+- ``s/epoch``: wall time of one epoch on rank 0;
+- ``comm``: the share of that epoch rank 0 spent inside ``Allreduce`` (the
+  transfer and the wait for the slower rank), measured by timing every call;
+- ``allreduce``: the time of one bare ``Allreduce`` of the step's buffer
+  (235,148 float32 values, 0.94 MB), best of 200, with no compute around it:
+  the transfer alone;
+- ``step``: the epoch's time per step (469 steps), and ``compute``: its part
+  outside ``Allreduce`` (forward, backward, update: half the rows on 2 ranks,
+  so about half the 1-rank step when each rank has a core to itself);
+- ``loss``: the first epoch's training loss (the same whatever the ranks: the same batches).
+
+It ends with the README's model of N machines (see "Scaling out"): one step
+costs T_c/N of compute (T_c: the measured 1-rank step, global batch B) plus a
+ring allreduce of S bytes, 2(N−1)·α + 2(N−1)/N·S/β, for a network of latency
+α and bandwidth β (``--latency-us``, ``--bandwidth-gbs``; 10 GbE by default).
+
+Each rank runs one OpenBLAS thread (``OMP_NUM_THREADS=1``; ``--threads``
+to change it), so 2 ranks use the 2 cores that 1 rank leaves half idle; the load average before and after
+is printed, since other work on the machine slows every figure.
+
+Usage::
+
+    python benchmarks/distributed.py                      # 1 and 2 ranks, 2 epochs, best of 3
+    python benchmarks/distributed.py --ranks 1,2 --epochs 3 --repeats 5
+
+This is a benchmark, not a test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+SIZES = (784, 256, 128, 10)
+BATCH_SIZE = 128
+LEARNING_RATE = 1e-3
+
+
+class _TimedComm:
+    """A communicator that adds up the seconds spent in Allreduce (everything else passes through)."""
+
+    def __init__(self, comm):
+        self.comm = comm
+        self.seconds = 0.0
+        self.calls = 0
+
+    def Allreduce(self, *args, **kwargs):
+        start = time.perf_counter()
+        self.comm.Allreduce(*args, **kwargs)
+        self.seconds += time.perf_counter() - start
+        self.calls += 1
+
+    def __getattr__(self, name):
+        return getattr(self.comm, name)
+
+
+def worker(epochs: int, seed: int) -> None:
+    """One rank: train ``epochs`` epochs one at a time, time each and its Allreduce; rank 0 prints JSON."""
+    import numpy as np
+
+    import chainrule as cr
+    from chainrule import distributed
+
+    comm = distributed.world()
+    rank = comm.Get_rank()
+    (X, y), _ = cr.datasets.load_fashion_mnist(dtype="float32")
+    X, y = distributed.shard(X, y, comm=comm)
+    net = cr.Network(list(SIZES), activation="relu", loss="cross_entropy", init="he", seed=seed, dtype="float32")
+    timed = _TimedComm(comm)
+    epochs_out = []
+    for _ in range(epochs):
+        comm.Barrier()
+        timed.seconds, timed.calls = 0.0, 0
+        start = time.perf_counter()
+        history = distributed.fit(
+            net, X, y, comm=timed, epochs=1, batch_size=BATCH_SIZE, optimizer="adam", learning_rate=LEARNING_RATE
+        )
+        seconds = time.perf_counter() - start
+        epochs_out.append({"seconds": seconds, "comm": timed.seconds, "calls": timed.calls, "loss": history.loss[-1]})
+    buffer = np.zeros(net.params.size + 2, dtype=np.float32)
+    from mpi4py import MPI
+
+    bare = []
+    for _ in range(200):
+        comm.Barrier()
+        start = time.perf_counter()
+        comm.Allreduce(MPI.IN_PLACE, buffer, op=MPI.SUM)
+        bare.append(time.perf_counter() - start)
+    if rank == 0:
+        print(json.dumps({"epochs": epochs_out, "allreduce": min(bare), "values": int(buffer.size)}))
+
+
+def _load_average() -> str:
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "n/a"
+
+
+def _mpiexec() -> str:
+    found = shutil.which("mpiexec", path=str(Path(sys.executable).parent)) or shutil.which("mpiexec")
+    if found is None:
+        raise SystemExit("no mpiexec: pip install 'chainrule[mpi]' (mpi4py and MPICH's wheel)")
+    return found
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--ranks", default="1,2", help="comma-separated rank counts (default 1,2)")
+    parser.add_argument("--epochs", type=int, default=2, help="epochs per run (default 2)")
+    parser.add_argument("--repeats", type=int, default=3, help="runs per rank count: best of N (default 3)")
+    parser.add_argument("--latency-us", type=float, default=30.0, help="the model's network latency α (default 30)")
+    parser.add_argument("--bandwidth-gbs", type=float, default=1.1, help="the model's bandwidth β, GB/s (default 1.1)")
+    parser.add_argument("--threads", type=int, default=1, help="OpenBLAS threads per rank (default 1)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.worker:
+        worker(args.epochs, args.seed)
+        return 0
+    mpiexec = _mpiexec()
+    env = dict(os.environ, OMP_NUM_THREADS=str(args.threads), OPENBLAS_NUM_THREADS=str(args.threads))
+    print(f"load average before: {_load_average()}")
+    rows = []
+    for ranks in [int(r) for r in args.ranks.split(",")]:
+        runs = []
+        for _ in range(args.repeats):
+            cmd = [mpiexec, "-n", str(ranks), sys.executable, __file__, "--worker", "--epochs", str(args.epochs)]
+            out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True).stdout
+            runs.append(json.loads(out.strip().splitlines()[-1]))
+        best = min((e for run in runs for e in run["epochs"]), key=lambda e: e["seconds"])
+        first_loss = runs[0]["epochs"][0]["loss"]
+        rows.append((ranks, best, min(run["allreduce"] for run in runs), runs[0]["values"], first_loss))
+    print(f"load average after:  {_load_average()}")
+    base = rows[0][1]["seconds"]
+    print(
+        f"\n784-256-128-10, Adam, global batch {BATCH_SIZE}, float32, 60,000 images, {args.threads} BLAS thread(s) "
+        f"per rank; best epoch of {args.repeats} runs x {args.epochs} epochs"
+    )
+    header = ("ranks", "s/epoch", "speed-up", "comm", "step", "compute", "allreduce", "loss 1")
+    print("  ".join(f"{h:>{w}}" for h, w in zip(header, (5, 8, 8, 6, 8, 8, 9, 7))))
+    steps = -(-60000 // BATCH_SIZE)
+    for ranks, best, bare, _, first_loss in rows:
+        print(
+            f"{ranks:>5}  {best['seconds']:>8.2f}  {base / best['seconds']:>7.2f}x  "
+            f"{best['comm'] / best['seconds']:>6.1%}  {1e3 * best['seconds'] / steps:>6.2f}ms  "
+            f"{1e3 * (best['seconds'] - best['comm']) / steps:>6.2f}ms  "
+            f"{1e3 * bare:>7.3f}ms  {first_loss:>7.4f}"
+        )
+    values = rows[0][3]
+    print(f"(the Allreduce buffer: {values} float32 values = {values * 4 / 1e6:.2f} MB per step)")
+    _model(rows[0][1]["seconds"] / steps if rows[0][0] == 1 else None, values * 4, args)
+    return 0
+
+
+def _model(step_seconds: float | None, size: int, args) -> None:
+    """The step time on N machines: T_c/N of compute + a ring allreduce, 2(N−1)α + 2(N−1)/N·S/β."""
+    if step_seconds is None:
+        return
+    alpha, beta = args.latency_us * 1e-6, args.bandwidth_gbs * 1e9
+    print(
+        f"\nModel, N machines (α = {args.latency_us:g} µs, β = {args.bandwidth_gbs:g} GB/s, S = {size / 1e6:.2f} MB, "
+        f"T_c = {1e3 * step_seconds:.2f} ms per batch of {BATCH_SIZE}, the 1-rank step measured above)"
+    )
+    print(f"{'N':>4}  {'batch':>5}  {'compute':>9}  {'allreduce':>9}  {'comm':>6}  {'speed-up':>8}")
+    for batch in (BATCH_SIZE, 8 * BATCH_SIZE):
+        t_c = step_seconds * batch / BATCH_SIZE
+        for n in (1, 2, 4, 8, 16, 32):
+            t_ar = 0.0 if n == 1 else 2 * (n - 1) * alpha + 2 * (n - 1) / n * size / beta
+            step = t_c / n + t_ar
+            print(
+                f"{n:>4}  {batch:>5}  {1e3 * t_c / n:>7.2f}ms  {1e3 * t_ar:>7.2f}ms  {t_ar / step:>6.1%}  "
+                f"{t_c / step:>7.2f}x"
+            )
+
+
+if __name__ == "__main__":
+    sys.exit(main())
