@@ -31,6 +31,15 @@ Usage::
 
     python benchmarks/distributed.py                      # 1 and 2 ranks, 2 epochs, best of 3
     python benchmarks/distributed.py --ranks 1,2 --epochs 3 --repeats 5
+    python benchmarks/distributed.py --equality           # 2 ranks against 1 process: the weights' difference
+
+``--equality`` trains the model on 2 ranks and, on rank 0, the same model in
+one process (``Network.fit`` on all the rows), and prints the largest
+difference of their weights and losses: float64 full batch with
+``reduction="sum"`` and ``"mean"`` (6,000 images, 5 epochs), and float32
+mini-batches (60,000 images, 1 epoch) with SGD and with Adam, whose
+per-weight normalisation amplifies rounding: for scale, the float32 Adam run
+is also compared with the same run in float64.
 
 This is a benchmark, not a test.
 """
@@ -38,6 +47,7 @@ This is a benchmark, not a test.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import shutil
@@ -105,6 +115,56 @@ def worker(epochs: int, seed: int) -> None:
         print(json.dumps({"epochs": epochs_out, "allreduce": min(bare), "values": int(buffer.size)}))
 
 
+def equality(seed: int) -> None:
+    """2 ranks against one process on the same model and data; rank 0 prints the differences."""
+    import numpy as np
+
+    import chainrule as cr
+    from chainrule import distributed
+
+    comm = distributed.world()
+    (X_all, y_all), _ = cr.datasets.load_fashion_mnist(dtype="float32")
+    cases = [
+        ("float64 full batch, sum, SGD", "float64", "sum", 6000, None, 5, "sgd", 1e-4),
+        ("float64 full batch, mean, Adam", "float64", "mean", 6000, None, 5, "adam", 1e-3),
+        ("float32 batches of 128, mean, SGD", "float32", "mean", 60000, BATCH_SIZE, 1, "sgd", 0.05),
+        ("float32 batches of 128, mean, Adam", "float32", "mean", 60000, BATCH_SIZE, 1, "adam", 1e-3),
+    ]
+    for name, dtype, reduction, rows, batch_size, epochs, optimizer, lr in cases:
+        X, y = X_all[:rows].astype(dtype), y_all[:rows]
+
+        make = functools.partial(
+            cr.Network,
+            list(SIZES),
+            activation="relu",
+            loss="cross_entropy",
+            reduction=reduction,
+            seed=seed,
+            dtype=dtype,
+        )
+        net = make()
+        Xs, ys = distributed.shard(X, y, comm=comm)
+        h = distributed.fit(net, Xs, ys, epochs=epochs, batch_size=batch_size, optimizer=optimizer, learning_rate=lr)
+        if comm.Get_rank() == 0:
+            ref = make()
+            hr = ref.fit(X, y, epochs=epochs, batch_size=batch_size, optimizer=optimizer, learning_rate=lr)
+            dw = float(np.abs(net.params.astype(float) - ref.params).max())
+            dl = max(abs(a - b) / abs(b) for a, b in zip(h.loss, hr.loss))
+            moved = float(np.abs(ref.params.astype(float) - make().params).max())
+            print(f"{name:<36} max|Δw| {dw:.1e} (weights moved up to {moved:.2f})  max relative Δloss {dl:.1e}")
+            if (
+                dtype == "float32" and optimizer == "adam"
+            ):  # Adam amplifies rounding: float32 against float64, for scale
+                wide = cr.Network(list(SIZES), activation="relu", loss="cross_entropy", seed=seed)
+                wide.fit(
+                    X.astype("float64"), y, epochs=epochs, batch_size=batch_size, optimizer=optimizer, learning_rate=lr
+                )
+                print(
+                    f"{'  (1 process: float32 against float64)':<36} "
+                    f"max|Δw| {np.abs(ref.params - wide.params).max():.1e}"
+                )
+
+
 def _load_average() -> str:
     try:
         return " ".join(Path("/proc/loadavg").read_text().split()[:3])
@@ -128,13 +188,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--bandwidth-gbs", type=float, default=1.1, help="the model's bandwidth β, GB/s (default 1.1)")
     parser.add_argument("--threads", type=int, default=1, help="OpenBLAS threads per rank (default 1)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--equality", action="store_true", help="2 ranks against 1 process: the weights' difference")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
-        worker(args.epochs, args.seed)
+        (equality if args.equality else lambda seed: worker(args.epochs, seed))(args.seed)
         return 0
     mpiexec = _mpiexec()
     env = dict(os.environ, OMP_NUM_THREADS=str(args.threads), OPENBLAS_NUM_THREADS=str(args.threads))
+    if args.equality:
+        cmd = [mpiexec, "-n", "2", sys.executable, __file__, "--worker", "--equality", "--seed", str(args.seed)]
+        print(subprocess.run(cmd, env=env, capture_output=True, text=True, check=True).stdout, end="")
+        return 0
     print(f"load average before: {_load_average()}")
     rows = []
     for ranks in [int(r) for r in args.ranks.split(",")]:
