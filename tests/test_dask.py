@@ -7,6 +7,9 @@ parameters, with the same scores, as the same search run serially here.
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import joblib
 import numpy as np
 import pytest
@@ -83,3 +86,17 @@ def test_randomized_search_of_a_regressor_on_dask_matches_the_serial_one(client,
     np.testing.assert_allclose(
         on_dask.cv_results_["mean_test_score"], serial.cv_results_["mean_test_score"], rtol=1e-12
     )
+
+
+# The README's cluster keeps Dask's default ports: its workers find the dashboard's port 8787 taken (by its
+# scheduler, or another cluster), and Dask warns, leaves the probing socket to the collector and takes another.
+@pytest.mark.filterwarnings("ignore:Port 8787 is already in use:UserWarning")
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+def test_the_readme_dask_example_runs(capsys):
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    (block,) = [b for b in re.findall(r"```py\n(.*?)```", readme, flags=re.S) if "LocalCluster" in b]
+    namespace: dict = {}
+    exec(compile(block, "README.md (Dask)", "exec"), namespace)
+    search = namespace["search"]
+    assert capsys.readouterr().out == f"{search.best_params_}\n"
+    assert search.best_score_ > 0.9

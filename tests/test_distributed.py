@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -345,3 +346,36 @@ def test_chainrule_train_mpi(tmp_path):
     assert two.stdout.count("trained 4 epochs") == 1  # rank 0 reports (and saves)
     assert main(["train", str(data), *args, "--save", str(tmp_path / "one.npz")]) == 0
     np.testing.assert_allclose(cr.load(tmp_path / "two.npz").params, cr.load(tmp_path / "one.npz").params, atol=1e-12)
+
+
+# -- the README's example ------------------------------------------------------------------
+
+
+def _readme_block(marker: str) -> str:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```py\n(.*?)```", readme, flags=re.S)
+    (block,) = [b for b in blocks if marker in b]
+    return block
+
+
+def test_the_readme_mpi_example_runs_on_two_ranks(tmp_path):
+    script = tmp_path / "train.py"
+    script.write_text(_readme_block("mpiexec -n 2 python train.py"), encoding="utf-8")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")]))
+    result = subprocess.run(
+        [MPIEXEC, "-n", "2", sys.executable, str(script)],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=LIMIT,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    (line,) = result.stdout.splitlines()  # rank 0 alone prints
+    loss, accuracy = (float(part.rsplit(" ", 1)[1]) for part in line.split(", "))
+    assert accuracy > 0.85  # the spirals are learnt
+    X, y = cr.datasets.spirals(2000, seed=0)
+    net = cr.Network([2, 64, 64, 2], activation="relu", loss="cross_entropy", seed=0, dtype="float32")
+    history = net.fit(X, y, epochs=30, batch_size=100, optimizer="adam", learning_rate=0.01)
+    # One process's run, to float32 rounding (which Adam's per-weight scaling amplifies over 600 steps).
+    assert loss == pytest.approx(history.loss[-1], rel=1e-2)
+    assert accuracy == pytest.approx(history.accuracy[-1], abs=0.01)
+    saved = cr.load(tmp_path / "spirals.npz")  # by rank 0, after the last epoch
+    assert saved.epochs_trained_ == 30
+    assert (saved.predict(X).argmax(axis=1) == y).mean() > 0.85
