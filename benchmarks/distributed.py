@@ -4,8 +4,8 @@ The model of ``benchmarks/fashion_mnist.py``: 784-256-128-10, ReLU, softmax
 cross-entropy, Adam (lr 1e-3), global batches of 128, float32, trained with
 :func:`chainrule.distributed.fit` on the 60,000 training images, each rank
 holding its shard. Every configuration runs ``--repeats`` times in fresh
-``mpiexec -n R`` processes of ``--epochs`` epochs; the table keeps the best
-epoch of all (best of N), and gives for it:
+``mpiexec -n R`` processes of ``--epochs`` epochs (the configurations taking
+turns); the table keeps the best epoch of all (best of N), and gives for it:
 
 - ``s/epoch``: wall time of one epoch on rank 0;
 - ``comm``: the share of that epoch rank 0 spent inside ``Allreduce`` (the
@@ -19,9 +19,11 @@ epoch of all (best of N), and gives for it:
 - ``loss``: the first epoch's training loss (the same whatever the ranks: the same batches).
 
 It ends with the README's model of N machines (see "Scaling out"): one step
-costs T_c/N of compute (T_c: the measured 1-rank step, global batch B) plus a
-ring allreduce of S bytes, 2(N−1)·α + 2(N−1)/N·S/β, for a network of latency
-α and bandwidth β (``--latency-us``, ``--bandwidth-gbs``; 10 GbE by default).
+costs T_b/N of forward and backward (T_b: the measured 1-rank step less the
+update), plus T_u, the optimiser's update, which every rank makes on all the
+weights, plus a ring allreduce of S bytes, 2(N−1)·α + 2(N−1)/N·S/β, for a
+network of latency α and bandwidth β (``--latency-us``, ``--bandwidth-gbs``;
+10 GbE by default).
 
 Each rank runs one OpenBLAS thread (``OMP_NUM_THREADS=1``; ``--threads``
 to change it), so 2 ranks use the 2 cores that 1 rank leaves half idle; the load average before and after
@@ -111,8 +113,16 @@ def worker(epochs: int, seed: int) -> None:
         start = time.perf_counter()
         comm.Allreduce(MPI.IN_PLACE, buffer, op=MPI.SUM)
         bare.append(time.perf_counter() - start)
+    # The update that every rank repeats on all the weights: Adam's step alone, on a copy of the network.
+    copy, adam = net.astype("float32"), cr.optimizers.get_optimizer("adam", LEARNING_RATE)
+    update = []
+    for _ in range(50):
+        start = time.perf_counter()
+        adam.step([copy.params], [copy.grads])
+        update.append(time.perf_counter() - start)
     if rank == 0:
-        print(json.dumps({"epochs": epochs_out, "allreduce": min(bare), "values": int(buffer.size)}))
+        result = {"epochs": epochs_out, "allreduce": min(bare), "values": int(buffer.size), "update": min(update)}
+        print(json.dumps(result))
 
 
 def equality(seed: int) -> None:
@@ -202,15 +212,19 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     print(f"load average before: {_load_average()}")
     rows = []
-    for ranks in [int(r) for r in args.ranks.split(",")]:
-        runs = []
-        for _ in range(args.repeats):
+    counts = [int(r) for r in args.ranks.split(",")]
+    runs: dict[int, list] = {ranks: [] for ranks in counts}
+    for _ in range(args.repeats):  # interleaved, so that a slow spell of the machine hits every rank count
+        for ranks in counts:
             cmd = [mpiexec, "-n", str(ranks), sys.executable, __file__, "--worker", "--epochs", str(args.epochs)]
             out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True).stdout
-            runs.append(json.loads(out.strip().splitlines()[-1]))
-        best = min((e for run in runs for e in run["epochs"]), key=lambda e: e["seconds"])
-        first_loss = runs[0]["epochs"][0]["loss"]
-        rows.append((ranks, best, min(run["allreduce"] for run in runs), runs[0]["values"], first_loss))
+            runs[ranks].append(json.loads(out.strip().splitlines()[-1]))
+    for ranks in counts:
+        done = runs[ranks]
+        best = min((e for run in done for e in run["epochs"]), key=lambda e: e["seconds"])
+        first_loss = done[0]["epochs"][0]["loss"]
+        update = min(run["update"] for run in done)
+        rows.append((ranks, best, min(run["allreduce"] for run in done), done[0]["values"], first_loss, update))
     print(f"load average after:  {_load_average()}")
     base = rows[0][1]["seconds"]
     print(
@@ -220,7 +234,7 @@ def main(argv: list[str] | None = None) -> int:
     header = ("ranks", "s/epoch", "speed-up", "comm", "step", "compute", "allreduce", "loss 1")
     print("  ".join(f"{h:>{w}}" for h, w in zip(header, (5, 8, 8, 6, 8, 8, 9, 7))))
     steps = -(-60000 // BATCH_SIZE)
-    for ranks, best, bare, _, first_loss in rows:
+    for ranks, best, bare, _, first_loss, _ in rows:
         print(
             f"{ranks:>5}  {best['seconds']:>8.2f}  {base / best['seconds']:>7.2f}x  "
             f"{best['comm'] / best['seconds']:>6.1%}  {1e3 * best['seconds'] / steps:>6.2f}ms  "
@@ -229,28 +243,33 @@ def main(argv: list[str] | None = None) -> int:
         )
     values = rows[0][3]
     print(f"(the Allreduce buffer: {values} float32 values = {values * 4 / 1e6:.2f} MB per step)")
-    _model(rows[0][1]["seconds"] / steps if rows[0][0] == 1 else None, values * 4, args)
+    if rows[0][0] == 1:
+        _model(rows[0][1]["seconds"] / steps, rows[0][5], values * 4, args)
     return 0
 
 
-def _model(step_seconds: float | None, size: int, args) -> None:
-    """The step time on N machines: T_c/N of compute + a ring allreduce, 2(N−1)α + 2(N−1)/N·S/β."""
-    if step_seconds is None:
-        return
+def _model(step_seconds: float, update_seconds: float, size: int, args) -> None:
+    """The step on N machines: T_b·B/(128·N) + T_u + a ring allreduce, 2(N−1)α + 2(N−1)/N·S/β.
+
+    T_b is the measured 1-rank step less T_u, the update (every rank updates all the weights: it does not shrink).
+    """
     alpha, beta = args.latency_us * 1e-6, args.bandwidth_gbs * 1e9
+    t_u = update_seconds
     print(
-        f"\nModel, N machines (α = {args.latency_us:g} µs, β = {args.bandwidth_gbs:g} GB/s, S = {size / 1e6:.2f} MB, "
-        f"T_c = {1e3 * step_seconds:.2f} ms per batch of {BATCH_SIZE}, the 1-rank step measured above)"
+        f"\nModel, N machines (α = {args.latency_us:g} µs, β = {args.bandwidth_gbs:g} GB/s, S = {size / 1e6:.2f} MB; "
+        f"from the 1-rank step above: T_b = {1e3 * (step_seconds - t_u):.2f} ms of forward and backward per batch of "
+        f"{BATCH_SIZE}, T_u = {1e3 * t_u:.2f} ms of Adam update)"
     )
     print(f"{'N':>4}  {'batch':>5}  {'compute':>9}  {'allreduce':>9}  {'comm':>6}  {'speed-up':>8}")
     for batch in (BATCH_SIZE, 8 * BATCH_SIZE):
-        t_c = step_seconds * batch / BATCH_SIZE
+        t_b = (step_seconds - t_u) * batch / BATCH_SIZE
         for n in (1, 2, 4, 8, 16, 32):
             t_ar = 0.0 if n == 1 else 2 * (n - 1) * alpha + 2 * (n - 1) / n * size / beta
-            step = t_c / n + t_ar
+            compute = t_b / n + t_u
+            step = compute + t_ar
             print(
-                f"{n:>4}  {batch:>5}  {1e3 * t_c / n:>7.2f}ms  {1e3 * t_ar:>7.2f}ms  {t_ar / step:>6.1%}  "
-                f"{t_c / step:>7.2f}x"
+                f"{n:>4}  {batch:>5}  {1e3 * compute:>7.2f}ms  {1e3 * t_ar:>7.2f}ms  {t_ar / step:>6.1%}  "
+                f"{(t_b + t_u) / step:>7.2f}x"
             )
 
 
