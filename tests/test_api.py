@@ -31,6 +31,7 @@ EXPECTED_PUBLIC_NAMES = {
     # subpackages and tools built on the core
     "callbacks",
     "datasets",
+    "distributed",
     "schedules",
     "load",
     "Trace",

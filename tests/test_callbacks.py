@@ -65,3 +65,25 @@ def test_early_stopping_argument_checks():
 def test_checkpoint_argument_checks(tmp_path):
     with pytest.raises(ValueError, match="every must be an integer >= 1; got 0"):
         cr.callbacks.Checkpoint(tmp_path / "x.npz", every=0)
+
+
+def test_report_hands_every_epoch_measurements_to_the_function():
+    X, Y = cr.datasets.xor()
+    seen = []
+    net = cr.Network([2, 3, 1], seed=0)
+    h = net.fit(X, Y, epochs=4, learning_rate=1.0, validation_data=(X, Y), callbacks=[cr.callbacks.Report(seen.append)])
+    assert [m["epoch"] for m in seen] == [0, 1, 2, 3]
+    assert [m["loss"] for m in seen] == h.loss
+    assert [m["val_loss"] for m in seen] == h.val_loss
+    assert [m["val_accuracy"] for m in seen] == h.val_accuracy
+
+
+def test_report_stops_the_training_when_the_function_returns_true():
+    X, Y = cr.datasets.xor()
+    h = cr.Network([2, 3, 1], seed=0).fit(X, Y, epochs=10, callbacks=[cr.callbacks.Report(lambda m: m["epoch"] == 2)])
+    assert len(h) == 3 and h.stopped_early
+
+
+def test_report_needs_a_function():
+    with pytest.raises(TypeError, match="report must be a function taking a dict of metrics; got str"):
+        cr.callbacks.Report("tune.report")

@@ -7,7 +7,7 @@
 3
 """
 
-from . import core, datasets, io, teaching, training  # noqa: F401  (the layers, as attributes)
+from . import core, datasets, distributed, io, teaching, training  # noqa: F401  (the layers, as attributes)
 from ._version import __version__
 from .core.activations import ACTIVATIONS
 from .core.gradcheck import gradcheck
@@ -47,6 +47,7 @@ __all__ = [
     "callbacks",
     "check_example",
     "datasets",
+    "distributed",
     "export_onnx",
     "gradcheck",
     "infer_conventions",

@@ -17,6 +17,10 @@ them) or a toy set's name (200 points, seed 0); see :mod:`chainrule.cli.data`.
 Integer targets make a classifier (softmax + cross-entropy, one output per
 class); other targets a regressor (identity output, ``mse``).
 
+``--mpi`` trains one network over the processes ``mpiexec -n N chainrule train ... --mpi`` starts
+(extra ``mpi``; :mod:`chainrule.distributed`): each reads the data, keeps its shard of the training
+rows and the whole validation split; rank 0 alone prints, checkpoints and saves.
+
 ``--checkpoint PATH`` saves after every epoch (every N-th with
 ``--checkpoint-every N``, and after the last); Ctrl-C stops ``train`` after
 the batch in progress, saves there, prints where, and exits with status 130.
@@ -30,10 +34,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from functools import partial
 from typing import Any
 
 import numpy as np
 
+from .. import distributed
 from ..core.activations import ACTIVATIONS
 from ..core.network import Network
 from ..datasets import train_validation_split
@@ -90,6 +96,7 @@ def add_parsers(subparsers) -> None:
         help="with --checkpoint: save after every N-th epoch (and after the last)",
     )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--mpi", action="store_true", help="data-parallel over the ranks of mpiexec -n N (extra 'mpi')")
     p.add_argument("--plot", default=None, metavar="DIR", help="write the training plots (PNG) here (needs matplotlib)")
     p.add_argument("--html-report", default=None, metavar="DIR", help="write a training report page (report.html) here")
     p.set_defaults(func=_train)
@@ -188,7 +195,11 @@ def _train(args) -> int:
         seed=args.seed,
         dtype=args.dtype,
     )
-    history = net.fit(
+    fit, rank = net.fit, 0
+    if args.mpi:  # this process's shard of the training rows; the validation split stays whole
+        X, Y = distributed.shard(X, Y)
+        fit, rank = partial(distributed.fit, net), distributed.world().Get_rank()
+    history = fit(
         X,
         Y,
         epochs=args.epochs,
@@ -203,6 +214,8 @@ def _train(args) -> int:
         progress=not args.quiet,
         callbacks=[checkpoint] if checkpoint else (),
     )
+    if rank:  # rank 0 reports and saves: every rank holds the same network
+        return 130 if history.interrupted else 0
     if history.interrupted:  # Ctrl-C: fit stopped after a batch; say where the work is, exit 130
         where = (
             f"checkpoint saved to {checkpoint.saved[-1]}"

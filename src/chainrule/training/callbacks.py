@@ -27,7 +27,7 @@ import numpy as np
 
 from .._validation import check_positive_float, check_positive_int
 
-__all__ = ["Callback", "Checkpoint", "EarlyStopping", "ProgressBar"]
+__all__ = ["Callback", "Checkpoint", "EarlyStopping", "ProgressBar", "Report"]
 
 
 class Callback:
@@ -145,6 +145,41 @@ class Checkpoint(Callback):
         path = self.path.replace("{epoch}", f"{net.epochs_trained_}-interrupted")
         net.save(path)
         self.saved.append(path)
+
+
+class Report(Callback):
+    """Hand each epoch's measurements to a function: ``report({"epoch": e, "loss": ..., "val_loss": ...})``.
+
+    The bridge to a tuner that watches the training: with Ray Tune's function
+    API, ``callbacks=[Report(ray.tune.report)]`` reports every epoch's loss
+    and validation loss, and an early-stopping scheduler (ASHA, median
+    stopping) ends the trials that fall behind. A ``report`` that returns
+    ``True`` stops the training (as a callback's ``on_epoch_end`` does).
+
+    Parameters
+    ----------
+    report : callable
+        Called with a new dict after every epoch: ``epoch`` (the network's
+        epoch index, 0-based) and every entry of the epoch's logs (``loss``,
+        and ``accuracy``, ``val_loss``, ``val_accuracy`` when measured).
+
+    Examples
+    --------
+    >>> import chainrule as cr
+    >>> X, Y = cr.datasets.xor()
+    >>> seen = []
+    >>> h = cr.Network([2, 3, 1], seed=0).fit(X, Y, epochs=3, callbacks=[cr.callbacks.Report(seen.append)])
+    >>> [sorted(m) for m in seen][0], [m["epoch"] for m in seen]
+    (['epoch', 'loss'], [0, 1, 2])
+    """
+
+    def __init__(self, report):
+        if not callable(report):
+            raise TypeError(f"report must be a function taking a dict of metrics; got {type(report).__name__}")
+        self.report = report
+
+    def on_epoch_end(self, net, epoch, logs):
+        return bool(self.report({"epoch": epoch, **logs}))
 
 
 class ProgressBar(Callback):

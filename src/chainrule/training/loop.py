@@ -7,6 +7,13 @@ step and a training step can never disagree.
 float32 training (and any training with dropout) passes the same step a
 :class:`~chainrule.core.network.Workspace`: the same code then writes every z, a
 and δ into arrays allocated once per ``fit`` and reused by every batch.
+
+Data-parallel training (:mod:`chainrule.distributed`) runs this same loop in
+every process, given a ``collective``: an object with ``n_samples`` (the rows
+of the whole data set), ``local_rows(rows)`` (this process's rows of a global
+batch, as indices into its shard), ``gradient(net, X, Y, work, weights)`` (the
+step's forward and backward passes, the gradient summed over the processes)
+and ``sum(*numbers)`` (a tuple of sums over the processes).
 """
 
 from __future__ import annotations
@@ -95,6 +102,7 @@ def train_step(
     work: Workspace | None = None,
     weights: np.ndarray | None = None,
     check_finite: bool = False,
+    collective: Any = None,
 ):
     """One step of gradient descent on a batch; returns (forward pass, backward pass).
 
@@ -107,9 +115,14 @@ def train_step(
     multiply each sample's loss. With ``check_finite``, a loss or a gradient
     that is not finite (or whose squared norm overflows) raises
     ``_NonFinite`` before the update, leaving the parameters untouched.
+    With a ``collective``, X and Y are this process's rows of the batch
+    (maybe none) and the gradient and loss are the whole batch's.
     """
-    fwd = net.forward(X, work)
-    back = net.backward(fwd, Y, work, weights)
+    if collective is None:
+        fwd = net.forward(X, work)
+        back = net.backward(fwd, Y, work, weights)
+    else:
+        fwd, back = collective.gradient(net, X, Y, work, weights)
     if check_finite:
         g = net.grads  # ‖g‖² is finite iff every element is and none is beyond ~1e154 (float64)
         if not (math.isfinite(back.loss) and math.isfinite(np.dot(g, g))):
@@ -296,8 +309,13 @@ def train(
     callbacks: Sequence[Any] = (),
     progress: bool = False,
     sample_weight: Any = None,
+    collective: Any = None,
 ) -> History:
-    """Train ``net`` in place; see :meth:`chainrule.Network.fit` for the arguments."""
+    """Train ``net`` in place; see :meth:`chainrule.Network.fit` for the arguments.
+
+    ``collective``: for :mod:`chainrule.distributed` (see the module's docstring); X and Y are then this
+    process's shard.
+    """
 
     X, Y = net.check_XY(X, Y)
     weights = None if sample_weight is None else net.check_sample_weight(sample_weight, X.shape[0])
@@ -334,7 +352,7 @@ def train(
     opt = resolve_optimizer(net, optimizer, learning_rate, weight_decay=weight_decay or None, schedule=schedule)
 
     n = X.shape[0]
-    full_batch = batch_size is None or batch_size >= n
+    full_batch = batch_size is None or batch_size >= (n if collective is None else collective.n_samples)
     # float32 and dropout training reuse buffers; the tiny float64 networks
     # of hand-worked examples are faster without (a view per array costs more than it saves).
     work = (
@@ -373,6 +391,7 @@ def train(
                 verbose,
                 snapshot,
                 interrupt,
+                collective,
             )
             _epochs(run, epochs)
         except KeyboardInterrupt:
@@ -413,6 +432,7 @@ class _Run:
     verbose: int
     snapshot: _Snapshot
     interrupt: _InterruptRequest
+    collective: Any = None
 
 
 def _epochs(run: _Run, epochs: int) -> None:
@@ -439,7 +459,7 @@ def _epochs(run: _Run, epochs: int) -> None:
 def _full_batch_epoch(run: _Run, epoch: int, lr: float) -> tuple[float, float]:
     """One full-batch step; returns the loss before the update and the count classified right."""
     try:
-        fwd, back = train_step(run.net, run.opt, run.X, run.Y, run.work, run.weights, check_finite=True)
+        fwd, back = train_step(run.net, run.opt, run.X, run.Y, run.work, run.weights, True, run.collective)
     except _NonFinite as exc:
         _diverged(run.net, run.snapshot, run.history, epoch, 0, exc.loss, lr)
     loss_function = run.net.loss_function
@@ -452,7 +472,7 @@ def _full_batch_epoch(run: _Run, epoch: int, lr: float) -> tuple[float, float]:
 def _minibatch_epoch(run: _Run, epoch: int, lr: float) -> tuple[float, float] | None:
     """One pass over the batches; returns the epoch's loss and count classified right (None if Ctrl-C cut it)."""
     net, X, Y, work, weights = run.net, run.X, run.Y, run.work, run.weights
-    n = X.shape[0]
+    n = X.shape[0] if run.collective is None else run.collective.n_samples  # the rows of the whole data set
     batch_size = run.batch_size
     assert batch_size is not None
     mean = net.reduction == "mean"
@@ -466,8 +486,9 @@ def _minibatch_epoch(run: _Run, epoch: int, lr: float) -> tuple[float, float] | 
     correct = 0.0
     seen = 0.0  # rows so far (their weights' sum, with sample weights): the bar's accuracy
     for b, start in enumerate(range(0, n, batch_size)):
-        idx = order[start : start + batch_size]
-        k = len(idx)
+        rows = order[start : start + batch_size]
+        idx = rows if run.collective is None else run.collective.local_rows(rows)
+        k = len(idx)  # this process's rows of the batch (all of them in a single process)
         w = None if weights is None else weights[idx]
         seen += k if w is None else float(w.sum())
         if work is None or work.x is None or work.y is None:
@@ -477,15 +498,15 @@ def _minibatch_epoch(run: _Run, epoch: int, lr: float) -> tuple[float, float] | 
             x = np.take(X, idx, axis=0, out=work.x[:k], mode="clip")
             y = np.take(Y, idx, axis=0, out=work.y[:k], mode="clip")
         try:
-            fwd, back = train_step(net, run.opt, x, y, work, w, check_finite=True)
+            fwd, back = train_step(net, run.opt, x, y, work, w, True, run.collective)
         except _NonFinite as exc:
             _diverged(net, run.snapshot, run.history, epoch, b, exc.loss, lr)
-        loss += back.loss * k if mean else back.loss
+        loss += back.loss * len(rows) if mean else back.loss
         if classifier:
             correct += _n_correct(fwd.activations[-1], y, loss_function, w)
         for bar in run.bars:
-            bar.on_batch_end(b, loss / (start + k) if mean else loss, correct / seen)
-        if run.interrupt.requested and start + k < n:
+            bar.on_batch_end(b, loss / (start + len(rows)) if mean else loss, correct / seen)
+        if run.interrupt.requested and start + len(rows) < n:
             return None
     return (loss / n if mean else loss), correct
 
@@ -501,7 +522,10 @@ def _end_epoch(run: _Run, epoch: int, lr: float, loss: float, correct: float) ->
     history.learning_rate.append(lr)
     logs = {"loss": loss}
     if run.net.loss_function.is_classification:
-        accuracy = correct / (run.X.shape[0] if weights is None else float(weights.sum()))
+        total = run.X.shape[0] if weights is None else float(weights.sum())
+        if run.collective is not None:
+            correct, total = run.collective.sum(correct, total)
+        accuracy = correct / total
         history.accuracy.append(accuracy)
         logs["accuracy"] = accuracy
     if run.validation is not None:
