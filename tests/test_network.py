@@ -142,7 +142,7 @@ def test_repr():
         (
             {"activation": "swish"},
             ValueError,
-            r"unknown activation 'swish'; valid names are: identity, leaky_relu, relu, sigmoid, softmax, tanh",
+            r"unknown activation 'swish'; valid names are: exp, identity, leaky_relu, relu, sigmoid, softmax, tanh",
         ),
         ({"activation": 3}, TypeError, r"activation must be a name \(str\), one of \[.*'relu'.*\]; got int 3"),
         (
@@ -163,13 +163,13 @@ def test_repr():
         (
             {"output_activation": "swish"},
             ValueError,
-            r"unknown output_activation 'swish'; valid names are: identity, ",
+            r"unknown output_activation 'swish'; valid names are: exp, identity, ",
         ),
         (
             {"loss": "hinge"},
             ValueError,
             r"unknown loss 'hinge'; valid names are: binary_cross_entropy, cross_entropy, "
-            r"half_squared_error, mse, squared_error",
+            r"half_squared_error, mae, mse, poisson, squared_error",
         ),
         ({"loss": None}, TypeError, r"loss must be a name \(str\), one of \[.*\]; got NoneType None"),
         (

@@ -122,12 +122,13 @@ class Network:
     output_activation : str, optional
         The output layer's activation. By default what suits the loss:
         ``softmax`` for ``cross_entropy``, ``sigmoid`` for
-        ``binary_cross_entropy``; for the squared-error losses ``sigmoid``
+        ``binary_cross_entropy``, ``exp`` for ``poisson``; for the squared-error losses ``sigmoid``
         when the hidden layers are sigmoid (the textbook network),
         otherwise ``identity`` (regression).
     loss : str
         ``half_squared_error`` (½·Σ(a−y)², the textbook loss), ``squared_error``,
-        ``mse``, ``binary_cross_entropy`` or ``cross_entropy``.
+        ``mse``, ``mae``, ``binary_cross_entropy``, ``cross_entropy`` or
+        ``poisson`` (see :mod:`chainrule.core.losses`).
     reduction : {"mean", "sum"}
         How per-sample losses are combined over a batch. Hand-worked
         tutorials sum; frameworks average.
