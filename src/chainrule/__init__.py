@@ -23,7 +23,7 @@ from .teaching.examples import WorkedExample, load_example
 from .teaching.trace import Trace
 from .training import callbacks, optimizers, schedules  # noqa: F401  (optimizers: an attribute, not in __all__)
 from .training.loop import History
-from .training.optimizers import OPTIMIZERS, SGD, Adam, Optimizer, RMSProp
+from .training.optimizers import OPTIMIZERS, SGD, Adam, AdamW, Optimizer, RMSProp
 
 __all__ = [
     "ACTIVATIONS",
@@ -32,6 +32,7 @@ __all__ = [
     "OPTIMIZERS",
     "SGD",
     "Adam",
+    "AdamW",
     "CheckReport",
     "Dense",
     "History",
