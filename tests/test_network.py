@@ -410,11 +410,21 @@ def test_bad_Y(method, kwargs, Y, error, message):
         ({"batch_size": 1.5}, TypeError, r"batch_size must be an integer >= 1; got float 1.5"),
         ({"verbose": -1}, ValueError, r"verbose must be an integer >= 0; got -1"),
         ({"shuffle": "yes"}, TypeError, r"shuffle must be True or False; got str 'yes'"),
-        ({"optimizer": "lbfgs"}, ValueError, r"unknown optimizer 'lbfgs'; valid names are: adam, rmsprop, sgd"),
+        (
+            {"optimizer": "lamb"},
+            ValueError,
+            r"unknown optimizer 'lamb'; valid names are: adam, adamw, lbfgs, rmsprop, sgd",
+        ),
+        (
+            {"optimizer": "lbfgs", "learning_rate": 0.1},
+            ValueError,
+            r"optimizer='lbfgs' takes no learning_rate: it runs full batch, with its own step lengths",
+        ),
+        ({"max_iter": 5}, ValueError, r"max_iter is for optimizer='lbfgs'; gradient descent runs `epochs` epochs"),
         (
             {"optimizer": 3},
             TypeError,
-            r"optimizer must be a name \(str\), one of \['adam', 'rmsprop', 'sgd'\]; got int 3",
+            r"optimizer must be a name \(str\), one of \['adam', 'adamw', 'lbfgs', 'rmsprop', 'sgd'\]; got int 3",
         ),
     ],
 )
