@@ -15,7 +15,7 @@ import pytest
 from chainrule.core import activations as A
 from chainrule.core.activations import ACTIVATIONS, get_activation
 
-ELEMENTWISE = ["sigmoid", "tanh", "relu", "leaky_relu", "identity"]
+ELEMENTWISE = ["sigmoid", "tanh", "relu", "leaky_relu", "identity", "exp"]
 DTYPES = [np.float32, np.float64]
 
 
@@ -31,6 +31,8 @@ def _reference(name: str, z: float) -> float:
         return z if z > 0 else 0.01 * z
     if name == "identity":
         return z
+    if name == "exp":
+        return math.exp(z)
     raise AssertionError(name)
 
 
@@ -176,6 +178,8 @@ def test_large_z_is_finite_without_warnings(name, dtype, scale):
         np.testing.assert_allclose(back[0, :2], [0.0, 0.0], atol=1e-30)  # saturated: no gradient
     if name == "tanh":
         np.testing.assert_array_equal(a[0], [1.0, -1.0, 0.0])
+    if name == "exp" and scale == 1e30:  # capped at e^(log(max) − 1), not inf
+        assert a[0, 0] == pytest.approx(np.finfo(dtype).max / math.e, rel=1e-5) and a[0, 1] == 0.0
     if name == "softmax":
         np.testing.assert_allclose(a[0], [1.0, 0.0, 0.0], atol=1e-30)
         np.testing.assert_allclose(a[2], [0.5, 0.5, 0.0], atol=1e-30)
@@ -202,8 +206,8 @@ def test_softmax_stable_while_row_spread_is_finite(dtype):
 
 
 # -- the table of names -------------------------------------------------------------
-def test_table_holds_the_six_activations():
-    assert set(ACTIVATIONS) == {"sigmoid", "tanh", "relu", "leaky_relu", "identity", "softmax"}
+def test_table_holds_the_seven_activations():
+    assert set(ACTIVATIONS) == {"sigmoid", "tanh", "relu", "leaky_relu", "identity", "exp", "softmax"}
     for name, cls in ACTIVATIONS.items():
         assert cls.name == name and issubclass(cls, A.Activation)
 
@@ -217,7 +221,7 @@ def test_get_activation_by_name_instance_and_case():
 def test_unknown_activation_lists_valid_names():
     with pytest.raises(
         ValueError,
-        match=r"unknown activation 'swish'; valid names are: identity, leaky_relu, "
+        match=r"unknown activation 'swish'; valid names are: exp, identity, leaky_relu, "
         r"relu, sigmoid, softmax, tanh",
     ):
         get_activation("swish")

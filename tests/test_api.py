@@ -26,6 +26,7 @@ EXPECTED_PUBLIC_NAMES = {
     "Optimizer",
     "SGD",
     "Adam",
+    "AdamW",
     "RMSProp",
     "__version__",
     # subpackages and tools built on the core
@@ -83,7 +84,7 @@ def test_public_data_names():
     assert isinstance(cr.__version__, str) and cr.__version__.count(".") == 2
     for table in (cr.ACTIVATIONS, cr.LOSSES, cr.INITIALIZERS, cr.OPTIMIZERS):
         assert isinstance(table, dict) and table and all(isinstance(k, str) for k in table)
-    assert set(cr.OPTIMIZERS.values()) == {cr.SGD, cr.Adam, cr.RMSProp}
+    assert set(cr.OPTIMIZERS.values()) == {cr.SGD, cr.Adam, cr.AdamW, cr.RMSProp}
 
 
 @pytest.mark.parametrize("class_name", CORE_CLASSES)

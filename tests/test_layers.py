@@ -189,7 +189,7 @@ def test_bad_sizes(n_in, n_out, error, message):
 
 
 def test_unknown_activation():
-    with pytest.raises(ValueError, match=r"unknown activation 'gelu'; valid names are: identity, leaky_relu"):
+    with pytest.raises(ValueError, match=r"unknown activation 'gelu'; valid names are: exp, identity, leaky_relu"):
         cr.Dense(2, 2, "gelu")
 
 

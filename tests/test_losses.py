@@ -24,7 +24,9 @@ def _sigmoid(z):
 
 def get_activation_for(name):
     """The output activation each loss is tested with (its fused one, else sigmoid)."""
-    return {"binary_cross_entropy": A.Sigmoid(), "cross_entropy": A.Softmax()}.get(name, A.Sigmoid())
+    return {"binary_cross_entropy": A.Sigmoid(), "cross_entropy": A.Softmax(), "poisson": A.Exp()}.get(
+        name, A.Sigmoid()
+    )
 
 
 def _softmax(z):
@@ -95,6 +97,35 @@ def test_cross_entropy_accepts_probability_targets(rng):
     assert L.CrossEntropy().value(z, _softmax(z), y) == pytest.approx(expected, rel=1e-12)
 
 
+def test_mae_by_hand():
+    a = np.array([[1.0, 2.0], [0.0, -1.0]])
+    y = np.array([[0.0, 0.0], [1.0, 1.0]])
+    # absolute differences 1, 2, 1, 2: (1 + 2)/2 + (1 + 2)/2 over K = 2 outputs
+    assert L.MeanAbsoluteError().value(None, a, y) == 3.0
+    np.testing.assert_array_equal(L.MeanAbsoluteError().per_sample(None, a, y), [1.5, 1.5])
+    # the subgradient at a = y is 0, as np.sign and PyTorch's L1Loss backward
+    np.testing.assert_array_equal(
+        L.MeanAbsoluteError().gradient(a, np.array([[1.0, 3.0], [0.0, -2.0]])), [[0, -0.5], [0, 0.5]]
+    )
+
+
+def test_poisson_by_hand_and_zero_at_a_perfect_prediction(rng):
+    z = rng.normal(size=(4, 2))
+    a = np.exp(z)
+    y = rng.poisson(2.0, (4, 2)).astype(float)
+    # half the deviance, y·log(y/a) − y + a per element (scikit-learn's poisson_loss, 0·log 0 = 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        expected = np.where(y > 0, y * np.log(y / a), 0.0) - y + a
+    assert L.PoissonDeviance().value(z, a, y) == pytest.approx(expected.sum(), rel=1e-13)
+    y = np.array([[0.5, 3.0]])
+    assert L.PoissonDeviance().value(np.log(y), y, y) == pytest.approx(0.0, abs=1e-15)
+
+
+def test_poisson_refuses_negative_targets():
+    with pytest.raises(ValueError, match=r"Y for poisson must be counts or rates >= 0 .*got a minimum of -1.0"):
+        L.PoissonDeviance().check_targets([[1.0], [-1.0]], 2, 1, np.float64)
+
+
 # -- gradients against finite differences --------------------------------------------
 def _numeric_grad(f, x, h=1e-6):
     g = np.empty_like(x)
@@ -114,7 +145,7 @@ def _assert_grad_close(analytic, numeric, bound=1e-7):
     assert error < bound, error
 
 
-@pytest.mark.parametrize("name", SQUARED)
+@pytest.mark.parametrize("name", [*SQUARED, "mae"])
 def test_squared_gradient_matches_finite_differences(name, rng):
     loss = get_loss(name)
     a, y = rng.normal(size=(4, 3)), rng.normal(size=(4, 3))
@@ -136,13 +167,20 @@ def test_ce_gradient_on_a_matches_finite_differences(rng):
     _assert_grad_close(L.CrossEntropy().gradient(a, y), _numeric_grad(f, a))
 
 
-@pytest.mark.parametrize("name, act", [("binary_cross_entropy", A.Sigmoid()), ("cross_entropy", A.Softmax())])
+@pytest.mark.parametrize(
+    "name, act",
+    [("binary_cross_entropy", A.Sigmoid()), ("cross_entropy", A.Softmax()), ("poisson", A.Exp())],
+)
 @pytest.mark.parametrize("scale", [1.0, 0.25])
 def test_fused_delta_is_dL_dz(name, act, scale, rng):
     # δ = a − y (times the reduction's scale) must be the true derivative of the value in z.
     loss = get_loss(name)
     z = rng.normal(0, 2, (4, 3))
-    y = rng.random((4, 3)) if name == "binary_cross_entropy" else np.eye(3)[[0, 2, 1, 1]]
+    y = {
+        "binary_cross_entropy": rng.random((4, 3)),
+        "cross_entropy": np.eye(3)[[0, 2, 1, 1]],
+        "poisson": rng.poisson(1.5, (4, 3)).astype(float),
+    }[name]
     value, delta, grad_a = loss.evaluate(z, act.forward(z), y, act, scale)
     assert grad_a is None  # the fused path skips ∂L/∂a
     numeric = _numeric_grad(lambda t: loss.value(t, act.forward(t), y) * scale, z)
@@ -150,7 +188,7 @@ def test_fused_delta_is_dL_dz(name, act, scale, rng):
     assert value == pytest.approx(loss.value(z, act.forward(z), y) * scale, rel=1e-15)
 
 
-@pytest.mark.parametrize("name", SQUARED)
+@pytest.mark.parametrize("name", [*SQUARED, "mae"])
 @pytest.mark.parametrize("act", [A.Sigmoid(), A.Tanh(), A.Identity(), A.Softmax()])
 @pytest.mark.parametrize("scale", [1.0, 1 / 3])
 def test_unfused_evaluate_chains_through_the_activation(name, act, scale, rng):
@@ -227,7 +265,15 @@ def test_squared_losses_with_saturated_sigmoid(name):
 
 # -- the table of names ---------------------------------------------------------------
 def test_table_and_reductions():
-    assert set(LOSSES) == {"half_squared_error", "squared_error", "mse", "binary_cross_entropy", "cross_entropy"}
+    assert set(LOSSES) == {
+        "half_squared_error",
+        "squared_error",
+        "mse",
+        "mae",
+        "binary_cross_entropy",
+        "cross_entropy",
+        "poisson",
+    }
     for name, cls in LOSSES.items():
         assert cls.name == name
     assert set(REDUCTIONS) == {"mean", "sum"}
@@ -236,7 +282,8 @@ def test_table_and_reductions():
 def test_fused_pairs_and_required_outputs():
     assert L.CrossEntropy.fused == "softmax" and L.CrossEntropy.output_activations == ("softmax",)
     assert L.BinaryCrossEntropy.fused == "sigmoid" and L.BinaryCrossEntropy.output_activations == ("sigmoid",)
-    for name in SQUARED:
+    assert L.PoissonDeviance.fused == "exp" and L.PoissonDeviance.output_activations == ("exp",)
+    for name in [*SQUARED, "mae"]:
         assert LOSSES[name].fused is None and LOSSES[name].output_activations is None
 
 
@@ -251,7 +298,7 @@ def test_unknown_loss_lists_valid_names():
     with pytest.raises(
         ValueError,
         match=r"unknown loss 'hinge'; valid names are: binary_cross_entropy, "
-        r"cross_entropy, half_squared_error, mse, squared_error",
+        r"cross_entropy, half_squared_error, mae, mse, poisson, squared_error",
     ):
         get_loss("hinge")
 

@@ -142,7 +142,7 @@ def test_repr():
         (
             {"activation": "swish"},
             ValueError,
-            r"unknown activation 'swish'; valid names are: identity, leaky_relu, relu, sigmoid, softmax, tanh",
+            r"unknown activation 'swish'; valid names are: exp, identity, leaky_relu, relu, sigmoid, softmax, tanh",
         ),
         ({"activation": 3}, TypeError, r"activation must be a name \(str\), one of \[.*'relu'.*\]; got int 3"),
         (
@@ -163,13 +163,13 @@ def test_repr():
         (
             {"output_activation": "swish"},
             ValueError,
-            r"unknown output_activation 'swish'; valid names are: identity, ",
+            r"unknown output_activation 'swish'; valid names are: exp, identity, ",
         ),
         (
             {"loss": "hinge"},
             ValueError,
             r"unknown loss 'hinge'; valid names are: binary_cross_entropy, cross_entropy, "
-            r"half_squared_error, mse, squared_error",
+            r"half_squared_error, mae, mse, poisson, squared_error",
         ),
         ({"loss": None}, TypeError, r"loss must be a name \(str\), one of \[.*\]; got NoneType None"),
         (
@@ -410,11 +410,21 @@ def test_bad_Y(method, kwargs, Y, error, message):
         ({"batch_size": 1.5}, TypeError, r"batch_size must be an integer >= 1; got float 1.5"),
         ({"verbose": -1}, ValueError, r"verbose must be an integer >= 0; got -1"),
         ({"shuffle": "yes"}, TypeError, r"shuffle must be True or False; got str 'yes'"),
-        ({"optimizer": "lbfgs"}, ValueError, r"unknown optimizer 'lbfgs'; valid names are: adam, rmsprop, sgd"),
+        (
+            {"optimizer": "lamb"},
+            ValueError,
+            r"unknown optimizer 'lamb'; valid names are: adam, adamw, lbfgs, rmsprop, sgd",
+        ),
+        (
+            {"optimizer": "lbfgs", "learning_rate": 0.1},
+            ValueError,
+            r"optimizer='lbfgs' takes no learning_rate: it runs full batch, with its own step lengths",
+        ),
+        ({"max_iter": 5}, ValueError, r"max_iter is for optimizer='lbfgs'; gradient descent runs `epochs` epochs"),
         (
             {"optimizer": 3},
             TypeError,
-            r"optimizer must be a name \(str\), one of \['adam', 'rmsprop', 'sgd'\]; got int 3",
+            r"optimizer must be a name \(str\), one of \['adam', 'adamw', 'lbfgs', 'rmsprop', 'sgd'\]; got int 3",
         ),
     ],
 )

@@ -29,6 +29,7 @@ OUTPUTS = [  # (loss, output activation)
     ("half_squared_error", "tanh"),
     ("half_squared_error", "relu"),
     ("half_squared_error", "leaky_relu"),
+    ("poisson", "exp"),
 ]
 
 

@@ -49,6 +49,19 @@ CASES = [
         {"lr": 0.02, "betas": (0.8, 0.9), "eps": 0.1, "weight_decay": 0.05},
         id="adam-custom",
     ),
+    pytest.param(lambda: cr.AdamW(0.01), torch.optim.AdamW, {"lr": 0.01}, id="adamw"),
+    pytest.param(
+        lambda: cr.AdamW(0.02, beta1=0.8, beta2=0.9, epsilon=0.1, weight_decay=0.3),
+        torch.optim.AdamW,
+        {"lr": 0.02, "betas": (0.8, 0.9), "eps": 0.1, "weight_decay": 0.3},
+        id="adamw-custom",
+    ),
+    pytest.param(
+        lambda: cr.Adam(0.02, weight_decay=0.3, decoupled_weight_decay=True),
+        torch.optim.Adam,
+        {"lr": 0.02, "weight_decay": 0.3, "decoupled_weight_decay": True},
+        id="adam-decoupled",
+    ),
     pytest.param(lambda: cr.RMSProp(0.01), torch.optim.RMSprop, {"lr": 0.01}, id="rmsprop"),
     pytest.param(
         lambda: cr.RMSProp(0.02, rho=0.9, epsilon=0.1, weight_decay=0.05),
@@ -166,6 +179,11 @@ def test_fit_matches_a_torch_training_loop(make, torch_class, torch_kwargs, batc
         (lambda: cr.Adam(0.1, epsilon=0), ValueError, r"epsilon must be a finite number > 0; got 0.0"),
         (lambda: cr.RMSProp(0.1, rho=1.0), ValueError, r"rho must be in \[0.0, 1.0\); got 1.0"),
         (lambda: cr.RMSProp(0.1, epsilon=-1e-8), ValueError, r"epsilon must be a finite number > 0; got -1e-08"),
+        (
+            lambda: cr.AdamW(0.1, weight_decay_on="biases"),
+            ValueError,
+            r"unknown weight_decay_on 'biases'; valid names are: all, weights",
+        ),
     ],
 )
 def test_bad_hyperparameters(make, error, message):
@@ -174,7 +192,7 @@ def test_bad_hyperparameters(make, error, message):
 
 
 def test_get_optimizer_by_name_and_instance():
-    assert set(OPTIMIZERS) == {"sgd", "adam", "rmsprop"}
+    assert set(OPTIMIZERS) == {"sgd", "adam", "adamw", "rmsprop"}
     opt = get_optimizer("Adam", 0.5)
     assert isinstance(opt, cr.Adam) and opt.learning_rate == 0.5
     inst = cr.RMSProp(0.1)
@@ -182,7 +200,7 @@ def test_get_optimizer_by_name_and_instance():
 
 
 def test_unknown_optimizer_lists_valid_names():
-    with pytest.raises(ValueError, match=r"unknown optimizer 'lbfgs'; valid names are: adam, rmsprop, sgd"):
+    with pytest.raises(ValueError, match=r"unknown optimizer 'lbfgs'; valid names are: adam, adamw, rmsprop, sgd"):
         get_optimizer("lbfgs", 0.1)
 
 
@@ -201,6 +219,7 @@ def test_get_config_round_trip():
         (cr.SGD(0.1, momentum=0.9), ("momentum_buffer",)),
         (cr.SGD(0.1, momentum=0.9, nesterov=True), ("momentum_buffer",)),
         (cr.Adam(0.01), ("m", "v")),
+        (cr.AdamW(0.01), ("m", "v")),
         (cr.RMSProp(0.01), ("square_avg",)),
     ],
 )
@@ -210,3 +229,87 @@ def test_state_names_are_the_arrays_kept_after_a_step(optimizer, names):
     optimizer.step([p], [g])
     _, arrays = optimizer.get_state()
     assert {key.split(".", 1)[1] for key in arrays} == set(names)
+
+
+# -- which parameters decay: one mechanism for every optimiser --------------------------
+WEIGHTS_ONLY = [
+    pytest.param(lambda on: cr.SGD(0.1, momentum=0.9, weight_decay=0.2, weight_decay_on=on), torch.optim.SGD,
+                 {"lr": 0.1, "momentum": 0.9}, id="sgd"),
+    pytest.param(lambda on: cr.Adam(0.02, weight_decay=0.2, weight_decay_on=on), torch.optim.Adam,
+                 {"lr": 0.02}, id="adam"),
+    pytest.param(lambda on: cr.AdamW(0.02, weight_decay=0.2, weight_decay_on=on), torch.optim.AdamW,
+                 {"lr": 0.02}, id="adamw"),
+    pytest.param(lambda on: cr.RMSProp(0.02, weight_decay=0.2, weight_decay_on=on), torch.optim.RMSprop,
+                 {"lr": 0.02}, id="rmsprop"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("make, torch_class, torch_kwargs", WEIGHTS_ONLY)
+@pytest.mark.parametrize("flat", [False, True], ids=["arrays", "flat-with-mask"])
+def test_weights_only_decay_is_torch_with_two_parameter_groups(make, torch_class, torch_kwargs, flat):
+    # torch's way of not decaying biases: a group of weights with weight_decay, one of biases without.
+    net = cr.Network([3, 4, 2], seed=0, init="normal")
+    theirs = [torch.tensor(p.copy(), requires_grad=True) for p in net.parameters()]
+    topt = torch_class(
+        [{"params": theirs[0::2], "weight_decay": 0.2}, {"params": theirs[1::2], "weight_decay": 0.0}], **torch_kwargs
+    )
+    opt = make("weights")
+    for _ in range(N_STEPS):
+        if flat:  # as the fit loop hands it: the flat vector and the network's mask
+            opt.step([net.params], [_gradient(net.params)], [net.weight_mask])
+        else:  # arrays by hand: 2-D ones are weights, 1-D ones biases
+            opt.step(net.parameters(), [_gradient(p) for p in net.parameters()])
+        for t in theirs:
+            t.grad = torch.tensor(_gradient(t.detach().numpy()))
+        topt.step()
+    for p, t in zip(net.parameters(), theirs):
+        t = t.detach().numpy()
+        assert np.abs(p - t).max() <= 1e-12 * np.abs(t).max()
+
+
+def test_weight_mask_marks_the_weights_of_the_flat_vector():
+    net = cr.Network([3, 4, 2], seed=0)
+    mask = net.weight_mask
+    assert mask.shape == net.params.shape and mask.dtype == net.params.dtype
+    net.params[...] = mask
+    for layer in net.layers:
+        assert (layer.weights == 1).all() and (layer.bias == 0).all()
+    assert cr.Network([3, 2], seed=0, dtype="float32").weight_mask.dtype == np.float32
+
+
+def test_fit_weight_decay_on_weights_leaves_the_biases_undecayed():
+    # One full-batch step against the rule written out: W ← W − η·(g + λ·W), b ← b − η·g.
+    net = cr.Network([2, 3, 1], activation="tanh", loss="mse", seed=1)
+    X, Y = np.array([[0.5, -1.0], [1.0, 2.0]]), np.array([[0.3], [-0.2]])
+    grads = [g for pair in net.gradients(X, Y) for g in pair]
+    before = [p.copy() for p in net.parameters()]
+    net.fit(X, Y, epochs=1, learning_rate=0.1, optimizer="sgd", weight_decay=0.5, weight_decay_on="weights")
+    for p, p0, g in zip(net.parameters(), before, grads):
+        expected = p0 - 0.1 * (g + 0.5 * p0) if p.ndim == 2 else p0 - 0.1 * g
+        np.testing.assert_allclose(p, expected, rtol=1e-14, atol=1e-15)
+    assert net.optimizer_.get_config()["weight_decay_on"] == "weights"
+
+
+# -- scikit-learn's SGD: the velocity carries the rate ----------------------------------
+@pytest.mark.parametrize("nesterov", [False, True])
+def test_momentum_correction_is_scikit_learns_sgd_when_the_rate_changes(nesterov):
+    from sklearn.neural_network._stochastic_optimizers import SGDOptimizer
+
+    rng = np.random.default_rng(0)
+    ours = [rng.normal(size=(3, 4)), rng.normal(size=4)]
+    theirs = [p.copy() for p in ours]
+    opt = cr.SGD(0.1, momentum=0.9, nesterov=nesterov, momentum_correction=True)
+    plain = cr.SGD(0.1, momentum=0.9, nesterov=nesterov)  # torch's rule, for contrast
+    other = [p.copy() for p in ours]
+    sk = SGDOptimizer(theirs, learning_rate_init=0.1, lr_schedule="constant", momentum=0.9, nesterov=nesterov)
+    rates = [0.1, 0.1, 0.02, 0.02, 0.5, 0.004, 0.004, 0.1]
+    for rate in rates:
+        opt.set_learning_rate(rate)
+        plain.set_learning_rate(rate)
+        sk.learning_rate = rate
+        opt.step(ours, [_gradient(p) for p in ours])
+        plain.step(other, [_gradient(p) for p in other])
+        sk.update_params(theirs, [_gradient(p) for p in theirs])
+    for p, t, o in zip(ours, theirs, other):
+        assert np.abs(p - t).max() <= 1e-12 * np.abs(t).max()
+        assert np.abs(o - t).max() > 1e-3  # without the correction the paths part

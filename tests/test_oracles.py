@@ -8,8 +8,8 @@ Every hidden activation × every loss (with its output activation) × depths 1 t
 - torch autograd: relative error < 1e-10 for every gradient array, and the
   loss value to 1e-12.
 
-The torch side uses torch's own loss classes (``MSELoss``, ``BCEWithLogitsLoss``,
-``CrossEntropyLoss``) with the documented conversion factors, so the
+The torch side uses torch's own loss classes (``MSELoss``, ``L1Loss``, ``BCEWithLogitsLoss``,
+``CrossEntropyLoss``, ``PoissonNLLLoss``) with the documented conversion factors, so the
 conventions of ``losses.py`` are checked too, not just the chain rule.
 """
 
@@ -26,7 +26,7 @@ torch = pytest.importorskip("torch")
 F = torch.nn.functional
 
 HIDDEN = ["sigmoid", "tanh", "relu", "leaky_relu", "identity"]
-LOSSES = ["half_squared_error", "squared_error", "mse", "binary_cross_entropy", "cross_entropy"]
+LOSSES = ["half_squared_error", "squared_error", "mse", "mae", "binary_cross_entropy", "cross_entropy", "poisson"]
 REDUCTIONS = ["sum", "mean"]
 N_SAMPLES, N_IN, N_OUT = 5, 3, 3
 HIDDEN_WIDTHS = [5, 4, 3]  # depth d uses the first d − 1
@@ -48,6 +48,7 @@ _TORCH_ACTIVATIONS = {
     "relu": torch.relu,
     "leaky_relu": lambda z: F.leaky_relu(z, negative_slope=0.01),
     "identity": lambda z: z,
+    "exp": torch.exp,
     "softmax": lambda z: torch.softmax(z, dim=1),
 }
 
@@ -62,10 +63,16 @@ def torch_loss(name: str, reduction: str, z, a, y, n_outputs: int):
         total = torch.nn.MSELoss(reduction="sum")(a, y)
     elif name == "mse":
         total = torch.nn.MSELoss(reduction="sum")(a, y) / n_outputs
+    elif name == "mae":
+        total = torch.nn.L1Loss(reduction="sum")(a, y) / n_outputs
     elif name == "binary_cross_entropy":
         total = torch.nn.BCEWithLogitsLoss(reduction="sum")(z, y)
     elif name == "cross_entropy":
         total = torch.nn.CrossEntropyLoss(reduction="sum")(z, y)  # y: long labels or probability rows
+    elif name == "poisson":
+        # exp(z) − y·z (log_input=True, no Stirling term), plus the constant y·log y − y of half the deviance
+        nll = torch.nn.PoissonNLLLoss(log_input=True, full=False, reduction="sum")(z, y)
+        total = nll + torch.sum(torch.xlogy(y, y) - y)
     else:
         raise AssertionError(name)
     return total / n if reduction == "mean" else total
@@ -99,6 +106,8 @@ def _data(loss: str, seed: int, n_out: int = N_OUT):
         Y = rng.integers(0, n_out, N_SAMPLES)  # integer labels: the one-hot path is checked below
     elif loss == "binary_cross_entropy":
         Y = rng.random((N_SAMPLES, n_out))
+    elif loss == "poisson":
+        Y = rng.poisson(1.5, (N_SAMPLES, n_out)).astype(float)  # counts, zeros among them
     else:
         Y = rng.normal(size=(N_SAMPLES, n_out))
     return X, Y
@@ -140,8 +149,8 @@ def test_gradients_match_finite_differences_and_autograd(activation, loss, depth
     _check_against_oracles(net, X, Y)
 
 
-@pytest.mark.parametrize("output", ["sigmoid", "tanh", "relu", "leaky_relu", "identity", "softmax"])
-@pytest.mark.parametrize("loss", ["half_squared_error", "squared_error", "mse"])
+@pytest.mark.parametrize("output", ["sigmoid", "tanh", "relu", "leaky_relu", "identity", "exp", "softmax"])
+@pytest.mark.parametrize("loss", ["half_squared_error", "squared_error", "mse", "mae"])
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 def test_every_output_activation_with_squared_losses(output, loss, reduction):
     # The unfused path: ∂L/∂a through each output activation's own backward (softmax's Jacobian too).
@@ -210,7 +219,7 @@ def _net_and_logits(loss, n_out, reduction, seed=0):
         loss=loss,
         reduction=reduction,
         seed=seed,
-        output_activation="identity" if loss in ("half_squared_error", "mse") else None,
+        output_activation="identity" if loss in ("half_squared_error", "mse", "mae") else None,
         init="normal",
     )
     X = np.random.default_rng(seed).normal(size=(6, 3))
@@ -268,3 +277,28 @@ def test_cross_entropy_is_cross_entropy_loss(targets, reduction):
     theirs_probs = torch.nn.CrossEntropyLoss(reduction=reduction)(z, torch.tensor(np.eye(4)[labels])).item()
     assert net.loss(X, Y) == pytest.approx(theirs_labels, rel=1e-13)
     assert net.loss(X, Y) == pytest.approx(theirs_probs, rel=1e-13)
+
+
+@pytest.mark.parametrize("n_out", [1, 3])
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_mae_is_l1_loss(n_out, reduction):
+    net, X, z, a = _net_and_logits("mae", n_out, reduction)
+    Y = np.random.default_rng(1).normal(size=(6, n_out))
+    if reduction == "mean":  # the mean over all N·K elements, exactly torch's default
+        assert net.loss(X, Y) == pytest.approx(torch.nn.L1Loss()(a, torch.tensor(Y)).item(), rel=1e-13)
+    else:
+        assert net.loss(X, Y) == pytest.approx(
+            torch.nn.L1Loss(reduction="sum")(a, torch.tensor(Y)).item() / n_out, rel=1e-13
+        )
+
+
+@pytest.mark.parametrize("n_out", [1, 3])
+def test_poisson_is_half_the_deviance_of_scikit_learn(n_out):
+    from sklearn.metrics import mean_poisson_deviance
+
+    net, X, z, a = _net_and_logits("poisson", n_out, "mean")
+    assert net.layers[-1].activation.name == "exp"
+    Y = np.random.default_rng(1).poisson(2.0, (6, n_out)).astype(float)
+    # scikit-learn's mean Poisson deviance per output is twice chainrule's per element
+    theirs = sum(mean_poisson_deviance(Y[:, k], a.numpy()[:, k]) for k in range(n_out)) / 2
+    assert net.loss(X, Y) == pytest.approx(theirs, rel=1e-12)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-from chainrule.training.schedules import CosineDecay, ExponentialDecay, StepDecay, get_schedule
+from chainrule.training.schedules import CosineDecay, ExponentialDecay, InverseScaling, StepDecay, get_schedule
 
 torch = pytest.importorskip("torch")
 
@@ -37,6 +37,18 @@ def _torch_rates(make_scheduler, base, epochs):
 def test_schedules_match_torch(ours, theirs):
     expected = _torch_rates(theirs, 0.3, 12)
     np.testing.assert_allclose([ours.rate(0.3, t) for t in range(12)], expected, rtol=1e-12)
+
+
+def test_invscaling_is_scikit_learns_sgd_rate():
+    from sklearn.neural_network._stochastic_optimizers import SGDOptimizer
+
+    # scikit-learn sets the rate at the end of each epoch from t_, the samples seen so far.
+    sk = SGDOptimizer([np.zeros(2)], learning_rate_init=0.3, lr_schedule="invscaling", power_t=0.4)
+    for t in [0, 50, 100, 150, 1000]:
+        if t:
+            sk.iteration_ends(t)
+        assert InverseScaling(power_t=0.4).rate(0.3, t) == pytest.approx(sk.learning_rate, rel=1e-15)
+    assert get_schedule({"name": "invscaling", "power_t": 0.25}) == InverseScaling(0.25)
 
 
 def test_step_decay_by_hand():
@@ -110,7 +122,9 @@ def test_get_schedule_forms():
     assert get_schedule(None) is None
     assert get_schedule("cosine") == CosineDecay()
     assert get_schedule({"name": "step", "step_size": 4, "gamma": 0.2}) == StepDecay(4, 0.2)
-    with pytest.raises(ValueError, match="unknown schedule 'warmup'; valid names are: cosine, exponential, step"):
+    with pytest.raises(
+        ValueError, match="unknown schedule 'warmup'; valid names are: cosine, exponential, invscaling, step"
+    ):
         get_schedule("warmup")
     with pytest.raises(ValueError, match="gamma must be a finite number > 0; got -1.0"):
         ExponentialDecay(-1.0)

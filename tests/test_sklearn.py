@@ -20,7 +20,22 @@ from chainrule.sklearn import MLPClassifier, MLPRegressor
 CHECKED = [
     MLPClassifier(hidden_layer_sizes=(16,), max_iter=100, learning_rate_init=0.01, random_state=0),
     MLPRegressor(hidden_layer_sizes=(16,), max_iter=100, learning_rate_init=0.01, random_state=0),
+    MLPClassifier(hidden_layer_sizes=(16,), solver="lbfgs", max_iter=100, random_state=0),
+    MLPRegressor(hidden_layer_sizes=(16,), solver="lbfgs", max_iter=100, random_state=0),
+    MLPClassifier(hidden_layer_sizes=(16,), solver="sgd", max_iter=100, learning_rate_init=0.01, random_state=0),
+    MLPRegressor(hidden_layer_sizes=(16,), solver="sgd", max_iter=200, learning_rate_init=0.002, random_state=0),
+    MLPRegressor(hidden_layer_sizes=(16,), solver="rmsprop", max_iter=100, learning_rate_init=0.01, random_state=0),
 ]
+
+
+@pytest.fixture(autouse=True)
+def _one_blas_thread():
+    # These fits are small: BLAS threads only contend (SciPy's L-BFGS-B runs ~4x slower with them on a
+    # loaded 2-core machine). The numbers are the same to rounding; no test compares them across settings.
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(1):
+        yield
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -295,9 +310,17 @@ def test_warm_start_and_partial_fit(digits):
             {"activation": ["relu"], "hidden_layer_sizes": (3, 3)},
             r"activation must be one name or one per hidden layer \(2\); got 1",
         ),
+        ({"solver": "newton"}, r"solver must be one of \['adam', 'sgd', 'rmsprop', 'lbfgs'\]; got 'newton'"),
         (
-            {"solver": "lbfgs"},
-            r"solver must be one of \['adam', 'sgd', 'rmsprop'\] \('lbfgs' is not supported\); got 'lbfgs'",
+            {"learning_rate": "optimal"},
+            r"learning_rate must be one of \['constant', 'invscaling', 'adaptive'\]; got 'optimal'",
+        ),
+        ({"power_t": -1.0}, r"power_t must be a number >= 0.0; got -1.0"),
+        ({"max_fun": 0}, r"max_fun must be an int >= 1; got 0"),
+        ({"loss": "huber"}, r"loss must be one of \['squared_error', 'poisson', 'absolute_error'\]; got 'huber'"),
+        (
+            {"solver": "lbfgs", "dropout": 0.5},
+            r"dropout is for the stochastic solvers; solver='lbfgs' needs dropout=0.0",
         ),
         ({"hidden_layer_sizes": (3, 0)}, r"hidden_layer_sizes must hold ints >= 1; got 0 at position 1"),
         ({"dropout": 1.0}, r"dropout must be a number in \[0, 1\); got 1.0"),
@@ -329,3 +352,119 @@ def test_network_is_an_ordinary_network_after_fit(tmp_path, digits):
     cr.io.save(net, tmp_path / "net")
     loaded = cr.load(tmp_path / "net")
     np.testing.assert_allclose(loaded.predict(X / 16), clf.predict_proba(X / 16), rtol=1e-12)
+
+
+# -- parity with scikit-learn's own MLP: L-BFGS, the SGD schedules, from the same weights -----
+
+
+def _from_the_same_weights(ours, theirs, X, y, **params):
+    """Fit both estimators with ``params`` from scikit-learn's initial weights.
+
+    A first fit of one SGD epoch at a rate of 1e-300 builds each estimator
+    without moving its weights (the updates are below the weights' last bit);
+    scikit-learn's are then copied into ours, and both go on with warm_start.
+    """
+    setup = {"warm_start": True, "solver": "sgd", "learning_rate_init": 1e-300, "max_iter": 1, "shuffle": False}
+    for est in (ours, theirs):
+        _quiet(est.set_params(**setup).fit, X, y)
+    for layer, W, b in zip(ours.network_.layers, theirs.coefs_, theirs.intercepts_):
+        layer.weights = W.T
+        layer.bias = b
+    for est in (ours, theirs):
+        _quiet(est.set_params(**params).fit, X, y)
+    return ours, theirs
+
+
+def _diabetes():
+    from sklearn.datasets import load_diabetes
+
+    X, y = load_diabetes(return_X_y=True)
+    return (X - X.mean(axis=0)) / X.std(axis=0), (y - y.mean()) / y.std()
+
+
+def test_lbfgs_matches_scikit_learns_lbfgs_on_digits(digits):
+    from sklearn.neural_network import MLPClassifier as Theirs
+
+    X, y = digits
+    kwargs = {"hidden_layer_sizes": (32,), "alpha": 1e-3, "random_state": 0}
+    ours, theirs = _from_the_same_weights(MLPClassifier(**kwargs), Theirs(**kwargs), X / 16, y, solver="lbfgs")
+    assert ours.n_iter_ == theirs.n_iter_ < 200  # converged (ftol), in the same number of iterations
+    assert ours.loss_ == pytest.approx(theirs.loss_, rel=1e-9)
+    assert len(ours.loss_curve_) == ours.n_iter_ and ours.loss_curve_[-1] == ours.loss_
+    for a, b in zip(ours.coefs_ + ours.intercepts_, theirs.coefs_ + theirs.intercepts_):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(ours.predict_proba(X / 16), theirs.predict_proba(X / 16), atol=1e-8)
+
+
+@pytest.mark.parametrize("loss", ["squared_error", "poisson"])
+def test_lbfgs_matches_scikit_learns_lbfgs_on_a_regression_set(loss):
+    from sklearn.neural_network import MLPRegressor as Theirs
+
+    X, y = _diabetes()
+    if loss == "poisson":
+        y = np.round(np.exp(y))  # counts 0, 1, 2, ... with the same structure
+    kwargs = {"hidden_layer_sizes": (16,), "activation": "tanh", "loss": loss, "random_state": 0}
+    ours, theirs = _from_the_same_weights(MLPRegressor(**kwargs), Theirs(**kwargs), X, y, solver="lbfgs", max_iter=60)
+    assert ours.out_activation_ == theirs.out_activation_ == ("exp" if loss == "poisson" else "identity")
+    assert ours.n_iter_ == theirs.n_iter_ == 60
+    assert ours.loss_ == pytest.approx(theirs.loss_, rel=1e-6)
+    np.testing.assert_allclose(ours.predict(X), theirs.predict(X), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "schedule",
+    [
+        {"learning_rate": "constant", "learning_rate_init": 0.01},
+        {"learning_rate": "invscaling", "learning_rate_init": 0.5, "power_t": 0.25},
+        {"learning_rate": "adaptive", "learning_rate_init": 0.1, "n_iter_no_change": 5, "tol": 1e-3},
+    ],
+    ids=["constant", "invscaling", "adaptive"],
+)
+@pytest.mark.parametrize("nesterovs_momentum", [True, False])
+def test_sgd_schedules_match_scikit_learns_sgd(digits, schedule, nesterovs_momentum):
+    from sklearn.neural_network import MLPClassifier as Theirs
+
+    X, y = digits
+    kwargs = {"hidden_layer_sizes": (16,), "random_state": 0}
+    params = {"solver": "sgd", "momentum": 0.9, "nesterovs_momentum": nesterovs_momentum, "max_iter": 150}
+    ours, theirs = _from_the_same_weights(
+        MLPClassifier(**kwargs), Theirs(**kwargs), X / 16, y, shuffle=False, **params, **schedule
+    )
+    # loss_curve_ counts the set-up epoch in both; scikit-learn's n_iter_ counts this fit's epochs only
+    assert abs(len(ours.loss_curve_) - len(theirs.loss_curve_)) <= 1
+    assert ours.score(X / 16, y) == pytest.approx(theirs.score(X / 16, y), abs=0.01)
+    # entry 0 is the set-up epoch, each on its own initial weights; then the same weights, the same path
+    np.testing.assert_allclose(ours.loss_curve_[1:20], theirs.loss_curve_[1:20], rtol=1e-4)
+    if schedule["learning_rate"] == "adaptive":  # it divided the rate by 5 at least once, as scikit-learn did
+        assert ours._optimizer.lr_ == pytest.approx(theirs._optimizer.learning_rate)
+        assert ours._optimizer.lr_ < 0.1
+
+
+def test_lbfgs_has_no_partial_fit_and_warns_when_it_stops_short(digits):
+    X, y = digits
+    clf = MLPClassifier((8,), solver="lbfgs", max_iter=5, random_state=0)
+    assert not hasattr(clf, "partial_fit") and hasattr(MLPClassifier(), "partial_fit")
+    with pytest.warns(ConvergenceWarning, match=r"lbfgs failed to converge after 5 iteration\(s\): .*max_iter=5"):
+        clf.fit(X / 16, y)
+    assert clf.n_iter_ == len(clf.loss_curve_) == 5
+    assert clf.loss_curve_[-1] < clf.loss_curve_[0]
+    assert clf.validation_scores_ is None and clf.network_.optimizer_ is None
+
+
+def test_regressor_losses_absolute_error_resists_outliers_and_poisson_predicts_rates(rng):
+    X = rng.uniform(-1, 1, (200, 2))
+    y = X[:, 0] - 2 * X[:, 1]
+    y_bad = y.copy()
+    y_bad[:10] += 50.0  # a few gross outliers
+    kwargs = {"hidden_layer_sizes": (8,), "solver": "lbfgs", "max_iter": 300, "random_state": 0}
+    mae = _quiet(MLPRegressor(loss="absolute_error", **kwargs).fit, X, y_bad)
+    mse = _quiet(MLPRegressor(**kwargs).fit, X, y_bad)
+    clean = slice(10, None)
+    err = lambda m: np.abs(m.predict(X[clean]) - y[clean]).mean()  # noqa: E731
+    assert err(mae) < 0.5 * err(mse)
+    assert mae.network_.loss_function.name == "mae" and mae.out_activation_ == "identity"
+    counts = rng.poisson(np.exp(X[:, 0]))
+    poisson = _quiet(MLPRegressor(loss="poisson", **kwargs).fit, X, counts)
+    assert (poisson.predict(X) > 0).all() and poisson.out_activation_ == "exp"
+    with pytest.raises(ValueError, match=r"y must be >= 0 for loss='poisson'"):
+        MLPRegressor(loss="poisson").fit(X, y)

@@ -196,7 +196,7 @@ def test_schedule_sets_each_epochs_learning_rate(xor):
 
 
 def test_schedule_name_unknown_lists_the_valid_ones(xor):
-    with pytest.raises(ValueError, match="unknown schedule 'linear'; valid names are: cosine, exponential, step"):
+    with pytest.raises(ValueError, match="unknown schedule 'linear'; valid names are: cosine, exponential, invscaling, step"):
         cr.Network([2, 2, 1]).fit(*xor, schedule="linear")
 
 
@@ -356,7 +356,8 @@ def test_a_large_data_set_with_a_nan_or_inf_is_refused(bad):
 def test_schedule_and_weight_decay_belong_to_a_named_optimizer(xor):
     with pytest.raises(
         ValueError,
-        match="weight_decay and schedule are for an optimizer given by name; set them on the Adam instance instead",
+        match="weight_decay, weight_decay_on and schedule are for an optimizer given by name; "
+        "set them on the Adam instance instead",
     ):
         cr.Network([2, 2, 1]).fit(*xor, optimizer=cr.Adam(0.01), schedule="cosine")
 

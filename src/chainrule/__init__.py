@@ -24,7 +24,7 @@ from .teaching.inference import infer_conventions
 from .teaching.trace import Trace
 from .training import callbacks, optimizers, schedules  # noqa: F401  (optimizers: an attribute, not in __all__)
 from .training.loop import History
-from .training.optimizers import OPTIMIZERS, SGD, Adam, Optimizer, RMSProp
+from .training.optimizers import OPTIMIZERS, SGD, Adam, AdamW, Optimizer, RMSProp
 
 __all__ = [
     "ACTIVATIONS",
@@ -33,6 +33,7 @@ __all__ = [
     "OPTIMIZERS",
     "SGD",
     "Adam",
+    "AdamW",
     "CheckReport",
     "Dense",
     "History",

@@ -2,7 +2,7 @@
 
 Each Dense layer becomes ``Gemm(a, W, b, transB=1)`` (z = a·Wᵀ + b, W of
 shape (n_out, n_in) as stored) followed by its activation (``Sigmoid``,
-``Tanh``, ``Relu``, ``LeakyRelu``, ``Softmax`` on axis 1; identity adds no
+``Tanh``, ``Relu``, ``LeakyRelu``, ``Exp``, ``Softmax`` on axis 1; identity adds no
 node). The model is float32 whatever the network's dtype.
 
 Graph inputs and outputs:
@@ -120,6 +120,8 @@ def export_onnx(model: Any, path: str | os.PathLike | None = None):
             nodes.append(helper.make_node("LeakyRelu", [z], [a], alpha=float(act.negative_slope)))
         elif act.name == "softmax":
             nodes.append(helper.make_node("Softmax", [z], [a], axis=1))
+        elif act.name == "exp":
+            nodes.append(helper.make_node("Exp", [z], [a]))
         elif act.name == "identity":
             a = z
         else:

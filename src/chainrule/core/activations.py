@@ -21,6 +21,7 @@ from .._validation import lookup
 __all__ = [
     "ACTIVATIONS",
     "Activation",
+    "Exp",
     "Identity",
     "LeakyReLU",
     "ReLU",
@@ -76,6 +77,7 @@ _EXP_LIMIT = {t: float(np.log(np.finfo(t).max)) - 1.0 for t in _FLOATS}
 # hot path NumPy takes an array operand in about half the time of a Python
 # float (which it must first convert), and a dtype-matched one never promotes.
 _NEG_LIMIT = {t: np.array(-_EXP_LIMIT[t], dtype=t) for t in _FLOATS}
+_POS_LIMIT = {t: np.array(_EXP_LIMIT[t], dtype=t) for t in _FLOATS}
 _ONE = {t: np.array(1.0, dtype=t) for t in _FLOATS}
 
 
@@ -189,6 +191,31 @@ class Identity(Activation):
         return out
 
 
+class Exp(Activation):
+    """e^z; derivative e^z = a (the log link: a = e^z is the mean of a Poisson target).
+
+    The output activation of the ``poisson`` loss (scikit-learn's ``"exp"``
+    output). z is capped at log(largest float) − 1 before the exponential,
+    so a and its derivative stay finite (at most about 6.6e307 in float64,
+    3.1e37 in float32) instead of overflowing: beyond that cap the network
+    has diverged anyway, and the Poisson loss of such an output is huge.
+    """
+
+    name = "exp"
+    formula = "e^z"
+    derivative_formula = "exp'(z) = a"
+
+    def forward(self, z, out=None):
+        t = np.minimum(z, _POS_LIMIT[z.dtype], out=out)
+        return np.exp(t, out=t)
+
+    def derivative(self, z, a):
+        return a.copy()
+
+    def backward(self, z, a, grad_a, out=None):
+        return np.multiply(grad_a, a, out=out)
+
+
 class Softmax(Activation):
     """softmax(z)_k = e^(z_k − max z) / Σ_j e^(z_j − max z), row by row.
 
@@ -222,6 +249,7 @@ ACTIVATIONS: dict[str, type[Activation]] = {
     "relu": ReLU,
     "leaky_relu": LeakyReLU,
     "identity": Identity,
+    "exp": Exp,
     "softmax": Softmax,
 }
 

@@ -3,15 +3,25 @@
 Conventions differ between textbook tutorials and the frameworks by factors of 2 and
 of N, so each is its own name:
 
-================== =================================== ==========================
-name               per sample                          used by
-================== =================================== ==========================
-half_squared_error ½·Σ_k (a_k − y_k)²                  textbooks (½ cancels 2)
-squared_error      Σ_k (a_k − y_k)²                    "sum of squared errors"
-mse                (1/K)·Σ_k (a_k − y_k)²              PyTorch ``MSELoss``
-binary_cross_entropy −Σ_k y_k log a_k + (1−y_k) log(1−a_k)  sigmoid outputs
-cross_entropy      −Σ_k y_k log a_k                    softmax outputs
-================== =================================== ==========================
+==================== ======================================== ===================== ==========================
+name                 per sample                               ∂L/∂a or δ = ∂L/∂z    used by
+==================== ======================================== ===================== ==========================
+half_squared_error   ½·Σ_k (a_k − y_k)²                       a − y                 textbooks (½ cancels 2)
+squared_error        Σ_k (a_k − y_k)²                         2·(a − y)             "sum of squared errors"
+mse                  (1/K)·Σ_k (a_k − y_k)²                   2·(a − y)/K           PyTorch ``MSELoss``
+mae                  (1/K)·Σ_k |a_k − y_k|                    sign(a − y)/K         PyTorch ``L1Loss``
+binary_cross_entropy −Σ_k y_k log a_k + (1−y_k) log(1−a_k)    δ = a − y (sigmoid)   sigmoid outputs
+cross_entropy        −Σ_k y_k log a_k                         δ = a − y (softmax)   softmax outputs
+poisson              Σ_k a_k − y_k·log a_k + y_k log y_k − y_k δ = a − y (exp)       scikit-learn's ``poisson``
+==================== ======================================== ===================== ==========================
+
+``mae``'s subgradient at a = y is 0 (``np.sign(0)``, as PyTorch's ``L1Loss``
+backward). ``poisson`` is half the Poisson deviance with the log link, as
+scikit-learn's ``MLPRegressor(loss="poisson")``: its output activation is
+``exp`` (a = e^z, the predicted mean), targets are counts or rates y >= 0
+(0·log 0 = 0), and the value is computed from z as a − y·z + y log y − y;
+it is PyTorch's ``PoissonNLLLoss(log_input=True, full=False)`` on z plus the
+constant y log y − y, which makes a perfect prediction (a = y) cost 0.
 
 Over a batch of N samples the per-sample losses are reduced by ``"sum"``
 (what most hand-worked tutorials do) or ``"mean"`` (÷N, the frameworks' default), so
@@ -35,7 +45,9 @@ __all__ = [
     "CrossEntropy",
     "HalfSquaredError",
     "Loss",
+    "MeanAbsoluteError",
     "MeanSquaredError",
+    "PoissonDeviance",
     "SquaredError",
     "get_loss",
 ]
@@ -214,6 +226,30 @@ class MeanSquaredError(_SquaredErrors):
         return 1.0 / n_outputs
 
 
+class MeanAbsoluteError(Loss):
+    """(1/K)·Σ_k|a_k − y_k| per sample; dL/da = sign(a − y)/K, 0 at a = y (PyTorch's L1Loss).
+
+    With ``reduction="mean"`` the mean over all N·K elements, exactly
+    ``torch.nn.L1Loss()``. The subgradient 0 at a kink is NumPy's and
+    PyTorch's choice; finite differences agree everywhere else.
+    """
+
+    name = "mae"
+    formula = "L = (1/K)·Σ|a−y|"
+    gradient_formula = "∂L/∂a = sign(a − y)/K"
+
+    def value(self, z, a, y):
+        return float(np.abs(a - y).sum()) / a.shape[1]
+
+    def per_sample(self, z, a, y):
+        return np.abs(a - y).sum(axis=1) / a.shape[1]
+
+    def gradient(self, a, y):
+        g = np.sign(a - y)
+        g /= a.shape[1]
+        return g
+
+
 class BinaryCrossEntropy(Loss):
     """−Σ[y·log a + (1−y)·log(1−a)] with a = σ(z), computed from z (never log 0).
 
@@ -293,6 +329,39 @@ class CrossEntropy(Loss):
         return -y / a
 
 
+class PoissonDeviance(Loss):
+    """Half the Poisson deviance, Σ_k [a_k − y_k·log a_k + y_k·log y_k − y_k], with a = e^z.
+
+    scikit-learn's ``MLPRegressor(loss="poisson")``: the log link (``exp``
+    output), so δ = a − y, and 0 for a perfect prediction. Computed from z
+    (a − y·z, never log 0); the term y log y − y does not depend on the
+    network (0·log 0 = 0). Targets must be >= 0.
+    """
+
+    name = "poisson"
+    formula = "L = Σ[a−y·log a + y·log y−y]"
+    gradient_formula = "∂L/∂z = a − y"
+    output_activations = ("exp",)
+    default_output = "exp"
+    fused = "exp"
+
+    def check_targets(self, Y, n_samples, n_outputs, dtype, argument="Y"):
+        Y = super().check_targets(Y, n_samples, n_outputs, dtype, argument)
+        if Y.size and Y.min() < 0:
+            raise ValueError(
+                f"{argument} for poisson must be counts or rates >= 0 (the Poisson mean a = e^z is > 0); "
+                f"got a minimum of {Y.min()}"
+            )
+        return Y
+
+    def per_sample(self, z, a, y):
+        y_log_y = y * np.log(np.where(y > 0, y, 1))
+        return np.sum(a - y * z + y_log_y - y, axis=1)
+
+    def gradient(self, a, y):
+        return 1 - y / a
+
+
 def _check_probabilities(Y: np.ndarray, loss: str, argument: str) -> None:
     if Y.size and (Y.min() < 0 or Y.max() > 1):
         raise ValueError(f"{argument} for {loss} must be probabilities in [0, 1]; got values in [{Y.min()}, {Y.max()}]")
@@ -326,8 +395,10 @@ LOSSES: dict[str, type[Loss]] = {
     "half_squared_error": HalfSquaredError,
     "squared_error": SquaredError,
     "mse": MeanSquaredError,
+    "mae": MeanAbsoluteError,
     "binary_cross_entropy": BinaryCrossEntropy,
     "cross_entropy": CrossEntropy,
+    "poisson": PoissonDeviance,
 }
 
 

@@ -122,12 +122,13 @@ class Network:
     output_activation : str, optional
         The output layer's activation. By default what suits the loss:
         ``softmax`` for ``cross_entropy``, ``sigmoid`` for
-        ``binary_cross_entropy``; for the squared-error losses ``sigmoid``
+        ``binary_cross_entropy``, ``exp`` for ``poisson``; for the squared-error losses ``sigmoid``
         when the hidden layers are sigmoid (the textbook network),
         otherwise ``identity`` (regression).
     loss : str
         ``half_squared_error`` (½·Σ(a−y)², the textbook loss), ``squared_error``,
-        ``mse``, ``binary_cross_entropy`` or ``cross_entropy``.
+        ``mse``, ``mae``, ``binary_cross_entropy``, ``cross_entropy`` or
+        ``poisson`` (see :mod:`chainrule.core.losses`).
     reduction : {"mean", "sum"}
         How per-sample losses are combined over a batch. Hand-worked
         tutorials sum; frameworks average.
@@ -226,6 +227,7 @@ class Network:
                 bias, grad_bias = take(layer.bias.shape)
             layer.bind(weights, bias, grad_weights, grad_bias)
         self._grad_arrays = [g for layer in self.layers for g in layer.gradients()]
+        self._weight_mask: np.ndarray | None = None
 
     def __setstate__(self, state: dict) -> None:
         # A copy (copy.deepcopy, pickle) gets independent arrays: tie them into vectors again.
@@ -250,6 +252,23 @@ class Network:
         next backward pass overwrites it (copy it to keep it).
         """
         return self._grads
+
+    @property
+    def weight_mask(self) -> np.ndarray:
+        """1 where :attr:`params` holds a weight, 0 where it holds a bias: shape (n_parameters,), the network's dtype.
+
+        What an optimiser with ``weight_decay_on="weights"`` is handed with the
+        flat vector, so that it decays the weights and not the biases (made
+        once, on first use).
+        """
+        if self._weight_mask is None:
+            mask = np.zeros_like(self._params)
+            offset = 0
+            for layer in self.layers:
+                mask[offset : offset + layer.weights.size] = 1.0
+                offset += sum(p.size for p in layer.parameters())
+            self._weight_mask = mask
+        return self._weight_mask
 
     def astype(self, dtype: str) -> Network:
         """An independent copy that computes in ``dtype`` (``"float64"`` or ``"float32"``).
@@ -589,11 +608,15 @@ class Network:
         validation_data: Any = None,
         dropout: float = 0.0,
         weight_decay: float | None = None,
+        weight_decay_on: str | None = None,
         schedule: Any = None,
         early_stopping: int | None = None,
         callbacks: Sequence[Any] = (),
         progress: bool = False,
         sample_weight: Any = None,
+        max_iter: int | None = None,
+        max_fun: int | None = None,
+        tol: float | None = None,
     ):
         """Train by backpropagation and gradient descent; returns a :class:`~chainrule.training.loop.History`.
 
@@ -615,7 +638,11 @@ class Network:
             Shuffle the samples every epoch (from the network's seed) before
             cutting mini-batches. Full batch ignores it.
         optimizer : str or Optimizer
-            ``sgd``, ``adam``, ``rmsprop`` or an instance. The optimiser and
+            ``sgd``, ``adam``, ``adamw``, ``rmsprop``, ``lbfgs`` or an instance
+            (see :mod:`chainrule.training.optimizers`). ``lbfgs`` is SciPy's
+            L-BFGS-B on the flat parameter vector (:mod:`chainrule.training.lbfgs`,
+            the extra ``scipy``): full batch, no learning rate, one History entry
+            per iteration, stopped by ``max_iter``, ``max_fun`` or ``tol``. The optimiser and
             its state are kept (``net.optimizer_``): calling ``fit`` again
             with the same name and settings continues where it stopped, with
             its momentum or moments, even with a new ``learning_rate`` (which
@@ -630,8 +657,14 @@ class Network:
             Inverted dropout on the hidden layers' outputs during training,
             from the network's seed (``predict`` never drops).
         weight_decay : float >= 0, optional
-            L2 penalty λ added to the gradient (g + λ·W) by the optimiser
-            made from a name.
+            Weight decay λ of the optimiser made from a name: the L2 penalty's
+            gradient added to the gradient (g + λ·p) by ``sgd``, ``adam`` and
+            ``rmsprop``, applied to the parameters (p ← p − η·λ·p) by ``adamw``
+            (default 0.01), and the penalty ½·λ·‖p‖² of the ``lbfgs`` objective.
+        weight_decay_on : {"all", "weights"}, optional
+            The parameters ``weight_decay`` applies to: ``"all"`` (the default,
+            as ``torch.optim``) or ``"weights"`` (not the biases, as
+            scikit-learn's ``alpha``).
         schedule : str or Schedule, optional
             Learning-rate schedule (``step``, ``exponential``, ``cosine`` or a
             :mod:`chainrule.training.schedules` instance) for an optimiser made from a name.
@@ -647,6 +680,12 @@ class Network:
             gradient): a batch's loss is Σ_i w_i·L_i, divided by the batch
             size for ``reduction="mean"``. Weights of 1 are the unweighted loss.
             The accuracy in the history is then the weighted share Σ w·hit / Σ w.
+        max_iter, max_fun, tol : int, int, float, optional
+            For ``optimizer="lbfgs"`` only, with scikit-learn's names and
+            defaults: at most ``max_iter`` iterations (200) and ``max_fun``
+            evaluations of the objective (15000); stop when the largest
+            component of the gradient is <= ``tol`` (1e-4; SciPy's ``gtol``)
+            or the objective's relative decrease falls below SciPy's ``ftol``.
 
         float32 networks and dropout train through the same step with a
         :class:`Workspace` (arrays reused across batches, in-place updates).
@@ -680,15 +719,22 @@ class Network:
             validation_data=validation_data,
             dropout=dropout,
             weight_decay=weight_decay,
+            weight_decay_on=weight_decay_on,
             schedule=schedule,
             early_stopping=early_stopping,
             callbacks=callbacks,
             progress=progress,
             sample_weight=sample_weight,
+            max_iter=max_iter,
+            max_fun=max_fun,
+            tol=tol,
         )
 
     def explain(self, X: Any, Y: Any, learning_rate: float = 0.1):
         """One full-batch SGD step on (X, Y), recorded as a :class:`~chainrule.teaching.trace.Trace`.
+
+        Only a gradient-descent step can be explained: an L-BFGS step's
+        direction (from its curvature pairs) and line search are not recorded.
 
         The step is the one ``fit`` runs (:func:`chainrule.training.train_step`),
         taken on a float64 copy: the network itself is not modified.

@@ -36,6 +36,7 @@ ACTIVATION_SYMBOLS: dict[str, Tex] = {
     "relu": Tex("relu", r"\mathrm{relu}"),
     "leaky_relu": Tex("lrelu", r"\mathrm{lrelu}"),
     "identity": Tex("id", r"\mathrm{id}"),
+    "exp": Tex("exp", r"\exp"),
     "softmax": Tex("softmax", r"\mathrm{softmax}"),
 }
 
@@ -46,6 +47,8 @@ _LOSS_LATEX = {
     "mse": r"L = \tfrac{1}{K}\sum (a - y)^2",
     "binary_cross_entropy": r"L = -\sum [y \log a + (1 - y) \log(1 - a)]",
     "cross_entropy": r"L = -\sum y \log a",
+    "mae": r"L = \tfrac{1}{K}\sum |a - y|",
+    "poisson": r"L = \sum [a - y \log a + y \log y - y]",
 }
 
 #: The product and assignment signs of a formula line.

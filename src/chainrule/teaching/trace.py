@@ -275,9 +275,9 @@ class _RecordingSGD(SGD):
         self.gradients = gradients
         self.recorded: list[np.ndarray] = []
 
-    def step(self, params, grads):
+    def step(self, params, grads, weight_masks=None):
         self.recorded = [np.array(g, dtype=np.float64, copy=True) for g in self.gradients]
-        super().step(params, grads)
+        super().step(params, grads, weight_masks)
 
 
 def explain(net, X: Any, Y: Any, learning_rate: float = 0.1) -> Trace:

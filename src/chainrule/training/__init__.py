@@ -7,12 +7,13 @@ and the floor only.
 
 from . import callbacks, schedules
 from .loop import History, evaluate, train, train_step
-from .optimizers import OPTIMIZERS, SGD, Adam, Optimizer, RMSProp, get_optimizer
+from .optimizers import OPTIMIZERS, SGD, Adam, AdamW, Optimizer, RMSProp, get_optimizer
 
 __all__ = [
     "OPTIMIZERS",
     "SGD",
     "Adam",
+    "AdamW",
     "History",
     "Optimizer",
     "RMSProp",

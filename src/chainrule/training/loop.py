@@ -27,12 +27,13 @@ from typing import Any
 
 import numpy as np
 
-from .._validation import check_float_in, check_positive_float, check_positive_int
+from .._validation import check_float_in, check_positive_float, check_positive_int, lookup
 from ..core.losses import Loss
 from ..core.network import Workspace
 from ..errors import TrainingDiverged
+from . import lbfgs
 from .callbacks import EarlyStopping, ProgressBar
-from .optimizers import Optimizer, get_optimizer
+from .optimizers import OPTIMIZERS, WEIGHT_DECAY_ON, Optimizer, get_optimizer
 
 #: The learning rate of an optimiser given by name when ``fit`` is given none.
 DEFAULT_LEARNING_RATE = 0.1
@@ -74,6 +75,13 @@ class History:
     interrupted : bool
         Whether Ctrl-C (SIGINT, KeyboardInterrupt) stopped the training: the
         lists hold the epochs completed before it.
+    converged, message, n_fun : bool or None, str, int
+        For ``optimizer="lbfgs"``, whose epochs are its iterations and whose
+        ``loss`` is the objective it minimises (the loss plus ½·λ·‖p‖² with
+        ``weight_decay``, measured after each iteration): whether a tolerance
+        stopped it (not ``max_iter``, ``max_fun`` or a line search that
+        failed), SciPy's reason, and the number of evaluations of the objective.
+        ``None``, ``""`` and 0 for gradient descent; ``learning_rate`` is then empty.
     """
 
     epochs: list[int] = field(default_factory=list)
@@ -85,6 +93,9 @@ class History:
     stopped_early: bool = False
     best_epoch: int | None = None
     interrupted: bool = False
+    converged: bool | None = None
+    message: str = ""
+    n_fun: int = 0
 
     def __len__(self) -> int:
         return len(self.loss)
@@ -127,7 +138,11 @@ def train_step(
         g = net.grads  # ‖g‖² is finite iff every element is and none is beyond ~1e154 (float64)
         if not (math.isfinite(back.loss) and math.isfinite(np.dot(g, g))):
             raise _NonFinite(back.loss)
-    optimizer.step([net.params], [net.grads])
+    if getattr(optimizer, "weight_decay", 0.0) and getattr(optimizer, "weight_decay_on", "all") == "weights":
+        # the flat vector mixes weights and biases: the mask says which is which
+        optimizer.step([net.params], [net.grads], [net.weight_mask])
+    else:
+        optimizer.step([net.params], [net.grads])
     return fwd, back
 
 
@@ -304,11 +319,15 @@ def train(
     validation_data: Any = None,
     dropout: float = 0.0,
     weight_decay: float | None = None,
+    weight_decay_on: str | None = None,
     schedule: Any = None,
     early_stopping: int | None = None,
     callbacks: Sequence[Any] = (),
     progress: bool = False,
     sample_weight: Any = None,
+    max_iter: int | None = None,
+    max_fun: int | None = None,
+    tol: float | None = None,
     collective: Any = None,
 ) -> History:
     """Train ``net`` in place; see :meth:`chainrule.Network.fit` for the arguments.
@@ -320,6 +339,43 @@ def train(
     X, Y = net.check_XY(X, Y)
     weights = None if sample_weight is None else net.check_sample_weight(sample_weight, X.shape[0])
     epochs = check_positive_int(epochs, "epochs", minimum=0)
+    if not isinstance(optimizer, Optimizer):
+        lookup({**OPTIMIZERS, "lbfgs": None}, optimizer, "optimizer")  # a bad name lists them all
+    if isinstance(optimizer, str) and optimizer.strip().lower() == "lbfgs":
+        return _train_lbfgs(
+            net,
+            X,
+            Y,
+            weights,
+            epochs=epochs,
+            options={
+                "learning_rate": learning_rate,
+                "batch_size": batch_size,
+                "dropout": dropout,
+                "schedule": schedule,
+                "early_stopping": early_stopping,
+                "progress": progress,
+                "collective": collective,  # data-parallel L-BFGS is not supported: refused with the others
+            },
+            verbose=check_positive_int(verbose, "verbose", minimum=0),
+            validation=_check_validation(net, validation_data),
+            callbacks=list(callbacks),
+            max_iter=200 if max_iter is None else check_positive_int(max_iter, "max_iter"),
+            max_fun=15000 if max_fun is None else check_positive_int(max_fun, "max_fun"),
+            tol=1e-4 if tol is None else check_positive_float(tol, "tol", allow_zero=True),
+            weight_decay=0.0 if weight_decay is None else check_positive_float(weight_decay, "weight_decay", True),
+            weight_decay_on=lookup(
+                {k: k for k in WEIGHT_DECAY_ON},
+                "all" if weight_decay_on is None else weight_decay_on,
+                "weight_decay_on",
+            ),
+        )
+    given = [name for name, value in (("max_iter", max_iter), ("max_fun", max_fun), ("tol", tol)) if value is not None]
+    if given:
+        raise ValueError(
+            f"{', '.join(given)} {'is' if len(given) == 1 else 'are'} for optimizer='lbfgs'; "
+            "gradient descent runs `epochs` epochs (stop it earlier with early_stopping or a callback)"
+        )
     if isinstance(optimizer, Optimizer) and learning_rate is not None:
         raise ValueError(
             f"learning_rate is for an optimizer given by name; the {type(optimizer).__name__} instance has its own "
@@ -344,12 +400,21 @@ def train(
         callbacks.append(EarlyStopping(patience=patience))
     if progress:
         callbacks.append(ProgressBar())
-    if isinstance(optimizer, Optimizer) and (weight_decay is not None or schedule is not None):
+    if isinstance(optimizer, Optimizer) and (
+        weight_decay is not None or weight_decay_on is not None or schedule is not None
+    ):
         raise ValueError(
-            "weight_decay and schedule are for an optimizer given by name; "
+            "weight_decay, weight_decay_on and schedule are for an optimizer given by name; "
             f"set them on the {type(optimizer).__name__} instance instead"
         )
-    opt = resolve_optimizer(net, optimizer, learning_rate, weight_decay=weight_decay or None, schedule=schedule)
+    opt = resolve_optimizer(
+        net,
+        optimizer,
+        learning_rate,
+        weight_decay=weight_decay,
+        weight_decay_on=weight_decay_on,
+        schedule=schedule,
+    )
 
     n = X.shape[0]
     full_batch = batch_size is None or batch_size >= (n if collective is None else collective.n_samples)
@@ -406,6 +471,88 @@ def train(
             if hasattr(cb, "on_interrupt"):
                 cb.on_interrupt(net, history)
         return history
+    for cb in callbacks:
+        cb.on_train_end(net, history)
+    return history
+
+
+def _train_lbfgs(
+    net,
+    X: np.ndarray,
+    Y: np.ndarray,
+    weights: np.ndarray | None,
+    *,
+    epochs: int,
+    options: dict[str, Any],
+    verbose: int,
+    validation: tuple | None,
+    callbacks: list,
+    **settings: Any,
+) -> History:
+    """:func:`train` with ``optimizer="lbfgs"``: one entry in the History per L-BFGS iteration."""
+    not_for_lbfgs = {
+        "learning_rate": None,
+        "batch_size": None,
+        "dropout": 0.0,
+        "schedule": None,
+        "early_stopping": None,
+        "progress": False,
+        "collective": None,
+    }
+    wrong = [name for name, default in not_for_lbfgs.items() if options[name] not in (default, False)]
+    if options["batch_size"] is not None and options["batch_size"] >= X.shape[0]:
+        wrong.remove("batch_size")  # a batch of every sample is the full batch L-BFGS takes
+    if epochs != 1:
+        wrong.insert(0, "epochs")
+    if wrong:
+        raise ValueError(
+            f"optimizer='lbfgs' takes no {', '.join(wrong)}: it runs full batch, with its own step lengths "
+            "(a line search), until max_iter iterations, max_fun evaluations or tol"
+        )
+    history = History()
+    for cb in callbacks:
+        cb.on_train_begin(net, history)
+    val_work = (
+        None
+        if validation is None
+        else Workspace(net, min(_VALIDATION_CHUNK, validation[0].shape[0]), 0.0, gather=False)
+    )
+
+    def on_iteration(k: int, loss: float) -> bool:
+        epoch = net.epochs_trained_
+        net.epochs_trained_ += 1
+        history.epochs.append(epoch)
+        history.loss.append(loss)
+        logs = {"loss": loss}
+        if validation is not None:
+            Xv, Yv, wv = validation
+            val_loss, val_accuracy = evaluate(net, Xv, Yv, batch_size=_VALIDATION_CHUNK, work=val_work, weights=wv)
+            history.val_loss.append(val_loss)
+            history.val_accuracy.append(val_accuracy)
+            logs["val_loss"], logs["val_accuracy"] = val_loss, val_accuracy
+        if verbose and epoch % verbose == 0:
+            print(f"Iteration {k}, Loss: {loss}")
+        stop = False
+        for cb in callbacks:
+            stop = bool(cb.on_epoch_end(net, epoch, logs)) or stop
+        history.stopped_early = stop
+        return stop
+
+    try:
+        with np.errstate(over="ignore", invalid="ignore"):
+            result = lbfgs.minimize(net, X, Y, weights=weights, on_iteration=on_iteration, **settings)
+    except KeyboardInterrupt:
+        history.interrupted = True
+        for cb in callbacks:
+            if hasattr(cb, "on_interrupt"):
+                cb.on_interrupt(net, history)
+        return history
+    if not math.isfinite(result.loss):
+        exc = TrainingDiverged(epoch=net.epochs_trained_, batch=0, loss=result.loss)
+        exc.history = history
+        raise exc
+    history.converged, history.message = result.converged, result.message
+    history.n_fun = result.n_fun
     for cb in callbacks:
         cb.on_train_end(net, history)
     return history

@@ -6,7 +6,21 @@ that results can be compared step by step:
 - :class:`SGD`: p ← p − η·g, with optional momentum, Nesterov momentum and
   L2 weight decay (g ← g + λ·p).
 - :class:`Adam`: Kingma & Ba (2015) with bias correction.
+- :class:`AdamW`: Adam with decoupled weight decay, p ← p − η·λ·p apart from
+  the moments (Loshchilov & Hutter, 2019), as ``torch.optim.AdamW``.
 - :class:`RMSProp`: v ← α·v + (1−α)·g², p ← p − η·g/(√v + ε).
+
+Weight decay is one mechanism for all of them, in :class:`Optimizer`:
+``weight_decay`` λ and ``weight_decay_on``, which names the parameters it
+applies to. ``"all"`` (the default) decays every parameter, as a
+``torch.optim`` parameter group holding all of them does (and as these
+optimisers always did); ``"weights"`` decays the weight matrices only, not
+the biases: scikit-learn's ``alpha`` (its penalty ½·α·‖W‖² has no
+intercepts) and the usual practice with AdamW. SGD, Adam and RMSProp add
+the decay to the gradient (g ← g + λ·p: the gradient of the penalty
+½·λ·‖p‖²); AdamW applies it to the parameters directly. The network's flat
+parameter vector mixes weights and biases, so the fit loop hands ``step``
+the network's :attr:`~chainrule.Network.weight_mask` with it.
 
 ``params`` and ``grads`` are equal-length lists of arrays; ``step`` updates
 ``params`` in place and may overwrite ``grads`` (they are scratch arrays
@@ -35,7 +49,20 @@ import numpy as np
 from .._validation import check_float_in, check_positive_float, lookup
 from .schedules import Schedule, get_schedule
 
-__all__ = ["OPTIMIZERS", "SGD", "Adam", "Optimizer", "RMSProp", "get_optimizer", "optimizer_from_config"]
+__all__ = [
+    "OPTIMIZERS",
+    "SGD",
+    "WEIGHT_DECAY_ON",
+    "Adam",
+    "AdamW",
+    "Optimizer",
+    "RMSProp",
+    "get_optimizer",
+    "optimizer_from_config",
+]
+
+#: The parameters ``weight_decay`` applies to: every one, or the weight matrices only (not the biases).
+WEIGHT_DECAY_ON = ("all", "weights")
 
 
 class Optimizer:
@@ -48,9 +75,17 @@ class Optimizer:
         """The arrays this optimiser keeps per parameter once it has stepped (saved with the model)."""
         return ()
 
-    def __init__(self, learning_rate: float = 0.01, schedule: Schedule | str | None = None):
+    def __init__(
+        self,
+        learning_rate: float = 0.01,
+        schedule: Schedule | str | None = None,
+        weight_decay: float = 0.0,
+        weight_decay_on: str = "all",
+    ):
         self.learning_rate = check_positive_float(learning_rate, "learning_rate")
         self.schedule = get_schedule(schedule)
+        self.weight_decay = check_positive_float(weight_decay, "weight_decay", allow_zero=True)
+        self.weight_decay_on = lookup({k: k for k in WEIGHT_DECAY_ON}, weight_decay_on, "weight_decay_on")
         self.lr_ = self.learning_rate
         self.iterations = 0
         self.epochs_ = 0
@@ -59,7 +94,7 @@ class Optimizer:
     def set_learning_rate(self, learning_rate: float) -> None:
         """A new base learning rate, keeping the state and counters (the schedule, if any, scales it)."""
         self.learning_rate = check_positive_float(learning_rate, "learning_rate")
-        self.lr_ = (
+        self._set_rate(
             self.learning_rate if self.schedule is None else float(self.schedule.rate(self.learning_rate, self.epochs_))
         )
 
@@ -69,29 +104,68 @@ class Optimizer:
         The fit loop calls this before each epoch and :meth:`end_epoch` after.
         """
         if self.schedule is not None:
-            self.lr_ = float(self.schedule.rate(self.learning_rate, self.epochs_))
+            self._set_rate(float(self.schedule.rate(self.learning_rate, self.epochs_)))
         return self.lr_
+
+    def _set_rate(self, rate: float) -> None:
+        """Make ``rate`` the rate of the next steps (``lr_``), telling :meth:`_rate_changed` if it changed."""
+        old, self.lr_ = self.lr_, rate
+        if rate != old:
+            self._rate_changed(old, rate)
+
+    def _rate_changed(self, old: float, new: float) -> None:
+        """Called when the rate steps use changes (a schedule, a new learning rate): nothing by default."""
 
     def end_epoch(self) -> None:
         """Count one epoch done (the schedule's clock)."""
         self.epochs_ += 1
 
-    def step(self, params: list[np.ndarray], grads: list[np.ndarray]) -> None:
-        """Update every array of ``params`` in place from ``grads``."""
+    def step(
+        self, params: list[np.ndarray], grads: list[np.ndarray], weight_masks: list[np.ndarray] | None = None
+    ) -> None:
+        """Update every array of ``params`` in place from ``grads`` (which it may overwrite).
+
+        ``weight_masks`` matter only with ``weight_decay_on="weights"``: one
+        array per parameter array, 1 where an element is a weight and 0 where
+        it is a bias (the network's :attr:`~chainrule.Network.weight_mask` for
+        its flat vector). Without them a 2-D array is a weight matrix and a
+        1-D array a bias vector.
+        """
         if not self.state:
             self.state = [{} for _ in params]
         self.iterations += 1
-        for p, g, s in zip(params, grads, self.state):
-            self._update(p, g, s)
+        for p, g, s, decay in zip(params, grads, self.state, self._decays(params, weight_masks)):
+            self._update(p, g, s, decay)
 
-    def _update(self, p: np.ndarray, g: np.ndarray, s: dict[str, np.ndarray]) -> None:
+    def _decays(self, params, weight_masks) -> list[np.ndarray | bool | None]:
+        """Per array of ``params``, where weight decay applies: None (nowhere), True (everywhere) or a 0/1 mask."""
+        if not self.weight_decay:
+            return [None] * len(params)
+        if self.weight_decay_on == "all":
+            return [True] * len(params)
+        if weight_masks is not None:
+            return list(weight_masks)
+        return [True if p.ndim >= 2 else None for p in params]
+
+    def _l2_into(self, p: np.ndarray, decay: np.ndarray | bool, out: np.ndarray) -> np.ndarray:
+        """λ·p where the decay applies (0 elsewhere), written into ``out``: the gradient of ½·λ·‖p‖²."""
+        np.multiply(p, self.weight_decay, out=out)
+        if decay is not True:
+            out *= decay
+        return out
+
+    def _update(self, p: np.ndarray, g: np.ndarray, s: dict[str, np.ndarray], decay: Any) -> None:
+        """One parameter array's update; ``decay`` as :meth:`_decays` gives it."""
         raise NotImplementedError
 
     def get_config(self) -> dict[str, Any]:
         """The hyperparameters, enough to rebuild an optimiser with no state (JSON-friendly)."""
-        config = {"name": self.name, "learning_rate": self.learning_rate}
+        config: dict[str, Any] = {"name": self.name, "learning_rate": self.learning_rate}
         if self.schedule is not None:
             config["schedule"] = self.schedule.get_config()
+        config["weight_decay"] = self.weight_decay
+        if self.weight_decay_on != "all":  # the default is left out: configs saved before it existed stay equal
+            config["weight_decay_on"] = self.weight_decay_on
         return config
 
     def get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
@@ -134,6 +208,14 @@ class SGD(Optimizer):
 
     With momentum μ > 0: b ← μ·b + g (b = g on the first step), then
     g ← g + μ·b (Nesterov) or g ← b, and p ← p − η·g, as ``torch.optim.SGD``.
+
+    ``momentum_correction``: when the learning rate changes from η to η′ (a
+    schedule, :meth:`set_learning_rate`), the buffer is multiplied by η/η′, so
+    that the velocity η·b keeps its size (Goyal et al., 2017, "momentum
+    correction"). That is scikit-learn's SGD, whose velocity v ← μ·v − η·g
+    carries the rate in it; ``torch.optim.SGD`` (the default, False) keeps b
+    and so rescales the velocity with the new rate. With a constant rate the
+    two are the same.
     """
 
     name = "sgd"
@@ -150,15 +232,17 @@ class SGD(Optimizer):
         nesterov: bool = False,
         weight_decay: float = 0.0,
         schedule: Schedule | str | None = None,
+        weight_decay_on: str = "all",
+        momentum_correction: bool = False,
     ):
-        super().__init__(learning_rate, schedule)
+        super().__init__(learning_rate, schedule, weight_decay, weight_decay_on)
         self.momentum = check_float_in(momentum, "momentum", 0.0, 1.0)
         self.nesterov = bool(nesterov)
-        self.weight_decay = check_positive_float(weight_decay, "weight_decay", allow_zero=True)
+        self.momentum_correction = bool(momentum_correction)
         if self.nesterov and self.momentum == 0.0:
             raise ValueError("nesterov=True needs momentum > 0; got momentum=0.0")
 
-    def step(self, params, grads):
+    def step(self, params, grads, weight_masks=None):
         if self.momentum == 0.0 and self.weight_decay == 0.0:
             # The plain rule, kept lean: it is the tiny networks' hot path.
             lr = self.lr_
@@ -167,14 +251,19 @@ class SGD(Optimizer):
                 g *= lr
                 p -= g
             return
-        super().step(params, grads)
+        super().step(params, grads, weight_masks)
 
-    def _update(self, p, g, s):
+    def _rate_changed(self, old, new):
+        if self.momentum_correction:
+            for s in self.state:
+                buf = s.get("momentum_buffer")
+                if buf is not None:
+                    buf *= old / new  # η·b unchanged: scikit-learn's velocity
+
+    def _update(self, p, g, s, decay):
         tmp = _scratch(s, p)
-        if self.weight_decay:
-            np.multiply(p, self.weight_decay, out=tmp)
-            tmp += g
-            g = tmp  # g + λ·p
+        if decay is not None:
+            g += self._l2_into(p, decay, tmp)  # g + λ·p (g is the backward pass's scratch)
         if self.momentum:
             buf = s.get("momentum_buffer")
             if buf is None:
@@ -182,9 +271,7 @@ class SGD(Optimizer):
             else:
                 buf *= self.momentum
                 buf += g
-            if self.nesterov and g is tmp:
-                tmp += self.momentum * buf  # g + μ·b, g being λ-decayed in tmp
-            elif self.nesterov:
+            if self.nesterov:
                 np.multiply(buf, self.momentum, out=tmp)
                 tmp += g
                 g = tmp  # g + μ·b
@@ -194,16 +281,18 @@ class SGD(Optimizer):
         p -= tmp
 
     def get_config(self):
-        return {
-            **super().get_config(),
-            "momentum": self.momentum,
-            "nesterov": self.nesterov,
-            "weight_decay": self.weight_decay,
-        }
+        config = {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov}
+        if self.momentum_correction:
+            config["momentum_correction"] = True
+        return config
 
 
 class Adam(Optimizer):
-    """Adam with bias correction, as ``torch.optim.Adam`` (L2 ``weight_decay`` added to g)."""
+    """Adam with bias correction, as ``torch.optim.Adam`` (L2 ``weight_decay`` added to g).
+
+    ``decoupled_weight_decay=True`` is :class:`AdamW` (as the argument of the
+    same name of ``torch.optim.Adam``).
+    """
 
     name = "adam"
     state_names = ("m", "v")  # the first and second moment estimates
@@ -216,20 +305,27 @@ class Adam(Optimizer):
         epsilon: float = 1e-8,
         weight_decay: float = 0.0,
         schedule: Schedule | str | None = None,
+        weight_decay_on: str = "all",
+        decoupled_weight_decay: bool = False,
     ):
-        super().__init__(learning_rate, schedule)
+        super().__init__(learning_rate, schedule, weight_decay, weight_decay_on)
         self.beta1 = check_float_in(beta1, "beta1", 0.0, 1.0)
         self.beta2 = check_float_in(beta2, "beta2", 0.0, 1.0)
         self.epsilon = check_positive_float(epsilon, "epsilon")
-        self.weight_decay = check_positive_float(weight_decay, "weight_decay", allow_zero=True)
+        self.decoupled_weight_decay = bool(decoupled_weight_decay)
 
-    def _update(self, p, g, s):
-        if self.weight_decay:
-            g = g + self.weight_decay * p
+    def _update(self, p, g, s, decay):
         if "m" not in s:
             s["m"] = np.zeros_like(p)
             s["v"] = np.zeros_like(p)
         m, v, tmp = s["m"], s["v"], _scratch(s, p)
+        if decay is not None and self.decoupled_weight_decay:
+            # AdamW: p ← p − η·λ·p, before and apart from the moments
+            step = self._l2_into(p, decay, tmp)
+            step *= self.lr_
+            p -= step
+        elif decay is not None:
+            g += self._l2_into(p, decay, tmp)  # Adam's L2: g ← g + λ·p
         t = self.iterations
         # math.sqrt, not np.sqrt: a Python float stays "weak" and keeps a float32
         # update in float32 (a NumPy float64 scalar would make every pass float64).
@@ -258,13 +354,37 @@ class Adam(Optimizer):
         p += tmp
 
     def get_config(self):
-        return {
-            **super().get_config(),
-            "beta1": self.beta1,
-            "beta2": self.beta2,
-            "epsilon": self.epsilon,
-            "weight_decay": self.weight_decay,
-        }
+        config = {**super().get_config(), "beta1": self.beta1, "beta2": self.beta2, "epsilon": self.epsilon}
+        if self.decoupled_weight_decay and type(self) is Adam:
+            config["decoupled_weight_decay"] = True
+        return config
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay, as ``torch.optim.AdamW`` (Loshchilov & Hutter, 2019).
+
+    Each step first shrinks the parameters, p ← p − η·λ·p, then takes
+    Adam's step from the moments of the raw gradient: the decay does not go
+    through m and v, so it is not scaled down where gradients are large.
+    The defaults are torch's (η = 0.001, λ = 0.01). With
+    ``weight_decay_on="weights"`` the biases are not decayed.
+    """
+
+    name = "adamw"
+
+    def __init__(
+        self,
+        learning_rate: float = 0.001,
+        beta1: float = 0.9,
+        beta2: float = 0.999,
+        epsilon: float = 1e-8,
+        weight_decay: float = 0.01,
+        schedule: Schedule | str | None = None,
+        weight_decay_on: str = "all",
+    ):
+        super().__init__(
+            learning_rate, beta1, beta2, epsilon, weight_decay, schedule, weight_decay_on, decoupled_weight_decay=True
+        )
 
 
 class RMSProp(Optimizer):
@@ -280,18 +400,18 @@ class RMSProp(Optimizer):
         epsilon: float = 1e-8,
         weight_decay: float = 0.0,
         schedule: Schedule | str | None = None,
+        weight_decay_on: str = "all",
     ):
-        super().__init__(learning_rate, schedule)
+        super().__init__(learning_rate, schedule, weight_decay, weight_decay_on)
         self.rho = check_float_in(rho, "rho", 0.0, 1.0)
         self.epsilon = check_positive_float(epsilon, "epsilon")
-        self.weight_decay = check_positive_float(weight_decay, "weight_decay", allow_zero=True)
 
-    def _update(self, p, g, s):
-        if self.weight_decay:
-            g = g + self.weight_decay * p
+    def _update(self, p, g, s, decay):
         if "square_avg" not in s:
             s["square_avg"] = np.zeros_like(p)
         v, tmp = s["square_avg"], _scratch(s, p)
+        if decay is not None:
+            g += self._l2_into(p, decay, tmp)  # g + λ·p
         v *= self.rho
         np.multiply(g, g, out=tmp)
         tmp *= 1.0 - self.rho
@@ -303,11 +423,11 @@ class RMSProp(Optimizer):
         p -= tmp
 
     def get_config(self):
-        return {**super().get_config(), "rho": self.rho, "epsilon": self.epsilon, "weight_decay": self.weight_decay}
+        return {**super().get_config(), "rho": self.rho, "epsilon": self.epsilon}
 
 
 #: The one table of optimiser names.
-OPTIMIZERS: dict[str, type[Optimizer]] = {"sgd": SGD, "adam": Adam, "rmsprop": RMSProp}
+OPTIMIZERS: dict[str, type[Optimizer]] = {"sgd": SGD, "adam": Adam, "adamw": AdamW, "rmsprop": RMSProp}
 
 
 def get_optimizer(name: str | Optimizer, learning_rate: float, **options: Any) -> Optimizer:

@@ -11,7 +11,14 @@ name           rate(base, t)                                  PyTorch
 step           base · γ^⌊t / step_size⌋                       ``StepLR``
 exponential    base · γ^t                                     ``ExponentialLR``
 cosine         η_min + (base − η_min)·(1 + cos(π·t/T))/2      ``CosineAnnealingLR``
+invscaling     base / (t + 1)^power_t                         scikit-learn's ``invscaling``
 ============== ============================================== =====================
+
+``invscaling`` is scikit-learn's SGD schedule, ``learning_rate_init /
+pow(t + 1, power_t)`` (its docs write ``pow(t, power_t)``; the code counts
+from t + 1, so the first rate is the base). Its clock t is whatever the
+caller counts: the optimiser's epochs in ``Network.fit``, the samples seen
+so far (``t_``) in the estimators, as scikit-learn does.
 
 Examples
 --------
@@ -27,7 +34,15 @@ from typing import Any
 
 from .._validation import check_positive_float, check_positive_int, lookup
 
-__all__ = ["SCHEDULES", "CosineDecay", "ExponentialDecay", "Schedule", "StepDecay", "get_schedule"]
+__all__ = [
+    "SCHEDULES",
+    "CosineDecay",
+    "ExponentialDecay",
+    "InverseScaling",
+    "Schedule",
+    "StepDecay",
+    "get_schedule",
+]
 
 
 class Schedule:
@@ -107,8 +122,28 @@ class CosineDecay(Schedule):
         return {"name": self.name, "epochs": self.epochs, "min_learning_rate": self.min_learning_rate}
 
 
+class InverseScaling(Schedule):
+    """base / (t + 1)^power_t: scikit-learn's ``learning_rate="invscaling"`` (``power_t = 0.5`` there too)."""
+
+    name = "invscaling"
+
+    def __init__(self, power_t: float = 0.5):
+        self.power_t = check_positive_float(power_t, "power_t", allow_zero=True)
+
+    def rate(self, base, epoch):
+        return base / (epoch + 1) ** self.power_t
+
+    def get_config(self):
+        return {"name": self.name, "power_t": self.power_t}
+
+
 #: The one table of schedule names.
-SCHEDULES: dict[str, type[Schedule]] = {"step": StepDecay, "exponential": ExponentialDecay, "cosine": CosineDecay}
+SCHEDULES: dict[str, type[Schedule]] = {
+    "step": StepDecay,
+    "exponential": ExponentialDecay,
+    "cosine": CosineDecay,
+    "invscaling": InverseScaling,
+}
 
 
 def get_schedule(schedule: Any) -> Schedule | None:
