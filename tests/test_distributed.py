@@ -379,3 +379,25 @@ def test_the_readme_mpi_example_runs_on_two_ranks(tmp_path):
     saved = cr.load(tmp_path / "spirals.npz")  # by rank 0, after the last epoch
     assert saved.epochs_trained_ == 30
     assert (saved.predict(X).argmax(axis=1) == y).mean() > 0.85
+
+
+def test_ctrl_c_on_one_rank_stops_every_rank_at_the_same_step(tmp_path):
+    body = """
+    import os, signal
+    class CtrlC(cr.callbacks.Callback):  # Ctrl-C reaches rank 1 alone, between two epochs
+        def on_epoch_end(self, net, epoch, logs):
+            if rank == 1 and epoch == 1:
+                os.kill(os.getpid(), signal.SIGINT)
+    net = cr.Network([6, 8, 2], activation="tanh", loss="cross_entropy", seed=5)
+    Xs, ys = distributed.shard(X, y)
+    h = distributed.fit(net, Xs, ys, epochs=10, batch_size=16, optimizer="adam", learning_rate=0.01,
+                        callbacks=[CtrlC()])
+    json.dump({"interrupted": h.interrupted, "epochs": len(h), "trained": net.epochs_trained_,
+               "params": net.params.tolist()}, open(f"int{rank}.json", "w"))
+    """
+    _launch(tmp_path, body)
+    r0, r1 = _per_rank(tmp_path, "int", 2)
+    assert r0 == r1  # both stopped, at the same step, with the same network
+    assert r0["interrupted"] and r0["epochs"] == r0["trained"] == 2  # the unfinished third epoch is rolled back
+    serial, _ = _serial(([6, 8, 2], "cross_entropy", "mean", 16, "adam"), epochs=2)
+    np.testing.assert_allclose(r0["params"], serial.params, atol=1e-12)
