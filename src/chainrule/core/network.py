@@ -22,6 +22,7 @@ is one implementation of backprop, and a learner can call it::
 from __future__ import annotations
 
 import copy
+import html
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -344,6 +345,27 @@ class Network:
         return (
             f"Network(sizes={self.sizes}, activations={acts}, loss={self.loss_function.name!r}, "
             f"reduction={self.reduction!r}, bias={self.bias}, dtype={self.dtype.name!r})"
+        )
+
+    def _repr_html_(self) -> str:
+        """Jupyter's rendering: one row per layer (inputs → neurons, activation, parameters), then the loss."""
+        rows = []
+        total = 0
+        for l, layer in enumerate(self.layers):
+            n_params = layer.weights.size + (0 if layer.bias is None else layer.bias.size)
+            total += n_params
+            kind = "output" if l == len(self.layers) - 1 else "hidden"
+            rows.append(
+                f"<tr><td>layers[{l}]</td><td>{kind}</td><td>{layer.weights.shape[1]} → {layer.weights.shape[0]}</td>"
+                f'<td>{html.escape(layer.activation.name)}</td><td style="text-align: right">{n_params:,}</td></tr>'
+            )
+        trained = "trained" if self.optimizer_ is not None else "not trained yet"
+        return (
+            f'<div class="chainrule-network"><p><b>Network</b> {"-".join(map(str, self.sizes))}: loss '
+            f"{html.escape(self.loss_function.name)} ({html.escape(self.reduction)}), bias {self.bias}, "
+            f"{html.escape(self.dtype.name)}, {trained}</p><table><thead><tr><th>layer</th><th>kind</th>"
+            f"<th>inputs → neurons</th><th>activation</th><th>parameters</th></tr></thead><tbody>{''.join(rows)}"
+            f'<tr><td colspan="4">total</td><td style="text-align: right">{total:,}</td></tr></tbody></table></div>'
         )
 
     # -- input checks -----------------------------------------------------

@@ -126,8 +126,10 @@ class WorkedExample:
     data: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def explain(self):
-        """The true step as a :class:`~chainrule.teaching.trace.Trace`."""
-        return self.network.explain(self.inputs, self.targets, self.learning_rate)
+        """The true step as a :class:`~chainrule.teaching.trace.Trace`, with the example's ``notes`` among its notes."""
+        trace = self.network.explain(self.inputs, self.targets, self.learning_rate)
+        trace.notes += list(self.notes)
+        return trace
 
     def check(self):
         """The published numbers checked: a :class:`~chainrule.teaching.checker.CheckReport`."""

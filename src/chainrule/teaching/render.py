@@ -1,19 +1,24 @@
-"""Renderers of the section list (:mod:`.sections`): terminal text and Markdown with LaTeX math.
+"""Renderers of the section list (:mod:`.sections`): terminal text, Markdown with LaTeX math, HTML with MathML.
 
 The sections are built once; each renderer only writes them out, with the
 numbers formatted to the digits it is asked for. :func:`text_lines` gives
-one line of a section as the terminal shows it, for the HTML explainer
-page, which lays the sections out itself.
+one line of a section as the terminal shows it and :func:`line_mathml` the
+same line typeset (MathML, from the Markdown's LaTeX), for the HTML
+explainer page, which lays the sections out itself; :func:`render_html` is
+the whole list as an HTML fragment (a notebook's rich output).
 """
 
 from __future__ import annotations
 
+import html
+
 import numpy as np
 
+from .mathml import latex_to_mathml
 from .notation import Tex
-from .sections import Equation, Line, Matrix, Num, Part, Section
+from .sections import Equation, Line, Matrix, Num, Part, Prose, Section
 
-__all__ = ["format_number", "render_markdown", "render_text", "text_lines"]
+__all__ = ["format_number", "line_mathml", "render_html", "render_markdown", "render_text", "text_lines"]
 
 
 def format_number(value: float, digits: int, latex: bool = False) -> str:
@@ -113,3 +118,56 @@ def render_markdown(sections: list[Section], digits: int) -> str:
         for line in section.lines:
             out += _markdown_lines(line, digits)
     return "\n".join(out).rstrip() + "\n"
+
+
+def line_mathml(line: Line, digits: int) -> str:
+    """One equation or matrix as a ``<math>`` element (a paragraph: its text, HTML-escaped).
+
+    The formula is the Markdown's LaTeX (:func:`render_markdown`), typeset
+    by :func:`.mathml.latex_to_mathml`; a matrix is a bracketed ``<mtable>``,
+    elided like the Markdown's past 7 rows or columns.
+    """
+    if isinstance(line, Matrix):
+        array = np.atleast_2d(line.values)
+        rows = []
+        for r in _elide(array.shape[0]):
+            cells = []
+            for c in _elide(array.shape[1]):
+                if r is None:
+                    cell = "<mo>⋮</mo>" if c is not None else "<mo>⋱</mo>"
+                elif c is None:
+                    cell = "<mo>⋯</mo>"
+                else:
+                    cell = latex_to_mathml(format_number(array[r, c], digits, True))[6:-7]
+                cells.append(f"<mtd>{cell}</mtd>")
+            rows.append(f"<mtr>{''.join(cells)}</mtr>")
+        name = latex_to_mathml(line.name.latex)[6:-7]
+        table = f'<mrow><mo>[</mo><mtable columnalign="right">{"".join(rows)}</mtable><mo>]</mo></mrow>'
+        return f"<math><mrow>{name}<mo>=</mo>{table}</mrow></math>"
+    if isinstance(line, Equation):
+        return latex_to_mathml(_body(line.parts, digits, latex=True))
+    return html.escape(_body(line.parts, digits, latex=False), quote=False)
+
+
+def render_html(sections: list[Section], digits: int) -> str:
+    """The sections as an HTML fragment: headings, paragraphs, one MathML formula per line.
+
+    Each formula line carries its terminal text (:func:`text_lines`) in a
+    ``data-text`` attribute; nothing outside the fragment is needed to read it.
+    """
+    out = ['<div class="chainrule-step">']
+    for section in sections:
+        if section.heading is not None:
+            tag = f"h{min(section.level + 3, 6)}"
+            out.append(f"<{tag}>{html.escape(section.heading.text, quote=False)}</{tag}>")
+        items = []
+        for line in section.lines:
+            if isinstance(line, Prose):
+                out.append(f"<p>{line_mathml(line, digits)}</p>")
+                continue
+            text = html.escape("\n".join(text_lines(line, digits)), quote=True)
+            items.append(f'<li data-text="{text}">{line_mathml(line, digits)}</li>')
+        if items:
+            out.append('<ul style="list-style: none; padding-left: 1em">' + "".join(items) + "</ul>")
+    out.append("</div>")
+    return "\n".join(out) + "\n"

@@ -355,7 +355,7 @@ def _header(trace: Trace) -> Section:
         "Indices are 0-based, as in trace paths: `layers[l].z[sample][neuron]`, `layers[l].weights[neuron][input]`.",
     )
     lines: list[Line] = [Prose(desc), Prose((indices,))]
-    lines += [Prose((f"Note: {note}.",)) for note in trace.notes]
+    lines += [Prose((f"Note: {note}{'' if note.endswith(('.', '!', '?')) else '.'}",)) for note in trace.notes]
     title = "One training step, explained"
     return Section("header", Tex(title, title), 0, lines)
 

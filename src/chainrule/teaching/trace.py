@@ -42,7 +42,7 @@ import numpy as np
 from .._validation import check_positive_float, check_positive_int
 from ..training.loop import train_step
 from ..training.optimizers import SGD
-from .render import render_markdown, render_text
+from .render import render_html, render_markdown, render_text
 from .sections import Section, build_sections
 
 __all__ = ["TRACE_FIELDS", "LayerTrace", "Trace", "explain"]
@@ -217,6 +217,25 @@ class Trace:
         )
 
     # -- renderings -------------------------------------------------------
+    def __repr__(self) -> str:
+        """A short summary for the REPL (the arrays are in :meth:`to_text`, :meth:`to_dict`)."""
+        names = [layer.activation for layer in self.layers]
+        acts = "/".join(sorted(set(names), key=names.index))
+        n = self.n_samples
+        return (
+            f"<Trace: one step of a {'-'.join(map(str, self.sizes))} {acts} network, {self.loss_name} "
+            f"({self.reduction}), {n} sample{'s' if n != 1 else ''}, learning rate {self.learning_rate:g}, "
+            f"loss {self.loss:.6g}; .to_text() shows it worked out>"
+        )
+
+    def _repr_html_(self) -> str:
+        """Jupyter's rendering: the sections of :meth:`to_text`, formulas typeset as MathML (nothing fetched)."""
+        return render_html(self.sections(), 4)
+
+    def _repr_markdown_(self) -> str:
+        """Jupyter's Markdown rendering: :meth:`to_markdown`."""
+        return self.to_markdown()
+
     def to_text(self, digits: int = 4, max_neurons: int = 8, max_samples: int = 4) -> str:
         """The step for the terminal, formulas with the numbers substituted.
 

@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from .._svg import svg_curves
 from .._validation import check_float_in, check_positive_float, check_positive_int, lookup
 from ..core.losses import Loss
 from ..core.network import Workspace
@@ -103,6 +104,20 @@ class History:
     def __repr__(self) -> str:
         last = f", last loss={self.loss[-1]:.6g}" if self.loss else ""
         return f"History({len(self)} epochs{last})"
+
+    def _repr_html_(self) -> str:
+        """Jupyter's rendering: the loss (and accuracy) curves as inline SVG, the report page's drawing."""
+        plots = [svg_curves({"train": self.loss, "validation": self.val_loss}, "Loss", "loss", 440, 260)]
+        if self.accuracy or self.val_accuracy:
+            plots.append(
+                svg_curves({"train": self.accuracy, "validation": self.val_accuracy}, "Accuracy", "accuracy", 440, 260)
+            )
+        flags = [name for name in ("stopped_early", "interrupted") if getattr(self, name)]
+        status = f" ({', '.join(flags).replace('_', ' ')})" if flags else ""
+        return (
+            f'<div class="chainrule-history"><p>{self!r}{status}</p>'
+            f'<div style="display: flex; flex-wrap: wrap; gap: 8px">{"".join(plots)}</div></div>'
+        )
 
 
 def train_step(
