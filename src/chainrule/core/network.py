@@ -594,6 +594,7 @@ class Network:
         callbacks: Sequence[Any] = (),
         progress: bool = False,
         sample_weight: Any = None,
+        warn: bool = True,
     ):
         """Train by backpropagation and gradient descent; returns a :class:`~chainrule.training.loop.History`.
 
@@ -647,6 +648,17 @@ class Network:
             gradient): a batch's loss is Σ_i w_i·L_i, divided by the batch
             size for ``reduction="mean"``. Weights of 1 are the unweighted loss.
             The accuracy in the history is then the weighted share Σ w·hit / Σ w.
+        warn : bool
+            Issue a :class:`chainrule.TrainingWarning`, saying what to
+            change, for inputs far from unit scale (a column's root-mean-square
+            above 10), for the default full batch on more than 10,000 samples,
+            and for a training loss that grows more than tenfold within the
+            first 5 epochs (the limits are in :mod:`chainrule.training.loop`).
+
+        The defaults (full batch, plain SGD at 0.1) are the textbook's, so
+        that a hand-worked tutorial's numbers come out exactly; for a real
+        data set pass mini-batches and Adam (``batch_size=128,
+        optimizer="adam", learning_rate=0.001``), as ``chainrule train`` does.
 
         float32 networks and dropout train through the same step with a
         :class:`Workspace` (arrays reused across batches, in-place updates).
@@ -685,6 +697,7 @@ class Network:
             callbacks=callbacks,
             progress=progress,
             sample_weight=sample_weight,
+            warn=warn,
         )
 
     def explain(self, X: Any, Y: Any, learning_rate: float = 0.1):
