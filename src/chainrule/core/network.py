@@ -200,6 +200,7 @@ class Network:
         self._pack()
         self.optimizer_ = None
         self.epochs_trained_ = 0
+        self._class_names: list[str] | None = None
 
     def _pack(self) -> None:
         """Make all parameters views of one flat vector, and all gradients of another.
@@ -314,6 +315,33 @@ class Network:
             if layer.bias is not None:
                 names.append(f"layers[{i}].bias")
         return names
+
+    @property
+    def class_names(self) -> list[str] | None:
+        """The names of a classifier's classes, class k's name at index k (saved with the network), or None.
+
+        One per output for ``cross_entropy``; two (for 0 and 1) for a single
+        ``binary_cross_entropy`` output. ``chainrule train`` sets them from a
+        CSV file's text labels and for Fashion-MNIST; ``chainrule predict``
+        writes them beside the class numbers.
+        """
+        return None if self._class_names is None else list(self._class_names)
+
+    @class_names.setter
+    def class_names(self, names: Sequence[str] | None) -> None:
+        if names is None:
+            self._class_names = None
+            return
+        if not self.loss_function.is_classification:
+            raise ValueError(f"class_names are for classifiers; loss {self.loss_function.name!r} is a regression loss")
+        if isinstance(names, str) or not all(isinstance(name, str) for name in names):
+            raise TypeError(f"class_names must be a list of strings; got {names!r:.80}")
+        expected = self.n_outputs if self.n_outputs > 1 else 2
+        if len(names) != expected or len(set(names)) != len(names):
+            raise ValueError(
+                f"class_names must be {expected} distinct names (one per class of this network); got {list(names)!r:.80}"
+            )
+        self._class_names = list(names)
 
     @property
     def n_parameters(self) -> int:
