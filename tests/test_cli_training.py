@@ -68,8 +68,9 @@ def test_train_evaluate_predict_round_trip(tmp_path, csv, capsys):
 
     out_file = tmp_path / "pred.txt"
     assert run(["predict", model, path, "--target", "label", "--output", out_file]) == 0
-    predicted = [int(line) for line in out_file.read_text().split()]
-    assert predicted == net.predict(X).argmax(axis=1).tolist()
+    header, *lines = out_file.read_text().split()
+    assert header == "class"
+    assert [int(line) for line in lines] == net.predict(X).argmax(axis=1).tolist()
 
 
 def test_train_with_validation_split_and_early_stopping(csv, capsys):

@@ -339,7 +339,8 @@ class Network:
         expected = self.n_outputs if self.n_outputs > 1 else 2
         if len(names) != expected or len(set(names)) != len(names):
             raise ValueError(
-                f"class_names must be {expected} distinct names (one per class of this network); got {list(names)!r:.80}"
+                f"class_names must be {expected} distinct names (one per class of this network); "
+                f"got {list(names)!r:.80}"
             )
         self._class_names = list(names)
 
