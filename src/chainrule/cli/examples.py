@@ -31,14 +31,14 @@ def add_parsers(subparsers) -> None:
     """Register ``explain``, ``check`` and ``gradcheck``."""
     p = subparsers.add_parser("explain", help="print one training step of a worked-example file, worked out")
     p.add_argument("file", help="worked-example file (.json or .toml)")
-    p.add_argument("--format", choices=("text", "markdown", "json", "html"), default="text")
-    p.add_argument("--digits", type=_positive_int, default=4, help="significant digits shown (default 4)")
+    p.add_argument("--format", choices=("text", "markdown", "json", "html"), default="text", help="the rendering")
+    p.add_argument("--digits", type=_positive_int, default=4, help="significant digits shown")
     p.add_argument("-o", "--output", default=None, help="write here instead of standard output (needed for html)")
     p.set_defaults(func=_explain)
 
     p = subparsers.add_parser("check", help="check a worked example's published numbers against true backprop")
     p.add_argument("file", help="worked-example file with a [published] table")
-    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--format", choices=("text", "json"), default="text", help="the report's form")
     p.add_argument(
         "--strict",
         action="store_true",
@@ -48,8 +48,8 @@ def add_parsers(subparsers) -> None:
 
     p = subparsers.add_parser("gradcheck", help="finite-difference check of backprop's gradients on a spec file")
     p.add_argument("file", help="worked-example file (.json or .toml)")
-    p.add_argument("--epsilon", type=float, default=1e-6, help="finite-difference step (default 1e-6)")
-    p.add_argument("--tolerance", type=float, default=1e-6, help="largest relative error accepted (default 1e-6)")
+    p.add_argument("--epsilon", type=float, default=1e-6, help="finite-difference step")
+    p.add_argument("--tolerance", type=float, default=1e-6, help="largest relative error accepted")
     p.set_defaults(func=_gradcheck)
 
 
