@@ -150,7 +150,7 @@ def add_parsers(subparsers) -> None:
     )
     p.add_argument("model", help="a network saved by `chainrule train --save` or Network.save")
     add_data_arguments(p)
-    p.add_argument("--output", default=None, help="write here instead of standard output")
+    p.add_argument("-o", "--output", default=None, help="write here instead of standard output")
     p.add_argument("--probabilities", action="store_true", help="the output layer's values, not class labels")
     p.set_defaults(func=_predict)
 
