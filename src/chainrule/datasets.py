@@ -481,7 +481,7 @@ def load_csv(
                         ) from None
                     text_labels = []  # the names are read below, from every row
                     data[i, j] = 0.0
-        if text_labels is not None:
+        if text_labels is not None and column is not None:
             text_labels = [cells[column] for _, cells in rows]
     bad = ~np.isfinite(data)
     if bad.any():
@@ -493,6 +493,7 @@ def load_csv(
     if X.shape[1] == 0:
         raise ValueError(f"path {path!r}: only the target column; no features left")
     classes = None
+    y: np.ndarray
     if text_labels is not None:
         classes = sorted(set(text_labels))
         index = {name: k for k, name in enumerate(classes)}

@@ -2,20 +2,31 @@
 
 ::
 
-    chainrule train DATA --layers 256,128 [--activation relu] [--optimizer adam] [--epochs 10]
+    chainrule train DATA [--layers auto] [--activation relu] [--optimizer adam] [--epochs auto]
                     [--batch-size 128] [--learning-rate 0.001] [--dropout P] [--weight-decay L]
                     [--schedule cosine] [--validation-split F] [--early-stopping N]
                     [--dtype float32] [--seed S] [--save MODEL.npz] [--checkpoint PATH [--checkpoint-every N]] [--quiet]
     chainrule evaluate MODEL.npz DATA [--json]
-    chainrule predict MODEL.npz DATA [--output FILE] [--probabilities]
+    chainrule predict MODEL.npz DATA [-o FILE] [--probabilities]
 
-DATA is a numeric CSV file (the target in the last column, or ``--target``;
-a header line is detected), the word ``fashion-mnist`` (the training set
-for ``train``, the test set for ``evaluate`` and ``predict``; ``--data-dir``
-points to the IDX files when they are not where the Debian package puts
-them) or a toy set's name (200 points, seed 0); see :mod:`chainrule.cli.data`.
-Integer targets make a classifier (softmax + cross-entropy, one output per
-class); other targets a regressor (identity output, ``mse``).
+The defaults are a practitioner's (the library's ``fit`` keeps the
+textbook's): one hidden layer of 2·(inputs + outputs) units within
+[32, 128] (:func:`auto_hidden`), Adam at 0.001 (SGD: 0.1), batches of 128,
+and enough epochs for about 2,000 steps, at least 5 (:func:`auto_epochs`).
+A TrainingWarning from ``fit`` is one line on standard error.
+
+DATA, for every command, is a CSV file (the target in the last column, or
+``--target``; the header line and the delimiter are detected, ``--delimiter``
+sets it; text labels are numbered and become the model's class names), the
+word ``fashion-mnist`` (the training set for ``train``, the test set for
+``evaluate`` and ``predict``; ``--data-dir`` points to the IDX files when
+they are not where the Debian package puts them) or a toy set's name
+(``--samples`` points, ``--data-seed``); see :mod:`chainrule.cli.data`.
+Integer (or text) targets make a classifier (softmax + cross-entropy, one
+output per class); other targets a regressor (identity output, ``mse``).
+``predict`` writes CSV with a header line: ``class`` (and ``name`` when the
+model knows its class names), ``p_...`` with ``--probabilities``, or
+``prediction``; its DATA may hold the target column or only the inputs.
 
 ``--checkpoint PATH`` saves after every epoch (every N-th with
 ``--checkpoint-every N``, and after the last); Ctrl-C stops ``train`` after

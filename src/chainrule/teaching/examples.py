@@ -324,10 +324,10 @@ def template(
         if name == "loss":
             path = "loss"
         else:
-            layer = next((l for l, t in enumerate(trace.layers) if getattr(t, name) is not None), None)
-            if layer is None:
+            first = next((l for l, t in enumerate(trace.layers) if getattr(t, name) is not None), None)
+            if first is None:
                 continue
-            path = f"layers[{layer}].{name}" + "".join("[0]" for _ in getattr(trace.layers[layer], name).shape)
+            path = f"layers[{first}].{name}" + "".join("[0]" for _ in getattr(trace.layers[first], name).shape)
         assignment = f'# "{path}" = "..."'
         out.append(f"{assignment:<38}  # {field_meaning}")
     out += ["", "[annotations]", f"# {meaning[('', 'annotations')]}, e.g.", '# "layers[0].z[0][0]" = "a typo"']
