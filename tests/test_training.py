@@ -531,3 +531,13 @@ def test_the_default_full_batch_on_a_large_set_warns_and_an_explicit_batch_does_
 def test_warn_must_be_a_bool(xor):
     with pytest.raises(TypeError, match=r"warn must be True or False; got str 'no'"):
         cr.Network([2, 1]).fit(*xor, warn="no")
+
+
+def test_progress_every_n_epochs_keeps_the_last_line(rng, capsys):
+    X, y = _classification(rng)
+    net = cr.Network([6, 4, 3], activation="relu", loss="cross_entropy", seed=0)
+    net.fit(X, y, epochs=7, batch_size=30, progress=3)
+    lines = capsys.readouterr().err.splitlines()
+    assert [line.split("  ")[0] for line in lines] == ["epoch 3", "epoch 6", "epoch 7"]
+    with pytest.raises(TypeError, match="progress must be an integer >= 1"):
+        net.fit(X, y, epochs=1, progress="yes")

@@ -290,7 +290,7 @@ def _train(args) -> int:
             schedule=args.schedule,
             validation_data=validation,
             early_stopping=args.early_stopping,
-            progress=not args.quiet,
+            progress=False if args.quiet else max(1, round(epochs / 20)),  # about 20 epoch lines
             callbacks=[checkpoint] if checkpoint else (),
         )
     if history.interrupted:  # Ctrl-C: fit stopped after a batch; say where the work is, exit 130

@@ -621,7 +621,7 @@ class Network:
         schedule: Any = None,
         early_stopping: int | None = None,
         callbacks: Sequence[Any] = (),
-        progress: bool = False,
+        progress: bool | int = False,
         sample_weight: Any = None,
         warn: bool = True,
     ):
@@ -670,8 +670,10 @@ class Network:
             many epochs and restore the best weights (needs ``validation_data``).
         callbacks : sequence of Callback
             See :mod:`chainrule.training.callbacks` (e.g. ``Checkpoint``).
-        progress : bool
-            Show a progress bar with loss and accuracy on standard error.
+        progress : bool or int >= 1
+            Show a progress bar with loss and accuracy on standard error, and
+            a summary line after each epoch (an int N: after every N-th epoch
+            and the last).
         sample_weight : array-like of shape (n_samples,), optional
             Finite weights >= 0 that multiply each sample's loss (and so its
             gradient): a batch's loss is Σ_i w_i·L_i, divided by the batch

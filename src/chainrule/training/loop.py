@@ -312,7 +312,7 @@ def train(
     schedule: Any = None,
     early_stopping: int | None = None,
     callbacks: Sequence[Any] = (),
-    progress: bool = False,
+    progress: bool | int = False,
     sample_weight: Any = None,
     warn: bool = True,
 ) -> History:
@@ -346,7 +346,8 @@ def train(
             raise ValueError("early_stopping needs validation_data=(X_val, Y_val) to watch the validation loss")
         callbacks.append(EarlyStopping(patience=patience))
     if progress:
-        callbacks.append(ProgressBar())
+        every = 1 if progress is True else check_positive_int(progress, "progress")
+        callbacks.append(ProgressBar(every=every))
     if isinstance(optimizer, Optimizer) and (weight_decay is not None or schedule is not None):
         raise ValueError(
             "weight_decay and schedule are for an optimizer given by name; "
