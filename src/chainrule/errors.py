@@ -11,6 +11,14 @@ Numerical failure during training has one type of its own:
 
 - :class:`TrainingDiverged` (a ``RuntimeError``): the loss became NaN or
   infinite; the message names the epoch and the batch and suggests a fix.
+
+Training that runs but is going badly warns, with one warning class:
+
+- :class:`TrainingWarning` (a ``UserWarning``): ``fit`` noticed inputs far
+  from unit scale, a loss that grew over the first epochs, or a default
+  full batch on a large data set; the message says what to change. Silence
+  it with ``warnings.filterwarnings("ignore", category=cr.TrainingWarning)``
+  or ``fit(..., warn=False)``.
 """
 
 from __future__ import annotations
@@ -18,7 +26,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-__all__ = ["ModelFileError", "TrainingDiverged"]
+__all__ = ["ModelFileError", "TrainingDiverged", "TrainingWarning"]
 
 
 class ModelFileError(ValueError):
@@ -93,3 +101,18 @@ class TrainingDiverged(RuntimeError):
 
     def __reduce__(self):
         return type(self), (self.epoch, self.batch, self.loss, self.learning_rate)
+
+
+class TrainingWarning(UserWarning):
+    """Training runs, but a setting looks wrong for the data; the message says what to change.
+
+    Issued by ``fit`` (see :meth:`chainrule.Network.fit`, argument ``warn``)
+    and printed as one line on standard error by ``chainrule train``.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> from chainrule.errors import TrainingWarning
+    >>> issubclass(TrainingWarning, UserWarning)
+    True
+    """

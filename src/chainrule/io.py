@@ -8,7 +8,8 @@ A saved network is one ``.npz`` file (NumPy's zip of ``.npy`` arrays):
   version, the architecture (sizes, activations, loss, reduction, bias,
   init, dtype, seed), ``epochs_trained_``, the optimiser's config and
   counters, and the states of the network's random generators
-  (``bit_generator.state`` of the shuffling and dropout generators).
+  (``bit_generator.state`` of the shuffling and dropout generators), and
+  ``class_names`` when the network has them.
 
 Nothing is pickled and :func:`load` reads with ``allow_pickle=False``, so
 loading a file can never run code. The write is atomic: a temporary file in
@@ -85,6 +86,8 @@ def _metadata(net) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         },
         "optimizer": None,
     }
+    if net.class_names is not None:
+        meta["class_names"] = net.class_names
     opt = net.optimizer_
     if opt is not None:
         counters, state = opt.get_state()
@@ -368,6 +371,9 @@ def _read_metadata(path: str, arrays: dict[str, np.ndarray]) -> dict[str, Any]:
         lr = need(counters, "lr", (int, float), "optimizer.counters.")
         if isinstance(lr, bool) or not np.isfinite(lr) or lr < 0:
             raise ModelFileError(path, f"corrupted metadata: optimizer.counters.lr must be finite and >= 0; got {lr!r}")
+    names = meta.get("class_names")
+    if names is not None and (not isinstance(names, list) or not all(isinstance(n, str) for n in names)):
+        raise ModelFileError(path, f"corrupted metadata: class_names must be a list of strings; got {names!r:.80}")
     return meta
 
 
@@ -444,4 +450,9 @@ def _build(path: str, meta: dict[str, Any], arrays: dict[str, np.ndarray]):
         state = {k[len(prefix) :]: v for k, v in arrays.items() if k.startswith(prefix)}
         optimizer.set_state(opt_meta["counters"], state)
         net.optimizer_ = optimizer
+    if meta.get("class_names") is not None:
+        try:
+            net.class_names = meta["class_names"]
+        except ValueError as exc:
+            raise ModelFileError(path, f"corrupted metadata: {exc}") from None
     return net

@@ -35,7 +35,39 @@ class _UsageError(Exception):
     """Raised by the parser instead of exiting, so ``main`` can return 2."""
 
 
+class _HelpFormatter(argparse.HelpFormatter):
+    """``--help`` with every option's default: ``(default: X)`` after its help, unless the help says it.
+
+    A default of None reads ``(default: none)``: the option is off unless
+    given; flags (default False) likewise. In descriptions and epilogs,
+    paragraphs are wrapped, and indented lines (the worked-example format's
+    tables) are kept as they are.
+    """
+
+    def _get_help_string(self, action):
+        text = action.help or ""
+        default = action.default
+        if "default" in text or default is False or default is argparse.SUPPRESS or not action.option_strings:
+            return text
+        shown = "none" if default is None else default
+        return f"{text} (default: {shown})" if text else f"(default: {shown})"
+
+    def _fill_text(self, text, width, indent):
+        paragraphs = []
+        for paragraph in text.strip("\n").split("\n\n"):
+            lines = paragraph.splitlines()
+            if any(line.startswith(" ") for line in lines):
+                paragraphs.append("\n".join(indent + line for line in lines))
+            else:
+                paragraphs.append(super()._fill_text(paragraph, width, indent))
+        return "\n\n".join(paragraphs)
+
+
 class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("formatter_class", _HelpFormatter)
+        super().__init__(*args, **kwargs)
+
     def error(self, message: str):  # argparse would print usage and sys.exit(2)
         raise _UsageError(f"{self.prog}: error: {message}")
 

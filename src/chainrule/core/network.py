@@ -202,6 +202,7 @@ class Network:
         self._pack()
         self.optimizer_ = None
         self.epochs_trained_ = 0
+        self._class_names: list[str] | None = None
 
     def _pack(self) -> None:
         """Make all parameters views of one flat vector, and all gradients of another.
@@ -334,6 +335,34 @@ class Network:
             if layer.bias is not None:
                 names.append(f"layers[{i}].bias")
         return names
+
+    @property
+    def class_names(self) -> list[str] | None:
+        """The names of a classifier's classes, class k's name at index k (saved with the network), or None.
+
+        One per output for ``cross_entropy``; two (for 0 and 1) for a single
+        ``binary_cross_entropy`` output. ``chainrule train`` sets them from a
+        CSV file's text labels and for Fashion-MNIST; ``chainrule predict``
+        writes them beside the class numbers.
+        """
+        return None if self._class_names is None else list(self._class_names)
+
+    @class_names.setter
+    def class_names(self, names: Sequence[str] | None) -> None:
+        if names is None:
+            self._class_names = None
+            return
+        if not self.loss_function.is_classification:
+            raise ValueError(f"class_names are for classifiers; loss {self.loss_function.name!r} is a regression loss")
+        if isinstance(names, str) or not all(isinstance(name, str) for name in names):
+            raise TypeError(f"class_names must be a list of strings; got {names!r:.80}")
+        expected = self.n_outputs if self.n_outputs > 1 else 2
+        if len(names) != expected or len(set(names)) != len(names):
+            raise ValueError(
+                f"class_names must be {expected} distinct names (one per class of this network); "
+                f"got {list(names)!r:.80}"
+            )
+        self._class_names = list(names)
 
     @property
     def n_parameters(self) -> int:
@@ -634,11 +663,12 @@ class Network:
         schedule: Any = None,
         early_stopping: int | None = None,
         callbacks: Sequence[Any] = (),
-        progress: bool = False,
+        progress: bool | int = False,
         sample_weight: Any = None,
         max_iter: int | None = None,
         max_fun: int | None = None,
         tol: float | None = None,
+        warn: bool = True,
     ):
         """Train by backpropagation and gradient descent; returns a :class:`~chainrule.training.loop.History`.
 
@@ -695,8 +725,10 @@ class Network:
             many epochs and restore the best weights (needs ``validation_data``).
         callbacks : sequence of Callback
             See :mod:`chainrule.training.callbacks` (e.g. ``Checkpoint``).
-        progress : bool
-            Show a progress bar with loss and accuracy on standard error.
+        progress : bool or int >= 1
+            Show a progress bar with loss and accuracy on standard error, and
+            a summary line after each epoch (an int N: after every N-th epoch
+            and the last).
         sample_weight : array-like of shape (n_samples,), optional
             Finite weights >= 0 that multiply each sample's loss (and so its
             gradient): a batch's loss is Σ_i w_i·L_i, divided by the batch
@@ -708,6 +740,17 @@ class Network:
             evaluations of the objective (15000); stop when the largest
             component of the gradient is <= ``tol`` (1e-4; SciPy's ``gtol``)
             or the objective's relative decrease falls below SciPy's ``ftol``.
+        warn : bool
+            Issue a :class:`chainrule.TrainingWarning`, saying what to
+            change, for inputs far from unit scale (a column's root-mean-square
+            above 10), for the default full batch on more than 10,000 samples,
+            and for a training loss that grows more than tenfold within the
+            first 5 epochs (the limits are in :mod:`chainrule.training.loop`).
+
+        The defaults (full batch, plain SGD at 0.1) are the textbook's, so
+        that a hand-worked tutorial's numbers come out exactly; for a real
+        data set pass mini-batches and Adam (``batch_size=128,
+        optimizer="adam", learning_rate=0.001``), as ``chainrule train`` does.
 
         float32 networks and dropout train through the same step with a
         :class:`Workspace` (arrays reused across batches, in-place updates).
@@ -750,6 +793,7 @@ class Network:
             max_iter=max_iter,
             max_fun=max_fun,
             tol=tol,
+            warn=warn,
         )
 
     def explain(self, X: Any, Y: Any, learning_rate: float = 0.1):

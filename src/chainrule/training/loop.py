@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 import signal
 import threading
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,7 +32,7 @@ from .._svg import svg_curves
 from .._validation import check_float_in, check_positive_float, check_positive_int, lookup
 from ..core.losses import Loss
 from ..core.network import Workspace
-from ..errors import TrainingDiverged
+from ..errors import TrainingDiverged, TrainingWarning
 from . import lbfgs
 from .callbacks import EarlyStopping, ProgressBar
 from .optimizers import OPTIMIZERS, WEIGHT_DECAY_ON, Optimizer, get_optimizer
@@ -39,12 +40,29 @@ from .optimizers import OPTIMIZERS, WEIGHT_DECAY_ON, Optimizer, get_optimizer
 #: The learning rate of an optimiser given by name when ``fit`` is given none.
 DEFAULT_LEARNING_RATE = 0.1
 
-__all__ = ["History", "evaluate", "train", "train_step"]
+# The advice fit gives (a TrainingWarning each, once per call; fit(warn=False) silences them):
+#: a training loss that grows by more than this factor over the first epochs: the steps are too big;
+LOSS_GROWTH_FACTOR = 10.0
+#: ... measured over this many first epochs of one fit call;
+LOSS_GROWTH_EPOCHS = 5
+#: an input column whose root-mean-square is above this: far from unit scale, which the init assumes;
+INPUT_SCALE_LIMIT = 10.0
+#: the default full batch (batch_size=None) on more samples than this: one step per epoch.
+FULL_BATCH_LIMIT = 10_000
+
+__all__ = [
+    "FULL_BATCH_LIMIT",
+    "INPUT_SCALE_LIMIT",
+    "LOSS_GROWTH_EPOCHS",
+    "LOSS_GROWTH_FACTOR",
+    "History",
+    "evaluate",
+    "train",
+    "train_step",
+]
 
 #: Rows per chunk when fit measures the validation data (buffers kept for the whole fit).
 _VALIDATION_CHUNK = 1024
-
-#: Losses for which an accuracy is measured: they are classifiers.
 
 
 @dataclass
@@ -338,12 +356,13 @@ def train(
     schedule: Any = None,
     early_stopping: int | None = None,
     callbacks: Sequence[Any] = (),
-    progress: bool = False,
+    progress: bool | int = False,
     sample_weight: Any = None,
     max_iter: int | None = None,
     max_fun: int | None = None,
     tol: float | None = None,
     collective: Any = None,
+    warn: bool = True,
 ) -> History:
     """Train ``net`` in place; see :meth:`chainrule.Network.fit` for the arguments.
 
@@ -352,6 +371,8 @@ def train(
     """
 
     X, Y = net.check_XY(X, Y)
+    if not isinstance(warn, (bool, np.bool_)):
+        raise TypeError(f"warn must be True or False; got {type(warn).__name__} {warn!r}")
     weights = None if sample_weight is None else net.check_sample_weight(sample_weight, X.shape[0])
     epochs = check_positive_int(epochs, "epochs", minimum=0)
     if not isinstance(optimizer, Optimizer):
@@ -414,7 +435,8 @@ def train(
             raise ValueError("early_stopping needs validation_data=(X_val, Y_val) to watch the validation loss")
         callbacks.append(EarlyStopping(patience=patience))
     if progress:
-        callbacks.append(ProgressBar())
+        every = 1 if progress is True else check_positive_int(progress, "progress")
+        callbacks.append(ProgressBar(every=every))
     if isinstance(optimizer, Optimizer) and (
         weight_decay is not None or weight_decay_on is not None or schedule is not None
     ):
@@ -433,6 +455,8 @@ def train(
 
     n = X.shape[0]
     full_batch = batch_size is None or batch_size >= (n if collective is None else collective.n_samples)
+    if warn:
+        _warn_about_inputs(X, batch_size is None, epochs)
     # float32 and dropout training reuse buffers; the tiny float64 networks
     # of hand-worked examples are faster without (a view per array costs more than it saves).
     work = (
@@ -471,6 +495,7 @@ def train(
                 verbose,
                 snapshot,
                 interrupt,
+                bool(warn),
                 collective,
             )
             _epochs(run, epochs)
@@ -594,7 +619,51 @@ class _Run:
     verbose: int
     snapshot: _Snapshot
     interrupt: _InterruptRequest
+    warn: bool
     collective: Any = None
+
+
+# -- advice -------------------------------------------------------------------
+# The stack levels point at the caller of Network.fit: _warn, the check, (_epochs,) train, fit, the caller.
+
+
+def _warn(message: str, stacklevel: int) -> None:
+    warnings.warn(message, TrainingWarning, stacklevel=stacklevel)
+
+
+def _warn_about_inputs(X: np.ndarray, default_batch: bool, epochs: int) -> None:
+    """A TrainingWarning for inputs far from unit scale, and for a default full batch on a large set."""
+    rms = np.sqrt(np.einsum("ij,ij->j", X, X, dtype=np.float64) / X.shape[0])  # no copy of X
+    column = int(np.argmax(rms))
+    if rms[column] > INPUT_SCALE_LIMIT:
+        _warn(
+            f"the inputs are far from unit scale: column {column} has root-mean-square {rms[column]:.3g} "
+            f"(the initial weights assume inputs of about 1, so training may diverge or stall); standardise them "
+            f"(chainrule.datasets.standardize(X)) or divide by their range (pixels: X / 255)",
+            5,
+        )
+    if default_batch and X.shape[0] > FULL_BATCH_LIMIT:
+        _warn(
+            f"the default full batch takes one step per epoch ({epochs} in all) on {X.shape[0]} samples; "
+            f"for a data set this size pass batch_size=128 with optimizer='adam', learning_rate=0.001",
+            5,
+        )
+
+
+def _warn_about_growth(run: _Run) -> None:
+    """A TrainingWarning when the loss grew by more than LOSS_GROWTH_FACTOR within the first epochs of this call."""
+    loss = run.history.loss
+    first, last = loss[0], loss[-1]
+    if len(loss) < 2 or len(loss) > LOSS_GROWTH_EPOCHS or not first > 0 or not last > LOSS_GROWTH_FACTOR * first:
+        return
+    run.warn = False  # once per call
+    lr = run.history.learning_rate[-1]
+    _warn(
+        f"the training loss grew from {first:.4g} to {last:.4g} (×{last / first:.3g}) in the first {len(loss)} "
+        f"epochs: the steps are too large; lower the learning rate (e.g. {lr / 10:g}, now {lr:g}), or use "
+        f"mini-batches with Adam (batch_size=128, optimizer='adam', learning_rate=0.001), and standardised inputs",
+        6,
+    )
 
 
 def _epochs(run: _Run, epochs: int) -> None:
@@ -611,7 +680,10 @@ def _epochs(run: _Run, epochs: int) -> None:
         run.net.epochs_trained_ += 1
         run.snapshot.in_epoch = False
         run.snapshot.take()  # the state at the end of every epoch, in buffers reused from epoch to epoch
-        if _end_epoch(run, epoch, lr, *measured):
+        stop = _end_epoch(run, epoch, lr, *measured)
+        if run.warn:
+            _warn_about_growth(run)
+        if stop:
             run.history.stopped_early = True
             break
         if run.interrupt.requested:
