@@ -6,6 +6,7 @@
                     [--batch-size 128] [--learning-rate 0.001] [--dropout P] [--weight-decay L]
                     [--schedule cosine] [--validation-split F] [--early-stopping N]
                     [--dtype float32] [--seed S] [--save MODEL.npz] [--checkpoint PATH [--checkpoint-every N]] [--quiet]
+                    [--resume CHECKPOINT]
     chainrule evaluate MODEL.npz DATA [--json]
     chainrule predict MODEL.npz DATA [--output FILE] [--probabilities]
 
@@ -18,8 +19,18 @@ Integer targets make a classifier (softmax + cross-entropy, one output per
 class); other targets a regressor (identity output, ``mse``).
 
 ``--checkpoint PATH`` saves after every epoch (every N-th with
-``--checkpoint-every N``, and after the last); Ctrl-C stops ``train`` after
-the batch in progress, saves there, prints where, and exits with status 130.
+``--checkpoint-every N``, and after the last); Ctrl-C (SIGINT) or SIGTERM
+(``kill``, Docker, systemd, Slurm) stops ``train`` after the batch in
+progress, saves there, prints where, and exits with status 130 or 143.
+``--resume CHECKPOINT`` continues such a run: the network, its optimiser
+and where the interrupted epoch stopped come from the checkpoint, and
+training goes on until ``--epochs`` epochs are done, ending with the weights
+the uninterrupted run would have had, bit for bit (give the same data,
+``--batch-size``, ``--dropout``, ``--validation-split`` and ``--seed``; the
+architecture and optimiser options are the checkpoint's).
+
+The files ``--save`` and ``--checkpoint`` name are checked for writability
+before any data is read or any training starts.
 
 Every handler returns an exit status; bad input raises ``ValueError`` or
 ``OSError``, which ``chainrule.cli.main`` turns into status 2.
@@ -28,8 +39,12 @@ Every handler returns an exit status; bad input raises ``ValueError`` or
 from __future__ import annotations
 
 import argparse
+import errno
 import json
+import os
+import signal
 import sys
+import tempfile
 from typing import Any
 
 import numpy as np
@@ -37,7 +52,7 @@ import numpy as np
 from ..core.activations import ACTIVATIONS
 from ..core.network import Network
 from ..datasets import train_validation_split
-from ..io import load
+from ..io import check_writable, load
 from ..training.callbacks import Checkpoint
 from ..training.loop import evaluate
 from ..training.optimizers import OPTIMIZERS
@@ -88,6 +103,12 @@ def add_parsers(subparsers) -> None:
         default=1,
         metavar="N",
         help="with --checkpoint: save after every N-th epoch (and after the last)",
+    )
+    p.add_argument(
+        "--resume",
+        default=None,
+        metavar="CHECKPOINT",
+        help="continue the run saved in CHECKPOINT (by --checkpoint, or on Ctrl-C/SIGTERM) up to --epochs epochs",
     )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--plot", default=None, metavar="DIR", help="write the training plots (PNG) here (needs matplotlib)")
@@ -161,9 +182,16 @@ def _layers(text: str) -> list[int]:
 
 def _train(args) -> int:
 
+    _check_outputs(args)  # before the data is read and the training starts: a bad path loses nothing
+    resumed = load(args.resume) if args.resume else None
     X, y = _load(args, "train")
     classifier = np.issubdtype(y.dtype, np.integer)
-    loss = args.loss or ("cross_entropy" if classifier else "mse")
+    if resumed is not None:
+        loss = resumed.loss_function.name
+        if resumed.loss_function.takes_labels and not classifier:
+            raise ValueError(f"{args.resume}: the checkpoint is a classifier; the target column must hold class labels")
+    else:
+        loss = args.loss or ("cross_entropy" if classifier else "mse")
     if loss == "cross_entropy":
         if not classifier or y.min() < 0:
             raise ValueError("--loss cross_entropy needs integer class labels >= 0 in the target column")
@@ -181,37 +209,47 @@ def _train(args) -> int:
     if args.checkpoint_every != 1 and not args.checkpoint:
         raise ValueError("--checkpoint-every needs --checkpoint PATH (where to save)")
     checkpoint = Checkpoint(args.checkpoint, every=args.checkpoint_every) if args.checkpoint else None
-    net = Network(
-        [X.shape[1], *_layers(args.layers), n_out],
-        activation=args.activation,
-        loss=loss,
-        seed=args.seed,
-        dtype=args.dtype,
-    )
+    if resumed is None:
+        net = Network(
+            [X.shape[1], *_layers(args.layers), n_out],
+            activation=args.activation,
+            loss=loss,
+            seed=args.seed,
+            dtype=args.dtype,
+        )
+        epochs = args.epochs
+        optimizer = {"optimizer": args.optimizer, "learning_rate": args.learning_rate}
+        optimizer.update(weight_decay=args.weight_decay, schedule=args.schedule)
+    else:
+        net = resumed
+        net.check_X(X, "data")
+        epochs = _epochs_left(args, net)
+        optimizer = {"optimizer": net.optimizer_ or args.optimizer}
+        if net.optimizer_ is None:
+            optimizer.update(learning_rate=args.learning_rate, weight_decay=args.weight_decay, schedule=args.schedule)
     history = net.fit(
         X,
         Y,
-        epochs=args.epochs,
-        learning_rate=args.learning_rate,
+        epochs=epochs,
         batch_size=args.batch_size,
-        optimizer=args.optimizer,
         dropout=args.dropout,
-        weight_decay=args.weight_decay,
-        schedule=args.schedule,
         validation_data=validation,
         early_stopping=args.early_stopping,
         progress=not args.quiet,
         callbacks=[checkpoint] if checkpoint else (),
+        **optimizer,
     )
-    if history.interrupted:  # Ctrl-C: fit stopped after a batch; say where the work is, exit 130
+    if history.interrupted:  # Ctrl-C or SIGTERM: fit stopped after a batch; say where the work is, exit 128 + signal
         where = (
-            f"checkpoint saved to {checkpoint.saved[-1]}"
+            f"checkpoint saved to {checkpoint.saved[-1]} (continue with --resume {checkpoint.saved[-1]})"
             if checkpoint
             else "no checkpoint was written (train with --checkpoint PATH to keep the progress)"
         )
-        sys.stderr.write(f"chainrule: interrupted after {len(history)} complete epochs; {where}\n")
-        return 130
-    summary = f"trained {len(history)} epochs: loss {history.loss[-1]:.4f}"
+        number = history.interrupt_signal or signal.SIGINT
+        name = signal.Signals(number).name
+        sys.stderr.write(f"chainrule: interrupted ({name}) after {len(history)} complete epochs; {where}\n")
+        return 128 + int(number)
+    summary = f"trained {len(history)} epochs: loss {history.loss[-1]:.4f}" if history.loss else "trained 0 epochs"
     if history.accuracy:
         summary += f", accuracy {history.accuracy[-1]:.4f}"
     if history.val_loss:
@@ -229,6 +267,50 @@ def _train(args) -> int:
             settings = {"data": args.data, "epochs": args.epochs, "batch size": args.batch_size}
             sys.stdout.write(f"wrote {write_html_report(net, history, args.html_report, settings=settings)}\n")
     return 0
+
+
+def _check_outputs(args) -> None:
+    """Every file ``train`` will write, checked before it reads data or trains (see io.check_writable)."""
+    if args.save:
+        check_writable(args.save)
+    if args.checkpoint:
+        check_writable(args.checkpoint.replace("{epoch}", "0"))
+    for option, directory in (("--plot", args.plot), ("--html-report", args.html_report)):
+        if directory:
+            _check_directory(option, directory)
+
+
+def _check_directory(option: str, directory: str) -> None:
+    """A directory ``train`` will create (if needed) and write into: not a file, under a directory that takes files."""
+    if os.path.exists(directory) and not os.path.isdir(directory):
+        raise NotADirectoryError(errno.ENOTDIR, f"{option} needs a directory; this is a file", directory)
+    existing = os.path.abspath(directory)
+    while not os.path.exists(existing):
+        existing = os.path.dirname(existing)
+    if not os.path.isdir(existing):
+        raise NotADirectoryError(errno.ENOTDIR, f"{option}: {existing!r} is not a directory", directory)
+    try:
+        with tempfile.TemporaryFile(dir=existing):
+            pass
+    except OSError as exc:
+        raise type(exc)(exc.errno, f"{option}: cannot write in {existing!r} ({exc.strerror})", directory) from None
+
+
+def _epochs_left(args, net) -> int:
+    """How many more epochs a resumed run trains: up to --epochs in all."""
+    progress = net.epoch_progress_
+    if progress is not None and progress["batch_size"] != args.batch_size:
+        raise ValueError(
+            f"{args.resume} was saved in the middle of an epoch of --batch-size {progress['batch_size']}; "
+            f"resume with --batch-size {progress['batch_size']} to continue it"
+        )
+    left = args.epochs - net.epochs_trained_
+    if left < 1:
+        raise ValueError(
+            f"{args.resume} has already trained {net.epochs_trained_} epochs, --epochs {args.epochs}: "
+            f"ask for more epochs to continue"
+        )
+    return left
 
 
 def _targets_for(net, y):
