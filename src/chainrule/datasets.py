@@ -378,10 +378,27 @@ def load_csv(path: str | os.PathLike, target: int | str | None = -1, delimiter: 
     X : ndarray of shape (n_samples, n_features), float64
     y : ndarray of shape (n_samples,) or None
         Integer labels (int64) when every target is a whole number, else float64.
+
+    Raises
+    ------
+    FileNotFoundError
+        When ``path`` does not exist.
+    ValueError
+        When the file is not a numeric CSV file this can read (not UTF-8
+        text, a cell that is not a number, rows of different lengths, a
+        header of another width, no data rows, no feature column), or the
+        target column is not found or out of range. The fuzz tests hold it
+        to these two.
     """
     path = os.fspath(path)
-    with open(path, encoding="utf-8") as fh:
-        first = fh.readline()
+    try:
+        with open(path, encoding="utf-8") as fh:
+            first = fh.readline()
+            fh.read()  # the whole file is text, checked before NumPy parses it
+    except UnicodeDecodeError as exc:
+        raise ValueError(
+            f"path {path!r}: not a numeric CSV file: not UTF-8 text ({exc.reason} at byte {exc.start})"
+        ) from None
     names = [c.strip() for c in first.rstrip("\r\n").split(delimiter)]
     if header is None:
         try:
@@ -397,6 +414,8 @@ def load_csv(path: str | os.PathLike, target: int | str | None = -1, delimiter: 
         raise ValueError(f"path {path!r}: not a numeric CSV file: {exc}") from None
     if data.size == 0:
         raise ValueError(f"path {path!r}: no data rows")
+    if header and len(names) != data.shape[1]:
+        raise ValueError(f"path {path!r}: the header names {len(names)} columns but the rows have {data.shape[1]}")
     if target is None:
         return data, None
     if isinstance(target, str):
@@ -412,7 +431,7 @@ def load_csv(path: str | os.PathLike, target: int | str | None = -1, delimiter: 
     X = np.delete(data, column, axis=1)
     if X.shape[1] == 0:
         raise ValueError(f"path {path!r}: only the target column; no features left")
-    if np.all(y == np.round(y)):
+    if np.isfinite(y).all() and np.all(y == np.round(y)):
         y = y.astype(np.int64)
     return X, y
 
