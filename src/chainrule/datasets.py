@@ -402,10 +402,16 @@ def load_csv(
 
     Raises
     ------
+    FileNotFoundError
+        When ``path`` does not exist.
     ValueError
-        For a cell that is not a number: the message gives its line and
-        column (both counted from 1, as an editor shows them) and the
-        column's name, with a hint (another delimiter, text labels to encode).
+        When the file is not a numeric CSV file this can read (not UTF-8
+        text, a cell that is not a number, rows of different lengths, a
+        header of another width, no data rows, no feature column), or the
+        target column is not found or out of range; the fuzz tests hold it
+        to these two. For a cell that is not a number the message gives its
+        line and column (both counted from 1, as an editor shows them) and
+        the column's name, with a hint (another delimiter, text labels to encode).
 
     Examples
     --------
@@ -417,8 +423,13 @@ def load_csv(
     ((3, 2), [0, 1, 0], ['cat', 'dog'])
     """
     path = os.fspath(path)
-    with open(path, encoding="utf-8-sig", newline="") as fh:
-        text = fh.read()
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as fh:
+            text = fh.read()
+    except UnicodeDecodeError as exc:
+        raise ValueError(
+            f"path {path!r}: not a numeric CSV file: not UTF-8 text ({exc.reason} at byte {exc.start})"
+        ) from None
     if delimiter is None:
         delimiter = _sniff_delimiter(text)
     lines = text.splitlines()
@@ -441,6 +452,8 @@ def load_csv(
         raise ValueError(f"path {path!r}: no data rows")
     width = len(rows[0][1])
     column_names = names if header else [""] * width
+    if header and len(names) != width:
+        raise ValueError(f"path {path!r}: the header names {len(names)} columns but the rows have {width}")
 
     def where(number: int, j: int) -> str:
         name = f" ({column_names[j]!r})" if header and j < len(column_names) and column_names[j] else ""

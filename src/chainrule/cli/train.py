@@ -6,6 +6,7 @@
                     [--batch-size 128] [--learning-rate 0.001] [--dropout P] [--weight-decay L]
                     [--schedule cosine] [--validation-split F] [--early-stopping N]
                     [--dtype float32] [--seed S] [--save MODEL.npz] [--checkpoint PATH [--checkpoint-every N]] [--quiet]
+                    [--resume CHECKPOINT]
     chainrule evaluate MODEL.npz DATA [--json]
     chainrule predict MODEL.npz DATA [-o FILE] [--probabilities]
 
@@ -33,8 +34,18 @@ model knows its class names), ``p_...`` with ``--probabilities``, or
 rows and the whole validation split; rank 0 alone prints, checkpoints and saves.
 
 ``--checkpoint PATH`` saves after every epoch (every N-th with
-``--checkpoint-every N``, and after the last); Ctrl-C stops ``train`` after
-the batch in progress, saves there, prints where, and exits with status 130.
+``--checkpoint-every N``, and after the last); Ctrl-C (SIGINT) or SIGTERM
+(``kill``, Docker, systemd, Slurm) stops ``train`` after the batch in
+progress, saves there, prints where, and exits with status 130 or 143.
+``--resume CHECKPOINT`` continues such a run: the network, its optimiser
+and where the interrupted epoch stopped come from the checkpoint, and
+training goes on until ``--epochs`` epochs are done, ending with the weights
+the uninterrupted run would have had, bit for bit (give the same data,
+``--batch-size``, ``--dropout``, ``--validation-split`` and ``--seed``; the
+architecture and optimiser options are the checkpoint's).
+
+The files ``--save`` and ``--checkpoint`` name are checked for writability
+before any data is read or any training starts.
 
 Every handler returns an exit status; bad input raises ``ValueError`` or
 ``OSError``, which ``chainrule.cli.main`` turns into status 2.
@@ -44,12 +55,16 @@ from __future__ import annotations
 
 import argparse
 import csv
+import errno
 import io
 import json
 import os
+import signal
 import sys
+import tempfile
 import warnings
 from functools import partial
+from typing import Any
 
 import numpy as np
 
@@ -59,7 +74,7 @@ from ..core.losses import get_loss
 from ..core.network import Network
 from ..datasets import train_validation_split
 from ..errors import TrainingWarning
-from ..io import load
+from ..io import check_writable, load
 from ..training.callbacks import Checkpoint
 from ..training.loop import evaluate
 from ..training.optimizers import OPTIMIZERS
@@ -146,6 +161,12 @@ def add_parsers(subparsers) -> None:
         default=1,
         metavar="N",
         help="with --checkpoint: save after every N-th epoch (and after the last)",
+    )
+    p.add_argument(
+        "--resume",
+        default=None,
+        metavar="CHECKPOINT",
+        help="continue the run saved in CHECKPOINT (by --checkpoint, or on Ctrl-C/SIGTERM) up to --epochs epochs",
     )
     p.add_argument("--quiet", action="store_true", help="no settings line, no progress bar")
     p.add_argument("--mpi", action="store_true", help="data-parallel over the ranks of mpiexec -n N (extra 'mpi')")
@@ -242,12 +263,21 @@ def _layers(text: str, n_inputs: int, n_outputs: int) -> list[int]:
 
 def _train(args) -> int:
 
+    _check_outputs(args)  # before the data is read and the training starts: a bad path loses nothing
+    resumed = load(args.resume) if args.resume else None
     data = _load(args, "train")
     X, y = data.X, data.y
     if y is None:
         raise ValueError("train needs a target column (--target INDEX or NAME, not 'none')")
+    if resumed is not None and data.encoded:
+        y = model_labels(data, resumed.class_names)  # the checkpoint's numbering of the text labels
     classifier = np.issubdtype(y.dtype, np.integer)
-    loss = args.loss or ("cross_entropy" if classifier else "mse")
+    if resumed is not None:
+        loss = resumed.loss_function.name
+        if resumed.loss_function.takes_labels and not classifier:
+            raise ValueError(f"{args.resume}: the checkpoint is a classifier; the target column must hold class labels")
+    else:
+        loss = args.loss or ("cross_entropy" if classifier else "mse")
     if get_loss(loss).takes_labels:
         if not classifier or y.min() < 0:
             raise ValueError(f"--loss {loss} needs integer class labels >= 0 in the target column")
@@ -265,27 +295,42 @@ def _train(args) -> int:
     if args.checkpoint_every != 1 and not args.checkpoint:
         raise ValueError("--checkpoint-every needs --checkpoint PATH (where to save)")
     checkpoint = Checkpoint(args.checkpoint, every=args.checkpoint_every) if args.checkpoint else None
-    net = Network(
-        [X.shape[1], *_layers(args.layers, X.shape[1], n_out), n_out],
-        activation=args.activation,
-        loss=loss,
-        seed=args.seed,
-        dtype=args.dtype,
-    )
-    named = data.classes is not None and net.loss_function.is_classification
-    if named and (n_out == len(data.classes) or (n_out == 1 and len(data.classes) == 2)):
-        net.class_names = data.classes
     n_samples = X.shape[0]  # the whole training set, before any shard
-    epochs = auto_epochs(n_samples, args.batch_size) if args.epochs == "auto" else args.epochs
-    learning_rate = args.learning_rate or (SGD_RATE if args.optimizer == "sgd" else ADAPTIVE_RATE)
+    total = auto_epochs(n_samples, args.batch_size) if args.epochs == "auto" else args.epochs
+    if resumed is None:
+        net = Network(
+            [X.shape[1], *_layers(args.layers, X.shape[1], n_out), n_out],
+            activation=args.activation,
+            loss=loss,
+            seed=args.seed,
+            dtype=args.dtype,
+        )
+        named = data.classes is not None and net.loss_function.is_classification
+        if named and (n_out == len(data.classes) or (n_out == 1 and len(data.classes) == 2)):
+            net.class_names = data.classes
+        epochs = total
+        learning_rate = args.learning_rate or (SGD_RATE if args.optimizer == "sgd" else ADAPTIVE_RATE)
+        optimizer: dict[str, Any] = {"optimizer": args.optimizer, "learning_rate": learning_rate}
+        optimizer.update(weight_decay=args.weight_decay, schedule=args.schedule)
+        described = f"{args.optimizer} at {learning_rate:g}"
+    else:
+        net = resumed
+        net.check_X(X, "data")
+        epochs = _epochs_left(args, net, total)
+        optimizer = {"optimizer": net.optimizer_ or args.optimizer}
+        described = f"resuming {args.resume} after {net.epochs_trained_} epochs"
+        if net.optimizer_ is None:
+            learning_rate = args.learning_rate or (SGD_RATE if args.optimizer == "sgd" else ADAPTIVE_RATE)
+            optimizer.update(learning_rate=learning_rate, weight_decay=args.weight_decay, schedule=args.schedule)
     fit, rank = net.fit, 0
     if args.mpi:  # this process's shard of the training rows; the validation split stays whole
         X, Y = distributed.shard(X, Y)
         fit, rank = partial(distributed.fit, net), distributed.world().Get_rank()
     if not args.quiet and rank == 0:
         sys.stderr.write(
-            f"training {'-'.join(map(str, net.sizes))} ({args.activation}, {loss}) on {n_samples} samples: "
-            f"{args.optimizer} at {learning_rate:g}, batches of {args.batch_size}, {epochs} epochs\n"
+            f"training {'-'.join(map(str, net.sizes))} ({net.layers[0].activation.name}, {loss}) "
+            f"on {n_samples} samples: "
+            f"{described}, batches of {args.batch_size}, {epochs} epochs\n"
         )
     with warnings.catch_warnings():
         warnings.simplefilter("always", TrainingWarning)
@@ -294,28 +339,27 @@ def _train(args) -> int:
             X,
             Y,
             epochs=epochs,
-            learning_rate=learning_rate,
             batch_size=args.batch_size,
-            optimizer=args.optimizer,
             dropout=args.dropout,
-            weight_decay=args.weight_decay,
-            schedule=args.schedule,
             validation_data=validation,
             early_stopping=args.early_stopping,
             progress=False if args.quiet else max(1, round(epochs / 20)),  # about 20 epoch lines
             callbacks=[checkpoint] if checkpoint else (),
+            **optimizer,
         )
     if rank:  # rank 0 reports and saves: every rank holds the same network
-        return 130 if history.interrupted else 0
-    if history.interrupted:  # Ctrl-C: fit stopped after a batch; say where the work is, exit 130
+        return 128 + int(history.interrupt_signal or signal.SIGINT) if history.interrupted else 0
+    if history.interrupted:  # Ctrl-C or SIGTERM: fit stopped after a batch; say where the work is, exit 128 + signal
         where = (
-            f"checkpoint saved to {checkpoint.saved[-1]}"
+            f"checkpoint saved to {checkpoint.saved[-1]} (continue with --resume {checkpoint.saved[-1]})"
             if checkpoint
             else "no checkpoint was written (train with --checkpoint PATH to keep the progress)"
         )
-        sys.stderr.write(f"chainrule: interrupted after {len(history)} complete epochs; {where}\n")
-        return 130
-    summary = f"trained {len(history)} epochs: loss {history.loss[-1]:.4f}"
+        number = history.interrupt_signal or signal.SIGINT
+        name = signal.Signals(number).name
+        sys.stderr.write(f"chainrule: interrupted ({name}) after {len(history)} complete epochs; {where}\n")
+        return 128 + int(number)
+    summary = f"trained {len(history)} epochs: loss {history.loss[-1]:.4f}" if history.loss else "trained 0 epochs"
     if history.accuracy:
         summary += f", accuracy {history.accuracy[-1]:.4f}"
     if history.val_loss:
@@ -345,6 +389,51 @@ def _warning_line(show):
             show(message, category, filename, lineno, file, line)
 
     return showwarning
+
+
+def _check_outputs(args) -> None:
+    """Every file ``train`` will write, checked before it reads data or trains (see io.check_writable)."""
+    if args.save:
+        check_writable(args.save)
+    if args.checkpoint:
+        check_writable(args.checkpoint.replace("{epoch}", "0"))
+    for option, directory in (("--plot", args.plot), ("--html-report", args.html_report)):
+        if directory:
+            _check_directory(option, directory)
+
+
+def _check_directory(option: str, directory: str) -> None:
+    """A directory ``train`` will create (if needed) and write into: not a file, under a directory that takes files."""
+    if os.path.exists(directory) and not os.path.isdir(directory):
+        raise NotADirectoryError(errno.ENOTDIR, f"{option} needs a directory; this is a file", directory)
+    existing = os.path.abspath(directory)
+    while not os.path.exists(existing):
+        existing = os.path.dirname(existing)
+    if not os.path.isdir(existing):
+        raise NotADirectoryError(errno.ENOTDIR, f"{option}: {existing!r} is not a directory", directory)
+    try:
+        with tempfile.TemporaryFile(dir=existing):
+            pass
+    except OSError as exc:
+        raise type(exc)(exc.errno, f"{option}: cannot write in {existing!r} ({exc.strerror})", directory) from None
+
+
+def _epochs_left(args, net, total: int) -> int:
+    """How many more epochs a resumed run trains: up to ``total`` (--epochs, or its auto value) in all."""
+    progress = net.epoch_progress_
+    if progress is not None and progress["batch_size"] != args.batch_size:
+        raise ValueError(
+            f"{args.resume} was saved in the middle of an epoch of --batch-size {progress['batch_size']}; "
+            f"resume with --batch-size {progress['batch_size']} to continue it"
+        )
+    left = total - net.epochs_trained_
+    if left < 1:
+        raise ValueError(
+            f"{args.resume} has already trained {net.epochs_trained_} epochs, --epochs {args.epochs}"
+            f"{f' ({total})' if args.epochs == 'auto' else ''}: "
+            f"ask for more epochs to continue"
+        )
+    return left
 
 
 def _targets_for(net, data: Data):

@@ -191,18 +191,28 @@ class Network:
         self.dropout_rng = np.random.default_rng(dropout_seq)
 
         init_rng = np.random.default_rng(init_seq)
+        n_parameters = _n_parameters(self.sizes, self.bias, self.dtype)
         self.layers: list[Dense] = []
-        for n_in, n_out, act in zip(self.sizes[:-1], self.sizes[1:], hidden + [output]):
-            layer = Dense(n_in, n_out, act, bias=self.bias, dtype=self.dtype)
-            weights, b = initializer_for(self.init, layer.activation.name)(init_rng, n_in, n_out)
-            layer.weights = weights
-            if self.bias:
-                layer.bias = b
-            self.layers.append(layer)
-        self._pack()
+        try:
+            for n_in, n_out, act in zip(self.sizes[:-1], self.sizes[1:], hidden + [output]):
+                layer = Dense(n_in, n_out, act, bias=self.bias, dtype=self.dtype)
+                weights, b = initializer_for(self.init, layer.activation.name)(init_rng, n_in, n_out)
+                layer.weights = weights
+                if self.bias:
+                    layer.bias = b
+                self.layers.append(layer)
+            self._pack()
+        except MemoryError:
+            raise MemoryError(
+                f"sizes {self.sizes}: {n_parameters:,} parameters need {_bytes(n_parameters * self.dtype.itemsize)} "
+                f"of {self.dtype.name} (and as much again for their gradients), more than this machine has; "
+                f"use smaller layers"
+            ) from None
         self.optimizer_ = None
         self.epochs_trained_ = 0
         self._class_names: list[str] | None = None
+        #: Where an interrupted epoch stopped (None between epochs): the fit loop continues it (saved with the model).
+        self.epoch_progress_: dict[str, Any] | None = None
 
     def _pack(self) -> None:
         """Make all parameters views of one flat vector, and all gradients of another.
@@ -233,6 +243,7 @@ class Network:
 
     def __setstate__(self, state: dict) -> None:
         # A copy (copy.deepcopy, pickle) gets independent arrays: tie them into vectors again.
+        self.__dict__.setdefault("epoch_progress_", None)
         self.__dict__.update(state)
         self._pack()
 
@@ -755,19 +766,26 @@ class Network:
         float32 networks and dropout train through the same step with a
         :class:`Workspace` (arrays reused across batches, in-place updates).
 
-        Ctrl-C (SIGINT) stops the training after the batch in progress: the
-        network stays consistent, callbacks' ``on_interrupt`` run (a
-        ``Checkpoint`` saves) and the History of the epochs completed is
-        returned with ``interrupted=True``.
+        Ctrl-C (SIGINT) or SIGTERM stops the training after the batch in
+        progress: the network stays consistent, callbacks' ``on_interrupt``
+        run (a ``Checkpoint`` saves) and the History of the epochs completed
+        is returned with ``interrupted=True``. Where the unfinished epoch
+        stopped is kept in ``epoch_progress_`` (and saved with the network):
+        the next ``fit`` with as many rows, the same ``batch_size`` and
+        ``shuffle`` continues that epoch where it stopped, so an interrupted
+        and resumed run ends with the weights of an uninterrupted one, bit for
+        bit (give it the same data; other data restart the epoch).
 
         Raises
         ------
         chainrule.TrainingDiverged
-            When a batch's loss or gradient is NaN or infinite; the
-            parameters are left at their last finite values (the update of
-            that batch is not applied), and the message names the epoch and
-            batch and suggests a lower learning rate. ``exc.history`` holds
-            the epochs completed.
+            When a batch's loss or gradient is NaN or infinite (that batch's
+            update is not applied), when an update makes the parameters or
+            the optimiser's state non-finite, or when the loss on the last
+            update's weights is not finite (the network then goes back to
+            the start of that epoch): the parameters are left at their last
+            finite values, and the message names the epoch and batch and what
+            to change. ``exc.history`` holds the epochs completed.
         """
         from ..training.loop import train
 
@@ -838,6 +856,27 @@ def _check_sizes(sizes: Any) -> list[int]:
     if len(sizes) < 2:
         raise ValueError(f"sizes must name at least an input and an output layer, such as [2, 1]; got {list(sizes)!r}")
     return [check_positive_int(n, f"sizes[{i}]") for i, n in enumerate(sizes)]
+
+
+def _n_parameters(sizes: list[int], bias: bool, dtype: np.dtype) -> int:
+    """The number of weights and biases of ``sizes``; refused when no array could hold them."""
+    total = sum(n_in * n_out + (n_out if bias else 0) for n_in, n_out in zip(sizes[:-1], sizes[1:]))
+    if total * dtype.itemsize > np.iinfo(np.intp).max or max(sizes) > np.iinfo(np.intp).max:
+        raise ValueError(
+            f"sizes {sizes} make {total:.3g} parameters ({_bytes(total * dtype.itemsize)}), more than an array can "
+            f"hold; layer sizes are neuron counts, such as [784, 128, 10]"
+        )
+    return total
+
+
+def _bytes(n: int) -> str:
+    """A byte count in words: ``14.6 TiB``."""
+    size = float(n)
+    for unit in ("bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"):
+        if size < 1024 or unit == "EiB":
+            return f"{size:.0f} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} EiB"  # pragma: no cover
 
 
 def _hidden_activations(activation: Any, n_hidden: int) -> list:

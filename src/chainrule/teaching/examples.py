@@ -59,6 +59,9 @@ from __future__ import annotations
 
 import copy
 import json
+import math
+import re
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -473,16 +476,31 @@ def load_example(path: str | Path) -> WorkedExample:
     Raises
     ------
     FileNotFoundError
-        When the file does not exist.
+        When the file does not exist (``IsADirectoryError`` for a directory,
+        other ``OSError`` when it cannot be read).
     ValueError, TypeError
-        When it cannot be parsed or a field is missing or wrong; the message
-        starts with the file name and names the field.
+        When it cannot be parsed (not UTF-8, not JSON/TOML, nested too deeply)
+        or a field is missing or wrong (a number too large for a float, true
+        or false where numbers belong, a published value that is not a
+        decimal number as printed); the message starts with the file name and
+        names the field.
+    MemoryError
+        When the network it describes is too large to build; the message
+        starts with the file name and names the sizes.
+
+    These are the only exceptions it raises (the fuzz tests hold it to that).
     """
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in (".json", ".toml"):
         raise ValueError(f"{path}: a worked-example file must end in .json or .toml; got {suffix or 'no suffix'!r}")
-    text = path.read_text(encoding="utf-8")
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValueError(
+            f"{path}: not UTF-8 text (byte {exc.start} is {raw[exc.start : exc.start + 1]!r}); save it as UTF-8"
+        ) from None
     try:
         if suffix == ".json":
             data = json.loads(text)
@@ -490,10 +508,24 @@ def load_example(path: str | Path) -> WorkedExample:
             data = _toml().loads(text)
     except ValueError as exc:  # json.JSONDecodeError and tomllib.TOMLDecodeError are ValueErrors
         raise ValueError(f"{path}: not valid {suffix[1:].upper()}: {exc}") from None
+    except RecursionError:
+        raise ValueError(f"{path}: not a worked example: its tables or lists are nested too deeply") from None
     try:
         return example_from_dict(data)
-    except (ValueError, TypeError) as exc:
-        raise type(exc)(f"{path}: {exc}") from None
+    except (ValueError, TypeError, MemoryError) as exc:
+        raise _with_file(exc, path) from None
+    except (OverflowError, RecursionError) as exc:  # a huge integer (10**400) where a float goes; deep nesting
+        raise ValueError(f"{path}: a value is too large or too deeply nested to read as numbers ({exc})") from None
+
+
+def _with_file(exc: Exception, path: Path) -> Exception:
+    """The same kind of error, its message starting with the file's name."""
+    message = f"{path}: {exc}"
+    try:
+        return type(exc)(message)
+    except TypeError:  # a subclass with its own arguments
+        base = next(cls for cls in (ValueError, TypeError, MemoryError) if isinstance(exc, cls))
+        return base(message)
 
 
 def _toml():
@@ -520,6 +552,8 @@ def example_from_dict(data: Any) -> WorkedExample:
     update_bias = step.get("update_bias", True)
     if not isinstance(update_bias, bool):
         raise TypeError(f"step.update_bias must be true or false; got {update_bias!r}")
+    for key, value in (("inputs", step["inputs"]), ("targets", step["targets"])):
+        _check_no_bools(value, f"step.{key}")
     net = Network(**network)
     layers = data.get("layers")
     if layers is not None:
@@ -530,6 +564,8 @@ def example_from_dict(data: Any) -> WorkedExample:
             )
         for i, entry in enumerate(layers):
             _check_table(entry, f"layers[{i}]", _names("layers"), required=_required("layers"))
+            for key in ("weights", "bias"):
+                _check_no_bools(entry.get(key), f"layers[{i}].{key}")
             try:
                 net.layers[i].weights = entry["weights"]
                 if "bias" in entry:
@@ -542,6 +578,8 @@ def example_from_dict(data: Any) -> WorkedExample:
                 )
     published = data.get("published", {})
     _check_strings(published, "published")
+    for key, text in published.items():
+        _check_printed_number(text, f"published[{key!r}]")
     annotations = data.get("annotations", {})
     _check_strings(annotations, "annotations")
     determinations = data.get("determinations", {})
@@ -556,7 +594,9 @@ def example_from_dict(data: Any) -> WorkedExample:
     Y = net.check_Y(step["targets"], X.shape[0], "step.targets")
     lr = step["learning_rate"]
     if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not lr > 0:
-        raise ValueError(f"step.learning_rate must be a number > 0; got {lr!r}")
+        raise ValueError(f"step.learning_rate must be a number > 0; got {lr!r:.40}")
+    if lr > sys.float_info.max or not math.isfinite(float(lr)):  # an int such as 10**400 has no float
+        raise ValueError(f"step.learning_rate must be a finite number > 0; got {lr!r:.40}")
     for key in ("title", "source"):
         if not isinstance(data.get(key, ""), str):
             raise TypeError(f"{key} must be a string; got {data[key]!r}")
@@ -585,6 +625,8 @@ def _later_steps(net: Network, steps: Any) -> list[dict[str, Any]]:
     for k, entry in enumerate(steps, start=1):
         name = f"steps[{k - 1}]"
         _check_table(entry, name, _names("steps"), required=_required("steps"))
+        for key in ("inputs", "targets"):
+            _check_no_bools(entry[key], f"{name}.{key}")
         X = net.check_X(entry["inputs"], f"{name}.inputs")
         Y = net.check_Y(entry["targets"], X.shape[0], f"{name}.targets")
         lr = entry.get("learning_rate")
@@ -593,6 +635,34 @@ def _later_steps(net: Network, steps: Any) -> list[dict[str, Any]]:
         _check_strings(entry["published"], f"{name}.published")
         out.append({"inputs": X, "targets": Y, "learning_rate": lr, "published": dict(entry["published"])})
     return out
+
+
+#: A number as a tutorial prints it: ASCII digits, an optional sign (also U+2212) and exponent, nothing around it.
+_PRINTED = re.compile(r"[+\-\u2212]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+\-]?[0-9]+)?", re.ASCII)
+
+
+def _check_printed_number(text: str, name: str) -> None:
+    """A published value: a decimal number exactly as printed, finite as a float."""
+    if text != text.strip():
+        raise ValueError(f"{name} must be the number alone, without spaces or line breaks around it; got {text!r:.40}")
+    if not _PRINTED.fullmatch(text):
+        raise ValueError(
+            f"{name} must be a decimal number as printed, in ASCII digits without separators, such as '0.5866' "
+            f"or '-1.2e-3'; got {text!r:.40}"
+        )
+    if not math.isfinite(float(text.replace("\u2212", "-"))):
+        raise ValueError(f"{name} must be a number within float range; got {text!r:.40}")
+
+
+def _check_no_bools(value: Any, name: str) -> None:
+    """No true/false among the numbers of a (nested) list: JSON and TOML booleans are not 1 and 0."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, bool):
+            raise TypeError(f"{name} must hold numbers; got {item!r} (true/false) among them")
+        if isinstance(item, list):
+            stack.extend(item)
 
 
 def _check_table(value: Any, name: str, allowed: tuple, required: tuple = ()) -> None:
