@@ -115,3 +115,34 @@ def test_help_shows_every_default(capsys):
     code, out, _ = run(capsys, "train", "--help")
     assert code == 0
     assert "(default: auto)" in out and "(default: 128)" in out and "(default: adam)" in out
+
+
+@pytest.mark.parametrize(
+    "module, argv, extra",
+    [
+        ("mpi4py", ["train", "xor", "--epochs", "1", "--quiet", "--mpi"], "chainrule[mpi]"),
+        ("matplotlib", ["train", "xor", "--epochs", "1", "--quiet", "--plot", "{tmp}/plots"], "chainrule[plot]"),
+    ],
+)
+def test_a_missing_extra_is_one_line_and_exit_2(tmp_path, module, argv, extra):
+    # The extra made unimportable in a fresh interpreter (None in sys.modules: import raises ImportError).
+    code = (
+        f"import sys; sys.modules[{module!r}] = None; from chainrule.cli.main import main; "
+        f"raise SystemExit(main({[a.format(tmp=tmp_path) for a in argv]!r}))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in done.stderr, done.stderr
+    assert lines[0].startswith("chainrule: error: ") and f"pip install '{extra}'" in lines[0], lines[0]
+    assert done.stdout == ""  # refused before any training
+
+
+def test_an_import_error_that_is_not_a_missing_extra_is_not_hidden():
+    code = (
+        "import sys; import chainrule.cli.train as t; "
+        "t._train = lambda args: (_ for _ in ()).throw(ImportError('no module named foo')); "
+        "from chainrule.cli.main import main; raise SystemExit(main(['train', 'xor']))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1 and "Traceback" in done.stderr and "no module named foo" in done.stderr

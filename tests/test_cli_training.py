@@ -270,3 +270,32 @@ def test_auto_epochs_give_about_2000_steps_and_at_least_5_epochs(n_samples, batc
 @pytest.mark.parametrize("n_in, n_out, hidden", [(2, 2, 32), (20, 3, 46), (784, 10, 128)])
 def test_auto_hidden_layer_sized_from_the_data(n_in, n_out, hidden):
     assert cli_train.auto_hidden(n_in, n_out) == hidden
+
+
+def test_lbfgs_from_the_command_line_is_networks_fit_with_lbfgs(tmp_path, csv, capsys):
+    path, X, y = csv
+    model = tmp_path / "m.npz"
+    assert run(["train", path, "--layers", "8", "--optimizer", "lbfgs", "--max-iter", "30", "--save", model]) == 0
+    out, err = capsys.readouterr()
+    assert "lbfgs on the full batch, at most 30 iterations" in err
+    saved = cr.load(model)
+    # The same network and data through the library: the same L-BFGS-B run, the same weights.
+    net = cr.Network([3, 8, 3], activation="relu", loss="cross_entropy", seed=0, init=saved.init, dtype=saved.dtype)
+    X_read, y_read = cr.datasets.load_csv(path)
+    history = net.fit(X_read, y_read, optimizer="lbfgs", max_iter=30)
+    assert f"trained {len(history)} iterations: loss {history.loss[-1]:.4f}" in out
+    np.testing.assert_array_equal(saved.params, net.params)
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--optimizer", "lbfgs", "--epochs", "3"], "--optimizer lbfgs takes no --epochs"),
+        (["--optimizer", "lbfgs", "--learning-rate", "0.1"], "takes no --learning-rate"),
+        (["--optimizer", "lbfgs", "--dropout", "0.2"], "optimizer='lbfgs' takes no dropout"),
+        (["--max-iter", "5"], "--max-iter is for --optimizer lbfgs"),
+    ],
+)
+def test_lbfgs_refuses_what_it_does_not_take(csv, argv, message):
+    with pytest.raises(ValueError, match=message):
+        run(["train", csv[0], "--quiet", *argv])

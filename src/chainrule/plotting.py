@@ -34,19 +34,28 @@ __all__ = [
     "plot_decision_boundary",
     "plot_history",
     "plot_network",
+    "require_matplotlib",
     "save_training_plots",
 ]
 
 
-def _figure(ax: Any = None, figsize: tuple[float, float] = (6.0, 4.0), ncols: int = 1):
-    """(figure, axes list): a new Agg-backed figure, or the figure of the given axes."""
+def require_matplotlib() -> None:
+    """Raise ImportError, saying how to install it, when matplotlib is missing (``chainrule train --plot``
+    asks before it trains, so that a missing extra loses no work)."""
     try:
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure
+        import matplotlib  # noqa: F401
     except ImportError:
         raise ImportError(
             "chainrule's plots need matplotlib: pip install 'chainrule[plot]' (or pip install matplotlib)"
         ) from None
+
+
+def _figure(ax: Any = None, figsize: tuple[float, float] = (6.0, 4.0), ncols: int = 1):
+    """(figure, axes list): a new Agg-backed figure, or the figure of the given axes."""
+    require_matplotlib()
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     if ax is not None:
         if not hasattr(ax, "figure") or not hasattr(ax, "plot"):
             raise TypeError(f"ax must be a matplotlib Axes; got {type(ax).__name__}")

@@ -8,8 +8,9 @@ Command groups, one module each::
 
 Exit status: 0 success; 1 a failed check (an unexplained disagreement, or
 with ``--strict`` any slip; a gradient check above tolerance); 2 a usage or
-input error, a training that diverged, or an input too large for memory or
-too deeply nested (one line on standard error, no traceback); 130
+input error, a missing optional extra, a training that diverged, or an
+input too large for memory or too deeply nested (one line on standard
+error, no traceback); 130
 interrupted by Ctrl-C (SIGINT), 143 by SIGTERM (``train`` saves its
 checkpoint first).
 
@@ -113,6 +114,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if isinstance(exc, OSError) and exc.filename is not None and exc.strerror:
             message = f"{exc.filename}: {exc.strerror}"
         sys.stderr.write(f"chainrule: error: {message}\n")
+        return 2
+    except ImportError as exc:
+        if "pip install" not in str(exc):  # not a missing extra: a fault, shown in full
+            raise
+        sys.stderr.write(f"chainrule: error: {str(exc).splitlines()[0]}\n")  # an optional extra is not installed
         return 2
     except MemoryError as exc:  # an absurd size that reached an allocation
         detail = str(exc).splitlines()[0] if str(exc) else "use smaller layers, batches or data"

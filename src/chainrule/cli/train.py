@@ -3,6 +3,7 @@
 ::
 
     chainrule train DATA [--layers auto] [--activation relu] [--optimizer adam] [--epochs auto]
+                    [--optimizer lbfgs [--max-iter N]]
                     [--batch-size 128] [--learning-rate 0.001] [--dropout P] [--weight-decay L]
                     [--schedule cosine] [--validation-split F] [--early-stopping N]
                     [--dtype float32] [--seed S] [--save MODEL.npz] [--checkpoint PATH [--checkpoint-every N]] [--quiet]
@@ -75,6 +76,7 @@ from ..core.network import Network
 from ..datasets import train_validation_split
 from ..errors import TrainingWarning
 from ..io import check_writable, load
+from ..plotting import require_matplotlib
 from ..training.callbacks import Checkpoint
 from ..training.loop import evaluate
 from ..training.optimizers import OPTIMIZERS
@@ -114,7 +116,18 @@ def add_parsers(subparsers) -> None:
         "--activation", default="relu", choices=sorted(set(ACTIVATIONS) - {"softmax"}), help="hidden activation"
     )
     p.add_argument("--loss", default=None, help="default: cross_entropy for integer (or text) targets, mse otherwise")
-    p.add_argument("--optimizer", default="adam", choices=sorted(OPTIMIZERS), help="the optimiser")
+    p.add_argument(
+        "--optimizer",
+        default="adam",
+        choices=[*sorted(OPTIMIZERS), "lbfgs"],
+        help="the optimiser (lbfgs: SciPy's L-BFGS-B on the full batch, extra 'scipy')",
+    )
+    p.add_argument(
+        "--max-iter",
+        type=_int_at_least(1),
+        default=None,
+        help="with --optimizer lbfgs: at most this many iterations (default 200, as scikit-learn)",
+    )
     p.add_argument(
         "--epochs",
         type=_epochs_argument,
@@ -263,6 +276,8 @@ def _layers(text: str, n_inputs: int, n_outputs: int) -> list[int]:
 
 def _train(args) -> int:
 
+    if args.max_iter is not None and args.optimizer != "lbfgs":
+        raise ValueError(f"--max-iter is for --optimizer lbfgs; {args.optimizer} runs --epochs epochs")
     _check_outputs(args)  # before the data is read and the training starts: a bad path loses nothing
     resumed = load(args.resume) if args.resume else None
     data = _load(args, "train")
@@ -308,17 +323,20 @@ def _train(args) -> int:
         named = data.classes is not None and net.loss_function.is_classification
         if named and (n_out == len(data.classes) or (n_out == 1 and len(data.classes) == 2)):
             net.class_names = data.classes
-        epochs = total
-        learning_rate = args.learning_rate or (SGD_RATE if args.optimizer == "sgd" else ADAPTIVE_RATE)
-        optimizer: dict[str, Any] = {"optimizer": args.optimizer, "learning_rate": learning_rate}
-        optimizer.update(weight_decay=args.weight_decay, schedule=args.schedule)
-        described = f"{args.optimizer} at {learning_rate:g}"
+        if args.optimizer == "lbfgs":
+            optimizer, described, epochs = _lbfgs_settings(args)
+        else:
+            epochs = total
+            learning_rate = args.learning_rate or (SGD_RATE if args.optimizer == "sgd" else ADAPTIVE_RATE)
+            optimizer = {"optimizer": args.optimizer, "learning_rate": learning_rate}
+            optimizer.update(weight_decay=args.weight_decay, schedule=args.schedule, batch_size=args.batch_size)
+            described = f"{args.optimizer} at {learning_rate:g}, batches of {args.batch_size}"
     else:
         net = resumed
         net.check_X(X, "data")
         epochs = _epochs_left(args, net, total)
-        optimizer = {"optimizer": net.optimizer_ or args.optimizer}
-        described = f"resuming {args.resume} after {net.epochs_trained_} epochs"
+        optimizer = {"optimizer": net.optimizer_ or args.optimizer, "batch_size": args.batch_size}
+        described = f"resuming {args.resume} after {net.epochs_trained_} epochs, batches of {args.batch_size}"
         if net.optimizer_ is None:
             learning_rate = args.learning_rate or (SGD_RATE if args.optimizer == "sgd" else ADAPTIVE_RATE)
             optimizer.update(learning_rate=learning_rate, weight_decay=args.weight_decay, schedule=args.schedule)
@@ -330,7 +348,7 @@ def _train(args) -> int:
         sys.stderr.write(
             f"training {'-'.join(map(str, net.sizes))} ({net.layers[0].activation.name}, {loss}) "
             f"on {n_samples} samples: "
-            f"{described}, batches of {args.batch_size}, {epochs} epochs\n"
+            f"{described}{'' if args.optimizer == 'lbfgs' else f', {epochs} epochs'}\n"
         )
     with warnings.catch_warnings():
         warnings.simplefilter("always", TrainingWarning)
@@ -339,11 +357,10 @@ def _train(args) -> int:
             X,
             Y,
             epochs=epochs,
-            batch_size=args.batch_size,
             dropout=args.dropout,
             validation_data=validation,
             early_stopping=args.early_stopping,
-            progress=False if args.quiet else max(1, round(epochs / 20)),  # about 20 epoch lines
+            progress=False if args.quiet or args.optimizer == "lbfgs" else max(1, round(epochs / 20)),  # ~20 lines
             callbacks=[checkpoint] if checkpoint else (),
             **optimizer,
         )
@@ -359,7 +376,8 @@ def _train(args) -> int:
         name = signal.Signals(number).name
         sys.stderr.write(f"chainrule: interrupted ({name}) after {len(history)} complete epochs; {where}\n")
         return 128 + int(number)
-    summary = f"trained {len(history)} epochs: loss {history.loss[-1]:.4f}" if history.loss else "trained 0 epochs"
+    steps = "iterations" if args.optimizer == "lbfgs" else "epochs"
+    summary = f"trained {len(history)} {steps}: loss {history.loss[-1]:.4f}" if history.loss else f"trained 0 {steps}"
     if history.accuracy:
         summary += f", accuracy {history.accuracy[-1]:.4f}"
     if history.val_loss:
@@ -391,12 +409,37 @@ def _warning_line(show):
     return showwarning
 
 
+def _lbfgs_settings(args) -> tuple[dict[str, Any], str, int]:
+    """fit's settings for --optimizer lbfgs (full batch, one call of SciPy's L-BFGS-B), the settings line, epochs 1."""
+    given = [
+        option
+        for option, value in (
+            ("--epochs", None if args.epochs == "auto" else args.epochs),
+            ("--learning-rate", args.learning_rate),
+            ("--schedule", args.schedule),
+            ("--resume", args.resume),
+            ("--mpi", args.mpi or None),
+        )
+        if value is not None
+    ]
+    if given:
+        raise ValueError(
+            f"--optimizer lbfgs takes no {', '.join(given)}: it runs full batch in one go, with its own step "
+            f"lengths (a line search), until --max-iter iterations"
+        )
+    max_iter = 200 if args.max_iter is None else args.max_iter
+    settings = {"optimizer": "lbfgs", "max_iter": max_iter, "weight_decay": args.weight_decay}
+    return settings, f"lbfgs on the full batch, at most {max_iter} iterations", 1
+
+
 def _check_outputs(args) -> None:
     """Every file ``train`` will write, checked before it reads data or trains (see io.check_writable)."""
     if args.save:
         check_writable(args.save)
     if args.checkpoint:
         check_writable(args.checkpoint.replace("{epoch}", "0"))
+    if args.plot:
+        require_matplotlib()
     for option, directory in (("--plot", args.plot), ("--html-report", args.html_report)):
         if directory:
             _check_directory(option, directory)
