@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import json
+import os
 
 import numpy as np
 import pytest
@@ -299,3 +301,28 @@ def test_lbfgs_from_the_command_line_is_networks_fit_with_lbfgs(tmp_path, csv, c
 def test_lbfgs_refuses_what_it_does_not_take(csv, argv, message):
     with pytest.raises(ValueError, match=message):
         run(["train", csv[0], "--quiet", *argv])
+
+
+def test_a_save_that_fails_after_training_keeps_the_model_and_says_where(tmp_path, csv, monkeypatch):
+    # The path passes the check before training; the disk fills while it trains (injected: ENOSPC for that path).
+    path, X, y = csv
+    asked = tmp_path / "m.npz"
+    original = cr.Network.save
+
+    def full_disk(self, where):
+        if str(where) == str(asked):
+            raise OSError(errno.ENOSPC, "No space left on device", str(where))
+        return original(self, where)
+
+    monkeypatch.setattr(cr.Network, "save", full_disk)
+    with pytest.raises(OSError) as caught:
+        run(["train", path, "--layers", "8", "--epochs", "2", "--quiet", "--save", asked])
+    message = caught.value.strerror
+    assert caught.value.filename == str(asked) and "No space left on device" in message
+    rescued = message.split("the trained model is in ")[1].split(" instead")[0]
+    try:
+        net = cr.load(rescued)
+        assert net.sizes == [3, 8, 3] and net.epochs_trained_ == 2
+        assert f"mv {rescued} {asked}" in message
+    finally:
+        os.remove(rescued)

@@ -383,7 +383,7 @@ def _train(args) -> int:
     if history.val_loss:
         summary += f", val_loss {history.val_loss[-1]:.4f}, val_accuracy {history.val_accuracy[-1]:.4f}"
     if args.save:
-        net.save(args.save)
+        _save_or_rescue(net, args.save, summary)
         summary += f"; saved to {args.save}"
     sys.stdout.write(summary + "\n")
     if args.plot or args.html_report:
@@ -407,6 +407,31 @@ def _warning_line(show):
             show(message, category, filename, lineno, file, line)
 
     return showwarning
+
+
+def _save_or_rescue(net, path: str, summary: str) -> None:
+    """Save the trained network to ``path``; if that fails (the path was checked before training, but a disk can
+    fill or a directory go away since), save it in the temporary directory and say where, so no work is lost."""
+    try:
+        net.save(path)
+    except OSError as exc:
+        rescue = os.path.join(tempfile.gettempdir(), f"chainrule-rescued-{os.getpid()}.npz")
+        reason = exc.strerror or str(exc)
+        try:
+            net.save(rescue)
+        except OSError:
+            raise OSError(
+                exc.errno,
+                f"{summary}; saving failed ({reason}), and so did a rescue copy in {tempfile.gettempdir()}: "
+                "the model is lost (train with --checkpoint PATH on another disk to keep the progress)",
+                path,
+            ) from None
+        raise OSError(
+            exc.errno,
+            f"{summary}; saving failed ({reason}): the trained model is in {rescue} instead (move it: "
+            f"mv {rescue} {path})",
+            path,
+        ) from None
 
 
 def _lbfgs_settings(args) -> tuple[dict[str, Any], str, int]:
