@@ -40,6 +40,8 @@ inline SVG (:func:`svg_curves`, from the floor module ``chainrule._svg``, which
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import html as _html
 import json
 import math
@@ -48,6 +50,7 @@ from typing import Any
 
 import numpy as np
 
+from .._live import LIVE_CSS, LIVE_JS, live_parts
 from .._svg import svg_curves
 from .._validation import check_positive_int
 from .._version import __version__
@@ -55,6 +58,7 @@ from ..core.network import Network
 from ..teaching.notation import activation_symbol
 from ..teaching.render import format_number, text_lines
 from ..teaching.trace import Trace
+from ..training.callbacks import Snapshots
 from ..training.loop import History
 
 __all__ = ["MAX_NEURONS", "MAX_SAMPLES", "explainer_html", "report_html", "stage_formulas", "svg_curves"]
@@ -378,8 +382,16 @@ def report_html(
     title: str = "Training report",
     metrics: dict[str, Any] | None = None,
     settings: dict[str, Any] | None = None,
+    snapshots=None,
 ) -> str:
     """A self-contained training report page: architecture, final metrics, curves as inline SVG.
+
+    With ``snapshots`` (a :class:`~chainrule.training.callbacks.Snapshots`
+    that watched the training of a 2-D problem) the page opens with the live
+    view: the decision boundary and the loss curve over the epochs, a slider
+    and Play/Pause, a point's prediction on a click, the snapshot's weights.
+    The page's Content-Security-Policy allows only its own inline style and
+    script, by their SHA-256 hashes.
 
     Parameters
     ----------
@@ -392,6 +404,8 @@ def report_html(
         Extra final metrics to list (e.g. a test-set accuracy), name to number.
     settings : dict, optional
         The training settings to list (epochs, batch size, ...), name to value.
+    snapshots : Snapshots, optional
+        What a ``callbacks.Snapshots`` recorded during ``fit``.
 
     Returns
     -------
@@ -465,12 +479,30 @@ def report_html(
     if len(set(history.learning_rate)) > 1:
         plots.append(svg_curves({"learning rate": history.learning_rate}, "Learning rate", "learning rate"))
 
+    live = script = ""
+    css = _REPORT_CSS
+    if snapshots is not None:
+        if not isinstance(snapshots, Snapshots):
+            raise TypeError(
+                f"snapshots must be the callbacks.Snapshots that watched fit; got {type(snapshots).__name__}"
+            )
+        live = f"<h2>Training, epoch by epoch</h2>\n{live_parts(snapshots)}"
+        css += LIVE_CSS
+        script = f"<script>{LIVE_JS}</script>\n"
+    csp = f"default-src 'none'; style-src '{_sha256(css)}'"
+    if script:
+        csp += f"; script-src '{_sha256(LIVE_JS)}'"
     return (
         f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-        f"<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">\n"
-        f"<title>{_esc(title)}</title>\n<style>{_REPORT_CSS}</style>\n</head>\n<body>\n"
-        f"<h1>{_esc(title)}</h1>\n<h2>Final metrics</h2>\n{metrics_html}\n"
+        f'<meta http-equiv="Content-Security-Policy" content="{csp}">\n'
+        f"<title>{_esc(title)}</title>\n<style>{css}</style>\n</head>\n<body>\n"
+        f"<h1>{_esc(title)}</h1>\n{live}<h2>Final metrics</h2>\n{metrics_html}\n"
         f'<h2>Curves</h2>\n<div class="plots">{"".join(plots)}</div>\n'
         f"<h2>Architecture</h2>\n{arch}\n{settings_html}\n"
-        f'<p class="muted">written by chainrule {_esc(__version__)}</p>\n</body>\n</html>\n'
+        f'<p class="muted">written by chainrule {_esc(__version__)}</p>\n{script}</body>\n</html>\n'
     )
+
+
+def _sha256(text: str) -> str:
+    """A CSP source for an inline ``<style>`` or ``<script>`` holding exactly ``text``."""
+    return "sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii")
