@@ -44,7 +44,7 @@ from ..core.activations import ACTIVATIONS
 from ..core.network import Network
 from ..datasets import train_validation_split
 from ..io import load
-from ..training.callbacks import Checkpoint
+from ..training.callbacks import Checkpoint, Snapshots
 from ..training.loop import evaluate
 from ..training.optimizers import OPTIMIZERS
 from ..training.schedules import SCHEDULES
@@ -188,6 +188,9 @@ def _train(args) -> int:
     if args.checkpoint_every != 1 and not args.checkpoint:
         raise ValueError("--checkpoint-every needs --checkpoint PATH (where to save)")
     checkpoint = Checkpoint(args.checkpoint, every=args.checkpoint_every) if args.checkpoint else None
+    # A 2-D problem's report opens with the live view: at most 100 snapshots over the run.
+    live = args.html_report and X.shape[1] == 2 and not args.mpi
+    snapshots = Snapshots(X, Y, every=max(1, -(-args.epochs // 99))) if live else None
     net = Network(
         [X.shape[1], *_layers(args.layers), n_out],
         activation=args.activation,
@@ -212,7 +215,7 @@ def _train(args) -> int:
         validation_data=validation,
         early_stopping=args.early_stopping,
         progress=not args.quiet,
-        callbacks=[checkpoint] if checkpoint else (),
+        callbacks=[c for c in (checkpoint, snapshots) if c is not None],
     )
     if rank:  # rank 0 reports and saves: every rank holds the same network
         return 130 if history.interrupted else 0
@@ -240,7 +243,9 @@ def _train(args) -> int:
                 sys.stdout.write(f"wrote {path}\n")
         if args.html_report:
             settings = {"data": args.data, "epochs": args.epochs, "batch size": args.batch_size}
-            sys.stdout.write(f"wrote {write_html_report(net, history, args.html_report, settings=settings)}\n")
+            sys.stdout.write(
+                f"wrote {write_html_report(net, history, args.html_report, settings=settings, snapshots=snapshots)}\n"
+            )
     return 0
 
 
