@@ -87,3 +87,103 @@ def test_report_stops_the_training_when_the_function_returns_true():
 def test_report_needs_a_function():
     with pytest.raises(TypeError, match="report must be a function taking a dict of metrics; got str"):
         cr.callbacks.Report("tune.report")
+
+
+# -- Snapshots: the live view's frames ----------------------------------------------
+
+
+def grid_points(snaps) -> np.ndarray:
+    gx, gy = np.meshgrid(snaps.xs, snaps.ys)
+    return np.column_stack([gx.ravel(), gy.ravel()])
+
+
+def test_snapshots_before_every_n_epochs_and_after_the_last(xor):
+    X, Y = xor
+    snaps = cr.callbacks.Snapshots(X, Y, every=4, grid=7)
+    net = cr.Network([2, 2, 1], seed=1)
+    history = net.fit(X, Y, epochs=10, learning_rate=2.0, callbacks=[snaps])
+    assert snaps.epochs == [0, 4, 8, 10] and len(snaps) == 4
+    assert snaps.curve == history.loss
+    assert [log.get("loss") for log in snaps.logs] == [None, history.loss[3], history.loss[7], history.loss[9]]
+    # The grid covers the points with 15 % of their range on each side.
+    np.testing.assert_allclose(snaps.xs[[0, -1]], [-0.15, 1.15])
+    np.testing.assert_allclose(snaps.ys, np.linspace(-0.15, 1.15, 7))
+    # The last snapshot is the trained network: its outputs on the grid and on X, and its parameters.
+    surface = net.predict(grid_points(snaps)).reshape(7, 7, 1)
+    np.testing.assert_array_equal(snaps.surface[-1], surface)
+    np.testing.assert_array_equal(snaps.surface[-1][2, 5, 0], net.predict([[snaps.xs[5], snaps.ys[2]]])[0, 0])
+    np.testing.assert_array_equal(snaps.predictions[-1], net.predict(X))
+    for kept, now in zip(snaps.parameters[-1], net.parameters()):
+        np.testing.assert_array_equal(kept, now)
+    assert snaps.parameter_names == net.parameter_names()
+
+
+def test_each_snapshot_is_the_network_after_that_many_epochs(xor):
+    X, Y = xor
+    snaps = cr.callbacks.Snapshots(X, Y, every=3, grid=5)
+    cr.Network([2, 3, 1], seed=4).fit(X, Y, epochs=9, learning_rate=1.5, callbacks=[snaps])
+    for k, epochs in enumerate(snaps.epochs):  # same seed, same bits: a fresh network trained that long
+        fresh = cr.Network([2, 3, 1], seed=4)
+        if epochs:
+            fresh.fit(X, Y, epochs=epochs, learning_rate=1.5)
+        np.testing.assert_array_equal(snaps.surface[k].reshape(-1, 1), fresh.predict(grid_points(snaps)))
+        np.testing.assert_array_equal(snaps.predictions[k], fresh.predict(X))
+        for kept, now in zip(snaps.parameters[k], fresh.parameters()):
+            np.testing.assert_array_equal(kept, now)  # a copy, not a view of weights that went on changing
+
+
+@pytest.mark.parametrize("max_snapshots", [3, 4, 5, 8])
+def test_snapshots_memory_is_bounded_and_stays_evenly_spaced(xor, max_snapshots):
+    X, Y = xor
+    snaps = cr.callbacks.Snapshots(X, Y, every=1, grid=4, max_snapshots=max_snapshots)
+    cr.Network([2, 2, 1], seed=0).fit(X, Y, epochs=100, callbacks=[snaps])
+    assert 2 <= len(snaps) <= max_snapshots
+    assert len(snaps.surface) == len(snaps.predictions) == len(snaps.parameters) == len(snaps.logs) == len(snaps)
+    regular = snaps.epochs[:-1] if snaps.epochs[-1] % snaps.step else snaps.epochs
+    assert regular == list(range(0, regular[-1] + 1, snaps.step))  # 0, s, 2s, ...
+    assert snaps.epochs[0] == 0 and snaps.epochs[-1] == 100
+    assert snaps.step > 1 and 100 - regular[-1] < snaps.step
+    assert len(snaps.curve) == 100
+
+
+def test_snapshots_start_again_with_each_fit(xor):
+    X, Y = xor
+    snaps = cr.callbacks.Snapshots(X, every=2, grid=3)
+    net = cr.Network([2, 2, 1], seed=0)
+    net.fit(X, Y, epochs=4, callbacks=[snaps])
+    net.fit(X, Y, epochs=3, callbacks=[snaps])  # the network goes on from epoch 4
+    assert snaps.epochs == [4, 6, 7] and len(snaps.curve) == 3
+    assert "3 of a 3×3 grid, epochs 4 to 7" in repr(snaps)
+
+
+def test_snapshots_with_an_interrupt_keep_the_last_state(xor):
+    X, Y = xor
+
+    class Stop(cr.callbacks.Callback):
+        def on_epoch_end(self, net, epoch, logs):
+            if epoch == 4:
+                raise KeyboardInterrupt
+
+    snaps = cr.callbacks.Snapshots(X, Y, every=3, grid=3)
+    net = cr.Network([2, 2, 1], seed=0)
+    history = net.fit(X, Y, epochs=20, callbacks=[snaps, Stop()])
+    assert history.interrupted
+    assert snaps.epochs[-1] == net.epochs_trained_
+    np.testing.assert_array_equal(snaps.predictions[-1], net.predict(X))
+
+
+def test_snapshots_refuse_what_they_cannot_draw(xor):
+    X, Y = xor
+    with pytest.raises(ValueError, match=r"X must have 2 columns; got shape \(4, 3\)"):
+        cr.callbacks.Snapshots(np.ones((4, 3)))
+    with pytest.raises(ValueError, match=r"one target \(or one row\) per point of X \(4\); got shape \(3,\)"):
+        cr.callbacks.Snapshots(X, [0, 1, 1])
+    with pytest.raises(ValueError, match="grid must be"):
+        cr.callbacks.Snapshots(X, grid=1)
+    with pytest.raises(ValueError, match="max_snapshots must be"):
+        cr.callbacks.Snapshots(X, max_snapshots=2)
+    with pytest.raises(TypeError, match="X must hold numbers"):
+        cr.callbacks.Snapshots([["a", "b"]])
+    snaps = cr.callbacks.Snapshots(X)
+    with pytest.raises(ValueError, match="this network has 3 inputs, not 2"):
+        cr.Network([3, 1]).fit(np.ones((4, 3)), Y, callbacks=[snaps])

@@ -40,14 +40,22 @@ def write_training_plots(net, history, directory: str, X: Any = None, y: Any = N
 
 
 def write_html_report(
-    net, history, directory: str, title: str = "Training report", settings: dict[str, Any] | None = None
+    net,
+    history,
+    directory: str,
+    title: str = "Training report",
+    settings: dict[str, Any] | None = None,
+    snapshots=None,
 ) -> Path:
-    """``chainrule train --html-report DIR``: DIR/report.html (no matplotlib needed); returns its path."""
+    """``chainrule train --html-report DIR``: DIR/report.html (no matplotlib needed); returns its path.
+
+    ``snapshots`` (a ``callbacks.Snapshots``, for a 2-D problem) adds the live view of the training.
+    """
 
     directory_path = Path(directory)
     directory_path.mkdir(parents=True, exist_ok=True)
     path = directory_path / "report.html"
-    path.write_text(report_html(net, history, title=title, settings=settings), encoding="utf-8")
+    path.write_text(report_html(net, history, title=title, settings=settings, snapshots=snapshots), encoding="utf-8")
     return path
 
 

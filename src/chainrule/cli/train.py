@@ -77,7 +77,7 @@ from ..datasets import train_validation_split
 from ..errors import TrainingWarning
 from ..io import check_writable, load
 from ..plotting import require_matplotlib
-from ..training.callbacks import Checkpoint
+from ..training.callbacks import Checkpoint, Snapshots
 from ..training.loop import evaluate
 from ..training.optimizers import OPTIMIZERS
 from ..training.schedules import SCHEDULES
@@ -340,6 +340,9 @@ def _train(args) -> int:
         if net.optimizer_ is None:
             learning_rate = args.learning_rate or (SGD_RATE if args.optimizer == "sgd" else ADAPTIVE_RATE)
             optimizer.update(learning_rate=learning_rate, weight_decay=args.weight_decay, schedule=args.schedule)
+    # A 2-D problem's report opens with the live view: at most 100 snapshots over the run.
+    live = args.html_report and X.shape[1] == 2 and not args.mpi
+    snapshots = Snapshots(X, Y, every=max(1, -(-epochs // 99))) if live else None
     fit, rank = net.fit, 0
     if args.mpi:  # this process's shard of the training rows; the validation split stays whole
         X, Y = distributed.shard(X, Y)
@@ -361,7 +364,7 @@ def _train(args) -> int:
             validation_data=validation,
             early_stopping=args.early_stopping,
             progress=False if args.quiet or args.optimizer == "lbfgs" else max(1, round(epochs / 20)),  # ~20 lines
-            callbacks=[checkpoint] if checkpoint else (),
+            callbacks=[c for c in (checkpoint, snapshots) if c is not None],
             **optimizer,
         )
     if rank:  # rank 0 reports and saves: every rank holds the same network
@@ -393,7 +396,9 @@ def _train(args) -> int:
                 sys.stdout.write(f"wrote {path}\n")
         if args.html_report:
             settings = {"data": args.data, "epochs": epochs, "batch size": args.batch_size}
-            sys.stdout.write(f"wrote {write_html_report(net, history, args.html_report, settings=settings)}\n")
+            sys.stdout.write(
+                f"wrote {write_html_report(net, history, args.html_report, settings=settings, snapshots=snapshots)}\n"
+            )
     return 0
 
 

@@ -61,16 +61,16 @@ def report_summary(report) -> str:
 def report_markdown(report) -> str:
     """The report as Markdown: the summary, a table (path, published, true, verdict), the diagnoses, the notes."""
 
-    def cell(text: str) -> str:
-        return text.replace("|", "\\|")
+    def cell(text: str) -> str:  # Markdown passes raw HTML through: a note's "<b>" is shown, not obeyed
+        return html.escape(str(text), quote=False).replace("|", "\\|")
 
     lines = [f"**{cell(report.summary())}**", "", "| path | published | true | verdict |", "|---|---:|---:|---|"]
     lines += [f"| `{p}` | {cell(pub)} | {true} | {cell(v)} |" for p, pub, true, v in _rows(report)]
     if report.disagreements:
         lines += ["", "Diagnoses:", ""]
-        lines += [f"- `{d.path}`: {d.diagnosis}" for d in report.disagreements]
-    lines += ["", _conclusion(report)]
-    lines += [f"\nNote: {note}" for note in report.notes]
+        lines += [f"- `{d.path}`: {cell(d.diagnosis)}" for d in report.disagreements]
+    lines += ["", cell(_conclusion(report))]
+    lines += [f"\nNote: {cell(note)}" for note in report.notes]
     return "\n".join(lines) + "\n"
 
 

@@ -63,6 +63,7 @@ from typing import Any
 import numpy as np
 
 from .._validation import check_positive_float
+from .check_render import report_html, report_markdown, report_summary
 from .trace import TRACE_FIELDS, Trace, explain
 
 __all__ = ["SLIPS", "Agreement", "CheckReport", "Disagreement", "check_example"]
@@ -250,6 +251,18 @@ class CheckReport:
 
     def __str__(self) -> str:
         return self.to_text()
+
+    def __repr__(self) -> str:
+        """A one-line summary for the REPL (``print(report)`` shows the table)."""
+        return report_summary(self)
+
+    def _repr_markdown_(self) -> str:
+        """Jupyter's Markdown rendering: the table of every checked value, the diagnoses, the notes."""
+        return report_markdown(self)
+
+    def _repr_html_(self) -> str:
+        """Jupyter's rendering: the same parts as the Markdown, as an HTML fragment."""
+        return report_html(self)
 
 
 def _g(value: float, at: Decimal | None = None) -> str:

@@ -25,9 +25,10 @@ from typing import TextIO
 
 import numpy as np
 
-from .._validation import check_positive_float, check_positive_int
+from .._live import live_html
+from .._validation import as_float_array, check_positive_float, check_positive_int
 
-__all__ = ["Callback", "Checkpoint", "EarlyStopping", "ProgressBar", "Report"]
+__all__ = ["Callback", "Checkpoint", "EarlyStopping", "ProgressBar", "Report", "Snapshots"]
 
 
 class Callback:
@@ -262,3 +263,171 @@ class ProgressBar(Callback):
 
     def on_interrupt(self, net, history):
         self._write_pending()
+
+
+class Snapshots(Callback):
+    """Record a 2-D network's decision surface at chosen epochs: the frames of the live view of training.
+
+    Before the first epoch, after every ``every``-th epoch and after the
+    last one, a snapshot keeps the network's outputs on a ``grid`` × ``grid``
+    grid over the points ``X`` (with a margin), its outputs on ``X`` itself,
+    a copy of every weight and bias, and the epoch's logs (the loss, ...);
+    the training loss of every epoch is kept too (``curve``). Memory is
+    bounded: when a snapshot would make more than ``max_snapshots``, every
+    other one is dropped and ``every`` doubles, so at most
+    ``max_snapshots`` × (grid² + n_samples) × n_outputs outputs and
+    ``max_snapshots`` copies of the parameters are held, however long the
+    training.
+
+    In Jupyter a ``Snapshots`` shows itself as the live view (the boundary
+    and the loss curve over the epochs, a slider and Play/Pause, a click on
+    a point gives its prediction, the snapshot's weights beside it);
+    ``report_html(net, history, snapshots=...)`` puts the same view in the
+    training report page.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, 2)
+        The points shown (usually the training inputs); the grid covers them.
+    y : array-like of shape (n_samples,) or (n_samples, n_outputs), optional
+        Their targets (class labels, one-hot rows or values), the points' colours.
+    every : int >= 1
+        Epochs between snapshots.
+    grid : int >= 2
+        Grid points per axis.
+    max_snapshots : int >= 3
+        The most snapshots kept (the first, before training, always is).
+    margin : float >= 0
+        The grid reaches this fraction of the points' range beyond them on each side.
+
+    Attributes
+    ----------
+    epochs : list of int
+        Epochs trained at each snapshot (0: before training).
+    logs : list of dict
+        The epoch's logs at each snapshot (empty before training).
+    surface : list of ndarray of shape (grid, grid, n_outputs)
+        ``surface[k][i, j]`` is the output at ``(xs[j], ys[i])``.
+    predictions : list of ndarray of shape (n_samples, n_outputs)
+    parameters : list of list of ndarray
+        Copies of ``net.parameters()`` (names in ``parameter_names``).
+    curve : list of float
+        The training loss after each epoch.
+    xs, ys : ndarray of shape (grid,)
+
+    Examples
+    --------
+    >>> import chainrule as cr
+    >>> X, Y = cr.datasets.xor()
+    >>> snaps = cr.callbacks.Snapshots(X, Y, every=10, grid=5)
+    >>> h = cr.Network([2, 2, 1], seed=0).fit(X, Y, epochs=25, learning_rate=1.0, callbacks=[snaps])
+    >>> snaps.epochs, snaps.surface[0].shape, len(snaps.curve)
+    ([0, 10, 20, 25], (5, 5, 1), 25)
+    """
+
+    def __init__(
+        self,
+        X,
+        y=None,
+        every: int = 1,
+        grid: int = 41,
+        max_snapshots: int = 100,
+        margin: float = 0.15,
+    ):
+        self.X = as_float_array(X, "X", np.dtype(np.float64))
+        if self.X.shape[1] != 2:
+            raise ValueError(
+                f"Snapshots draws a 2-D decision surface: X must have 2 columns; got shape {self.X.shape} "
+                "(for more inputs, plot a 2-D projection yourself)"
+            )
+        self.y = None
+        if y is not None:
+            self.y = as_float_array(y, "y", np.dtype(np.float64), ndim=None)
+            if self.y.ndim not in (1, 2) or self.y.shape[0] != self.X.shape[0]:
+                raise ValueError(
+                    f"y must have one target (or one row) per point of X ({self.X.shape[0]}); got shape {self.y.shape}"
+                )
+        self.every = check_positive_int(every, "every")
+        self.grid = check_positive_int(grid, "grid", minimum=2)
+        self.max_snapshots = check_positive_int(max_snapshots, "max_snapshots", minimum=3)
+        self.margin = check_positive_float(margin, "margin", allow_zero=True)
+        low, high = self.X.min(axis=0), self.X.max(axis=0)
+        pad = np.where(high > low, high - low, 1.0) * self.margin
+        pad = np.where(pad > 0, pad, 0.5)
+        self.xs = np.linspace(low[0] - pad[0], high[0] + pad[0], self.grid)
+        self.ys = np.linspace(low[1] - pad[1], high[1] + pad[1], self.grid)
+        gx, gy = np.meshgrid(self.xs, self.ys)
+        self._grid_points = np.column_stack([gx.ravel(), gy.ravel()])
+        self._reset()
+
+    def _reset(self) -> None:
+        self.epochs: list[int] = []
+        self.logs: list[dict[str, float]] = []
+        self.surface: list[np.ndarray] = []
+        self.predictions: list[np.ndarray] = []
+        self.parameters: list[list[np.ndarray]] = []
+        self.parameter_names: list[str] = []
+        self.curve: list[float] = []
+        self.step = self.every
+
+    def __len__(self) -> int:
+        return len(self.epochs)
+
+    def __repr__(self) -> str:
+        span = f", epochs {self.epochs[0]} to {self.epochs[-1]}" if self.epochs else ""
+        return f"<Snapshots: {len(self)} of a {self.grid}×{self.grid} grid{span}, every {self.step} epochs>"
+
+    def _thin(self) -> None:
+        """Keep the first snapshot and every other one; snapshots now come every ``2 * step`` epochs."""
+        self.epochs = self.epochs[::2]
+        self.logs = self.logs[::2]
+        self.surface = self.surface[::2]
+        self.predictions = self.predictions[::2]
+        self.parameters = self.parameters[::2]
+        self.step *= 2
+
+    def _due(self, epochs_trained: int) -> bool:
+        return (epochs_trained - self.epochs[0]) % self.step == 0
+
+    def _take(self, net, logs: dict[str, float]) -> None:
+        outputs = net.predict(self._grid_points.astype(net.dtype, copy=False))
+        self.surface.append(np.asarray(outputs, dtype=np.float64).reshape(self.grid, self.grid, -1))
+        self.predictions.append(np.asarray(net.predict(self.X.astype(net.dtype, copy=False)), dtype=np.float64))
+        self.parameters.append([np.array(p, dtype=np.float64) for p in net.parameters()])
+        self.epochs.append(int(net.epochs_trained_))
+        self.logs.append({key: float(value) for key, value in logs.items()})
+
+    def on_train_begin(self, net, history):
+        if net.n_inputs != 2:
+            raise ValueError(f"Snapshots draws a 2-D decision surface: this network has {net.n_inputs} inputs, not 2")
+        self._reset()
+        self.parameter_names = list(net.parameter_names())
+        self._last_logs: dict[str, float] = {}
+        self._take(net, {})
+
+    def on_epoch_end(self, net, epoch, logs):
+        self.curve.append(float(logs["loss"]))
+        self._last_logs = dict(logs)
+        if self._due(net.epochs_trained_):
+            if len(self.epochs) >= self.max_snapshots:
+                self._thin()
+            if self._due(net.epochs_trained_):
+                self._take(net, logs)
+        return False
+
+    def _finish(self, net) -> None:
+        """The last epoch's snapshot, when it was not one of the regular ones."""
+        if self.epochs and self.epochs[-1] != net.epochs_trained_:
+            if len(self.epochs) >= self.max_snapshots:
+                self._thin()
+            self._take(net, self._last_logs)
+
+    def on_train_end(self, net, history):
+        self._finish(net)
+
+    def on_interrupt(self, net, history):
+        self._finish(net)
+
+    def _repr_html_(self) -> str:
+        """Jupyter's rendering: the live view (boundary and loss over the epochs, slider, Play/Pause)."""
+        return live_html(self)

@@ -53,6 +53,7 @@ from typing import Any
 
 import numpy as np
 
+from .._live import LIVE_CSS, LIVE_JS, live_parts
 from .._svg import svg_curves
 from .._validation import check_positive_int
 from .._version import __version__
@@ -60,6 +61,7 @@ from ..core.network import Network
 from ..teaching.notation import activation_symbol
 from ..teaching.render import format_number, text_lines
 from ..teaching.trace import Trace
+from ..training.callbacks import Snapshots
 from ..training.loop import History
 
 __all__ = [
@@ -395,8 +397,6 @@ def explainer_html(trace, title: str | None = None, digits: int = 4) -> str:
 
 
 _REPORT_CSS = _asset("report.css")
-#: The training report has no script at all, and only its own inline style.
-_REPORT_CSP = f"default-src 'none'; style-src {_csp_hash(_REPORT_CSS)}; base-uri 'none'; form-action 'none'"
 
 
 def report_html(
@@ -405,8 +405,16 @@ def report_html(
     title: str = "Training report",
     metrics: dict[str, Any] | None = None,
     settings: dict[str, Any] | None = None,
+    snapshots=None,
 ) -> str:
     """A self-contained training report page: architecture, final metrics, curves as inline SVG.
+
+    With ``snapshots`` (a :class:`~chainrule.training.callbacks.Snapshots`
+    that watched the training of a 2-D problem) the page opens with the live
+    view: the decision boundary and the loss curve over the epochs, a slider
+    and Play/Pause, a point's prediction on a click, the snapshot's weights.
+    The page's Content-Security-Policy allows only its own inline style and
+    script, by their SHA-256 hashes.
 
     Parameters
     ----------
@@ -419,6 +427,8 @@ def report_html(
         Extra final metrics to list (e.g. a test-set accuracy), name to number.
     settings : dict, optional
         The training settings to list (epochs, batch size, ...), name to value.
+    snapshots : Snapshots, optional
+        What a ``callbacks.Snapshots`` recorded during ``fit``.
 
     Returns
     -------
@@ -492,12 +502,27 @@ def report_html(
     if len(set(history.learning_rate)) > 1:
         plots.append(svg_curves({"learning rate": history.learning_rate}, "Learning rate", "learning rate"))
 
+    live = script = ""
+    css = _REPORT_CSS
+    if snapshots is not None:
+        if not isinstance(snapshots, Snapshots):
+            raise TypeError(
+                f"snapshots must be the callbacks.Snapshots that watched fit; got {type(snapshots).__name__}"
+            )
+        live = f"<h2>Training, epoch by epoch</h2>\n{live_parts(snapshots)}"
+        css += LIVE_CSS
+        script = f"<script>{LIVE_JS}</script>\n"
+    # Nothing from outside: only its own inline style (and the live view's script), by their SHA-256.
+    csp = f"default-src 'none'; style-src {_csp_hash(css)}"
+    if script:
+        csp += f"; script-src {_csp_hash(LIVE_JS)}"
+    csp += "; base-uri 'none'; form-action 'none'"
     return (
         f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-        f'<meta http-equiv="Content-Security-Policy" content="{_REPORT_CSP}">\n'
-        f"<title>{_esc(title)}</title>\n<style>{_REPORT_CSS}</style>\n</head>\n<body>\n"
-        f"<h1>{_esc(title)}</h1>\n<h2>Final metrics</h2>\n{metrics_html}\n"
+        f'<meta http-equiv="Content-Security-Policy" content="{csp}">\n'
+        f"<title>{_esc(title)}</title>\n<style>{css}</style>\n</head>\n<body>\n"
+        f"<h1>{_esc(title)}</h1>\n{live}<h2>Final metrics</h2>\n{metrics_html}\n"
         f'<h2>Curves</h2>\n<div class="plots">{"".join(plots)}</div>\n'
         f"<h2>Architecture</h2>\n{arch}\n{settings_html}\n"
-        f'<p class="muted">written by chainrule {_esc(__version__)}</p>\n</body>\n</html>\n'
+        f'<p class="muted">written by chainrule {_esc(__version__)}</p>\n{script}</body>\n</html>\n'
     )
