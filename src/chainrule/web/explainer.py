@@ -62,7 +62,15 @@ from ..teaching.render import format_number, text_lines
 from ..teaching.trace import Trace
 from ..training.loop import History
 
-__all__ = ["EXPLAINER_CSP", "MAX_NEURONS", "MAX_SAMPLES", "explainer_html", "report_html", "stage_formulas", "svg_curves"]
+__all__ = [
+    "EXPLAINER_CSP",
+    "MAX_NEURONS",
+    "MAX_SAMPLES",
+    "explainer_html",
+    "report_html",
+    "stage_formulas",
+    "svg_curves",
+]
 
 
 def _asset(name: str) -> str:
