@@ -93,6 +93,10 @@ class _Parser:
                 self.take()
                 out.append("<mo>}</mo>")
                 continue
+            if self.peek() == "-" and _opens(out):  # a sign, not a subtraction: no space after it
+                self.take()
+                out.append('<mo form="prefix">−</mo>')
+                continue
             atom = self.atom()
             if atom is not None:
                 out.append(self.scripts(atom))
@@ -125,6 +129,13 @@ class _Parser:
                     break
             parts.append(token)
         return "".join(p.lstrip("\\") if len(p) == 2 and p.startswith("\\") else p for p in parts)
+
+    def fence(self) -> str:
+        """The delimiter after ``\\left`` or ``\\right`` as an operator (``.``: none); the notation puts only numbers
+        between them, so it keeps its size."""
+        token = self.take() or ""
+        token = token[1:] if token.startswith("\\") else token
+        return "" if token in (".", "") else f'<mo stretchy="false">{_e(token)}</mo>'
 
     def scripts(self, base: str) -> str:
         sub = sup = None
@@ -177,6 +188,11 @@ class _Parser:
             return f"<mo{attrs}>{_OPERATORS[name]}</mo>"
         if name in _SPACES:
             return f'<mspace width="{_SPACES[name]}"></mspace>'
+        if name == "left":  # \left( ... \right): one row, so the fences stretch to its contents only
+            opening = self.fence()
+            inner = self.row("\\right")
+            closing = self.fence()
+            return f'<mrow>{opening}{"".join(inner)}{closing}</mrow>'
         if name in _FENCES:
             fence = self.take() or ""
             fence = fence[1:] if fence.startswith("\\") else fence
@@ -197,6 +213,16 @@ class _Parser:
         if len(name) == 1:  # \{ \} \% \_ ...
             return f"<mo>{_e(name)}</mo>"
         return f"<mtext>{_e(chr(92) + name)}</mtext>"
+
+
+def _opens(items: list[str]) -> bool:
+    """Whether a ``-`` coming after ``items`` is a sign: at the start, or after an operator or an opening fence."""
+    if not items:
+        return True
+    last = items[-1]
+    if not last.startswith("<mo"):
+        return False
+    return last[last.index(">") + 1 : -len("</mo>")] not in (")", "]", "}", "|", "′")
 
 
 def _mrow(items: list[str]) -> str:
