@@ -192,7 +192,7 @@ class _Parser:
             opening = self.fence()
             inner = self.row("\\right")
             closing = self.fence()
-            return f'<mrow>{opening}{"".join(inner)}{closing}</mrow>'
+            return f"<mrow>{opening}{''.join(inner)}{closing}</mrow>"
         if name in _FENCES:
             fence = self.take() or ""
             fence = fence[1:] if fence.startswith("\\") else fence

@@ -75,7 +75,7 @@ class Matrix:
 
 @dataclass(frozen=True)
 class Prose:
-    """A paragraph (the header's description and notes, the sign convention of δ), made of the same parts as an equation."""
+    """A paragraph (the header's description and notes, the sign of δ), made of the same parts as an equation."""
 
     parts: tuple[Part, ...]
 

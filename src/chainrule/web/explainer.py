@@ -157,7 +157,7 @@ def stage_formulas(trace, digits: int = 4) -> dict[str, list[str]]:
 
 
 def _formula_html(items: list[Line | str], digits: int) -> str:
-    """One stage's formulas: a ``<div class="fl">`` of MathML per line (its text in ``data-text``), paragraphs as <p>."""
+    """One stage's formulas: a ``<div class="fl">`` of MathML per line, text in ``data-text``; paragraphs as <p>."""
     out = []
     for item in items:
         if isinstance(item, str):

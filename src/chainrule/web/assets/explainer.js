@@ -95,7 +95,7 @@ function cardY(c, j) { return HEADH + (j + 0.5) * bodyH / D.sizes[c] - CH[c] / 2
 function midY(c, j) { return cardY(c, j) + CH[c] / 2; }
 var lossW = Math.ceil(measure("val fresh", "L = " + D.num.loss).w) + 2 * PAD, lossH = LH + 2 * PAD;
 var lossY = cardY(L, D.sizes[L] - 1) + CH[L] + GAPY;
-var totalH = Math.max(HEADH + bodyH, lossY + lossH) + MARGIN;
+var totalH = Math.ceil(Math.max(HEADH + bodyH, lossY + lossH) + MARGIN);
 
 // A label's box is the largest it gets: the old weight, and at the update "→ new" under it.
 function labelBox(l, j, i) {
@@ -168,11 +168,12 @@ function widthWith(g) {
 }
 var mainEl = document.querySelector("main");
 var stacked = window.matchMedia && window.matchMedia("(max-width: 900px)").matches;
-var avail = mainEl ? (stacked ? mainEl.clientWidth - 70 : Math.min(mainEl.clientWidth - 466, 0.56 * mainEl.clientWidth)) : 0;
+// (the panel's padding and border, and a few pixels of rounding, kept out)
+var avail = mainEl ? Math.floor(stacked ? mainEl.clientWidth - 76 : Math.min(mainEl.clientWidth - 472, 0.56 * mainEl.clientWidth)) : 0;
 var nLabelled = placedAt.filter(function (p) { return p; }).length;
 var spare = avail - widthWith(gaps);
 if (nLabelled && spare > 0) {
-  var more = Math.min(spare / nLabelled, 280);
+  var more = Math.floor(Math.min(spare / nLabelled, 280));
   for (l = 0; l < L; l++) {
     if (!placedAt[l]) continue;
     var wider = placeLabels(l, 0, gaps[l] + more);
@@ -192,7 +193,7 @@ for (l = 0; l < L; l++) {
     }
   }
 }
-var totalW = widthWith(gaps);
+var totalW = Math.ceil(widthWith(gaps));
 svg.removeChild(probe);
 svg.setAttribute("viewBox", "0 0 " + totalW + " " + totalH);
 svg.setAttribute("width", totalW);

@@ -1,0 +1,22 @@
+"""Tests for chainrule.teaching.mathml: signs and parenthesised numbers as the notation writes them."""
+
+from __future__ import annotations
+
+from chainrule.teaching.mathml import latex_to_mathml
+
+
+def test_a_sign_is_a_prefix_and_a_subtraction_is_not():
+    out = latex_to_mathml(r"w \leftarrow -0.2 - 0.5 \cdot 3 = -1")
+    assert out.count('<mo form="prefix">−</mo>') == 2  # after ← and after =
+    assert "<mn>0.2</mn><mo>−</mo><mn>0.5</mn>" in out  # the subtraction keeps its spacing
+    assert latex_to_mathml("-x").startswith('<math><mo form="prefix">−</mo>')
+    assert "<mo>)</mo><mo>−</mo>" in latex_to_mathml("(a) - b")  # after a closing parenthesis: subtraction
+
+
+def test_left_right_fences_make_one_row_of_their_own():
+    out = latex_to_mathml(r"0.5 \cdot \left(-0.03\right) = 1")
+    assert (
+        '<mrow><mo stretchy="false">(</mo><mo form="prefix">−</mo><mn>0.03</mn><mo stretchy="false">)</mo></mrow>'
+        in out
+    )
+    assert latex_to_mathml(r"\left. x \right)") == '<math><mrow><mi>x</mi><mo stretchy="false">)</mo></mrow></math>'
