@@ -130,12 +130,12 @@ class _Parser:
             parts.append(token)
         return "".join(p.lstrip("\\") if len(p) == 2 and p.startswith("\\") else p for p in parts)
 
-    def fence(self) -> str:
+    def fence(self, form: str) -> str:
         """The delimiter after ``\\left`` or ``\\right`` as an operator (``.``: none); the notation puts only numbers
         between them, so it keeps its size."""
         token = self.take() or ""
         token = token[1:] if token.startswith("\\") else token
-        return "" if token in (".", "") else f'<mo stretchy="false">{_e(token)}</mo>'
+        return "" if token in (".", "") else f'<mo form="{form}" stretchy="false">{_e(token)}</mo>'
 
     def scripts(self, base: str) -> str:
         sub = sup = None
@@ -173,6 +173,12 @@ class _Parser:
             return "<mo>−</mo>"
         if token == "'":
             return "<mo>′</mo>"
+        if token in "([":  # fences in a row: no operator spacing around them
+            return f'<mo form="prefix">{token}</mo>'
+        if token in ")]":
+            return f'<mo form="postfix">{token}</mo>'
+        if token == "/":  # ∂L/∂z: a slash, not a spaced operator
+            return '<mo lspace="0" rspace="0">/</mo>'
         if token in "_^":  # a script with no base
             self.i -= 1
             return "<mrow></mrow>"
@@ -189,9 +195,9 @@ class _Parser:
         if name in _SPACES:
             return f'<mspace width="{_SPACES[name]}"></mspace>'
         if name == "left":  # \left( ... \right): one row, so the fences stretch to its contents only
-            opening = self.fence()
+            opening = self.fence("prefix")
             inner = self.row("\\right")
-            closing = self.fence()
+            closing = self.fence("postfix")
             return f"<mrow>{opening}{''.join(inner)}{closing}</mrow>"
         if name in _FENCES:
             fence = self.take() or ""

@@ -169,11 +169,11 @@ function widthWith(g) {
 var mainEl = document.querySelector("main");
 var stacked = window.matchMedia && window.matchMedia("(max-width: 900px)").matches;
 // (the panel's padding and border, and a few pixels of rounding, kept out)
-var avail = mainEl ? Math.floor(stacked ? mainEl.clientWidth - 76 : Math.min(mainEl.clientWidth - 472, 0.56 * mainEl.clientWidth)) : 0;
+var avail = mainEl ? Math.floor(stacked ? mainEl.clientWidth - 76 : Math.min(mainEl.clientWidth - 472, 0.52 * mainEl.clientWidth)) : 0;
 var nLabelled = placedAt.filter(function (p) { return p; }).length;
 var spare = avail - widthWith(gaps);
 if (nLabelled && spare > 0) {
-  var more = Math.floor(Math.min(spare / nLabelled, 280));
+  var more = Math.floor(Math.min(spare / nLabelled, 160));
   for (l = 0; l < L; l++) {
     if (!placedAt[l]) continue;
     var wider = placeLabels(l, 0, gaps[l] + more);
