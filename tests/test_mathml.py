@@ -10,8 +10,10 @@ def test_a_sign_is_a_prefix_and_a_subtraction_is_not():
     assert out.count('<mo form="prefix">−</mo>') == 2  # after ← and after =
     assert "<mn>0.2</mn><mo>−</mo><mn>0.5</mn>" in out  # the subtraction keeps its spacing
     assert latex_to_mathml("-x").startswith('<math><mo form="prefix">−</mo>')
-    assert '<mo form="postfix">)</mo><mo>−</mo>' in latex_to_mathml("(a) - b")  # after ")": a subtraction
-    assert '<mo form="prefix">(</mo><mo form="prefix">−</mo>' in latex_to_mathml("(-a)")
+    assert '<mo form="postfix" stretchy="false">)</mo><mo>−</mo>' in latex_to_mathml(
+        "(a) - b"
+    )  # after ")": a subtraction
+    assert '<mo form="prefix" stretchy="false">(</mo><mo form="prefix">−</mo>' in latex_to_mathml("(-a)")
     assert '<mi>L</mi><mo lspace="0" rspace="0">/</mo>' in latex_to_mathml(r"\partial L/\partial z")
 
 

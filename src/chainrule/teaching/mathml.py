@@ -173,10 +173,10 @@ class _Parser:
             return "<mo>−</mo>"
         if token == "'":
             return "<mo>′</mo>"
-        if token in "([":  # fences in a row: no operator spacing around them
-            return f'<mo form="prefix">{token}</mo>'
+        if token in "([":  # parentheses around a few symbols: the plain glyph (a stretched one is wider)
+            return f'<mo form="prefix" stretchy="false">{token}</mo>'
         if token in ")]":
-            return f'<mo form="postfix">{token}</mo>'
+            return f'<mo form="postfix" stretchy="false">{token}</mo>'
         if token == "/":  # ∂L/∂z: a slash, not a spaced operator
             return '<mo lspace="0" rspace="0">/</mo>'
         if token in "_^":  # a script with no base

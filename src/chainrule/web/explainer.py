@@ -21,15 +21,29 @@ The page walks through the step in stages, with buttons and the keyboard
 4. **Backward, one stage per layer from the output**: each neuron shows
    δ = ∂L/∂z, and the layer's weight gradients ∂L/∂w = δ·in fill in the
    table.
-5. **Update**: every weight's new value stands beside its old one, on the
-   edges and in the table.
+5. **Update**: every weight's new value stands under its old one on the
+   edges (each neuron's new bias in its own card), and in the table.
+
+The diagram is made to be read from the back of a room: the script lays it
+out in CSS pixels from the sizes of its own texts as the browser measures
+them (18 px in the cards, 16 px on the edges and column heads, never scaled
+down while the window is 1280 px wide or more), each card as wide as the
+longest value it will ever show, and each edge label at a point along its
+edge chosen so that no two labels meet and every label stays in the gap
+between two columns, off every card (a small search, layer by layer,
+widening a gap until its labels fit; a layer of more than 4 inputs or
+neurons is drawn without labels).
 
 Beside the diagram, each stage shows the formulas with their numbers
 substituted: the sections of :meth:`Trace.sections` for that part of the
-step, picked by key and written as :meth:`Trace.to_text` writes them (one
-code path for the mathematics, none re-derived here). Every number on the
-page is formatted like ``to_text`` (``digits`` significant digits) and
-carries its trace path in a ``data-path`` attribute.
+step, picked by key, typeset once in Python as MathML (Chromium, Firefox and
+Safari lay it out themselves, so nothing is fetched) from the Markdown's
+LaTeX, each line carrying :meth:`Trace.to_text`'s words for it in a
+``data-text`` attribute (one code path for the mathematics, none re-derived
+here). The output error opens with the sign convention of δ (δ = ∂L/∂z here;
+some textbooks use −∂L/∂z), and a worked example's notes stand under the
+title. Every number on the page is formatted like ``to_text`` (``digits``
+significant digits) and carries its trace path in a ``data-path`` attribute.
 
 Networks with more than :data:`MAX_NEURONS` neurons in a layer (or batches
 of more than :data:`MAX_SAMPLES` samples) get a page that says so, instead
