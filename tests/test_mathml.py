@@ -27,3 +27,10 @@ def test_left_right_fences_make_one_row_of_their_own():
         latex_to_mathml(r"\left. x \right)")
         == '<math><mrow><mi>x</mi><mo form="postfix" stretchy="false">)</mo></mrow></math>'
     )
+
+
+def test_a_function_name_is_upright_with_a_thin_space_after_it():
+    assert latex_to_mathml(r"y \log a") == (
+        '<math><mi>y</mi><mrow><mi mathvariant="normal">log</mi><mspace width="0.17em"></mspace></mrow>'
+        "<mi>a</mi></math>"
+    )

@@ -51,6 +51,7 @@ _OPERATORS = {
     "cdots": "⋯",
     "ldots": "…",
 }
+_FUNCTIONS = {"log", "tanh", "exp"}
 _SPACES = {"quad": "1em", "qquad": "2em", ",": "0.17em", ";": "0.28em", ":": "0.22em", " ": "0.25em", "!": "0em"}
 _FENCES = {"left", "right", "big", "Big", "bigg", "Bigg"}
 _FRACTIONS = {"frac", "tfrac", "dfrac"}
@@ -188,6 +189,8 @@ class _Parser:
         if name in _IDENTIFIERS:
             value = _IDENTIFIERS[name]
             variant = ' mathvariant="normal"' if len(value) > 1 or name in ("partial", "top") else ""
+            if name in _FUNCTIONS:  # log a: a thin space after the function's name, as TeX sets it
+                return f'<mrow><mi{variant}>{value}</mi><mspace width="0.17em"></mspace></mrow>'
             return f"<mi{variant}>{value}</mi>"
         if name in _OPERATORS:
             attrs = ' largeop="true"' if name == "sum" else ""
