@@ -9,7 +9,7 @@ stages.forEach(function (s, i) { at[s.key] = i; });
 var L = D.sizes.length - 1, S = D.n_samples;
 // The diagram is laid out in CSS pixels (one SVG unit = one pixel) from the sizes of its own texts, measured
 // here, so that its type is as large as the style sheet says wherever the panel is wide enough for it.
-var PAD = 8, GAPY = 14, MARGIN = 8, LPAD = 4, CLEAR = 4, MINGAP = 120, MAXGAP = 720, GROW = 24;
+var PAD = 8, GAPY = 14, MINBODY = 360, MARGIN = 8, LPAD = 4, CLEAR = 4, MINGAP = 120, MAXGAP = 720, GROW = 24;
 var ARROW = "→ ";
 
 function el(tag, attrs, parent) {
@@ -90,7 +90,9 @@ for (var c = 0; c <= L; c++) {
   CH.push(2 * PAD + LH * cardRows(c, 0).length);
   bodyH = Math.max(bodyH, D.sizes[c] * CH[c] + (D.sizes[c] - 1) * GAPY);
 }
-// A column of fewer cards spreads them over the height of the tallest (each in the middle of its share).
+// Small networks get some height to spare, so that their edges part and their labels with them; a column
+// of fewer cards spreads them over the height of the tallest (each in the middle of its share).
+bodyH = Math.max(bodyH, MINBODY);
 function cardY(c, j) { return HEADH + (j + 0.5) * bodyH / D.sizes[c] - CH[c] / 2; }
 function midY(c, j) { return cardY(c, j) + CH[c] / 2; }
 var lossW = Math.ceil(measure("val fresh", "L = " + D.num.loss).w) + 2 * PAD, lossH = LH + 2 * PAD;
