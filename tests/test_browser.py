@@ -126,6 +126,14 @@ def check_numbers(opened: Opened, trace, digits: int = 4) -> dict[str, str]:
     return shown
 
 
+def shown_formula(page) -> list[str]:
+    """The current stage's formula lines, by the terminal text each MathML line carries (``data-text``)."""
+    texts = page.eval_on_selector_all(
+        ".stage-block:not([hidden]) .formula [data-text]", "els => els.map(e => e.getAttribute('data-text'))"
+    )
+    return [line.strip() for text in texts for line in text.splitlines()]
+
+
 def write_page(tmp_path: Path, text: str, name: str = "page.html") -> Path:
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")
@@ -201,7 +209,7 @@ def test_seed_003_every_stage_with_the_buttons(browser, seed_003, tmp_path, arti
         must, later = expected_paths(key)
         assert must <= set(shown), f"{key}: missing {sorted(must - set(shown))}"
         assert not (later & set(shown)), f"{key}: shows too early {sorted(later & set(shown))}"
-        formula = [line.strip() for line in page.inner_text("#formula").splitlines()]
+        formula = shown_formula(page)
         assert formula, key
         assert all(line in text_lines or re.fullmatch(r"layers\[\d\]:", line) for line in formula), (
             f"{key}: formula lines not from to_text(): {[l for l in formula if l not in text_lines]}"
@@ -234,10 +242,11 @@ def test_seed_003_every_stage_with_the_buttons(browser, seed_003, tmp_path, arti
         shown_like_trace(trace.get("layers[0].grad_weights[1][1]")),
         shown_like_trace(trace.get("layers[0].new_weights[1][1]")),
     ]
-    assert (
-        page.locator(".elabel").nth(3).text_content()
-        == f"0.6 → {shown_like_trace(trace.get('layers[0].new_weights[1][1]'))}"
-    )
+    label = page.locator(".elabel-box[data-edge='e0_1_1'] .elabel")
+    assert label.locator("[data-path='layers[0].weights[1][1]']").text_content() == "0.6"
+    new = label.locator("[data-path='layers[0].new_weights[1][1]']").text_content()
+    assert new == shown_like_trace(trace.get("layers[0].new_weights[1][1]"))
+    assert label.text_content() == f"0.6→ {new}"  # the new value under the old, after an arrow
     assert len(list(artifacts.glob("seed_003_*.png"))) >= len(SEED_003_STAGES)
     opened.close()
 
@@ -397,4 +406,174 @@ def test_the_training_report_has_a_strict_policy_too(browser, tmp_path):
     assert opened.page.evaluate("getComputedStyle(document.body).fontFamily") != ""  # the hashed style applied
     assert any("inline script" in e and "Content Security Policy" in e for e in opened.errors), opened.errors
     opened.errors.clear()
+    opened.close()
+
+
+# -- the page on a projector: labels that never collide, type for a room, typeset formulas -----------------
+
+WORKED = Path(__file__).resolve().parent / "worked"
+
+
+def _projector_traces():
+    X, Y = xor()
+    yield "xor 2-2-1, 4 samples", cr.Network([2, 2, 1], seed=0).explain(X, Y, learning_rate=0.5)
+    yield "seed 003, 2-2-1", cr.load_example(SEED_003).explain()
+    net = cr.Network([2, 3, 2], activation="tanh", loss="cross_entropy", seed=3)
+    yield "2-3-2 tanh, softmax", net.explain([[0.5, -1.0]], [1], learning_rate=0.5)
+    yield "2-4-1", cr.Network([2, 4, 1], seed=2).explain(X[1:2], Y[1:2], learning_rate=0.5)
+    for name in ("01_mazur_step_by_step", "05_pythonandml_sigmoid_3_2_2", "09_decola_mlp_sigmoid"):
+        yield f"worked {name}", cr.load_example(WORKED / f"{name}.toml").explain()
+
+
+PROJECTOR = dict(_projector_traces())
+
+# Every text of the diagram, every card's and edge label's box, in screen pixels, as Chromium laid them out.
+DIAGRAM_BOXES = """() => {
+  const box = e => { const b = e.getBoundingClientRect(); return [b.left, b.top, b.right, b.bottom]; };
+  const svg = document.querySelector('#diagram svg');
+  const texts = Array.from(svg.querySelectorAll('text')).filter(t => t.textContent.trim() && t.checkVisibility())
+    .map(t => ({box: box(t), text: t.textContent, card: t.closest('.card') ? t.closest('.card').id : null,
+                label: t.closest('.elabel-box') ? t.closest('.elabel-box').getAttribute('data-edge') : null,
+                px: parseFloat(getComputedStyle(t).fontSize) * t.getScreenCTM().a}));
+  const cards = Object.fromEntries(Array.from(svg.querySelectorAll('.card'))
+    .map(g => [g.id, box(g.querySelector('rect'))]));
+  const labels = Object.fromEntries(Array.from(svg.querySelectorAll('.elabel-box'))
+    .map(g => [g.getAttribute('data-edge'), box(g.querySelector('rect'))]));
+  const loss = svg.querySelector('.lossbox rect');
+  return {texts, cards, labels, loss: loss.checkVisibility() ? box(loss) : null,
+          edges: svg.querySelectorAll('line.edge').length, scale: svg.getScreenCTM().a};
+}"""
+
+
+def meets(a, b, tolerance: float = 0.01) -> bool:
+    """Whether two boxes (left, top, right, bottom) share more than a hairline."""
+    return a[0] < b[2] - tolerance and b[0] < a[2] - tolerance and a[1] < b[3] - tolerance and b[1] < a[3] - tolerance
+
+
+def inside(a, b, tolerance: float = 0.5) -> bool:
+    return (
+        a[0] >= b[0] - tolerance and a[1] >= b[1] - tolerance and a[2] <= b[2] + tolerance and a[3] <= b[3] + tolerance
+    )
+
+
+def check_layout(opened: Opened, where: str) -> dict:
+    found = opened.page.evaluate(DIAGRAM_BOXES)
+    texts, cards, labels = found["texts"], found["cards"], found["labels"]
+    assert texts and cards, where
+    for n, a in enumerate(texts):
+        for b in texts[n + 1 :]:
+            assert not meets(a["box"], b["box"]), f"{where}: {a['text']!r} and {b['text']!r} overlap"
+        if a["card"]:
+            assert inside(a["box"], cards[a["card"]]), f"{where}: {a['text']!r} spills out of {a['card']}"
+        if a["label"]:
+            assert inside(a["box"], labels[a["label"]]), f"{where}: {a['text']!r} outside its label box"
+        assert a["px"] >= 16, f"{where}: {a['text']!r} is drawn at {a['px']:.1f} px"
+    obstacles = list(cards.items()) + ([("loss", found["loss"])] if found["loss"] else [])
+    for n, (edge, a) in enumerate(sorted(labels.items())):
+        for other, b in sorted(labels.items())[n + 1 :]:
+            assert not meets(a, b), f"{where}: the labels of {edge} and {other} overlap"
+        for name, b in obstacles:
+            assert not meets(a, b), f"{where}: the label of {edge} crosses {name}"
+    return found
+
+
+@pytest.mark.parametrize("name", list(PROJECTOR))
+def test_the_diagram_labels_never_collide_and_read_from_the_back_of_the_room(browser, tmp_path, artifacts, name):
+    """Issue 12 item 6: every label of every stage (and sample) has its own room, every edge of these small
+    networks is labelled, the cards hold their texts, and every diagram text is drawn at 16 px or more at
+    1280x800 (the diagram is not scaled down)."""
+    trace = PROJECTOR[name]
+    opened = Opened(browser, write_page(tmp_path, trace.to_html()))
+    page = opened.page
+    n_stages = page.evaluate("JSON.parse(document.getElementById('chainrule-data').textContent).stages.length")
+    for stage in range(n_stages):
+        if stage:
+            page.keyboard.press("ArrowRight")
+        for s in range(trace.n_samples):
+            if trace.n_samples > 1:
+                page.select_option("#sample", str(s))
+            found = check_layout(opened, f"{name}, {opened.stage()}, sample {s}")
+            check_numbers(opened, trace)
+    assert found["scale"] == 1, "the diagram was scaled"
+    assert len(found["labels"]) == found["edges"] == sum(l.weights.size for l in trace.layers)
+    # at the update, each edge label shows the old weight and, under it, the new one
+    for edge, box in found["labels"].items():
+        assert box[3] - box[1] > 2 * 16, f"{edge}: the update label is not two lines"
+    slug = re.sub(r"[^a-z0-9]+", "_", name.lower())
+    page.screenshot(path=str(artifacts / f"projector_{slug}_update.png"))
+    opened.close()
+
+
+def test_the_diagram_is_scaled_only_when_the_window_is_too_small(browser, tmp_path):
+    """Labels stay apart however the page is sized; below the width the diagram needs, it shrinks whole."""
+    trace = PROJECTOR["2-4-1"]
+    path = write_page(tmp_path, trace.to_html())
+    context = browser.new_context(viewport={"width": 700, "height": 600})
+    page = context.new_page()
+    page.goto(path.as_uri())
+    page.keyboard.press("End")
+    found = page.evaluate(DIAGRAM_BOXES)
+    assert found["scale"] <= 1
+    labels = list(found["labels"].values())
+    assert not any(meets(a, b) for n, a in enumerate(labels) for b in labels[n + 1 :])
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    context.close()
+
+
+def test_the_formulas_are_typeset_mathml(browser, seed_003, tmp_path):
+    """Every stage's formulas (and the inline maths of its text) are MathML that Chromium lays out itself:
+    each <math> has a box, a subscript sits lower than its base and a fraction's numerator above its
+    denominator; the terminal text of each line stays with it."""
+    _, trace = seed_003
+    opened = Opened(browser, write_page(tmp_path, trace.to_html()))
+    page = opened.page
+    geometry = """() => {
+      const block = document.querySelector('.stage-block:not([hidden])');
+      const maths = Array.from(block.querySelectorAll('math'));
+      const sub = block.querySelector('.formula msub');
+      const bottom = e => e.getBoundingClientRect().bottom;
+      const low = sub ? [bottom(sub.children[0]), bottom(sub.children[1])] : null;
+      return {sizes: maths.map(m => [m.getBoundingClientRect().width, m.getBoundingClientRect().height]),
+              lines: block.querySelectorAll('.formula .fl').length,
+              typeset: block.querySelectorAll('.formula .fl > math').length, low};
+    }"""
+    for stage in SEED_003_STAGES:
+        got = page.evaluate(geometry)
+        assert got["lines"] and got["typeset"] == got["lines"], stage
+        assert all(w > 0 and h > 0 for w, h in got["sizes"]), f"{stage}: a formula has no box: {got['sizes']}"
+        if got["low"]:
+            assert got["low"][1] > got["low"][0], f"{stage}: the subscript is not set lower: {got['low']}"
+        page.keyboard.press("ArrowRight")
+    frac = page.evaluate("""() => { const f = document.querySelector('header mfrac');
+      return [f.children[0].getBoundingClientRect().bottom, f.children[1].getBoundingClientRect().top]; }""")
+    assert frac[0] <= frac[1] + 1, f"½ is not set as a fraction: {frac}"
+    assert page.evaluate("getComputedStyle(document.querySelector('math')).display").endswith("math")
+    opened.close()
+
+
+def test_explain_html_shows_the_notes_and_the_sign_of_delta(browser, tmp_path, capsys):
+    """`chainrule explain FILE --format html`: the worked example's notes are on the page, and the output
+    error states δ = ∂L/∂z and the opposite sign some textbooks use, as the text and Markdown do."""
+    from chainrule.cli.main import main
+
+    out = tmp_path / "seed_003.html"
+    assert main(["explain", str(SEED_003), "--format", "html", "-o", str(out)]) == 0
+    capsys.readouterr()
+    example = cr.load_example(SEED_003)
+    opened = Opened(browser, out)
+    page = opened.page
+    notes = page.inner_text("#notes")
+    assert len(example.notes) == 3
+    for note in example.notes:
+        assert note in notes
+    assert page.locator("#notes").is_visible()
+    page.click("#chips button:text-is('backward-1')")
+    prose = page.eval_on_selector_all(".stage-block:not([hidden]) .fprose", "els => els.map(e => e.textContent)")
+    assert len(prose) == 2 and prose[0].endswith(
+        "here: how much the loss changes with a neuron's z; the update is w←w−η∂L/∂w."
+    )
+    assert "Some textbooks define" in prose[1] and "target − output" in prose[1]
+    text = example.explain().to_text()
+    assert "δ = ∂L/∂z here" in text and "Some textbooks define δ = -∂L/∂z instead" in text
+    assert "Some textbooks define $\\delta = -\\partial L/\\partial z$" in example.explain().to_markdown()
     opened.close()

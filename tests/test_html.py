@@ -13,6 +13,7 @@ import pytest
 import chainrule as cr
 from chainrule.cli.main import main
 from chainrule.datasets import xor
+from chainrule.teaching.sections import Prose
 from chainrule.web.explainer import explainer_html, report_html, stage_formulas
 
 SEED_003 = Path(__file__).resolve().parent.parent / "examples" / "worked" / "seed_003.toml"
@@ -84,7 +85,12 @@ def test_stage_formulas_are_to_text_lines(seed_003_trace):
     assert formulas["forward-1"] == ["z[0] = 0.3·0.6803 + 0.9·0.6637 = 0.8014", "a[0] = σ(0.8014) = 0.6903"]
     assert formulas["loss"] == ["L = ½·(0.6903 - 0.5)² = 0.0181"]
     # every equation of to_text lands in exactly one stage
-    equations = [line[4:] for line in text.splitlines() if line.startswith("    ")]
+    # (the output error's two paragraphs on the sign of δ are text on the page, not formulas)
+    backward = {s.key: s for s in seed_003_trace.sections()}["backward-1"]
+    prose = {line.parts[0].text for line in backward.lines if isinstance(line, Prose)}
+    assert len(prose) == 2
+    equations = [line[4:] for line in text.splitlines() if line.startswith("    ") and line[4:] not in prose]
+    assert len(text.splitlines()) - len(equations) > 2
     shown = [line.strip() for body in formulas.values() for line in body if not line.endswith(":")]
     assert sorted(shown) == sorted(line.strip() for line in equations)
 

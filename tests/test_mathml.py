@@ -62,8 +62,8 @@ def test_sums_greek_letters_and_functions():
     assert shape(total) == "msub(mo:∑,mi:k)" and total[0].get("largeop") == "true"
     assert shape(delta) == "msub(mi:δ,mi:k)"
     assert body(r"\sigma(z) \eta \lambda") == ["mi:σ", "mo:(", "mi:z", "mo:)", "mi:η", "mi:λ"]
-    (log,) = tree(r"\log")
-    assert log.text == "log" and log.get("mathvariant") == "normal"  # a word, upright
+    ((log, space),) = tree(r"\log")  # a word, upright, with a thin space after it
+    assert log.text == "log" and log.get("mathvariant") == "normal" and space.tag == "mspace"
 
 
 def test_powers_of_ten_as_the_renderer_writes_them():
@@ -75,9 +75,10 @@ def test_powers_of_ten_as_the_renderer_writes_them():
 def test_primes_transposes_and_fences():
     assert body("f'(z)") == ["msup(mi:f,mo:′)", "mo:(", "mi:z", "mo:)"]
     assert body(r"W^{\top}") == ["msup(mi:W,mi:⊤)"]
-    left, minus, number, right = tree(r"\left(-0.5\right)")
-    assert (left.text, left.get("stretchy"), right.text, right.get("stretchy")) == ("(", "true", ")", "true")
-    assert body(r"\left. a \right|") == ["mrow:", "mi:a", "mo:|"]
+    ((left, minus, number, right),) = tree(r"\left(-0.5\right)")  # one group; a stretched glyph is wider
+    assert (left.text, left.get("form"), right.text, right.get("form")) == ("(", "prefix", ")", "postfix")
+    assert left.get("stretchy") == right.get("stretchy") == "false" and minus.text == "−" and number.text == "0.5"
+    assert body(r"\left. a \right|") == ["mrow(mi:a,mo:|)"]
     assert tree(r"\big( a \big)")[0].get("minsize") == "1.2em"
 
 
@@ -190,3 +191,34 @@ def test_the_step_as_html_is_well_formed_with_one_formula_per_line():
     assert any(t.startswith("z") and f"{z:.4g}" in t for t in texts), texts
     headings = [h.text for h in root if h.tag.startswith("h")]
     assert headings[0] == "One training step, explained"
+
+
+def test_a_sign_is_a_prefix_and_a_subtraction_is_not():
+    out = latex_to_mathml(r"w \leftarrow -0.2 - 0.5 \cdot 3 = -1")
+    assert out.count('<mo form="prefix">−</mo>') == 2  # after ← and after =
+    assert "<mn>0.2</mn><mo>−</mo><mn>0.5</mn>" in out  # the subtraction keeps its spacing
+    assert latex_to_mathml("-x").startswith('<math><mo form="prefix">−</mo>')
+    assert '<mo form="postfix" stretchy="false">)</mo><mo>−</mo>' in latex_to_mathml(
+        "(a) - b"
+    )  # after ")": a subtraction
+    assert '<mo form="prefix" stretchy="false">(</mo><mo form="prefix">−</mo>' in latex_to_mathml("(-a)")
+    assert '<mi>L</mi><mo lspace="0" rspace="0">/</mo>' in latex_to_mathml(r"\partial L/\partial z")
+
+
+def test_left_right_fences_make_one_row_of_their_own():
+    out = latex_to_mathml(r"0.5 \cdot \left(-0.03\right) = 1")
+    assert (
+        '<mrow><mo form="prefix" stretchy="false">(</mo><mo form="prefix">−</mo><mn>0.03</mn>'
+        '<mo form="postfix" stretchy="false">)</mo></mrow>' in out
+    )
+    assert (
+        latex_to_mathml(r"\left. x \right)")
+        == '<math><mrow><mi>x</mi><mo form="postfix" stretchy="false">)</mo></mrow></math>'
+    )
+
+
+def test_a_function_name_is_upright_with_a_thin_space_after_it():
+    assert latex_to_mathml(r"y \log a") == (
+        '<math><mi>y</mi><mrow><mi mathvariant="normal">log</mi><mspace width="0.17em"></mspace></mrow>'
+        "<mi>a</mi></math>"
+    )

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import chainrule as cr
+from chainrule.datasets import xor
 from chainrule.teaching.notation import Tex
 from chainrule.teaching.sections import Equation, Matrix, Num, Prose, Section, build_sections
 
@@ -96,3 +97,15 @@ def test_page_stages_come_from_keys_not_headings(trace, monkeypatch):
     assert trace.to_text().count("Reworded ") == 13
     assert stage_formulas(trace) == before
     assert "backward-0" in before and before["update"][0] == "layers[2]:"
+
+
+def test_the_output_error_states_the_sign_of_delta():
+    """Issue 12 item 6: δ = ∂L/∂z, and the opposite sign some textbooks use, where the output error starts."""
+    X, Y = xor()
+    trace = cr.Network([2, 2, 1], seed=0).explain(X, Y)
+    sections = {s.key: s for s in trace.sections()}
+    first = sections["backward-1"].lines[:2]
+    assert all(isinstance(line, Prose) for line in first)
+    assert first[0].parts[0].text.startswith("δ = ∂L/∂z here")
+    assert "δ = -∂L/∂z" in first[1].parts[0].text and "target - output" in first[1].parts[0].text
+    assert not any(isinstance(line, Prose) for line in sections["backward-0"].lines)

@@ -51,6 +51,7 @@ _OPERATORS = {
     "cdots": "⋯",
     "ldots": "…",
 }
+_FUNCTIONS = {"log", "tanh", "exp"}
 _SPACES = {"quad": "1em", "qquad": "2em", ",": "0.17em", ";": "0.28em", ":": "0.22em", " ": "0.25em", "!": "0em"}
 _FENCES = {"left", "right", "big", "Big", "bigg", "Bigg"}
 _FRACTIONS = {"frac", "tfrac", "dfrac"}
@@ -93,6 +94,10 @@ class _Parser:
                 self.take()
                 out.append("<mo>}</mo>")
                 continue
+            if self.peek() == "-" and _opens(out):  # a sign, not a subtraction: no space after it
+                self.take()
+                out.append('<mo form="prefix">−</mo>')
+                continue
             atom = self.atom()
             if atom is not None:
                 out.append(self.scripts(atom))
@@ -125,6 +130,13 @@ class _Parser:
                     break
             parts.append(token)
         return "".join(p.lstrip("\\") if len(p) == 2 and p.startswith("\\") else p for p in parts)
+
+    def fence(self, form: str) -> str:
+        """The delimiter after ``\\left`` or ``\\right`` as an operator (``.``: none); the notation puts only numbers
+        between them, so it keeps its size."""
+        token = self.take() or ""
+        token = token[1:] if token.startswith("\\") else token
+        return "" if token in (".", "") else f'<mo form="{form}" stretchy="false">{_e(token)}</mo>'
 
     def scripts(self, base: str) -> str:
         sub = sup = None
@@ -162,6 +174,12 @@ class _Parser:
             return "<mo>−</mo>"
         if token == "'":
             return "<mo>′</mo>"
+        if token in "([":  # parentheses around a few symbols: the plain glyph (a stretched one is wider)
+            return f'<mo form="prefix" stretchy="false">{token}</mo>'
+        if token in ")]":
+            return f'<mo form="postfix" stretchy="false">{token}</mo>'
+        if token == "/":  # ∂L/∂z: a slash, not a spaced operator
+            return '<mo lspace="0" rspace="0">/</mo>'
         if token in "_^":  # a script with no base
             self.i -= 1
             return "<mrow></mrow>"
@@ -171,12 +189,19 @@ class _Parser:
         if name in _IDENTIFIERS:
             value = _IDENTIFIERS[name]
             variant = ' mathvariant="normal"' if len(value) > 1 or name in ("partial", "top") else ""
+            if name in _FUNCTIONS:  # log a: a thin space after the function's name, as TeX sets it
+                return f'<mrow><mi{variant}>{value}</mi><mspace width="0.17em"></mspace></mrow>'
             return f"<mi{variant}>{value}</mi>"
         if name in _OPERATORS:
             attrs = ' largeop="true"' if name == "sum" else ""
             return f"<mo{attrs}>{_OPERATORS[name]}</mo>"
         if name in _SPACES:
             return f'<mspace width="{_SPACES[name]}"></mspace>'
+        if name == "left":  # \left( ... \right): one row, so the fences stretch to its contents only
+            opening = self.fence("prefix")
+            inner = self.row("\\right")
+            closing = self.fence("postfix")
+            return f"<mrow>{opening}{''.join(inner)}{closing}</mrow>"
         if name in _FENCES:
             fence = self.take() or ""
             fence = fence[1:] if fence.startswith("\\") else fence
@@ -197,6 +222,16 @@ class _Parser:
         if len(name) == 1:  # \{ \} \% \_ ...
             return f"<mo>{_e(name)}</mo>"
         return f"<mtext>{_e(chr(92) + name)}</mtext>"
+
+
+def _opens(items: list[str]) -> bool:
+    """Whether a ``-`` coming after ``items`` is a sign: at the start, or after an operator or an opening fence."""
+    if not items:
+        return True
+    last = items[-1]
+    if not last.startswith("<mo"):
+        return False
+    return last[last.index(">") + 1 : -len("</mo>")] not in (")", "]", "}", "|", "′")
 
 
 def _mrow(items: list[str]) -> str:

@@ -11,6 +11,7 @@ the whole list as an HTML fragment (a notebook's rich output).
 from __future__ import annotations
 
 import html
+import re
 
 import numpy as np
 
@@ -18,7 +19,7 @@ from .mathml import latex_to_mathml
 from .notation import Tex
 from .sections import Equation, Line, Matrix, Num, Part, Prose, Section
 
-__all__ = ["format_number", "line_mathml", "render_html", "render_markdown", "render_text", "text_lines"]
+__all__ = ["format_number", "line_mathml", "prose_html", "render_html", "render_markdown", "render_text", "text_lines"]
 
 
 def format_number(value: float, digits: int, latex: bool = False) -> str:
@@ -102,7 +103,7 @@ def render_text(sections: list[Section], digits: int) -> str:
         if section.level == 0:
             out.append("")
         for line in section.lines:
-            indent = "" if not isinstance(line, (Equation, Matrix)) else "    "
+            indent = "" if section.level == 0 else "    "  # the header's paragraphs start the line
             out += [indent + text for text in text_lines(line, digits)]
     return "\n".join(out).rstrip() + "\n"
 
@@ -115,8 +116,11 @@ def render_markdown(sections: list[Section], digits: int) -> str:
             out.append("")
         if section.heading is not None:
             out += ["#" * (section.level + 1) + " " + section.heading.latex, ""]
-        for line in section.lines:
+        for k, line in enumerate(section.lines):
             out += _markdown_lines(line, digits)
+            after = section.lines[k + 1] if k + 1 < len(section.lines) else None
+            if isinstance(line, Prose) and section.level > 0 and not isinstance(after, Prose):
+                out.append("")  # a blank line between a paragraph and the formulas' list
     return "\n".join(out).rstrip() + "\n"
 
 
@@ -147,6 +151,36 @@ def line_mathml(line: Line, digits: int) -> str:
     if isinstance(line, Equation):
         return latex_to_mathml(_body(line.parts, digits, latex=True))
     return html.escape(_body(line.parts, digits, latex=False), quote=False)
+
+
+def _notation_html(text: str) -> str:
+    """Text with ``$...$`` math (typeset as MathML) and ```code``` (as ``<code>``); the rest HTML-escaped."""
+    out = []
+    for piece in re.split(r"(\$[^$]+\$|`[^`]+`)", text):
+        if piece.startswith("$") and piece.endswith("$") and len(piece) > 1:
+            out.append(latex_to_mathml(piece[1:-1]))
+        elif piece.startswith("`") and piece.endswith("`") and len(piece) > 1:
+            out.append(f"<code>{html.escape(piece[1:-1], quote=False)}</code>")
+        else:
+            out.append(html.escape(piece, quote=False))
+    return "".join(out)
+
+
+def prose_html(line: Prose, digits: int) -> str:
+    """A paragraph as HTML: its words escaped, its notation typeset as inline MathML.
+
+    A :class:`~.notation.Tex` part is written from its Markdown spelling
+    (``$...$`` math as MathML, ```...``` as ``<code>``); a plain ``str`` part
+    (a note, a title) is only escaped, whatever ``$`` it holds; numbers are
+    formatted to ``digits`` significant digits.
+    """
+    out = []
+    for part in line.parts:
+        if isinstance(part, Tex):
+            out.append(_notation_html(part.latex))
+        else:
+            out.append(html.escape(_part(part, digits, latex=False), quote=False))
+    return "".join(out)
 
 
 def render_html(sections: list[Section], digits: int) -> str:

@@ -12,7 +12,8 @@ a list of :class:`Section` objects, each with a stable key:
 ``"loss"``
     L.
 ``"backward-<l>"`` for l from the output layer down to 0
-    The error δ = ∂L/∂z of layer l.
+    The error δ = ∂L/∂z of layer l; the output layer's section opens with
+    two paragraphs on that sign convention (some textbooks use δ = −∂L/∂z).
 ``"update"``, then ``"update-<l>"`` from the output layer down
     The gradients of layer l's weights and biases (lines with role
     ``"gradient"``) and the new values (role ``"update"``).
@@ -74,7 +75,7 @@ class Matrix:
 
 @dataclass(frozen=True)
 class Prose:
-    """A paragraph of the header (description, note), made of the same parts as an equation."""
+    """A paragraph (the header's description and notes, the sign of δ), made of the same parts as an equation."""
 
     parts: tuple[Part, ...]
 
@@ -213,7 +214,7 @@ def build_sections(trace: Trace, max_neurons: int = 8, max_samples: int = 4) -> 
                 f"Hidden error: layers[{l}] (δ' and w' are layers[{l + 1}]'s)",
                 f"Hidden error: layers[{l}] ($\\delta'$ and $w'$ are layers[{l + 1}]'s)",
             )
-        lines = []
+        lines = [*_sign_convention()] if l == L - 1 else []
         sections.append(Section(f"backward-{l}", heading, 1, lines))
         if not small(l):
             shape = Tex(f"    shape ({n}, {n_out})", rf"\quad ({n}, {n_out})")
@@ -358,6 +359,23 @@ def _header(trace: Trace) -> Section:
     lines += [Prose((f"Note: {note}{'' if note.endswith(('.', '!', '?')) else '.'}",)) for note in trace.notes]
     title = "One training step, explained"
     return Section("header", Tex(title, title), 0, lines)
+
+
+def _sign_convention() -> list[Line]:
+    """What δ means here, and the opposite sign some textbooks give it (the output error's first lines)."""
+    here = Tex(
+        "δ = ∂L/∂z here: how much the loss changes with a neuron's z; the update is w ← w - η·∂L/∂w.",
+        r"$\delta = \partial L/\partial z$ here: how much the loss changes with a neuron's $z$; "
+        r"the update is $w \leftarrow w - \eta\,\partial L/\partial w$.",
+    )
+    other = Tex(
+        "Some textbooks define δ = -∂L/∂z instead, writing the output error as target - output (y - a), "
+        "and update w ← w + η·δ·in: the same step, with δ of the opposite sign.",
+        r"Some textbooks define $\delta = -\partial L/\partial z$ instead, writing the output error as "
+        r"target − output ($y - a$), and update $w \leftarrow w + \eta\,\delta\,\mathrm{in}$: "
+        r"the same step, with $\delta$ of the opposite sign.",
+    )
+    return [Prose((here,)), Prose((other,))]
 
 
 def _inputs(trace: Trace, max_neurons: int, max_samples: int) -> Section:

@@ -21,15 +21,29 @@ The page walks through the step in stages, with buttons and the keyboard
 4. **Backward, one stage per layer from the output**: each neuron shows
    δ = ∂L/∂z, and the layer's weight gradients ∂L/∂w = δ·in fill in the
    table.
-5. **Update**: every weight's new value stands beside its old one, on the
-   edges and in the table.
+5. **Update**: every weight's new value stands under its old one on the
+   edges (each neuron's new bias in its own card), and in the table.
+
+The diagram is made to be read from the back of a room: the script lays it
+out in CSS pixels from the sizes of its own texts as the browser measures
+them (18 px in the cards, 16 px on the edges and column heads, never scaled
+down while the window is 1280 px wide or more), each card as wide as the
+longest value it will ever show, and each edge label at a point along its
+edge chosen so that no two labels meet and every label stays in the gap
+between two columns, off every card (a small search, layer by layer,
+widening a gap until its labels fit; a layer of more than 4 inputs or
+neurons is drawn without labels).
 
 Beside the diagram, each stage shows the formulas with their numbers
 substituted: the sections of :meth:`Trace.sections` for that part of the
-step, picked by key and written as :meth:`Trace.to_text` writes them (one
-code path for the mathematics, none re-derived here). Every number on the
-page is formatted like ``to_text`` (``digits`` significant digits) and
-carries its trace path in a ``data-path`` attribute.
+step, picked by key, typeset once in Python as MathML (Chromium, Firefox and
+Safari lay it out themselves, so nothing is fetched) from the Markdown's
+LaTeX, each line carrying :meth:`Trace.to_text`'s words for it in a
+``data-text`` attribute (one code path for the mathematics, none re-derived
+here). The output error opens with the sign convention of δ (δ = ∂L/∂z here;
+some textbooks use −∂L/∂z), and a worked example's notes stand under the
+title. Every number on the page is formatted like ``to_text`` (``digits``
+significant digits) and carries its trace path in a ``data-path`` attribute.
 
 Networks with more than :data:`MAX_NEURONS` neurons in a layer (or batches
 of more than :data:`MAX_SAMPLES` samples) get a page that says so, instead
@@ -58,8 +72,9 @@ from .._svg import svg_curves
 from .._validation import check_positive_int
 from .._version import __version__
 from ..core.network import Network
-from ..teaching.notation import activation_symbol
-from ..teaching.render import format_number, text_lines
+from ..teaching.notation import Tex, activation_symbol
+from ..teaching.render import format_number, line_mathml, prose_html, text_lines
+from ..teaching.sections import Line, Prose
 from ..teaching.trace import Trace
 from ..training.callbacks import Snapshots
 from ..training.loop import History
@@ -113,24 +128,12 @@ def _esc(text: Any) -> str:
 # -- the explainer ------------------------------------------------------------
 
 
-def stage_formulas(trace, digits: int = 4) -> dict[str, list[str]]:
-    """The formula lines each explainer stage shows, by stage key.
-
-    Keys are ``"inputs"``, ``"forward-<l>"``, ``"loss"``, ``"backward-<l>"``
-    and ``"update"``; the lines are :meth:`Trace.to_text`'s (without their
-    indent), with numbers to ``digits`` significant digits. A backward
-    stage shows layer l's error and its gradients; the update stage the
-    new values of every layer, under a ``"layers[l]:"`` line.
-    """
+def _stage_lines(trace) -> dict[str, list[Line | str]]:
+    """The section lines each explainer stage shows, by stage key (a ``str`` item: a ``"layers[l]:"`` heading)."""
     sections = {s.key: s for s in trace.sections(max_neurons=MAX_NEURONS, max_samples=4)}
 
-    def lines(key: str, role: str | None = None) -> list[str]:
-        return [
-            text
-            for line in sections[key].lines
-            if role is None or getattr(line, "role", "") == role
-            for text in text_lines(line, digits)
-        ]
+    def lines(key: str, role: str | None = None) -> list[Line | str]:
+        return [line for line in sections[key].lines if role is None or getattr(line, "role", "") == role]
 
     L = len(trace.layers)
     out = {"inputs": lines("inputs")}
@@ -139,12 +142,53 @@ def stage_formulas(trace, digits: int = 4) -> dict[str, list[str]]:
     out["loss"] = lines("loss")
     for l in range(L - 1, -1, -1):
         out[f"backward-{l}"] = lines(f"backward-{l}") + lines(f"update-{l}", "gradient")
-    update: list[str] = []
+    update: list[Line | str] = []
     for l in range(L - 1, -1, -1):
         update.append(f"layers[{l}]:")
-        update += ["  " + line for line in lines(f"update-{l}", "update")]
+        update += lines(f"update-{l}", "update")
     out["update"] = update
     return out
+
+
+def stage_formulas(trace, digits: int = 4) -> dict[str, list[str]]:
+    """The formula lines each explainer stage shows, by stage key.
+
+    Keys are ``"inputs"``, ``"forward-<l>"``, ``"loss"``, ``"backward-<l>"``
+    and ``"update"``; the lines are :meth:`Trace.to_text`'s (without their
+    indent), with numbers to ``digits`` significant digits. A backward
+    stage shows layer l's error and its gradients; the update stage the
+    new values of every layer, under a ``"layers[l]:"`` line. Paragraphs
+    (the sign convention of δ) are not formulas: the page shows them as text.
+    """
+    out: dict[str, list[str]] = {}
+    for key, items in _stage_lines(trace).items():
+        out[key] = []
+        for item in items:
+            if isinstance(item, str):
+                out[key].append(item)
+            elif not isinstance(item, Prose):
+                indent = "  " if key == "update" else ""
+                out[key] += [indent + text for text in text_lines(item, digits)]
+    return out
+
+
+def _formula_html(items: list[Line | str], digits: int) -> str:
+    """One stage's formulas: a ``<div class="fl">`` of MathML per line, text in ``data-text``; paragraphs as <p>."""
+    out = []
+    for item in items:
+        if isinstance(item, str):
+            out.append(f'<div class="fsub" data-text="{_esc(item)}">{_esc(item.rstrip(":"))}</div>')
+        elif isinstance(item, Prose):
+            out.append(f'<p class="fprose">{prose_html(item, digits)}</p>')
+        else:
+            text = "\n".join(text_lines(item, digits))
+            out.append(f'<div class="fl" data-text="{_esc(text)}">{line_mathml(item, digits)}</div>')
+    return "".join(out)
+
+
+def _rich(text: str) -> str:
+    """A stage's title or explanation: ``$...$`` LaTeX typeset as MathML, the rest escaped."""
+    return prose_html(Prose((Tex(text, text),)), 4)
 
 
 def _numbers(trace, digits: int) -> dict[str, str]:
@@ -157,10 +201,11 @@ def _finite(array: np.ndarray) -> list:
 
 
 def _stages(trace, digits: int) -> list[dict[str, Any]]:
+    """The stages, in order: key, kind, layer, what to highlight, and title and text (``$...$`` LaTeX inline)."""
     L = len(trace.layers)
     formulas = stage_formulas(trace, digits)
     has_bias = trace.layers[0].bias is not None
-    lr = f"{trace.learning_rate:.{digits}g}"
+    lr = format_number(trace.learning_rate, digits, latex=True)
     sizes = trace.sizes
 
     def nodes(column: int) -> list[str]:
@@ -178,8 +223,8 @@ def _stages(trace, digits: int) -> list[dict[str, Any]]:
             "tables": list(range(L)),
             "title": "Inputs and starting weights",
             "text": (
-                "The inputs x enter on the left. The edges carry the starting weights: blue positive, "
-                "red negative, width in proportion to |w|. Step forward with → or space."
+                "The inputs $x$ enter on the left. The edges carry the starting weights: blue positive, "
+                "red negative, width in proportion to $|w|$. Step forward with → or space."
             ),
             "nodes": nodes(0),
             "edges": [],
@@ -188,11 +233,11 @@ def _stages(trace, digits: int) -> list[dict[str, Any]]:
     for l, layer in enumerate(trace.layers):
         n_out, n_in = layer.weights.shape
         kind = "output" if l == L - 1 else "hidden"
-        f = activation_symbol(layer.activation).text
+        f = activation_symbol(layer.activation).latex
         if layer.activation == "softmax":
-            act = "then softmax over the layer turns the z into outputs a that sum to 1"
+            act = "then softmax over the layer turns the $z$ into outputs $a$ that sum to 1"
         else:
-            act = f"then applies {layer.activation} to get its output a = {f}(z)"
+            act = f"then applies {layer.activation} to get its output $a = {f}(z)$"
         src = "input" if l == 0 else f"layers[{l - 1}]'s output"
         stages.append(
             {
@@ -203,7 +248,7 @@ def _stages(trace, digits: int) -> list[dict[str, Any]]:
                 "title": f"Forward: layers[{l}] ({kind}, {layer.activation}, {n_in} → {n_out})",
                 "text": (
                     f"Each neuron of layers[{l}] multiplies every {src} by the weight on its edge and adds "
-                    f"them up{' with its bias b' if has_bias else ''} to get z, {act}."
+                    f"them up{' with its bias $b$' if has_bias else ''} to get $z$, {act}."
                 ),
                 "nodes": nodes(l + 1),
                 "edges": edges(l),
@@ -217,9 +262,9 @@ def _stages(trace, digits: int) -> list[dict[str, Any]]:
             "tables": [],
             "title": f"Loss: {trace.loss_name}, {trace.reduction} over the batch",
             "text": (
-                f"The output a is compared with the target y by the loss {trace.loss_name}"
+                f"The output $a$ is compared with the target $y$ by the loss {trace.loss_name}"
                 f"{' (summed over the samples)' if trace.reduction == 'sum' else ' (averaged over the samples)'}"
-                f". The backward pass starts from L."
+                f". The backward pass starts from $L$."
             ),
             "nodes": nodes(L),
             "edges": [],
@@ -227,21 +272,22 @@ def _stages(trace, digits: int) -> list[dict[str, Any]]:
     )
     for l in range(L - 1, -1, -1):
         layer = trace.layers[l]
-        f = activation_symbol(layer.activation).text
+        f = activation_symbol(layer.activation).latex
         if l == L - 1:
             text = (
-                "The error of the output: δ = ∂L/∂z says how much the loss changes with each output "
-                "neuron's z. Each weight's gradient is the δ of the neuron it feeds times the value "
-                "on its edge: ∂L/∂w = δ·in."
+                r"The error of the output: $\delta = \partial L/\partial z$ says how much the loss changes with "
+                r"each output neuron's $z$. Each weight's gradient is the $\delta$ of the neuron it feeds times "
+                r"the value on its edge: $\partial L/\partial w = \delta \cdot \mathrm{in}$."
             )
             title = f"Backward: layers[{l}] (output), δ and gradients"
             highlight = edges(l)
         else:
-            deriv = f"{f}'(z)" if layer.derivative is not None else "the activation's Jacobian"
+            deriv = f"${f}'(z)$" if layer.derivative is not None else "the activation's Jacobian"
             text = (
-                f"δ flows back along the edges of layers[{l + 1}]: each neuron of layers[{l}] collects "
-                f"∂L/∂a = Σ δ'·w' from the neurons it feeds (δ' and w' are layers[{l + 1}]'s), then "
-                f"δ = ∂L/∂a · {deriv}. Its weights' gradients are ∂L/∂w = δ·in."
+                rf"$\delta$ flows back along the edges of layers[{l + 1}]: each neuron of layers[{l}] collects "
+                rf"$\partial L/\partial a = \sum \delta' w'$ from the neurons it feeds ($\delta'$ and $w'$ are "
+                rf"layers[{l + 1}]'s), then multiplies it by {deriv} to get its $\delta$. Its weights' gradients "
+                rf"are $\partial L/\partial w = \delta \cdot \mathrm{{in}}$."
             )
             title = f"Backward: layers[{l}] (hidden), δ and gradients"
             highlight = edges(l) + edges(l + 1)
@@ -263,10 +309,11 @@ def _stages(trace, digits: int) -> list[dict[str, Any]]:
             "kind": "update",
             "layer": None,
             "tables": list(range(L - 1, -1, -1)),
-            "title": f"Update: w ← w − η·∂L/∂w (η = {lr})",
+            "title": f"Update: w ← w − η·∂L/∂w (η = {trace.learning_rate:.{digits}g})",
             "text": (
                 f"Every weight{' and bias' if has_bias else ''} takes a step against its gradient, "
-                f"with learning rate η = {lr}. The new values stand beside the old ones."
+                rf"$w \leftarrow w - \eta\,\partial L/\partial w$, with learning rate $\eta = {lr}$. "
+                "The new values stand beside the old ones."
             ),
             "nodes": [n for c in range(1, L + 1) for n in nodes(c)],
             "edges": [e for l in range(L) for e in edges(l)],
@@ -275,6 +322,18 @@ def _stages(trace, digits: int) -> list[dict[str, Any]]:
     for stage in stages:
         stage["formula"] = formulas[stage["key"]]
     return stages
+
+
+def _stage_blocks(trace, stages: list[dict[str, Any]], digits: int) -> str:
+    """The explanation of every stage, typeset once; the page's script shows the current one."""
+    items = _stage_lines(trace)
+    return "".join(
+        f'<div class="stage-block" data-stage-block="{_esc(stage["key"])}" hidden>'
+        f'<h2 class="k-{stage["kind"]}">{_esc(stage["title"])}</h2>'
+        f'<p class="stage-text">{_rich(stage["text"])}</p>'
+        f'<div class="formula">{_formula_html(items[stage["key"]], digits)}</div></div>\n'
+        for stage in stages
+    )
 
 
 _EXPLAINER_CSS = _asset("explainer.css")
@@ -340,10 +399,15 @@ def explainer_html(trace, title: str | None = None, digits: int = 4) -> str:
         f"<title>{_esc(heading)}</title>\n<style>{_EXPLAINER_CSS}</style>\n</head>\n"
     )
     header = trace.sections(max_neurons=MAX_NEURONS, max_samples=4)[0]
-    header_lines = [text for line in header.lines for text in text_lines(line, digits)]
-    desc = "".join(
-        f'<p class="{"note" if line.startswith("Note:") else "desc"}">{_esc(line)}</p>\n' for line in header_lines
-    )
+    paragraphs = [(text_lines(line, digits)[0].startswith("Note:"), prose_html(line, digits)) for line in header.lines]
+    desc = "".join(f'<p class="desc">{text}</p>\n' for note, text in paragraphs if not note)
+    notes = [text for note, text in paragraphs if note]
+    if notes:  # a worked example's notes (or explain's own), where the class sees them
+        desc += (
+            '<div class="notes" id="notes" role="note">'
+            + "".join(f'<p class="note">{text}</p>' for text in notes)
+            + "</div>\n"
+        )
     if reasons:
         message = "; ".join(reasons)
         return (
@@ -353,6 +417,8 @@ def explainer_html(trace, title: str | None = None, digits: int = 4) -> str:
             f"(<code>trace.to_text()</code>, <code>chainrule explain FILE</code>) or Markdown "
             f"(<code>trace.to_markdown()</code>).</p></div>\n</body>\n</html>\n"
         )
+    stages = _stages(trace, digits)
+    blocks = _stage_blocks(trace, stages, digits)
     data = {
         "sizes": sizes,
         "activations": [layer.activation for layer in trace.layers],
@@ -360,7 +426,7 @@ def explainer_html(trace, title: str | None = None, digits: int = 4) -> str:
         "n_samples": trace.n_samples,
         "weights": [_finite(layer.weights) for layer in trace.layers],
         "num": _numbers(trace, digits),
-        "stages": _stages(trace, digits),
+        "stages": [{k: v for k, v in stage.items() if k != "text"} for stage in stages],
     }
     sample_picker = ""
     if trace.n_samples > 1:
@@ -382,8 +448,7 @@ def explainer_html(trace, title: str | None = None, digits: int = 4) -> str:
         f'<span class="keys">keys: → / space next · ← back · Home / End</span></nav>\n'
         f'<ol class="chips" id="chips" aria-label="stages"></ol>\n'
         f'<main>\n<section class="panel" id="diagram" aria-label="network"></section>\n'
-        f'<section class="panel" id="explanation">\n<h2 id="stage-title"></h2>\n'
-        f'<p id="stage-text"></p>\n<pre id="formula"></pre>\n<div class="tables" id="tables"></div>\n'
+        f'<section class="panel" id="explanation">\n{blocks}<div class="tables" id="tables"></div>\n'
         f"</section>\n</main>\n"
         f'<noscript><p class="message">This page needs JavaScript to step through the training step; '
         f"<code>chainrule explain FILE</code> prints the same step as text.</p></noscript>\n"
