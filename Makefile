@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean setup data
+.PHONY: demo test lint fuzz bench clean setup data
 
 setup: $(STAMP) data
 
@@ -26,6 +26,10 @@ demo: $(STAMP) data
 test: $(STAMP) data lint
 	sh scripts/ensure-chromium.sh
 	$(PY) -m pytest -q
+
+# The fuzz tests at full size: 10,000 generated cases per target (make test runs them at 300). CI runs it.
+fuzz: $(STAMP)
+	CHAINRULE_FUZZ_EXAMPLES=10000 $(PY) -m pytest -q tests/test_csv_fuzz.py tests/test_examples_fuzz.py
 
 # Style, types and the layers' import contract (configured in pyproject.toml).
 lint: $(STAMP)

@@ -14,8 +14,9 @@ huge integers, non-finite floats, nested lists and tables, booleans, odd
 strings), and byte-level mutations of the real example files (flips, cuts,
 insertions, non-UTF-8 bytes, deep nesting). ``CHAINRULE_FUZZ_EXAMPLES``
 (N) sets the count: N documents and N/4 mutated files per format, each
-counted and the count asserted. ``make test`` sets N = 10,000 (12,500
-files per format); a plain ``pytest`` run uses 300, to stay quick. Each
+counted and the count asserted. ``make fuzz`` (which CI runs after
+``make test``) sets N = 10,000 (12,500 files per format); ``make test``
+and a plain ``pytest`` run use 300, to stay quick. Each
 hypothesis example draws a batch of ``BATCH`` cases, which halves the
 engine's overhead per case.
 """

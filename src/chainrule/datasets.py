@@ -395,8 +395,8 @@ def load_csv(
     -------
     X : ndarray of shape (n_samples, n_features), float64
     y : ndarray of shape (n_samples,) or None
-        Integer labels (int64) when every target is a whole number (or was
-        text, encoded), else float64.
+        Integer labels (int64) when every target is a whole number of at
+        most 2^53 in magnitude (or was text, encoded), else float64.
     classes : list of str or None
         Only with ``encode_labels=True``: class k's name at index k.
 
@@ -513,9 +513,14 @@ def load_csv(
         y = np.array([index[name] for name in text_labels], dtype=np.int64)
     else:
         y = data[:, column]
-        if np.all(y == np.round(y)):
+        if np.all(y == np.round(y)) and np.all(np.abs(y) <= _LARGEST_LABEL):
             y = y.astype(np.int64)
     return (X, y, classes) if encode_labels else (X, y)
+
+
+#: Whole-number targets up to this size become int64 labels (2^53: every integer float64 holds exactly);
+#: beyond it they are measurements, and stay float64.
+_LARGEST_LABEL = 2.0**53
 
 
 def _looks_like_header(first: list[str], second: list[str]) -> bool:
