@@ -125,9 +125,27 @@ class WorkedExample:
     workings: dict[str, str] = field(default_factory=dict)
     data: dict[str, Any] = field(default_factory=dict, repr=False)
 
-    def explain(self):
-        """The true step as a :class:`~chainrule.teaching.trace.Trace`, with the example's ``notes`` among its notes."""
-        trace = self.network.explain(self.inputs, self.targets, self.learning_rate)
+    @property
+    def n_steps(self) -> int:
+        """How many steps the example works: 1 (``[step]``) plus its later ``[[steps]]``."""
+        return 1 + len(self.steps)
+
+    def explain(self, step: int = 1):
+        """The true step as a :class:`~chainrule.teaching.trace.Trace`, with the example's ``notes`` among its notes.
+
+        ``step`` counts from 1 (the ``[step]`` table); step k >= 2 is ``steps[k - 2]``, recorded from the
+        weights the example went on with, as :meth:`check` judges it (its own printed new weights of the step
+        before, the true ones where it printed none).
+        """
+        if isinstance(step, bool) or not isinstance(step, int) or not 1 <= step <= self.n_steps:
+            raise ValueError(f"step must be an int from 1 to {self.n_steps} (the example's steps); got {step!r}")
+        net, published = self.network, self.published
+        trace = net.explain(self.inputs, self.targets, self.learning_rate)
+        lr = self.learning_rate
+        for later in self.steps[: step - 1]:
+            net = _went_on_with(net, trace, published, self.update_bias)
+            lr, published = later["learning_rate"] or lr, later["published"]
+            trace = net.explain(later["inputs"], later["targets"], lr)
         trace.notes += list(self.notes)
         return trace
 
