@@ -25,6 +25,7 @@ demo: $(STAMP) data
 
 test: $(STAMP) data lint
 	sh scripts/ensure-chromium.sh
+	sh scripts/apt-ensure.sh texlive-latex-base /usr/bin/pdflatex  # exercises' PDFs (about 50 s once)
 	$(PY) -m pytest -q
 
 # Style, types and the layers' import contract (configured in pyproject.toml).

@@ -76,4 +76,13 @@ def test_version_exits_0(capsys):
 
 def test_every_group_registers_its_commands():
     (subparsers,) = [a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction)]
-    assert list(subparsers.choices) == ["explain", "check", "gradcheck", "train", "evaluate", "predict", "plot", "exercise"]
+    assert list(subparsers.choices) == [
+        "explain",
+        "check",
+        "gradcheck",
+        "train",
+        "evaluate",
+        "predict",
+        "plot",
+        "exercise",
+    ]

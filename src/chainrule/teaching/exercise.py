@@ -858,10 +858,10 @@ def _toml(data: dict[str, Any]) -> str:
 def _document(title: str, body: str) -> str:
     return (
         "\\documentclass[11pt]{article}\n"
-        "\\usepackage[T1]{fontenc}\n"
         "\\usepackage[a4paper,margin=2cm]{geometry}\n"
         "\\usepackage{amsmath,amssymb}\n"
         "\\setcounter{MaxMatrixCols}{20}\n"
+        "\\renewcommand{\\labelitemi}{$\\bullet$}\n"  # cmsy's bullet: no bitmap font to generate
         "\\ifdefined\\pdftrailerid\\pdftrailerid{}\\pdfinfoomitdate=1\\pdfsuppressptexinfo=-1\\fi\n"
         f"\\title{{{latex_text(title)}}}\\date{{}}\\author{{}}\n"
         "\\setlength{\\parindent}{0pt}\\setlength{\\parskip}{0.5em}\\sloppy\n"

@@ -156,11 +156,11 @@ _LATEX_TEXT_CHARS = {
     "”": "''",
 }
 _LATEX_SPECIAL = {c: "\\" + c for c in "#$%&_{}"} | {
-    "\\": r"\textbackslash{}",
+    "\\": r"$\backslash$",
     "~": r"\textasciitilde{}",
     "^": r"\textasciicircum{}",
-    "<": r"\textless{}",
-    ">": r"\textgreater{}",
+    "<": r"$<$",
+    ">": r"$>$",
 }
 
 
