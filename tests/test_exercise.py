@@ -48,8 +48,7 @@ def test_500_drawn_exercises_have_keys_that_are_explains_and_check_agrees():
         example = example_from_dict(tomllib.loads(ex.to_toml()))
         published = _published(example)
         assert example.n_steps == ex.steps == _spec(n)["steps"]
-        for k in range(1, example.n_steps + 1):
-            trace = example.explain(step=k)
+        for k, trace in enumerate(example.explain_steps(), start=1):
             assert problems(trace) == [], (n, k)
             assert set(published[k - 1]) == {"loss"} | {p for p in trace.paths() if not p.endswith(("weights", "bias"))}
             for path, text in published[k - 1].items():

@@ -59,6 +59,7 @@ def test_explain_of_a_later_step_starts_where_check_does():
     assert example.n_steps == 2
     first, second = example.explain(), example.explain(step=2)
     assert first.to_dict() == example.explain(step=1).to_dict()
+    assert [t.to_dict() for t in example.explain_steps()] == [first.to_dict(), second.to_dict()]
     assert second.layers[0].weights.tolist() == [[printed_w0, w1[1]]] and second.layers[0].bias.tolist() == [b1]
     w2, b2, a2 = _by_hand(np.array([printed_w0, w1[1]]), b1, x, 1.0, 0.5)
     assert second.layers[0].a[0, 0] == pytest.approx(a2, rel=1e-14)

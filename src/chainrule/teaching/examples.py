@@ -139,15 +139,21 @@ class WorkedExample:
         """
         if isinstance(step, bool) or not isinstance(step, int) or not 1 <= step <= self.n_steps:
             raise ValueError(f"step must be an int from 1 to {self.n_steps} (the example's steps); got {step!r}")
+        return self.explain_steps(step)[-1]
+
+    def explain_steps(self, upto: int | None = None) -> list:
+        """Steps 1 .. ``upto`` (default: all) as :meth:`explain` gives them, in one walk."""
+        upto = self.n_steps if upto is None else upto
         net, published = self.network, self.published
-        trace = net.explain(self.inputs, self.targets, self.learning_rate)
+        traces = [net.explain(self.inputs, self.targets, self.learning_rate)]
         lr = self.learning_rate
-        for later in self.steps[: step - 1]:
-            net = _went_on_with(net, trace, published, self.update_bias)
+        for later in self.steps[: upto - 1]:
+            net = _went_on_with(net, traces[-1], published, self.update_bias)
             lr, published = later["learning_rate"] or lr, later["published"]
-            trace = net.explain(later["inputs"], later["targets"], lr)
-        trace.notes += list(self.notes)
-        return trace
+            traces.append(net.explain(later["inputs"], later["targets"], lr))
+        for trace in traces:
+            trace.notes += list(self.notes)
+        return traces
 
     def check(self):
         """The published numbers checked: a :class:`~chainrule.teaching.checker.CheckReport`."""

@@ -309,7 +309,7 @@ def _asleep(net: Network) -> bool:
 
 
 def _draw(spec: _Spec, rng: np.random.Generator, digits: int, margin: float, max_tries: int):
-    """Starting parameters and one sample per step whose worked solution is clean; or ValueError."""
+    """Starting parameters, a sample per step and the steps' traces, with a clean worked solution; or ValueError."""
     net = spec.network()
     for _ in range(max_tries):
         start = [
@@ -319,7 +319,7 @@ def _draw(spec: _Spec, rng: np.random.Generator, digits: int, margin: float, max
         _set(net, start)
         if not spec.dead_relu and _asleep(net):
             continue
-        data = []
+        data, traces = [], []
         for k in range(spec.steps):
             for _ in range(_SAMPLE_TRIES):
                 X = _nice(rng, (spec.samples, spec.sizes[0]), signed=False)
@@ -341,9 +341,10 @@ def _draw(spec: _Spec, rng: np.random.Generator, digits: int, margin: float, max
             else:
                 break
             data.append((X, Y))
+            traces.append(trace)
             _set(net, _rounded(trace, digits))
         if len(data) == spec.steps:
-            return start, data
+            return start, data, traces
     raise ValueError(
         f"no clean exercise in {max_tries} draws of the weights for this specification; try a larger "
         "learning rate, a smaller network, fewer steps or samples, or a smaller margin"
@@ -381,10 +382,12 @@ class Exercise:
 
     @property
     def title(self) -> str:
+        """The sheet's title (the file's ``title``)."""
         return self.example.title
 
     @property
     def steps(self) -> int:
+        """How many steps of gradient descent the exercise asks for."""
         return len(self.traces)
 
     # -- the file ----------------------------------------------------------
@@ -669,14 +672,13 @@ def exercise(
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ValueError(f"seed must be an int >= 0; got {seed!r}")
     spec = _spec(sizes, activation, output_activation, loss, reduction, bias, learning_rate, steps, samples, dead_relu)
-    start, data = _draw(
-        spec, np.random.default_rng(int(seed)), digits, margin, check_positive_int(max_tries, "max_tries")
-    )
+    tries = check_positive_int(max_tries, "max_tries")
+    start, data, traces = _draw(spec, np.random.default_rng(int(seed)), digits, margin, tries)
     net = spec.network()
     _set(net, start)
     title = title or _title(net, spec.steps, f"seed {int(seed)}")
     source = spec.command(int(seed), digits, margin)
-    return _build(net, data, learning_rate, digits, title, source, [], int(seed))
+    return _build(net, data, learning_rate, digits, title, source, int(seed), traces)
 
 
 def _spec(sizes, activation, output_activation, loss, reduction, bias, learning_rate, steps, samples, dead_relu):
@@ -750,20 +752,22 @@ def _given(network, inputs, targets, learning_rate, steps, digits, margin, dead_
         X = net.check_X(X, f"inputs of step {k + 1}")
         data.append((X, net.check_Y(Y, X.shape[0], f"targets of step {k + 1}")))
     title = title or _title(net, steps, "given")
-    ex = _build(net, data, learning_rate, digits, title, "a teacher's network (chainrule.exercise(network=...))", [])
+    ex = _build(net, data, learning_rate, digits, title, "a teacher's network (chainrule.exercise(network=...))")
     for k, trace in enumerate(ex.traces, start=1):
         ex.problems += [f"step {k}: {p}" for p in problems(trace, digits, margin, dead_relu)]
     return ex
 
 
-def _build(net, data, learning_rate, digits, title, source, notes, seed=None) -> Exercise:
-    """The worked-example file of the steps, the key written from the traces, read back by the loader."""
-    work = net.astype("float64")
-    traces = []
-    for X, Y in data:
-        trace = work.explain(X, Y, learning_rate)
-        traces.append(trace)
-        _set(work, _rounded(trace, digits))
+def _build(net, data, learning_rate, digits, title, source, seed=None, traces=None) -> Exercise:
+    """The worked-example file of the steps, the key written from their traces, read back by the loader.
+
+    ``traces``: the steps as drawing recorded them (each from the rounded new weights of the one before).
+    """
+    if traces is None:
+        work, traces = net.astype("float64"), []
+        for X, Y in data:
+            traces.append(work.explain(X, Y, learning_rate))
+            _set(work, _rounded(traces[-1], digits))
     acts = [layer.activation.name for layer in net.layers]
     hidden = acts[:-1]
     network: dict[str, Any] = {"sizes": list(net.sizes)}
@@ -784,8 +788,7 @@ def _build(net, data, learning_rate, digits, title, source, notes, seed=None) ->
     file: dict[str, Any] = {
         "title": title,
         "source": source,
-        "notes": notes
-        + [
+        "notes": [
             f"The key gives every value to {digits} significant digits"
             + (
                 f"; step k >= 2 starts from the new weights and biases of the step before, rounded to {digits} "
@@ -809,7 +812,7 @@ def _build(net, data, learning_rate, digits, title, source, notes, seed=None) ->
             for (X, Y), t in zip(data[1:], traces[1:])
         ]
     example = example_from_dict(json.loads(json.dumps(file)))
-    key = [example.explain(step=k) for k in range(1, example.n_steps + 1)]
+    key = example.explain_steps()
     return Exercise(file, example, key, digits, [], seed)
 
 
