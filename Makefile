@@ -25,6 +25,7 @@ demo: $(STAMP) data
 
 test: $(STAMP) data lint
 	sh scripts/ensure-chromium.sh
+	sh scripts/apt-ensure.sh texlive-latex-base /usr/bin/pdflatex  # exercises' PDFs (about 50 s once)
 	$(PY) -m pytest -q
 
 # The fuzz tests at full size: 10,000 generated cases per target (make test runs them at 300). CI runs it.

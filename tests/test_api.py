@@ -42,6 +42,8 @@ EXPECTED_PUBLIC_NAMES = {
     "WorkedExample",
     "load_example",
     "infer_conventions",
+    "Exercise",
+    "exercise",
     # errors (chainrule.errors)
     "ModelFileError",
     "TrainingDiverged",
@@ -117,6 +119,7 @@ def test_modules_declare_all():
         "teaching.trace",
         "teaching.checker",
         "teaching.examples",
+        "teaching.exercise",
     ]:
         mod = importlib.import_module(f"chainrule.{module}")
         assert hasattr(mod, "__all__"), module

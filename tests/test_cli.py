@@ -85,6 +85,7 @@ def test_every_group_registers_its_commands():
         "evaluate",
         "predict",
         "plot",
+        "exercise",
     ]
 
 

@@ -9,7 +9,7 @@ import numpy as np
 
 import chainrule as cr
 from chainrule.teaching.notation import MUL, Tex
-from chainrule.teaching.render import format_number, render_markdown, render_text, text_lines
+from chainrule.teaching.render import format_number, latex_text, render_latex, render_markdown, render_text, text_lines
 from chainrule.teaching.sections import Equation, Matrix, Num, Prose, Section
 
 
@@ -62,3 +62,22 @@ def test_teaching_and_web_import_no_private_names_from_each_other():
             if isinstance(node, ast.ImportFrom) and node.level:
                 private = [a.name for a in node.names if a.name.startswith("_") and not a.name.startswith("__")]
                 assert not private, (path.name, node.module, private)
+
+
+def test_latex_text_escapes_text_keeps_math_and_spells_the_unicode():
+    assert latex_text("loss half_squared_error ($L = \\tfrac{1}{2}\\sum (a - y)^2$), 50% & #1") == (
+        "loss half\\_squared\\_error ($L = \\tfrac{1}{2}\\sum (a - y)^2$), 50\\% \\& \\#1"
+    )
+    assert latex_text("δ = ∂L/∂z, 2 → 2; `layers[l].z` ~ {x} ☃") == (
+        "$\\delta$ = $\\partial$L/$\\partial$z, 2 $\\to$ 2; \\texttt{layers[l].z} \\textasciitilde{} \\{x\\} ?"
+    )
+
+
+def test_render_latex_is_the_markdowns_math_with_latex_structure():
+    trace = cr.Network([2, 1], seed=0).explain([[0.5, 0.3]], [[1.0]], 0.1)
+    latex = render_latex(trace.sections(), 4)
+    markdown = render_markdown(trace.sections(), 4)
+    items = [line[len("- ") :] for line in markdown.splitlines() if line.startswith("- $")]
+    assert items and [line[len("\\item ") :] for line in latex.splitlines() if line.startswith("\\item ")] == items
+    assert latex.count("\\begin{itemize}") == latex.count("\\end{itemize}") > 0
+    assert "\\section*{One training step, explained}" in latex and "\\subsection*{Forward pass}" in latex

@@ -51,6 +51,24 @@ def test_a_later_step_starts_from_the_examples_own_printed_weights():
     assert f"{a_true:.7f}" != f"{a2:.7f}"
 
 
+def test_explain_of_a_later_step_starts_where_check_does():
+    x, w, b = np.array([0.5, 0.3]), np.array([0.2, 0.4]), 0.1
+    w1, b1, _ = _by_hand(w, b, x, 1.0, 0.5)
+    printed_w0 = round(float(w1[0]), 3)
+    example = _two_steps({"layers[0].new_weights[0][0]": f"{printed_w0:.3f}"}, {})
+    assert example.n_steps == 2
+    first, second = example.explain(), example.explain(step=2)
+    assert first.to_dict() == example.explain(step=1).to_dict()
+    assert [t.to_dict() for t in example.explain_steps()] == [first.to_dict(), second.to_dict()]
+    assert second.layers[0].weights.tolist() == [[printed_w0, w1[1]]] and second.layers[0].bias.tolist() == [b1]
+    w2, b2, a2 = _by_hand(np.array([printed_w0, w1[1]]), b1, x, 1.0, 0.5)
+    assert second.layers[0].a[0, 0] == pytest.approx(a2, rel=1e-14)
+    assert second.layers[0].new_weights[0] == pytest.approx(w2, rel=1e-14)
+    for bad in (0, 3, True, "2"):
+        with pytest.raises(ValueError, match="step must be an int from 1 to 2"):
+            example.explain(step=bad)
+
+
 def test_a_slip_in_a_later_step_is_reported_with_its_step():
     example = _two_steps({}, {"layers[0].z[0][0]": "0.9"})
     (d,) = example.check().disagreements

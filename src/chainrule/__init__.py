@@ -20,6 +20,7 @@ from .io import load
 from .onnx_export import export_onnx
 from .teaching.checker import CheckReport, check_example
 from .teaching.examples import WorkedExample, load_example
+from .teaching.exercise import Exercise, exercise
 from .teaching.inference import infer_conventions
 from .teaching.trace import Trace
 from .training import callbacks, optimizers, schedules  # noqa: F401  (optimizers: an attribute, not in __all__)
@@ -36,6 +37,7 @@ __all__ = [
     "AdamW",
     "CheckReport",
     "Dense",
+    "Exercise",
     "History",
     "ModelFileError",
     "Network",
@@ -50,6 +52,7 @@ __all__ = [
     "check_example",
     "datasets",
     "distributed",
+    "exercise",
     "export_onnx",
     "gradcheck",
     "infer_conventions",

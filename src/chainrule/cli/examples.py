@@ -2,7 +2,7 @@
 
 ::
 
-    chainrule explain FILE [--format text|markdown|json|html] [--practice] [--digits N] [-o FILE]
+    chainrule explain FILE [--format text|markdown|json|html] [--practice] [--digits N] [--step K] [-o FILE]
     chainrule check FILE [--format text|json] [--strict]
     chainrule check --infer FILE [-o SPEC.json]
     chainrule check --list-slips
@@ -52,6 +52,12 @@ def add_parsers(subparsers) -> None:
         "--practice",
         action="store_true",
         help="with --format html: a page of blanks the learner fills in, checked as they type",
+    )
+    p.add_argument(
+        "--step",
+        type=_positive_int,
+        default=1,
+        help="which step of a multi-step file (1: its [step]; K: its [[steps]] K-1, from the weights it went on with)",
     )
     p.set_defaults(func=_explain)
 
@@ -142,7 +148,7 @@ def _explain(args) -> int:
     if args.practice and args.format != "html":
         raise ValueError("--practice is a page: give --format html -o FILE with it")
     example = load_example(args.file)
-    trace = example.explain()
+    trace = example.explain(args.step)
     if args.format == "html":
         if not args.output:
             raise ValueError("--format html needs -o FILE (the page to write)")

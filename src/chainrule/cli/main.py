@@ -5,6 +5,7 @@ Command groups, one module each::
     chainrule explain | check | gradcheck FILE ...   worked-example files  (chainrule.cli.examples)
     chainrule train | evaluate | predict ...          networks on data      (chainrule.cli.train)
     chainrule plot KIND ...                           PNG plots             (chainrule.cli.plot)
+    chainrule exercise -o DIR ...                     exercises with keys   (chainrule.cli.exercise)
 
 Exit status: 0 success; 1 a failed check (an unexplained disagreement, or
 with ``--strict`` any slip; a gradient check above tolerance); 2 a usage or
@@ -28,12 +29,12 @@ from collections.abc import Sequence
 
 from .._version import __version__
 from ..errors import TrainingDiverged
-from . import examples, plot, train
+from . import examples, exercise, plot, train
 
 __all__ = ["build_parser", "main"]
 
 #: The command groups, in help order: each module's ``add_parsers(subparsers)`` registers its subcommands.
-_GROUPS = (examples, train, plot)
+_GROUPS = (examples, train, plot, exercise)
 
 
 class _UsageError(Exception):

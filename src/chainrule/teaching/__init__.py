@@ -2,17 +2,20 @@
 
 :mod:`.trace` records the step ``fit`` runs; :mod:`.checker` compares a
 tutorial's printed numbers with it and names the slip; :mod:`.examples`
-reads worked-example files. This layer imports :mod:`chainrule.training`,
-:mod:`chainrule.core` and the floor.
+reads worked-example files; :mod:`.exercise` draws exercises with nice
+numbers and writes their answer keys. This layer imports
+:mod:`chainrule.training`, :mod:`chainrule.core` and the floor.
 """
 
 from .checker import CheckReport, check_example
 from .examples import WorkedExample, load_example
+from .exercise import Exercise  # the function stays chainrule.exercise: teaching.exercise is the module
 from .inference import Inference, infer_conventions
 from .trace import LayerTrace, Trace, explain
 
 __all__ = [
     "CheckReport",
+    "Exercise",
     "Inference",
     "LayerTrace",
     "Trace",

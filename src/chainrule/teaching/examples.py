@@ -300,11 +300,35 @@ class WorkedExample:
     workings: dict[str, str] = field(default_factory=dict)
     data: dict[str, Any] = field(default_factory=dict, repr=False)
 
-    def explain(self):
-        """The true step as a :class:`~chainrule.teaching.trace.Trace`, with the example's ``notes`` among its notes."""
-        trace = self.network.explain(self.inputs, self.targets, self.learning_rate)
-        trace.notes += list(self.notes)
-        return trace
+    @property
+    def n_steps(self) -> int:
+        """How many steps the example works: 1 (``[step]``) plus its later ``[[steps]]``."""
+        return 1 + len(self.steps)
+
+    def explain(self, step: int = 1):
+        """The true step as a :class:`~chainrule.teaching.trace.Trace`, with the example's ``notes`` among its notes.
+
+        ``step`` counts from 1 (the ``[step]`` table); step k >= 2 is ``steps[k - 2]``, recorded from the
+        weights the example went on with, as :meth:`check` judges it (its own printed new weights of the step
+        before, the true ones where it printed none).
+        """
+        if isinstance(step, bool) or not isinstance(step, int) or not 1 <= step <= self.n_steps:
+            raise ValueError(f"step must be an int from 1 to {self.n_steps} (the example's steps); got {step!r}")
+        return self.explain_steps(step)[-1]
+
+    def explain_steps(self, upto: int | None = None) -> list:
+        """Steps 1 .. ``upto`` (default: all) as :meth:`explain` gives them, in one walk."""
+        upto = self.n_steps if upto is None else upto
+        net, published = self.network, self.published
+        traces = [net.explain(self.inputs, self.targets, self.learning_rate)]
+        lr = self.learning_rate
+        for later in self.steps[: upto - 1]:
+            net = _went_on_with(net, traces[-1], published, self.update_bias)
+            lr, published = later["learning_rate"] or lr, later["published"]
+            traces.append(net.explain(later["inputs"], later["targets"], lr))
+        for trace in traces:
+            trace.notes += list(self.notes)
+        return traces
 
     def check(self):
         """The published numbers checked: a :class:`~chainrule.teaching.checker.CheckReport`."""

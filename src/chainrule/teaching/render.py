@@ -5,7 +5,8 @@ numbers formatted to the digits it is asked for. :func:`text_lines` gives
 one line of a section as the terminal shows it and :func:`line_mathml` the
 same line typeset (MathML, from the Markdown's LaTeX), for the HTML
 explainer page, which lays the sections out itself; :func:`render_html` is
-the whole list as an HTML fragment (a notebook's rich output).
+the whole list as an HTML fragment (a notebook's rich output);
+:func:`render_latex` the list as the body of a LaTeX document (a PDF).
 """
 
 from __future__ import annotations
@@ -19,7 +20,17 @@ from .mathml import latex_to_mathml
 from .notation import Tex
 from .sections import Equation, Line, Matrix, Num, Part, Prose, Section
 
-__all__ = ["format_number", "line_mathml", "prose_html", "render_html", "render_markdown", "render_text", "text_lines"]
+__all__ = [
+    "format_number",
+    "latex_text",
+    "line_mathml",
+    "prose_html",
+    "render_html",
+    "render_latex",
+    "render_markdown",
+    "render_text",
+    "text_lines",
+]
 
 
 def format_number(value: float, digits: int, latex: bool = False) -> str:
@@ -122,6 +133,100 @@ def render_markdown(sections: list[Section], digits: int) -> str:
             if isinstance(line, Prose) and section.level > 0 and not isinstance(after, Prose):
                 out.append("")  # a blank line between a paragraph and the formulas' list
     return "\n".join(out).rstrip() + "\n"
+
+
+#: Characters the renderings write in running text, as pdflatex (no Unicode fonts) spells them.
+_LATEX_TEXT_CHARS = {
+    "→": r"$\to$",
+    "←": r"$\leftarrow$",
+    "δ": r"$\delta$",
+    "∂": r"$\partial$",
+    "·": r"$\cdot$",
+    "σ": r"$\sigma$",
+    "η": r"$\eta$",
+    "Σ": r"$\Sigma$",
+    "½": r"$\tfrac{1}{2}$",
+    "−": "-",
+    "⊙": r"$\odot$",
+    "ᵀ": r"$^\top$",
+    "²": r"$^2$",
+    "′": "'",
+    "…": r"\ldots{}",
+    "≈": r"$\approx$",
+    "×": r"$\times$",
+    "–": "--",
+    "—": "---",
+    "’": "'",
+    "“": "``",
+    "”": "''",
+}
+_LATEX_SPECIAL = {c: "\\" + c for c in "#$%&_{}"} | {
+    "\\": r"$\backslash$",
+    "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}",
+    "<": r"$<$",
+    ">": r"$>$",
+}
+
+
+def latex_text(text: str) -> str:
+    """Running text with ``$...$`` math and ```code``` (the Markdown spelling) as LaTeX for pdflatex.
+
+    Outside the math, LaTeX's special characters are escaped, code is set in
+    ``\\texttt``, and the Unicode the renderings use (δ, ∂, →, ...) is spelt
+    in LaTeX; any other non-ASCII character becomes ``?`` (pdflatex has no font for it).
+    """
+    out = []
+    for i, piece in enumerate(text.split("$")):
+        if i % 2:
+            out.append(f"${piece}$")
+            continue
+        for j, chunk in enumerate(piece.split("`")):
+            chars = []
+            for char in chunk:
+                if char in _LATEX_SPECIAL:
+                    chars.append(_LATEX_SPECIAL[char])
+                elif char in _LATEX_TEXT_CHARS:
+                    chars.append(_LATEX_TEXT_CHARS[char])
+                elif ord(char) > 127:
+                    chars.append("?")
+                else:
+                    chars.append(char)
+            escaped = "".join(chars)
+            out.append(f"\\texttt{{{escaped}}}" if j % 2 else escaped)
+    return "".join(out)
+
+
+def _latex_lines(line: Line, digits: int) -> list[str]:
+    if isinstance(line, Matrix):
+        return [_markdown_lines(line, digits)[0].replace("$$", "\\[", 1).replace("$$", "\\]", 1)]
+    if isinstance(line, Equation):
+        return [f"\\item ${_body(line.parts, digits, latex=True)}$"]
+    return [latex_text(_body(line.parts, digits, latex=True)) + "\\par"]
+
+
+def render_latex(sections: list[Section], digits: int) -> str:
+    """The sections as the body of a LaTeX document (amsmath): headings, ``itemize`` of equations, matrices.
+
+    Level-0 headings are ``\\section*``, level 1 ``\\subsection*``, level 2
+    ``\\subsubsection*`` (deeper ones ``\\paragraph*``); the numbers and formulas
+    are those of :func:`render_markdown`.
+    """
+    commands = ("section", "subsection", "subsubsection")
+    out: list[str] = []
+    for section in sections:
+        if section.heading is not None:
+            command = commands[section.level] if section.level < len(commands) else "paragraph"
+            out.append(f"\\{command}*{{{latex_text(section.heading.latex)}}}")
+        in_list = False
+        for line in section.lines:
+            if isinstance(line, Equation) != in_list:
+                out.append("\\begin{itemize}" if not in_list else "\\end{itemize}")
+                in_list = not in_list
+            out += _latex_lines(line, digits)
+        if in_list:
+            out.append("\\end{itemize}")
+    return "\n".join(out) + "\n"
 
 
 def line_mathml(line: Line, digits: int) -> str:
