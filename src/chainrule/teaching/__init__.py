@@ -9,13 +9,15 @@ reads worked-example files. This layer imports :mod:`chainrule.training`,
 from .checker import CheckReport, check_example
 from .examples import WorkedExample, load_example
 from .inference import Inference, infer_conventions
-from .trace import LayerTrace, Trace, explain
+from .trace import LayerTrace, OptimizerTrace, Trace, Traces, explain
 
 __all__ = [
     "CheckReport",
     "Inference",
     "LayerTrace",
+    "OptimizerTrace",
     "Trace",
+    "Traces",
     "WorkedExample",
     "check_example",
     "explain",

@@ -125,10 +125,21 @@ class WorkedExample:
     workings: dict[str, str] = field(default_factory=dict)
     data: dict[str, Any] = field(default_factory=dict, repr=False)
 
-    def explain(self):
-        """The true step as a :class:`~chainrule.teaching.trace.Trace`, with the example's ``notes`` among its notes."""
-        trace = self.network.explain(self.inputs, self.targets, self.learning_rate)
-        trace.notes += list(self.notes)
+    def explain(self, optimizer: Any = None, **options: Any):
+        """The true step as a :class:`~chainrule.teaching.trace.Trace`, with the example's ``notes`` among its notes.
+
+        ``optimizer`` (an :class:`~chainrule.training.optimizers.Optimizer`
+        instance, with its own learning rate) replaces the example's plain SGD
+        at its learning rate; ``options`` are those of
+        :meth:`chainrule.Network.explain` (``steps``, ``dropout``, ...): with
+        ``steps > 1`` a :class:`~chainrule.teaching.trace.Traces`.
+        """
+        if optimizer is None:
+            trace = self.network.explain(self.inputs, self.targets, self.learning_rate, **options)
+        else:
+            trace = self.network.explain(self.inputs, self.targets, None, optimizer, **options)
+        for step in getattr(trace, "steps", [trace]):
+            step.notes += list(self.notes)
         return trace
 
     def check(self):

@@ -37,7 +37,18 @@ from .notation import ARROW, MUL, Tex, activation_symbol, loss_formula, sym
 if TYPE_CHECKING:
     from .trace import Trace
 
-__all__ = ["Equation", "Line", "Matrix", "Num", "Part", "Prose", "Section", "build_sections", "build_steps_sections"]
+__all__ = [
+    "Equation",
+    "Line",
+    "Matrix",
+    "Num",
+    "Part",
+    "Prose",
+    "Section",
+    "build_sections",
+    "build_steps_sections",
+    "optimizer_description",
+]
 
 
 @dataclass(frozen=True)
@@ -166,7 +177,7 @@ def build_sections(trace: Trace, max_neurons: int = 8, max_samples: int = 4) -> 
     for l, layer in enumerate(trace.layers):
         n_out, n_in = layer.weights.shape
         f = activation_symbol(layer.activation)
-        src = "x" if l == 0 else f"layers[{l - 1}].a"
+        src = "x" if l == 0 else f"layers[{l - 1}].a" + ("·m" if trace.layers[l - 1].mask is not None else "")
         kind = "output" if l == L - 1 else "hidden"
         heading = f"layers[{l}] ({kind}, {layer.activation}, {n_in} → {n_out}; in = {src})"
         lines: list[Line] = []
@@ -287,7 +298,7 @@ def build_sections(trace: Trace, max_neurons: int = 8, max_samples: int = 4) -> 
     for l in range(L - 1, -1, -1):
         layer = trace.layers[l]
         n_out, n_in = layer.weights.shape
-        src = "x" if l == 0 else f"layers[{l - 1}].a"
+        src = "x" if l == 0 else f"layers[{l - 1}].a" + ("·m" if trace.layers[l - 1].mask is not None else "")
         heading = f"layers[{l}] (in = {src})"
         lines = []
         sections.append(Section(f"update-{l}", Tex(heading, heading), 2, lines))
@@ -358,13 +369,12 @@ def _header(trace: Trace) -> Section:
     )
     lines: list[Line] = [Prose(desc), Prose((indices,))]
     if not trace.optimizer.plain:
-        described = _optimizer_description(trace)
+        described = optimizer_description(trace)
         lines.append(
             Prose(
                 (
                     Tex(f"Optimizer: {described}.", f"Optimizer: {described}."),
-                    " Its state before each update is what the step before left (none yet on a first step: "
-                    "Adam's and RMSProp's averages start at 0, the momentum buffer at g); after is what it keeps.",
+                    _state_sentence(trace),
                 )
             )
         )
@@ -486,8 +496,8 @@ def _state_symbol(name: str, base: str, index: tuple[int, ...], latex: str | Non
     return Tex(f"{name}_{base}[{idx}]", f"{latex or name}^{{{base}}}_{{{idx}}}")
 
 
-def _optimizer_description(trace: Trace) -> str:
-    """``Adam (β₁ = 0.9, β₂ = 0.999, ε = 1e-08), step t = 1``: the optimiser in words, for the header and headings."""
+def optimizer_description(trace: Trace) -> str:
+    """``Adam (β₁ = 0.9, β₂ = 0.999, ε = 1e-08), step t = 1``: the step's optimiser in words (headings, pages)."""
     opt = trace.optimizer
     wd = opt.setting("weight_decay", 0.0)
     settings: list[str] = []
@@ -515,13 +525,31 @@ def _optimizer_description(trace: Trace) -> str:
     return f"{name} ({', '.join(settings)}), step t = {opt.t}" if settings else f"{name}, step t = {opt.t}"
 
 
+def _state_sentence(trace: Trace) -> str:
+    """What the optimiser's state is, for the header (empty for a stateless one)."""
+    opt = trace.optimizer
+    start = {
+        "adam": "m and v, the moving averages of g and g², start at 0",
+        "adamw": "m and v, the moving averages of g and g², start at 0",
+        "rmsprop": "s, the moving average of g², starts at 0",
+    }.get(opt.name)
+    if opt.name == "sgd" and opt.setting("momentum"):
+        start = "the momentum buffer v starts at g"
+    if start is None:
+        return ""
+    return (
+        f" Its state holds one value per weight and bias: {start} before the optimiser's first step; "
+        "each step starts from the state the step before left."
+    )
+
+
 def _update_heading(trace: Trace) -> Tex:
     if trace.optimizer.plain:
         return Tex(
             "Updates (w ← w - η·∂L/∂w, b ← b - η·∂L/∂b)",
             r"Updates ($w \leftarrow w - \eta\,\partial L/\partial w$)",
         )
-    text = f"Updates: {_optimizer_description(trace)}; η = {trace.learning_rate:g}, g = ∂L/∂w"
+    text = f"Updates: {optimizer_description(trace)}; η = {trace.learning_rate:g}, g = ∂L/∂w"
     if trace.optimizer.setting("weight_decay") and not _decoupled(trace):
         text += " + λ·w"
     return Tex(text, text.replace("∂L/∂w", r"$\partial L/\partial w$"))

@@ -365,6 +365,12 @@ class Trace:
         fills in, checked as they type (:func:`chainrule.web.practice.practice_html`).
         """
         if practice:
+            if not self.optimizer.plain or self.dropout:
+                raise ValueError(
+                    "the practice page checks a plain SGD step without dropout (its slip tables replay that step); "
+                    "explain with optimizer='sgd' and no weight decay, momentum or dropout, or write "
+                    "to_html() without practice"
+                )
             from ..web.practice import practice_html
 
             return practice_html(self, title=title, digits=digits)

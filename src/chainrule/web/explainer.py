@@ -54,6 +54,7 @@ from .._version import __version__
 from ..core.network import Network
 from ..teaching.notation import activation_symbol
 from ..teaching.render import format_number, text_lines
+from ..teaching.sections import optimizer_description
 from ..teaching.trace import Trace
 from ..training.loop import History
 
@@ -248,10 +249,14 @@ def _stages(trace, digits: int) -> list[dict[str, Any]]:
             "kind": "update",
             "layer": None,
             "tables": list(range(L - 1, -1, -1)),
-            "title": f"Update: w ← w − η·∂L/∂w (η = {lr})",
+            "title": f"Update: w ← w − η·∂L/∂w (η = {lr})"
+            if trace.optimizer.plain
+            else f"Update: {optimizer_description(trace)} (η = {lr})",
             "text": (
                 f"Every weight{' and bias' if has_bias else ''} takes a step against its gradient, "
-                f"with learning rate η = {lr}. The new values stand beside the old ones."
+                f"with learning rate η = {lr}"
+                + ("" if trace.optimizer.plain else ", through the optimiser's state (before → after in the formulas)")
+                + ". The new values stand beside the old ones."
             ),
             "nodes": [n for c in range(1, L + 1) for n in nodes(c)],
             "edges": [e for l in range(L) for e in edges(l)],
