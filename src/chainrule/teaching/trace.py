@@ -2,10 +2,16 @@
 
 :func:`explain` (and :meth:`chainrule.Network.explain`) runs *the* training
 step, :func:`chainrule.training.train_step`, on a float64 copy of the
-network with plain SGD, and keeps what it computed: z, a, f'(z), ∂L/∂a, δ,
-the gradients and the new parameters of every layer. Nothing is recomputed
-for the record; f'(z) for display comes from the layer's own activation
-(``activation.derivative(z, a)``), the same object the backward pass used.
+network with the optimiser ``fit`` would use (plain SGD by default; SGD with
+momentum, Adam, AdamW, RMSProp, weight decay, a schedule, dropout), and keeps
+what it computed: z, a, f'(z), ∂L/∂a, δ, the dropout masks, the gradients,
+the optimiser's state before and after (read through its ``get_state``) and
+the new parameters of every layer; ``steps=k`` records k consecutive steps
+(:class:`Traces`). Nothing is recomputed for the record; f'(z) for display
+comes from the layer's own activation (``activation.derivative(z, a)``), the
+same object the backward pass used, and the few values an optimiser folds
+into its constants (Adam's m̂ and v̂) are worked out by :mod:`.sections` from
+the recorded state, for display only.
 
 A :class:`Trace` is written out as a list of sections
 (:meth:`Trace.sections`, built by :mod:`.sections`, one per part of the
