@@ -344,3 +344,32 @@ def test_training_report_page(browser, tmp_path):
     assert "2 → 6" in page.inner_text("#architecture")
     page.screenshot(path=str(tmp_path / "report.png"), full_page=True)
     opened.close()
+
+
+def test_an_adam_step_and_several_steps_in_the_browser(browser, tmp_path, artifacts):
+    """The explainer of an Adam step shows its state in the update stage; the page of steps typesets its MathML."""
+    X, Y = xor()
+    net = cr.Network([2, 2, 1], loss="half_squared_error", reduction="sum", seed=2)
+    trace = net.explain(X, Y, learning_rate=0.05, optimizer="adam")
+    opened = Opened(browser, write_page(tmp_path, trace.to_html(), "adam.html"))
+    page = opened.page
+    for _ in range(6):
+        page.keyboard.press("ArrowRight")
+    assert opened.stage() == "update"
+    check_numbers(opened, trace)
+    body = page.inner_text("body")
+    assert "Update: Adam (β₁ = 0.9, β₂ = 0.999, ε = 1e-08), step t = 1" in body
+    assert "m̂_w[0,0] = m/(1 - β₁ᵗ)" in body
+    opened.close()
+
+    traces = net.explain(X, Y, learning_rate=0.05, optimizer="adam", steps=3)
+    opened = Opened(browser, write_page(tmp_path, traces.to_html(), "steps.html"))
+    page = opened.page
+    assert page.locator("h3", has_text="Step 3 of 3").count() == 1
+    roots = page.locator("msqrt")
+    assert roots.count() == 3 * 9 * 2  # √v̂ and √(its number) per weight and bias, each step
+    box = roots.first.bounding_box()
+    assert box is not None and box["width"] > 10 and box["height"] > 10  # typeset, not left as text
+    assert "\\" not in page.inner_text("body")
+    page.screenshot(path=str(artifacts / "adam_steps.png"), full_page=False)
+    opened.close()

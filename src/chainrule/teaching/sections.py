@@ -369,7 +369,7 @@ def _header(trace: Trace) -> Section:
     )
     lines: list[Line] = [Prose(desc), Prose((indices,))]
     if not trace.optimizer.plain:
-        described = optimizer_description(trace)
+        described = optimizer_description(trace, step=False)
         lines.append(
             Prose(
                 (
@@ -496,7 +496,7 @@ def _state_symbol(name: str, base: str, index: tuple[int, ...], latex: str | Non
     return Tex(f"{name}_{base}[{idx}]", f"{latex or name}^{{{base}}}_{{{idx}}}")
 
 
-def optimizer_description(trace: Trace) -> str:
+def optimizer_description(trace: Trace, step: bool = True) -> str:
     """``Adam (β₁ = 0.9, β₂ = 0.999, ε = 1e-08), step t = 1``: the step's optimiser in words (headings, pages)."""
     opt = trace.optimizer
     wd = opt.setting("weight_decay", 0.0)
@@ -522,7 +522,8 @@ def optimizer_description(trace: Trace) -> str:
         where = " on the weights only" if opt.setting("weight_decay_on", "all") == "weights" else ""
         kind = "decoupled weight decay" if name == "AdamW" else "L2 weight decay"
         settings.append(f"{kind} λ = {wd:g}{where}")
-    return f"{name} ({', '.join(settings)}), step t = {opt.t}" if settings else f"{name}, step t = {opt.t}"
+    described = f"{name} ({', '.join(settings)})" if settings else name
+    return f"{described}, step t = {opt.t}" if step else described
 
 
 def _state_sentence(trace: Trace) -> str:

@@ -700,13 +700,13 @@ class Traces:
         """
         digits = check_positive_int(digits, "digits")
         heading = title or f"{len(self)} training steps, explained"
+        h1 = "" if title is None else f"<h1>{html.escape(title, quote=False)}</h1>\n"
         return (
             '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
             f"<title>{html.escape(heading, quote=False)}</title>\n"
             "<style>body { font: 18px/1.5 system-ui, sans-serif; max-width: 60em; margin: 2em auto; padding: 0 1em; }"
             " math { font-size: 1.1em; } li { margin: 0.2em 0; }</style>\n</head>\n<body>\n"
-            f"<h1>{html.escape(heading, quote=False)}</h1>\n"
-            f"{render_html(self.sections(), digits)}</body>\n</html>\n"
+            f"{h1}{render_html(self.sections(), digits)}</body>\n</html>\n"
         )
 
     def to_dict(self) -> dict[str, Any]:
