@@ -57,6 +57,12 @@ OPTIMIZERS = [
         torch.optim.AdamW,
         {"lr": 0.05, "weight_decay": 0.3, "weights_only": True},
     ),
+    (
+        "adam-decoupled",
+        lambda: (cr.Adam(0.05, weight_decay=0.2, decoupled_weight_decay=True), {}),
+        torch.optim.Adam,
+        {"lr": 0.05, "weight_decay": 0.2, "decoupled_weight_decay": True},
+    ),
     ("rmsprop", lambda: ("rmsprop", {"learning_rate": 0.01}), torch.optim.RMSprop, {"lr": 0.01}),
     (
         "rmsprop-l2",
