@@ -46,6 +46,7 @@ EXPECTED_PUBLIC_NAMES = {
     # errors (chainrule.errors)
     "ModelFileError",
     "TrainingDiverged",
+    "TrainingWarning",
 }
 
 # Classes whose public methods and properties must all be documented too.

@@ -10,6 +10,12 @@ The library rows cover ``Network``, ``fit``, ``predict``, ``explain``,
 ``check_example``, the loaders (IDX, CSV, Fashion-MNIST), ``load`` and the
 scikit-learn estimators; the CLI rows cover every command. ``test_table_size``
 counts them (the issue asks for at least 40).
+
+The rows whose id starts with ``fN-`` pin finding N of issue 15 (hard edges):
+numerical failures (``TrainingDiverged``), sizes beyond memory (``MemoryError``
+naming the sizes), saves that cannot happen (``OSError`` naming the user's
+path, never the temporary file), inputs nested too deeply or holding numbers
+beyond float range; at the CLI each is exit 2, one line, no traceback.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ import chainrule as cr
 from chainrule.cli.main import main
 from chainrule.datasets import load_csv, load_fashion_mnist, read_idx
 from chainrule.errors import ModelFileError
+from chainrule.teaching.examples import load_example
 
 XOR_X = [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]
 XOR_Y = [[0.0], [1.0], [1.0], [0.0]]
@@ -430,6 +437,144 @@ LIBRARY_CASES = [
         ValueError,
         r"batch_size must be 'auto' or an int >= 1; got 'big'",
     ),
+    # -- issue 15: hard edges (each row names its finding) -------------------------------
+    (
+        "f9-sizes-beyond-any-array",
+        lambda f: cr.Network([2, 2**63, 1]),
+        ValueError,
+        r"sizes \[2, 9223372036854775808, 1\] make 3.69e\+19 parameters .* more than an array can hold",
+    ),
+    (
+        "f8-sizes-out-of-memory",
+        lambda f: cr.Network([2, 10**12, 1]),
+        MemoryError,
+        r"sizes \[2, 1000000000000, 1\]: 4,000,000,000,001 parameters need 29.1 TiB of float64 .* use smaller layers",
+    ),
+    (
+        "f9-X-sparse",
+        lambda f: net().fit(__import__("scipy.sparse").sparse.csr_matrix(np.array(XOR_X)), XOR_Y),
+        TypeError,
+        r"X is a SciPy sparse csr_matrix; chainrule trains on dense arrays: pass X.toarray\(\)",
+    ),
+    (
+        "f9-X-masked",
+        fit(X=np.ma.masked_array(XOR_X, mask=[[0, 1], [0, 0], [0, 0], [1, 0]])),
+        TypeError,
+        r"X is a masked array with 2 masked values, and a mask would be ignored: fill them",
+    ),
+    (
+        "f9-X-timedelta",
+        fit(X=np.array(XOR_X).astype("m8[s]")),
+        TypeError,
+        r"X must hold numbers; got timedelta64\[s\] \(dates or durations\)",
+    ),
+    (
+        "f9-weights-true-false",
+        lambda f: setattr(net().layers[1], "weights", [[True, False, True]]),
+        TypeError,
+        r"weights must hold numbers, not true/false; got an array of dtype bool",
+    ),
+    (
+        "f9-targets-too-large",
+        fit(Y=np.full((4, 1), 1e300), epochs=2),
+        cr.TrainingDiverged,
+        r"the loss became inf before any update .* the largest \|Y\| 1e\+300 .* a lower learning rate cannot help",
+    ),
+    (
+        "f1-update-overflows",
+        lambda f: cr.Network([2, 3, 1], seed=0, dtype="float32").fit(
+            XOR_X, XOR_Y, epochs=1, learning_rate=1e300, optimizer="rmsprop"
+        ),
+        cr.TrainingDiverged,
+        r"the update made the parameters or the optimiser's state overflow .* at epoch 0, batch 0",
+    ),
+    (
+        "f2-state-overflows",
+        lambda f: cr.Network([2, 3, 1], seed=0, dtype="float32").fit(
+            XOR_X, XOR_Y, epochs=1, learning_rate=1e-3, optimizer="adam", weight_decay=1e35
+        ),
+        cr.TrainingDiverged,
+        r"the update made the parameters or the optimiser's state overflow",
+    ),
+    (
+        "f4-save-no-directory",
+        lambda f: net().save(os.path.join(f["dir"], "nodir", "m.npz")),
+        FileNotFoundError,
+        r"no such directory .*nodir'; create it first \(mkdir -p\) or save elsewhere",
+    ),
+    ("f4-save-a-directory", lambda f: net().save(f["dir"]), IsADirectoryError, r"is a directory; name a file in it"),
+    (
+        "f9-save-bytes",
+        lambda f: net().save(b"x.npz"),
+        TypeError,
+        r"path must be a str or os.PathLike naming the file to write; got bytes b'x.npz'",
+    ),
+    (
+        "f9-save-empty",
+        lambda f: net().save(""),
+        ValueError,
+        r"path must name the file to write, .* got an empty string",
+    ),
+    (
+        "f8-spec-nested",
+        lambda f: load_example(f["spec_deep"]),
+        ValueError,
+        r"deep.json: not a worked example: its tables or lists are nested too deeply",
+    ),
+    (
+        "f8-spec-nested-toml",
+        lambda f: load_example(f["spec_deep_toml"]),
+        ValueError,
+        r"deep.toml: not a worked example: its tables or lists are nested too deeply",
+    ),
+    (
+        "f8-spec-integer-overflow",
+        lambda f: load_example(f["spec_lr_huge"]),
+        ValueError,
+        r"lr_huge.json: step.learning_rate must be a finite number > 0",
+    ),
+    (
+        "f8-spec-published-1e999",
+        lambda f: load_example(f["spec_1e999"]),
+        ValueError,
+        r"p_1e999.json: published\['loss'\] must be a number within float range; got '1e999'",
+    ),
+    (
+        "f9-spec-published-newline",
+        lambda f: load_example(f["spec_newline"]),
+        ValueError,
+        r"published\['loss'\] must be the number alone, without spaces or line breaks around it; got '0.35\\n'",
+    ),
+    (
+        "f9-spec-published-underscore",
+        lambda f: load_example(f["spec_underscore"]),
+        ValueError,
+        r"published\['loss'\] must be a decimal number as printed, in ASCII digits without separators.*got '1_0'",
+    ),
+    (
+        "f9-spec-published-full-width",
+        lambda f: load_example(f["spec_full_width"]),
+        ValueError,
+        r"published\['loss'\] must be a decimal number as printed, in ASCII digits.*got '\uff11'",
+    ),
+    (
+        "f9-spec-weights-true-false",
+        lambda f: load_example(f["spec_bool_weights"]),
+        TypeError,
+        r"bool_weights.json: layers\[0\].weights must hold numbers; got True \(true/false\) among them",
+    ),
+    (
+        "f9-spec-not-utf8",
+        lambda f: load_example(f["spec_latin1"]),
+        ValueError,
+        r"latin1.json: not UTF-8 text \(byte \d+ is b'\\xef'\); save it as UTF-8",
+    ),
+    (
+        "f9-spec-huge-layer-names-the-file",
+        lambda f: load_example(f["spec_huge_layer"]),
+        MemoryError,
+        r"huge_layer.json: sizes \[2, 1000000000000, 1\]: .* parameters need",
+    ),
 ]
 
 
@@ -465,6 +610,30 @@ def files(tmp_path):
         "step": {"inputs": [[1, 0]], "targets": [[1]], "learning_rate": 0.5},
     }
     paths["spec_unpublished"] = write("unpublished.json", json.dumps(spec))
+    published = {**spec, "published": {"loss": "0.1"}}
+    paths["spec_deep"] = write("deep.json", "[" * 100_000 + "]" * 100_000)
+    paths["spec_deep_toml"] = write("deep.toml", "a = " + "[" * 100_000 + "]" * 100_000)
+    paths["spec_lr_huge"] = write(
+        "lr_huge.json", json.dumps(published).replace('"learning_rate": 0.5', '"learning_rate": 1' + "0" * 400)
+    )
+    for name, text in (("1e999", "1e999"), ("newline", "0.35\n"), ("underscore", "1_0"), ("full_width", "\uff11")):
+        paths[f"spec_{name}"] = write(f"p_{name}.json", json.dumps({**spec, "published": {"loss": text}}))
+    paths["spec_bool_weights"] = write(
+        "bool_weights.json", json.dumps({**published, "layers": [{"weights": [[True, 0.2]]}]})
+    )
+    paths["spec_latin1"] = write(
+        "latin1.json", json.dumps(published).replace("sigmoid", "sigmo\u00efd").encode("latin-1")
+    )
+    huge = {**published, "network": {"sizes": [2, 10**12, 1], "activation": "sigmoid", "bias": False}}
+    del huge["layers"]
+    paths["spec_huge_layer"] = write("huge_layer.json", json.dumps(huge))
+    paths["reg_csv"] = write(
+        "reg.csv", "".join(f"{i % 7 - 3},{i % 5 - 2},{(i % 7) * 0.5 - (i % 5)}\n" for i in range(60))
+    )
+    paths["nodir_model"] = os.path.join(paths["dir"], "nodir", "m.npz")
+    model.fit(XOR_X, [0, 1, 1, 0], epochs=2, batch_size=2)
+    model.save(tmp_path / "trained.npz")
+    paths["model_trained"] = str(tmp_path / "trained.npz")
     return paths
 
 
@@ -472,7 +641,8 @@ def files(tmp_path):
 def test_library_refuses_bad_input(files, name, call, error, pattern):
     with pytest.raises(error, match=pattern) as info:
         call(files)
-    assert isinstance(info.value, (ValueError, TypeError, FileNotFoundError))
+    assert isinstance(info.value, (ValueError, TypeError, OSError, MemoryError, cr.TrainingDiverged))
+    assert ".chainrule-" not in str(info.value), "a message never names a temporary file"
     if not name.startswith("sk-"):  # the estimators keep scikit-learn's own (multi-line) messages
         assert "\n" not in str(info.value).strip(), "a message is one line"
 
@@ -546,6 +716,65 @@ CLI_CASES = [
         ["gradcheck", "{spec_unpublished}", "--epsilon", "abc"],
         r"argument --epsilon: invalid float value: 'abc'",
     ),
+    # -- issue 15: hard edges (each row names its finding) -------------------------------
+    (
+        "f8-train-diverged",
+        ["train", "{reg_csv}", "--layers", "8", "--optimizer", "sgd", "--learning-rate", "100", "--epochs", "50"],
+        r"chainrule: error: training diverged: .* Try a lower learning rate \(e.g. 10\)",
+    ),
+    (
+        "f1-train-update-overflows",
+        ["train", "{reg_csv}", "--layers", "8", "--optimizer", "sgd", "--learning-rate", "3e38", "--epochs", "1"],
+        r"training diverged: the update made the parameters or the optimiser's state overflow",
+    ),
+    (
+        "f2-train-last-step-overflows",
+        ["train", "{reg_csv}", "--layers", "8", "--optimizer", "sgd", "--learning-rate", "1e37", "--epochs", "1"],
+        r"training diverged: the loss on the weights after the last update became nan",
+    ),
+    (
+        "f8-train-layer-too-large",
+        ["train", "{csv}", "--layers", "1000000000000"],
+        r"chainrule: error: out of memory: sizes \[2, 1000000000000, 2\]: .* use smaller layers",
+    ),
+    ("f9-train-layer-beyond-any-array", ["train", "{csv}", "--layers", str(2**63)], r"more than an array can hold"),
+    (
+        "f4-train-save-no-directory",
+        ["train", "{csv}", "--epochs", "1000000", "--save", "{nodir_model}"],
+        r"nodir/m.npz: no such directory .*nodir'; create it first",
+    ),
+    (
+        "f4-train-save-a-directory",
+        ["train", "{csv}", "--epochs", "1000000", "--save", "{dir}"],
+        r"emptydir: is a directory; name a file in it",
+    ),
+    (
+        "f4-train-checkpoint-no-directory",
+        ["train", "{csv}", "--epochs", "1000000", "--checkpoint", "{nodir_model}"],
+        r"nodir/m.npz: no such directory",
+    ),
+    (
+        "f4-train-plot-a-file",
+        ["train", "{csv}", "--epochs", "1000000", "--plot", "{csv}"],
+        r"data.csv: --plot needs a directory; this is a file",
+    ),
+    ("f7-train-resume-missing", ["train", "{csv}", "--resume", "{missing}"], r"missing.npz'?: no such file"),
+    ("f7-train-resume-not-a-model", ["train", "{csv}", "--resume", "{text}"], r"not a chainrule network file"),
+    (
+        "f7-train-resume-done",
+        ["train", "{csv}", "--resume", "{model_trained}", "--epochs", "2"],
+        r"trained.npz has already trained 2 epochs, --epochs 2: ask for more epochs to continue",
+    ),
+    ("f8-explain-nested", ["explain", "{spec_deep}"], r"deep.json: not a worked example: .* nested too deeply"),
+    ("f8-explain-nested-toml", ["explain", "{spec_deep_toml}"], r"deep.toml: .* nested too deeply"),
+    ("f8-check-integer-overflow", ["check", "{spec_lr_huge}"], r"lr_huge.json: step.learning_rate must be a finite"),
+    ("f8-check-published-1e999", ["check", "{spec_1e999}"], r"published\['loss'\] must be a number within float range"),
+    ("f9-check-published-newline", ["check", "{spec_newline}"], r"must be the number alone, without spaces or line"),
+    ("f9-check-published-underscore", ["check", "{spec_underscore}"], r"in ASCII digits without separators.*'1_0'"),
+    ("f9-check-published-full-width", ["check", "{spec_full_width}"], r"in ASCII digits without separators"),
+    ("f9-explain-weights-true-false", ["explain", "{spec_bool_weights}"], r"layers\[0\].weights must hold numbers"),
+    ("f9-explain-not-utf8", ["explain", "{spec_latin1}"], r"latin1.json: not UTF-8 text"),
+    ("f8-explain-huge-layer", ["explain", "{spec_huge_layer}"], r"out of memory: .*huge_layer.json: sizes \[2, 10"),
 ]
 
 
@@ -555,7 +784,8 @@ def test_cli_refuses_bad_input(files, capsys, argv, pattern):
     status = main(argv + (["--quiet"] if argv[:1] == ["train"] else []))
     err = capsys.readouterr().err
     assert status == 2, err
-    lines = [line for line in err.splitlines() if line.strip()]
+    # A TrainingWarning may come first (a loss that grew before it diverged): one line each.
+    lines = [line for line in err.splitlines() if line.strip() and not line.startswith("chainrule: warning: ")]
     message = lines[-1]
     assert "Traceback" not in err
     # argparse prints its usage line first when no command is given; every error is one line.

@@ -371,5 +371,60 @@ def test_an_adam_step_and_several_steps_in_the_browser(browser, tmp_path, artifa
     box = roots.first.bounding_box()
     assert box is not None and box["width"] > 10 and box["height"] > 10  # typeset, not left as text
     assert "\\" not in page.inner_text("body")
+    assert page.evaluate("getComputedStyle(document.body).maxWidth") != "none"  # its own style, allowed by hash
     page.screenshot(path=str(artifacts / "adam_steps.png"), full_page=False)
+    opened.close()
+
+
+def test_the_explainer_page_allows_only_its_own_script_by_hash(browser, tmp_path):
+    """Issue 15, finding 10: a strict Content-Security-Policy. The page's policy has no 'unsafe-inline';
+    its script-src is the SHA-256 of the script the browser actually finds in the page (hashed here,
+    independently), and a script injected beside it is refused by Chromium while the page still works."""
+    import base64
+    import hashlib
+
+    X, Y = xor()
+    trace = cr.Network([2, 2, 1], seed=0).explain(X, Y)
+    text = trace.to_html()
+    opened = Opened(browser, write_page(tmp_path, text))
+    page = opened.page
+    policy = page.evaluate("document.querySelector('meta[http-equiv=\"Content-Security-Policy\"]').content")
+    assert "unsafe-inline" not in policy and "unsafe-eval" not in policy
+    source = page.evaluate("Array.from(document.scripts).filter(s => !s.type).map(s => s.textContent)")
+    assert len(source) == 1
+    digest = base64.b64encode(hashlib.sha256(source[0].encode("utf-8")).digest()).decode()
+    directives = dict(part.strip().split(" ", 1) for part in policy.split(";"))
+    assert directives["script-src"] == f"'sha256-{digest}'" and directives["default-src"] == "'none'"
+    page.keyboard.press("End")
+    check_numbers(opened, trace)  # the page's own script ran
+    opened.close()
+
+    # The same page with a script slipped in before its own: refused, reported, never run.
+    injected = text.replace("<script>", "<script>window.injected = 1;</script>\n<script>", 1)
+    opened = Opened(browser, write_page(tmp_path, injected, "injected.html"))
+    page = opened.page
+    assert page.evaluate("window.injected === undefined")
+    page.keyboard.press("End")
+    check_numbers(opened, trace)
+    refused = [error for error in opened.errors if "Content Security Policy" in error]
+    assert len(refused) == 1 and "inline script" in refused[0] and "blocked" in refused[0], opened.errors
+    opened.errors.clear()
+    opened.close()
+
+
+def test_the_training_report_has_a_strict_policy_too(browser, tmp_path):
+    """Issue 15, finding 10: the report page runs no script at all and allows only its own style."""
+    from chainrule.web.explainer import report_html
+
+    X, Y = xor()
+    net = cr.Network([2, 3, 1], seed=0)
+    text = report_html(net, net.fit(X, Y, epochs=3), title="xor")
+    injected = text.replace("</h1>", "</h1><script>window.injected = 1</script>", 1)
+    opened = Opened(browser, write_page(tmp_path, injected))
+    policy = opened.page.evaluate("document.querySelector('meta[http-equiv=\"Content-Security-Policy\"]').content")
+    assert "unsafe-inline" not in policy and "script-src" not in policy  # default-src 'none' covers scripts
+    assert opened.page.evaluate("window.injected === undefined")
+    assert opened.page.evaluate("getComputedStyle(document.body).fontFamily") != ""  # the hashed style applied
+    assert any("inline script" in e and "Content Security Policy" in e for e in opened.errors), opened.errors
+    opened.errors.clear()
     opened.close()

@@ -76,4 +76,42 @@ def test_version_exits_0(capsys):
 
 def test_every_group_registers_its_commands():
     (subparsers,) = [a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction)]
-    assert list(subparsers.choices) == ["explain", "check", "gradcheck", "train", "evaluate", "predict", "plot"]
+    assert list(subparsers.choices) == [
+        "explain",
+        "check",
+        "gradcheck",
+        "new-example",
+        "train",
+        "evaluate",
+        "predict",
+        "plot",
+    ]
+
+
+def _subparsers(parser):
+    """Every (sub)command's parser, depth first: ("train", parser), ("plot boundary", parser), ..."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                yield name, sub
+                for inner, deeper in _subparsers(sub):
+                    yield f"{name} {inner}", deeper
+
+
+def test_help_shows_every_default(capsys):
+    parser = build_parser()
+    commands = dict(_subparsers(parser))
+    assert {"train", "evaluate", "predict", "explain", "check", "gradcheck", "plot boundary"} <= set(commands)
+    for name, sub in commands.items():
+        formatter = sub._get_formatter()
+        for action in sub._actions:
+            if not action.option_strings or action.default in (False, argparse.SUPPRESS):
+                continue  # positionals, flags (off unless given), --help
+            shown = formatter._get_help_string(action)
+            assert "default" in shown, f"chainrule {name} {action.option_strings[0]}: {shown!r}"
+            if action.default is not None and f"(default: {action.default})" not in shown:
+                # the help words it itself: then it names the value
+                assert str(action.default) in shown or "auto" in shown, f"chainrule {name} {action.option_strings[0]}"
+    code, out, _ = run(capsys, "train", "--help")
+    assert code == 0
+    assert "(default: auto)" in out and "(default: 128)" in out and "(default: adam)" in out

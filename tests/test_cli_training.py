@@ -68,8 +68,9 @@ def test_train_evaluate_predict_round_trip(tmp_path, csv, capsys):
 
     out_file = tmp_path / "pred.txt"
     assert run(["predict", model, path, "--target", "label", "--output", out_file]) == 0
-    predicted = [int(line) for line in out_file.read_text().split()]
-    assert predicted == net.predict(X).argmax(axis=1).tolist()
+    header, *lines = out_file.read_text().split()
+    assert header == "class"
+    assert [int(line) for line in lines] == net.predict(X).argmax(axis=1).tolist()
 
 
 def test_train_with_validation_split_and_early_stopping(csv, capsys):
@@ -165,3 +166,107 @@ def test_cli_main_exit_codes(csv, tmp_path, capsys):
     assert cli.main(["train", str(path), "--epochs", "1", "--quiet", "--save", str(tmp_path / "m.npz")]) == 0
     assert cli.main(["evaluate", str(tmp_path / "missing.npz"), str(path)]) == 2
     assert "no such file" in capsys.readouterr().err
+
+
+# -- one convention: text labels, class names, predict's header, delimiters, warnings ---------
+
+
+@pytest.fixture
+def pets(tmp_path, rng):
+    """A ';'-separated CSV with a header and text labels: two well-separated clusters and a third."""
+    centres = {"cat": (0.0, 0.0), "dog": (2.0, 2.0), "emu": (-2.0, 2.0)}
+    names = rng.choice(list(centres), 120)
+    X = np.array([centres[n] for n in names]) + 0.3 * rng.standard_normal((120, 2))
+    path = tmp_path / "pets.csv"
+    lines = ["size;colour;kind"] + [f"{a:.5f};{b:.5f};{n}" for (a, b), n in zip(X, names)]
+    path.write_text("\n".join(lines) + "\n")
+    return path, X, names
+
+
+def test_text_labels_train_a_classifier_that_knows_the_names(tmp_path, pets, capsys):
+    path, X, names = pets
+    model = tmp_path / "pets.npz"
+    assert run(["train", path, "--quiet", "--save", model]) == 0  # the defaults
+    net = cr.load(model)
+    assert net.class_names == ["cat", "dog", "emu"] and net.sizes == [2, 32, 3]
+    capsys.readouterr()
+    assert run(["evaluate", model, path, "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    index = np.array([["cat", "dog", "emu"].index(n) for n in names])
+    assert result["accuracy"] == pytest.approx((net.predict(X).argmax(1) == index).mean(), abs=1e-12)
+    assert result["accuracy"] > 0.9
+    assert run(["predict", model, path]) == 0
+    header, *rows = capsys.readouterr().out.splitlines()
+    assert header == "class,name"
+    predicted = net.predict(X).argmax(1)
+    assert rows == [f"{k},{['cat', 'dog', 'emu'][k]}" for k in predicted]
+    # A label the model has not seen is named, with the ones it knows.
+    other = tmp_path / "other.csv"
+    other.write_text("size;colour;kind\n0;0;yak\n")
+    with pytest.raises(
+        ValueError, match=r"the label 'yak', which the model does not know; its classes are: cat, dog, emu"
+    ):
+        run(["evaluate", model, other])
+
+
+def test_predict_takes_a_csv_with_or_without_its_target_column(tmp_path, csv, capsys):
+    path, X, _ = csv
+    model = tmp_path / "m.npz"
+    assert run(["train", path, "--epochs", "2", "--quiet", "--save", model]) == 0
+    features = tmp_path / "features.csv"
+    features.write_text("\n".join(",".join(f"{v:.6f}" for v in row) for row in X) + "\n")
+    capsys.readouterr()
+    assert run(["predict", model, path]) == 0  # the last column, the target, is left out
+    with_target = capsys.readouterr().out
+    assert run(["predict", model, features]) == 0  # only the inputs
+    assert capsys.readouterr().out == with_target
+    assert with_target.splitlines()[0] == "class"
+    assert run(["predict", model, path, "--probabilities"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "p_0,p_1,p_2"
+    np.testing.assert_allclose(
+        np.array([[float(v) for v in line.split(",")] for line in lines[1:]]), cr.load(model).predict(X), rtol=1e-5
+    )
+
+
+def test_an_explicit_delimiter_and_a_wrong_one(tmp_path, pets):
+    path, _, _ = pets
+    assert run(["train", path, "--delimiter", ";", "--epochs", "1", "--quiet"]) == 0
+    with pytest.raises(
+        ValueError, match=r"is the file ';'-separated\? pass delimiter=';' \(chainrule: --delimiter ';'\)"
+    ):
+        run(["train", path, "--delimiter", ",", "--epochs", "1", "--quiet"])
+
+
+def test_training_warnings_are_one_line_on_stderr(tmp_path, rng, capsys):
+    X = rng.normal(size=(100, 2)) * [1.0, 300.0]  # the second column unscaled
+    y = (X[:, 0] > 0).astype(int)
+    path = tmp_path / "raw.csv"
+    path.write_text("\n".join(f"{a:.4f},{b:.4f},{t}" for (a, b), t in zip(X, y)) + "\n")
+    assert run(["train", path, "--epochs", "5", "--quiet"]) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1
+    assert err[0].startswith("chainrule: warning: the inputs are far from unit scale: column 1 has root-mean-square")
+
+
+def test_train_prints_its_settings_unless_quiet(capsys):
+    assert run(["train", "xor", "--epochs", "3"]) == 0
+    err = capsys.readouterr().err
+    assert (
+        err.splitlines()[0]
+        == "training 2-32-2 (relu, cross_entropy) on 4 samples: adam at 0.001, batches of 128, 3 epochs"
+    )
+    assert run(["train", "xor", "--epochs", "3", "--optimizer", "sgd", "--layers", "none", "--quiet"]) == 0
+    assert capsys.readouterr().err == ""
+
+
+@pytest.mark.parametrize(
+    "n_samples, batch_size, epochs", [(4, 128, 2000), (200, 128, 1000), (60_000, 128, 5), (1000, 10, 20)]
+)
+def test_auto_epochs_give_about_2000_steps_and_at_least_5_epochs(n_samples, batch_size, epochs):
+    assert cli_train.auto_epochs(n_samples, batch_size) == epochs
+
+
+@pytest.mark.parametrize("n_in, n_out, hidden", [(2, 2, 32), (20, 3, 46), (784, 10, 128)])
+def test_auto_hidden_layer_sized_from_the_data(n_in, n_out, hidden):
+    assert cli_train.auto_hidden(n_in, n_out) == hidden

@@ -189,3 +189,64 @@ def test_load_csv(tmp_path):
     (tmp_path / "bad.csv").write_text("a,b\n1,x\n")
     with pytest.raises(ValueError, match="not a numeric CSV file"):
         load_csv(tmp_path / "bad.csv")
+
+
+# -- CSV: delimiters, line and column numbers, text labels ---------------------------
+
+
+@pytest.mark.parametrize("delimiter", [",", ";", "\t", "|"])
+def test_load_csv_detects_the_delimiter(tmp_path, delimiter):
+    path = tmp_path / "d.csv"
+    path.write_text(
+        delimiter.join(["a", "b", "label"])
+        + "\n"
+        + "\n".join(delimiter.join(r) for r in [["1", "2.5", "0"], ["3", "4", "1"]])
+    )
+    X, y = load_csv(path)
+    np.testing.assert_array_equal(X, [[1, 2.5], [3, 4]])
+    assert y.tolist() == [0, 1]
+
+
+def test_load_csv_with_the_wrong_delimiter_names_the_right_one(tmp_path):
+    path = tmp_path / "semi.csv"
+    path.write_text("1;2;0\n3;4;1\n")
+    with pytest.raises(
+        ValueError, match=r"holds ';' but the delimiter is ',': .* pass delimiter=';' \(chainrule: --delimiter ';'\)"
+    ):
+        load_csv(path, delimiter=",")
+
+
+def test_load_csv_gives_1_based_line_and_column_with_the_columns_name(tmp_path):
+    path = tmp_path / "bad.csv"
+    path.write_text("height,weight,label\n1,2,0\n\n3,heavy,1\n")
+    with pytest.raises(ValueError, match=r"line 4, column 2 \('weight'\): could not read 'heavy' as a number"):
+        load_csv(path)
+    path.write_text("1,2,0\n3,x,1\n")  # no header: no name
+    with pytest.raises(ValueError, match=r"line 2, column 2: could not read 'x' as a number$"):
+        load_csv(path)
+    path.write_text("a,b,c\n1,2,0\n3,4\n")
+    with pytest.raises(ValueError, match=r"line 3 has 2 columns; line 2 has 3"):
+        load_csv(path)
+    path.write_text("a,b,c\n1,inf,0\n")
+    with pytest.raises(ValueError, match=r"line 2, column 2 \('b'\): 'inf' is not a finite number"):
+        load_csv(path)
+
+
+def test_load_csv_text_labels_are_refused_with_the_fix_or_encoded_sorted(tmp_path):
+    path = tmp_path / "pets.csv"
+    path.write_text("h,w,kind\n30,4,cat\n60,20,dog\n25,3,cat\n90,30,emu\n")
+    with pytest.raises(
+        ValueError, match=r"line 2, column 3 \('kind'\): the target column holds text \('cat'\); .*encode_labels=True"
+    ):
+        load_csv(path)
+    X, y, classes = load_csv(path, encode_labels=True)
+    assert classes == ["cat", "dog", "emu"]
+    assert y.tolist() == [0, 1, 0, 2]
+    np.testing.assert_array_equal(X[:, 0], [30, 60, 25, 90])
+    # Text labels in a file without a header: the first line is data, not names.
+    path.write_text("30,4,cat\n60,20,dog\n")
+    X, y, classes = load_csv(path, encode_labels=True)
+    assert X.shape == (2, 2) and classes == ["cat", "dog"]
+    # A numeric target: classes is None.
+    path.write_text("1,2,0\n3,4,1\n")
+    assert load_csv(path, encode_labels=True)[2] is None

@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 import chainrule as cr
+from chainrule.cli.main import main as cli_main
 from chainrule.training.callbacks import Callback, Checkpoint
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
@@ -31,8 +32,10 @@ def python_handles_sigint():
     about the usual, interactive case.
     """
     previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    previous_term = signal.signal(signal.SIGTERM, signal.SIG_DFL)  # what a fresh process has
     yield
     signal.signal(signal.SIGINT, previous)
+    signal.signal(signal.SIGTERM, previous_term)
 
 
 def _sigint_by_default():
@@ -41,7 +44,7 @@ def _sigint_by_default():
 
 
 class AtBatch(Callback):
-    """Records the parameters after every batch; sends SIGINT (or raises) at (epoch, batch)."""
+    """Records the parameters after every batch; sends SIGINT or SIGTERM (or raises) at (epoch, batch)."""
 
     def __init__(self, net, at=None, action="sigint"):
         self.net, self.at, self.action = net, at, action
@@ -55,6 +58,8 @@ class AtBatch(Callback):
         if (self.epoch, batch) == self.at:
             if self.action == "sigint":
                 os.kill(os.getpid(), signal.SIGINT)
+            elif self.action == "sigterm":
+                os.kill(os.getpid(), signal.SIGTERM)
             else:
                 raise KeyboardInterrupt
 
@@ -145,32 +150,21 @@ def test_keyboard_interrupt_from_a_callback_after_a_batch_keeps_that_batch(rng):
     assert net.optimizer_.iterations == 0
 
 
-def test_cli_train_exits_130_on_sigint_and_says_where_the_checkpoint_is(tmp_path):
+@pytest.mark.parametrize("signum, status", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_cli_train_stops_on_sigint_and_sigterm_saves_and_resumes_bit_identically(tmp_path, signum, status):
+    """Issue 15, finding 7: SIGTERM (what kill, Docker, systemd and Slurm send) is handled as Ctrl-C is:
+    the checkpoint is saved, the message says where, the exit status is 128 + the signal; and
+    ``train --resume`` continues the interrupted epoch to the weights an uninterrupted run ends with."""
     rng = np.random.default_rng(0)
     X = rng.standard_normal((3000, 8))
     y = (X[:, 0] + X[:, 1] > 0).astype(int)
     data = tmp_path / "data.csv"
     np.savetxt(data, np.column_stack([X, y]), delimiter=",", fmt="%.5f")
     checkpoint = tmp_path / "ck.npz"
+    options = ["--layers", "64,64", "--batch-size", "16", "--dtype", "float64", "--dropout", "0.1", "--quiet"]
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "chainrule",
-            "train",
-            str(data),
-            "--layers",
-            "64,64",
-            "--epochs",
-            "100000",
-            "--batch-size",
-            "16",
-            "--dtype",
-            "float64",
-            "--checkpoint",
-            str(checkpoint),
-            "--quiet",
-        ],
+        [sys.executable, "-m", "chainrule", "train", str(data), "--epochs", "100000", "--checkpoint", str(checkpoint)]
+        + options,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -181,16 +175,76 @@ def test_cli_train_exits_130_on_sigint_and_says_where_the_checkpoint_is(tmp_path
         while not checkpoint.exists() and time.monotonic() < deadline and proc.poll() is None:
             time.sleep(0.05)  # the first epoch's checkpoint: training is under way
         assert checkpoint.exists(), proc.stderr.read() if proc.poll() is not None else "no checkpoint in 60 s"
-        proc.send_signal(signal.SIGINT)
+        time.sleep(0.05)  # into the next epoch
+        proc.send_signal(signum)
         out, err = proc.communicate(timeout=60)
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.communicate()  # reap it and close its pipes
-    assert proc.returncode == 130, err
+    assert proc.returncode == status, err
     assert "Traceback" not in err
     line = err.strip().splitlines()[-1]
-    assert line.startswith("chainrule: interrupted after ") and line.endswith(f"checkpoint saved to {checkpoint}")
-    net = cr.load(checkpoint)
-    assert net.sizes == [8, 64, 64, 2] and net.epochs_trained_ >= 1
-    assert np.isfinite(net.predict(X[:5])).all()
+    name = signal.Signals(signum).name
+    assert line.startswith(f"chainrule: interrupted ({name}) after ")
+    assert line.endswith(f"checkpoint saved to {checkpoint} (continue with --resume {checkpoint})")
+    interrupted = cr.load(checkpoint)
+    assert interrupted.sizes == [8, 64, 64, 2] and interrupted.epochs_trained_ >= 1
+    assert np.isfinite(interrupted.predict(X[:5])).all()
+    # Resume to the end of the interrupted epoch; an uninterrupted run of as many epochs is the oracle.
+    epochs = str(interrupted.epochs_trained_ + 1)
+    resumed, reference = tmp_path / "resumed.npz", tmp_path / "reference.npz"
+    assert (
+        cli_main(
+            ["train", str(data), "--epochs", epochs, "--resume", str(checkpoint), "--save", str(resumed)] + options
+        )
+        == 0
+    )
+    assert cli_main(["train", str(data), "--epochs", epochs, "--save", str(reference)] + options) == 0
+    a, b = cr.load(resumed), cr.load(reference)
+    assert a.epochs_trained_ == b.epochs_trained_ == int(epochs) and a.epoch_progress_ is None
+    np.testing.assert_array_equal(a.params, b.params)
+    for key, value in b.optimizer_.get_state()[1].items():
+        np.testing.assert_array_equal(a.optimizer_.get_state()[1][key], value)
+    assert a.shuffle_rng.bit_generator.state == b.shuffle_rng.bit_generator.state
+    assert a.dropout_rng.bit_generator.state == b.dropout_rng.bit_generator.state
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("optimizer", ["sgd", "adam", "rmsprop"])
+def test_a_mid_epoch_checkpoint_resumes_bit_identically(rng, tmp_path, dtype, optimizer):
+    """Issue 15, finding 7: an epoch interrupted after batch 2 is saved with its position (batch index,
+    the shuffling generator's state at the epoch's start, the running sums); loading that checkpoint
+    and fitting again continues the epoch, and the end is bit for bit the uninterrupted run's."""
+    X, y = _data(rng)
+    X = np.vstack([X, X[:1]])  # 21 rows: a short last batch
+    y = np.append(y, y[0])
+
+    def make():
+        return cr.Network([3, 5, 3], activation="tanh", loss="cross_entropy", seed=4, dtype=dtype)
+
+    options = dict(batch_size=4, optimizer=optimizer, learning_rate=0.05, dropout=0.2)
+    reference = make()
+    full = reference.fit(X, y, epochs=4, **options)
+    net = make()
+    checkpoint = Checkpoint(tmp_path / "ck-{epoch}.npz")
+    stopped = net.fit(X, y, epochs=4, callbacks=[AtBatch(net, at=(1, 2), action="sigterm"), checkpoint], **options)
+    assert stopped.interrupted and stopped.interrupt_signal == signal.SIGTERM
+    assert net.epoch_progress_["epoch"] == 1 and net.epoch_progress_["batch"] == 3
+    back = cr.load(checkpoint.saved[-1])
+    assert back.epoch_progress_ == net.epoch_progress_
+    rest = back.fit(X, y, epochs=3, **options)
+    np.testing.assert_array_equal(back.params, reference.params)
+    assert rest.loss == full.loss[1:] and rest.accuracy == full.accuracy[1:]
+    assert back.epoch_progress_ is None and back.optimizer_.iterations == reference.optimizer_.iterations
+
+
+def test_other_data_restart_the_interrupted_epoch(rng):
+    """The position is only used by a fit over as many rows with the same batch size; another fit
+    starts the unfinished epoch again (the documented behaviour), and forgets the position."""
+    X, y = _data(rng)
+    net = _net()
+    net.fit(X, y, epochs=3, batch_size=4, callbacks=[AtBatch(net, at=(0, 2))])
+    assert net.epoch_progress_ is not None and net.epoch_progress_["batch"] == 3
+    history = net.fit(X[:12], y[:12], epochs=1, batch_size=4)
+    assert history.epochs == [0] and net.epoch_progress_ is None

@@ -169,3 +169,34 @@ def test_a_failed_save_leaves_the_old_file_whole(tmp_path, monkeypatch):
         cr.Network([2, 2, 1], seed=1).save(path)
     assert path.read_bytes() == before
     assert sorted(os.listdir(tmp_path)) == ["n.npz"]
+
+
+def test_class_names_are_saved_and_loaded(tmp_path):
+    net = cr.Network([2, 3], loss="cross_entropy", seed=0)
+    net.class_names = ["cat", "dog", "eel"]
+    net.save(tmp_path / "m.npz")
+    assert cr.load(tmp_path / "m.npz").class_names == ["cat", "dog", "eel"]
+    plain = cr.Network([2, 3], loss="cross_entropy", seed=0)
+    plain.save(tmp_path / "p.npz")
+    assert cr.load(tmp_path / "p.npz").class_names is None
+
+
+@pytest.mark.parametrize(
+    "kwargs, names, error, match",
+    [
+        ({"loss": "cross_entropy"}, ["a", "b"], ValueError, r"must be 3 distinct names"),
+        ({"loss": "cross_entropy"}, ["a", "a", "b"], ValueError, r"must be 3 distinct names"),
+        ({"loss": "cross_entropy"}, "abc", TypeError, r"must be a list of strings"),
+        ({"loss": "mse"}, ["a", "b", "c"], ValueError, r"class_names are for classifiers; loss 'mse'"),
+    ],
+)
+def test_class_names_are_checked(kwargs, names, error, match):
+    net = cr.Network([2, 3], **kwargs)
+    with pytest.raises(error, match=match):
+        net.class_names = names
+
+
+def test_a_binary_output_has_two_class_names():
+    net = cr.Network([2, 1], loss="binary_cross_entropy")
+    net.class_names = ["no", "yes"]
+    assert net.class_names == ["no", "yes"]

@@ -11,6 +11,7 @@ import math
 import numpy as np
 import pytest
 
+import chainrule as cr
 from chainrule.core import activations as A
 from chainrule.core import losses as L
 from chainrule.core.losses import LOSSES, REDUCTIONS, get_loss
@@ -346,3 +347,32 @@ def test_hits():
     np.testing.assert_array_equal(L.CrossEntropy().hits(a, y), [True, False])
     np.testing.assert_array_equal(L.BinaryCrossEntropy().hits(a, (y > 0.5) * 1.0), [True, False])
     np.testing.assert_array_equal(L.CrossEntropy().hits(a[:, :1], y[:, :1]), [True, True])
+
+
+# -- each loss's target rules ------------------------------------------------------
+
+
+def test_binary_cross_entropy_takes_1d_01_labels_as_one_column():
+    net = cr.Network([2, 3, 1], activation="tanh", loss="binary_cross_entropy", seed=0)
+    labels = np.array([0, 1, 1, 0])
+    np.testing.assert_array_equal(net.check_Y(labels, 4), [[0.0], [1.0], [1.0], [0.0]])
+    X = [[0, 0], [0, 1], [1, 0], [1, 1]]
+    assert net.loss(X, labels) == net.loss(X, labels.reshape(-1, 1))
+    with pytest.raises(ValueError, match=r"must be probabilities in \[0, 1\]"):
+        net.check_Y([0, 2, 1, 0], 4)
+
+
+def test_binary_cross_entropy_1d_labels_need_one_output():
+    net = cr.Network([2, 2], loss="binary_cross_entropy")
+    with pytest.raises(ValueError, match=r"needs one output \(sizes\[-1\] = 1\) .* use loss='cross_entropy'"):
+        net.check_Y([0, 1, 1, 0], 4)
+
+
+@pytest.mark.parametrize("loss", ["half_squared_error", "squared_error", "mse"])
+def test_integer_labels_with_a_squared_error_suggest_cross_entropy(loss):
+    net = cr.Network([2, 4, 3], activation="relu", loss=loss)
+    with pytest.raises(ValueError, match=r"integer class labels \(shape \(4,\)\).* use loss='cross_entropy'") as info:
+        net.check_Y(np.array([0, 2, 1, 0]), 4)
+    assert "binary_cross_entropy" not in str(info.value)
+    with pytest.raises(ValueError, match=r"or loss='binary_cross_entropy' with sizes\[-1\] = 1, for 0/1 labels"):
+        cr.Network([2, 1], loss=loss).check_Y([0, 1, 1, 0], 4)

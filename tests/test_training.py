@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import os
+import warnings
 
 import numpy as np
 import pytest
@@ -418,7 +419,14 @@ def test_zero_weight_rows_are_ignored_through_shuffled_mini_batches_with_dropout
     for data in ((X, y), (X_other, y_other)):
         net = cr.Network([3, 6, 2], activation="relu", loss="cross_entropy", seed=2, dtype="float32")
         history = net.fit(
-            *data, epochs=3, batch_size=7, dropout=0.3, sample_weight=w, optimizer="adam", learning_rate=0.01
+            *data,
+            epochs=3,
+            batch_size=7,
+            dropout=0.3,
+            sample_weight=w,
+            optimizer="adam",
+            learning_rate=0.01,
+            warn=False,  # the wild rows (weight 0) would make fit warn about the inputs' scale
         )
         runs.append((history.loss, [p.copy() for p in net.parameters()]))
     assert runs[0][0] == runs[1][0]
@@ -468,3 +476,71 @@ def test_weighted_validation_and_accuracy_follow_the_weights(rng):
     assert h2.val_accuracy[-1] == pytest.approx(hits.mean(), rel=1e-12)
     with pytest.raises(ValueError, match=r"validation_data\[2\] must be >= 0; got -1.0"):
         net.fit(X, y, validation_data=(Xv, yv, -np.ones(20)))
+
+
+# -- advice: TrainingWarning ---------------------------------------------------
+
+
+def test_inputs_far_from_unit_scale_warn_naming_the_column_and_the_fix(rng):
+    X = rng.normal(size=(50, 3))
+    X[:, 2] *= 40.0  # unscaled, as integer readings in the tens
+    y = (X[:, 0] > 0).astype(int)
+    net = cr.Network([3, 4, 2], activation="relu", loss="cross_entropy", seed=0)
+    with pytest.warns(
+        cr.TrainingWarning, match=r"far from unit scale: column 2 has root-mean-square \d+\.?\d* .*standardi"
+    ):
+        net.fit(X, y, epochs=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        cr.Network([3, 4, 2], activation="relu", loss="cross_entropy", seed=0).fit(X / 40.0, y, epochs=1)
+        cr.Network([3, 4, 2], activation="relu", loss="cross_entropy", seed=0).fit(X, y, epochs=1, warn=False)
+
+
+def test_a_loss_growing_tenfold_in_the_first_epochs_warns_once_with_a_lower_rate(rng):
+    X = rng.normal(size=(32, 3))
+    Y = X @ np.array([[1.0], [-2.0], [0.5]])
+    net = cr.Network([3, 4, 1], activation="identity", loss="mse", init="normal", seed=0)
+    with pytest.warns(cr.TrainingWarning, match=r"the training loss grew from .* in the first \d epochs") as record:
+        history = net.fit(X, Y, epochs=3, learning_rate=1.5)
+    assert history.loss[-1] > cr.training.loop.LOSS_GROWTH_FACTOR * history.loss[0]
+    assert len(record) == 1
+    assert "learning rate (e.g. 0.15, now 1.5)" in str(record[0].message)
+    assert record[0].filename == __file__  # points at the caller's fit line
+
+
+def test_a_falling_loss_and_the_textbook_defaults_do_not_warn(xor):
+    X, Y = xor
+    net = cr.Network([2, 2, 1], loss="half_squared_error", reduction="sum", init="normal", seed=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        history = net.fit(X, Y, epochs=200)
+    assert history.loss[-1] < history.loss[0]
+
+
+def test_the_default_full_batch_on_a_large_set_warns_and_an_explicit_batch_does_not(rng):
+    X = rng.normal(size=(cr.training.loop.FULL_BATCH_LIMIT + 1, 2)).astype(np.float32)
+    y = (X[:, 0] > 0).astype(int)
+    net = cr.Network([2, 2], loss="cross_entropy", seed=0, dtype="float32")
+    with pytest.warns(
+        cr.TrainingWarning, match=r"one step per epoch \(1 in all\) on 10001 samples; .*batch_size=128"
+    ) as rec:
+        net.fit(X, y, epochs=1)
+    assert rec[0].filename == __file__
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        net.fit(X, y, epochs=1, batch_size=len(X))
+
+
+def test_warn_must_be_a_bool(xor):
+    with pytest.raises(TypeError, match=r"warn must be True or False; got str 'no'"):
+        cr.Network([2, 1]).fit(*xor, warn="no")
+
+
+def test_progress_every_n_epochs_keeps_the_last_line(rng, capsys):
+    X, y = _classification(rng)
+    net = cr.Network([6, 4, 3], activation="relu", loss="cross_entropy", seed=0)
+    net.fit(X, y, epochs=7, batch_size=30, progress=3)
+    lines = capsys.readouterr().err.splitlines()
+    assert [line.split("  ")[0] for line in lines] == ["epoch 3", "epoch 6", "epoch 7"]
+    with pytest.raises(TypeError, match="progress must be an integer >= 1"):
+        net.fit(X, y, epochs=1, progress="yes")

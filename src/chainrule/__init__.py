@@ -15,7 +15,7 @@ from .core.initializers import INITIALIZERS
 from .core.layers import Dense
 from .core.losses import LOSSES
 from .core.network import Network
-from .errors import ModelFileError, TrainingDiverged
+from .errors import ModelFileError, TrainingDiverged, TrainingWarning
 from .io import load
 from .onnx_export import export_onnx
 from .teaching.checker import CheckReport, check_example
@@ -44,6 +44,7 @@ __all__ = [
     "Trace",
     "Traces",
     "TrainingDiverged",
+    "TrainingWarning",
     "WorkedExample",
     "__version__",
     "callbacks",

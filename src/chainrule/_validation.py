@@ -56,19 +56,39 @@ def check_float_in(value: Any, argument: str, low: float, high: float, *, high_o
     return value
 
 
-def as_float_array(data: Any, argument: str, dtype: np.dtype, *, ndim: int | None = 2) -> np.ndarray:
+def as_float_array(
+    data: Any, argument: str, dtype: np.dtype, *, ndim: int | None = 2, allow_bool: bool = True
+) -> np.ndarray:
     """Convert ``data`` to a finite array of ``dtype`` with ``ndim`` dimensions.
 
-    Refuses non-numeric data, NaN and inf, empty arrays and the wrong number
-    of dimensions. The caller's array is never modified; a new array is
+    Refuses non-numeric data (and, without ``allow_bool``, true/false),
+    SciPy sparse and masked arrays, dates and durations, NaN and inf, empty
+    arrays and the wrong number of dimensions. The caller's array is never modified; a new array is
     returned only when a conversion is needed.
     """
+    if _is_sparse(data):
+        raise TypeError(
+            f"{argument} is a SciPy sparse {type(data).__name__}; chainrule trains on dense arrays: "
+            f"pass {argument}.toarray()"
+        )
+    if isinstance(data, np.ma.MaskedArray) and np.ma.getmaskarray(data).any():
+        raise TypeError(
+            f"{argument} is a masked array with {int(np.ma.getmaskarray(data).sum())} masked values, and a mask "
+            f"would be ignored: fill them ({argument}.filled(value)) or drop those rows"
+        )
     try:
         array = np.asarray(data)
     except Exception as exc:  # ragged lists and the like
         raise TypeError(f"{argument} must be a numeric array; could not convert it: {exc}") from None
+    if array.dtype.kind in "mM":
+        raise TypeError(
+            f"{argument} must hold numbers; got {array.dtype} (dates or durations): convert them to numbers "
+            f"first, e.g. {argument} / np.timedelta64(1, 's') for seconds"
+        )
     if array.dtype == object or not (np.issubdtype(array.dtype, np.number) or np.issubdtype(array.dtype, np.bool_)):
         raise TypeError(f"{argument} must hold numbers; got an array of dtype {array.dtype}")
+    if not allow_bool and array.dtype == np.bool_:
+        raise TypeError(f"{argument} must hold numbers, not true/false; got an array of dtype bool")
     if np.issubdtype(array.dtype, np.complexfloating):
         raise TypeError(f"{argument} must hold real numbers; got complex dtype {array.dtype}")
     if ndim is not None and array.ndim != ndim:
@@ -86,6 +106,11 @@ def as_float_array(data: Any, argument: str, dtype: np.dtype, *, ndim: int | Non
         bad = np.argwhere(~np.isfinite(array))[0]
         raise ValueError(f"{argument} must be finite; found {array[tuple(bad)]} at index {tuple(int(i) for i in bad)}")
     return array
+
+
+def _is_sparse(data: Any) -> bool:
+    """Whether ``data`` is a SciPy sparse matrix or array (recognised without importing SciPy)."""
+    return type(data).__module__.startswith("scipy.sparse") and hasattr(data, "toarray")
 
 
 def _all_finite(array: np.ndarray) -> bool:

@@ -13,9 +13,9 @@ Samples are rows, as everywhere in chainrule.
 
 from __future__ import annotations
 
+import csv
 import gzip
 import os
-import warnings
 from typing import Any
 
 import numpy as np
@@ -23,6 +23,7 @@ import numpy as np
 from ._validation import check_float_in, check_positive_int
 
 __all__ = [
+    "CSV_DELIMITERS",
     "FASHION_MNIST_CLASSES",
     "FASHION_MNIST_DIR",
     "circles",
@@ -359,8 +360,18 @@ def train_validation_split(X: Any, y: Any, validation_fraction: float = 0.1, see
     return X[train], X[val], y[train], y[val]
 
 
-def load_csv(path: str | os.PathLike, target: int | str | None = -1, delimiter: str = ",", header: bool | None = None):
-    """Read a numeric CSV file into features and targets (used by the CLI).
+#: The delimiters ``load_csv`` recognises when it is given none.
+CSV_DELIMITERS = ",;\t|"
+
+
+def load_csv(
+    path: str | os.PathLike,
+    target: int | str | None = -1,
+    delimiter: str | None = None,
+    header: bool | None = None,
+    encode_labels: bool = False,
+):
+    r"""Read a numeric CSV file into features and targets (used by the CLI).
 
     Parameters
     ----------
@@ -368,53 +379,191 @@ def load_csv(path: str | os.PathLike, target: int | str | None = -1, delimiter: 
     target : int, str or None
         The target column, by index (``-1``: the last) or by header name;
         ``None``: no target (all columns are features, for prediction).
-    delimiter : str
+    delimiter : str, optional
+        The column separator; by default detected (:class:`csv.Sniffer`)
+        among comma, semicolon, tab and ``|`` (:data:`CSV_DELIMITERS`).
     header : bool, optional
         Whether the first line holds column names; by default, guessed (a
         first line that does not parse as numbers is a header).
+    encode_labels : bool
+        Text in the target column (class names such as ``cat``) is refused
+        unless this is True: the names, sorted, are then the classes 0..k-1,
+        and a third value is returned, the list of names (``None`` when the
+        target column is numeric).
 
     Returns
     -------
     X : ndarray of shape (n_samples, n_features), float64
     y : ndarray of shape (n_samples,) or None
-        Integer labels (int64) when every target is a whole number, else float64.
+        Integer labels (int64) when every target is a whole number (or was
+        text, encoded), else float64.
+    classes : list of str or None
+        Only with ``encode_labels=True``: class k's name at index k.
+
+    Raises
+    ------
+    FileNotFoundError
+        When ``path`` does not exist.
+    ValueError
+        When the file is not a numeric CSV file this can read (not UTF-8
+        text, a cell that is not a number, rows of different lengths, a
+        header of another width, no data rows, no feature column), or the
+        target column is not found or out of range; the fuzz tests hold it
+        to these two. For a cell that is not a number the message gives its
+        line and column (both counted from 1, as an editor shows them) and
+        the column's name, with a hint (another delimiter, text labels to encode).
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "pets.csv"
+    >>> _ = path.write_text("height;weight;kind\n30;4.1;cat\n60;20;dog\n25;3.5;cat\n")
+    >>> X, y, classes = load_csv(path, encode_labels=True)
+    >>> X.shape, y.tolist(), classes
+    ((3, 2), [0, 1, 0], ['cat', 'dog'])
     """
     path = os.fspath(path)
-    with open(path, encoding="utf-8") as fh:
-        first = fh.readline()
-    names = [c.strip() for c in first.rstrip("\r\n").split(delimiter)]
-    if header is None:
-        try:
-            [float(c) for c in names]
-            header = False
-        except ValueError:
-            header = True
     try:
-        with warnings.catch_warnings():  # an empty file is refused below, not warned about
-            warnings.filterwarnings("ignore", message="loadtxt: input contained no data")
-            data = np.loadtxt(path, delimiter=delimiter, skiprows=1 if header else 0, ndmin=2, dtype=np.float64)
-    except ValueError as exc:
-        raise ValueError(f"path {path!r}: not a numeric CSV file: {exc}") from None
-    if data.size == 0:
+        with open(path, encoding="utf-8-sig", newline="") as fh:
+            text = fh.read()
+    except UnicodeDecodeError as exc:
+        raise ValueError(
+            f"path {path!r}: not a numeric CSV file: not UTF-8 text ({exc.reason} at byte {exc.start})"
+        ) from None
+    if delimiter is None:
+        delimiter = _sniff_delimiter(text)
+    lines = text.splitlines()
+    filled = [line for line in lines[:100] if line.strip()][:2]
+    first, second = ([[c.strip() for c in cells] for cells in csv.reader(filled, delimiter=delimiter)] + [[], []])[:2]
+    names = first
+    if header is None:
+        header = _looks_like_header(first, second)
+    rows: list[tuple[int, list[str]]] = []  # (line number from 1, cells)
+    seen_first = False
+    for number, cells in enumerate(csv.reader(lines, delimiter=delimiter), start=1):
+        if not any(c.strip() for c in cells):
+            continue
+        if header and not seen_first:
+            seen_first = True
+            continue
+        seen_first = True
+        rows.append((number, [c.strip() for c in cells]))
+    if not rows:
         raise ValueError(f"path {path!r}: no data rows")
-    if target is None:
-        return data, None
-    if isinstance(target, str):
-        if not header or target not in names:
-            raise ValueError(f"target column {target!r} not found; the columns are {names if header else 'unnamed'}")
-        column = names.index(target)
-    else:
-        column = int(target)
-        if not -data.shape[1] <= column < data.shape[1]:
-            raise ValueError(f"target column {column} out of range for {data.shape[1]} columns")
-        column %= data.shape[1]
-    y = data[:, column]
+    width = len(rows[0][1])
+    column_names = names if header else [""] * width
+    if header and len(names) != width:
+        raise ValueError(f"path {path!r}: the header names {len(names)} columns but the rows have {width}")
+
+    def where(number: int, j: int) -> str:
+        name = f" ({column_names[j]!r})" if header and j < len(column_names) and column_names[j] else ""
+        return f"path {path!r}: not a numeric CSV file: line {number}, column {j + 1}{name}"
+
+    if width == 1 and _delimiter_hint(rows[0][1], delimiter):
+        raise ValueError(
+            f"path {path!r}: not a numeric CSV file: line {rows[0][0]} is one column"
+            + _delimiter_hint(rows[0][1], delimiter)
+        )
+    for number, cells in rows:
+        if len(cells) != width:
+            raise ValueError(
+                f"path {path!r}: line {number} has {len(cells)} columns; line {rows[0][0]} has {width}"
+                + _delimiter_hint(cells, delimiter)
+            )
+    column = None if target is None else _target_column(target, names if header else None, width)
+    text_labels: list[str] | None = None
+    try:  # numbers only: NumPy converts the strings at C speed
+        data = np.array([cells for _, cells in rows], dtype=np.float64)
+    except ValueError:  # find the first cell that is not a number, and say where it is
+        data = np.empty((len(rows), width), dtype=np.float64)
+        for i, (number, cells) in enumerate(rows):
+            for j, cell in enumerate(cells):
+                try:
+                    data[i, j] = float(cell)
+                except ValueError:
+                    if j != column:
+                        raise ValueError(
+                            f"{where(number, j)}: could not read {cell!r} as a number"
+                            + _delimiter_hint([cell], delimiter)
+                        ) from None
+                    if not encode_labels:
+                        raise ValueError(
+                            f"{where(number, j)}: the target column holds text ({cell!r}); class labels must be "
+                            f"integers 0..k-1: pass encode_labels=True to number the names (chainrule train does, "
+                            f"and saves the names with the model)"
+                        ) from None
+                    text_labels = []  # the names are read below, from every row
+                    data[i, j] = 0.0
+        if text_labels is not None and column is not None:
+            text_labels = [cells[column] for _, cells in rows]
+    bad = ~np.isfinite(data)
+    if bad.any():
+        i, j = (int(v) for v in np.argwhere(bad)[0])
+        raise ValueError(f"{where(rows[i][0], j)}: {rows[i][1][j]!r} is not a finite number")
+    if column is None:
+        return (data, None, None) if encode_labels else (data, None)
     X = np.delete(data, column, axis=1)
     if X.shape[1] == 0:
         raise ValueError(f"path {path!r}: only the target column; no features left")
-    if np.all(y == np.round(y)):
-        y = y.astype(np.int64)
-    return X, y
+    classes = None
+    y: np.ndarray
+    if text_labels is not None:
+        classes = sorted(set(text_labels))
+        index = {name: k for k, name in enumerate(classes)}
+        y = np.array([index[name] for name in text_labels], dtype=np.int64)
+    else:
+        y = data[:, column]
+        if np.all(y == np.round(y)):
+            y = y.astype(np.int64)
+    return (X, y, classes) if encode_labels else (X, y)
+
+
+def _looks_like_header(first: list[str], second: list[str]) -> bool:
+    """Whether a first line holds names: all text, or text above a number (a text label column is not a header)."""
+    text = [not _is_number(c) for c in first]
+    if all(text) or not second:
+        return any(text)
+    return any(t and _is_number(c) for t, c in zip(text, second))
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _sniff_delimiter(text: str) -> str:
+    """The delimiter of a CSV text among :data:`CSV_DELIMITERS` (a comma when nothing else fits)."""
+    sample = "\n".join(text.splitlines()[:50])
+    try:
+        return csv.Sniffer().sniff(sample, delimiters=CSV_DELIMITERS).delimiter
+    except csv.Error:  # one column, or nothing to tell
+        return ","
+
+
+def _delimiter_hint(cells: list[str], delimiter: str) -> str:
+    others = [d for d in CSV_DELIMITERS if d != delimiter and any(d in c for c in cells)]
+    if not others:
+        return ""
+    d = others[0]
+    shown = "\\t" if d == "\t" else d
+    return (
+        f"; the line holds {shown!r} but the delimiter is {delimiter!r}: is the file {shown!r}-separated? "
+        f"pass delimiter={shown!r} (chainrule: --delimiter {shown!r})"
+    )
+
+
+def _target_column(target: int | str, names: list[str] | None, width: int) -> int:
+    if isinstance(target, str):
+        if names is None or target not in names:
+            raise ValueError(f"target column {target!r} not found; the columns are {names if names else 'unnamed'}")
+        return names.index(target)
+    column = int(target)
+    if not -width <= column < width:
+        raise ValueError(f"target column {column} out of range for {width} columns")
+    return column % width
 
 
 # -- toy 2-D sets (decision-boundary plots) ---------------------------------------

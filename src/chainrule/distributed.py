@@ -269,6 +269,12 @@ class _Allreduce:
         self.comm.Allreduce(self.mpi.IN_PLACE, local, op=self.mpi.SUM)
         return tuple(float(v) for v in local)
 
+    def largest(self, *numbers: float) -> tuple[float, ...]:
+        """Each number's maximum over the ranks (float64)."""
+        local = np.array(numbers, dtype=np.float64)
+        self.comm.Allreduce(self.mpi.IN_PLACE, local, op=self.mpi.MAX)
+        return tuple(float(v) for v in local)
+
     def stop_on_sigint(self) -> _StopOnSigint:
         return _StopOnSigint(self)
 

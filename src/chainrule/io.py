@@ -8,12 +8,18 @@ A saved network is one ``.npz`` file (NumPy's zip of ``.npy`` arrays):
   version, the architecture (sizes, activations, loss, reduction, bias,
   init, dtype, seed), ``epochs_trained_``, the optimiser's config and
   counters, and the states of the network's random generators
-  (``bit_generator.state`` of the shuffling and dropout generators).
+  (``bit_generator.state`` of the shuffling and dropout generators), and
+  ``class_names`` when the network has them.
+  ``epoch_progress``: null, or where an interrupted epoch stopped (its
+  batch index, the shuffling generator's state at the epoch's start, the
+  running loss and counts), so that training resumes it bit for bit.
 
 Nothing is pickled and :func:`load` reads with ``allow_pickle=False``, so
 loading a file can never run code. The write is atomic: a temporary file in
-the same directory is written, flushed to disk and moved over ``path`` with
-:func:`os.replace`, so a crash leaves the old file or the new one, never half.
+the same directory (``.chainrule-{pid}-{random}.npz.tmp``, locked while it
+is written) is written, flushed to disk and moved over ``path`` with
+:func:`os.replace`, so a crash leaves the old file or the new one, never
+half; the next save to that directory removes what a killed save left.
 
 After ``net = load(path)``, ``net.fit(...)`` with the same arguments
 continues exactly (bit for bit) as the saved network would have.
@@ -21,10 +27,14 @@ continues exactly (bit for bit) as the saved network would have.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+import re
+import secrets
+import stat
 import struct
-import tempfile
+import time
 import tokenize
 import zipfile
 import zlib
@@ -37,7 +47,12 @@ from .core.network import Network
 from .errors import ModelFileError
 from .training.optimizers import optimizer_from_config
 
-__all__ = ["FORMAT", "FORMAT_VERSION", "load", "save"]
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: no locks, no clean-up of orphans
+    fcntl = None  # type: ignore[assignment]
+
+__all__ = ["FORMAT", "FORMAT_VERSION", "check_writable", "load", "save"]
 
 FORMAT = "chainrule.network"
 FORMAT_VERSION = 1
@@ -84,7 +99,10 @@ def _metadata(net) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
             "dropout": net.dropout_rng.bit_generator.state,
         },
         "optimizer": None,
+        "epoch_progress": net.epoch_progress_,
     }
+    if net.class_names is not None:
+        meta["class_names"] = net.class_names
     opt = net.optimizer_
     if opt is not None:
         counters, state = opt.get_state()
@@ -97,28 +115,203 @@ def _metadata(net) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
 def save(net, path: str | os.PathLike) -> None:
     """Write ``net`` to ``path`` atomically (see the module's description of the format).
 
+    The file is written beside ``path`` under a temporary name and moved
+    over it once complete, so a failure or a crash leaves the old file (or
+    none) in place, never half a file. A new file gets the permissions the
+    umask gives (as ``open`` would); a replaced file keeps its own. A
+    symbolic link is followed: the file it points to is replaced, the link
+    stays. Temporary files that a killed save left in that directory are
+    removed.
+
     Parameters
     ----------
     net : Network
     path : str or os.PathLike
         The file to write, kept as given (no ``.npz`` is appended).
+
+    Raises
+    ------
+    TypeError
+        When ``path`` is not a str or os.PathLike of str.
+    ValueError
+        When ``path`` is empty.
+    OSError
+        When the file cannot be written (no such directory, a directory at
+        ``path``, no permission, a full disk); ``filename`` is ``path`` and
+        the message says what to change. The old file is then untouched.
     """
-    path = os.fspath(path)
+    target = _target(path)
+    shown = os.fspath(path)
     meta, arrays = _metadata(net)
     arrays["metadata"] = np.array(json.dumps(meta))
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".chainrule-", suffix=".npz.tmp", dir=directory)
+    directory = os.path.dirname(target)
+    _remove_orphans(directory)
+    fd, tmp_name = _create_temporary(shown, target)
+    tmp: str | None = tmp_name
     try:
-        with os.fdopen(fd, "wb") as fh:
+        with os.fdopen(os.dup(fd), "wb") as fh:
             np.savez(fh, **arrays)
             fh.flush()
             os.fsync(fh.fileno())
-        os.replace(tmp, path)
+        os.replace(tmp_name, target)
+        tmp = None
         _sync_directory(directory)
-    except BaseException:
-        if os.path.exists(tmp):
+    except OSError as exc:
+        raise _save_failed(shown, exc) from None
+    finally:
+        os.close(fd)  # releases the lock that marks the temporary file as in use
+        if tmp is not None and os.path.lexists(tmp):
             os.unlink(tmp)
-        raise
+
+
+def check_writable(path: str | os.PathLike) -> str:
+    """Check, before any work is done, that :func:`save` can write ``path``; returns the file it would write.
+
+    The checks are those of :func:`save` (a str path, not empty, not a
+    directory, in a directory that exists and takes new files), made by
+    creating and removing a temporary file there, so permissions, read-only
+    file systems and the like are found as a save would find them. The
+    command line runs it on ``--save`` and ``--checkpoint`` before training.
+
+    Returns
+    -------
+    str
+        The file a save would write: ``path`` with symbolic links followed.
+
+    Raises
+    ------
+    TypeError, ValueError, OSError
+        As :func:`save` does, with ``path`` as the ``filename``.
+    """
+    target = _target(path)
+    fd, tmp = _create_temporary(os.fspath(path), target)
+    os.close(fd)
+    os.unlink(tmp)
+    return target
+
+
+#: Temporary files of a save in progress: ``.chainrule-{pid}-{random}.npz.tmp`` beside the target.
+_TEMPORARY = re.compile(r"\.chainrule-(?:(\d+)-)?[A-Za-z0-9_]+\.npz\.tmp")
+
+
+def _target(path: Any) -> str:
+    """The file a save to ``path`` writes (symbolic links followed), after checking ``path`` and its directory."""
+    if not isinstance(path, (str, os.PathLike)) or isinstance(os.fspath(path), bytes):
+        raise TypeError(
+            f"path must be a str or os.PathLike naming the file to write; got {type(path).__name__} {path!r}"
+        )
+    shown = os.fspath(path)
+    if not shown:
+        raise ValueError("path must name the file to write, such as 'model.npz'; got an empty string")
+    target = os.path.realpath(shown)
+    if os.path.isdir(target):
+        raise IsADirectoryError(errno.EISDIR, "is a directory; name a file in it, such as DIR/model.npz", shown)
+    directory = os.path.dirname(target)
+    if not os.path.isdir(directory):
+        if os.path.exists(directory):
+            raise NotADirectoryError(errno.ENOTDIR, f"{directory!r} is not a directory", shown)
+        raise FileNotFoundError(
+            errno.ENOENT, f"no such directory {directory!r}; create it first (mkdir -p) or save elsewhere", shown
+        )
+    return target
+
+
+def _create_temporary(shown: str, target: str) -> tuple[int, str]:
+    """A new temporary file beside ``target``, locked, with the mode the saved file should have; (fd, name)."""
+    directory = os.path.dirname(target)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+    for _ in range(100):
+        tmp = os.path.join(directory, f".chainrule-{os.getpid()}-{secrets.token_hex(6)}.npz.tmp")
+        try:
+            fd = os.open(tmp, flags, 0o666)  # the umask applies, as it would to open(path, "wb")
+            break
+        except FileExistsError:
+            continue
+        except OSError as exc:
+            raise _save_failed(shown, exc) from None
+    else:  # pragma: no cover - 100 collisions of 48 random bits
+        raise FileExistsError(errno.EEXIST, "could not create a temporary file beside it", shown)
+    try:
+        if fcntl is not None:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        try:
+            mode = stat.S_IMODE(os.stat(target).st_mode)
+        except OSError:
+            mode = None  # a new file: the umask's mode, already set
+        if mode is not None and hasattr(os, "fchmod"):
+            os.fchmod(fd, mode)  # a replaced file keeps its permissions
+    except OSError as exc:
+        os.close(fd)
+        os.unlink(tmp)
+        raise _save_failed(shown, exc) from None
+    return fd, tmp
+
+
+def _save_failed(shown: str, exc: OSError) -> OSError:
+    """The error of a failed save: the user's path as ``filename``, never the temporary file's name."""
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        reason += "; save in a directory you can write to"
+    elif exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        reason += "; free some space or save elsewhere"
+    message = f"could not save the network ({reason}); the file there, if any, is unchanged"
+    cls = type(exc) if exc.errno is not None else OSError
+    try:
+        return cls(exc.errno, message, shown)
+    except TypeError:  # an OSError subclass with its own signature
+        return OSError(exc.errno, message, shown)
+
+
+def _remove_orphans(directory: str) -> None:
+    """Delete the temporary files of saves killed before they finished (their process is gone, nobody holds them)."""
+    if fcntl is None:
+        return
+    try:
+        entries = list(os.scandir(directory))
+    except OSError:
+        return
+    for entry in entries:
+        match = _TEMPORARY.fullmatch(entry.name)
+        if match is None or (match.group(1) is None and not _older_than(entry, 3600.0)):
+            continue  # a name of an older chainrule (no process id): removed only when an hour old
+        if match.group(1) is not None and _process_alive(int(match.group(1))):
+            continue
+        try:
+            if not entry.is_file(follow_symlinks=False):
+                continue
+            fd = os.open(entry.path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOFOLLOW", 0))
+        except OSError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # held by a live save (on another machine, say): keep
+            os.unlink(entry.path)
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
+
+
+def _older_than(entry: os.DirEntry, seconds: float) -> bool:
+    try:
+        return time.time() - entry.stat(follow_symlinks=False).st_mtime > seconds
+    except OSError:
+        return False
+
+
+def _process_alive(pid: int) -> bool:
+    """Whether process ``pid`` runs on this machine (a zombie, killed but not yet reaped, does not)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # PermissionError: another user's live process
+        return True
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            state = fh.read().rsplit(b")", 1)[1].split()[0]
+        return state not in (b"Z", b"X")
+    except (OSError, IndexError):
+        return True
 
 
 def _sync_directory(directory: str) -> None:
@@ -358,6 +551,22 @@ def _read_metadata(path: str, arrays: dict[str, np.ndarray]) -> dict[str, Any]:
         state = need(states, key, dict, "random_states.")
         if state.get("bit_generator") != "PCG64":
             raise ModelFileError(path, f"corrupted metadata: random_states.{key} is not a PCG64 state")
+    progress = meta.get("epoch_progress")
+    if progress is not None:
+        need(meta, "epoch_progress", dict, "")
+        for key in ("epoch", "batch", "n_samples", "batch_size"):
+            if need(progress, key, int, "epoch_progress.") < 0:
+                raise ModelFileError(path, f"corrupted metadata: epoch_progress.{key} is negative")
+        need(progress, "shuffle", bool, "epoch_progress.")
+        for key in ("loss", "correct", "seen"):
+            value = need(progress, key, (int, float), "epoch_progress.")
+            if isinstance(value, bool) or not np.isfinite(value):
+                raise ModelFileError(path, f"corrupted metadata: epoch_progress.{key} must be a finite number")
+        state = progress.get("shuffle_state")
+        if state is not None and not (isinstance(state, dict) and state.get("bit_generator") == "PCG64"):
+            raise ModelFileError(path, "corrupted metadata: epoch_progress.shuffle_state is not a PCG64 state")
+        if set(progress) != _PROGRESS_KEYS:
+            raise ModelFileError(path, f"corrupted metadata: epoch_progress has keys {sorted(progress)}")
     opt = meta.get("optimizer")
     if opt is not None:
         need(need(meta, "optimizer", dict, ""), "config", dict, "optimizer.")
@@ -368,7 +577,13 @@ def _read_metadata(path: str, arrays: dict[str, np.ndarray]) -> dict[str, Any]:
         lr = need(counters, "lr", (int, float), "optimizer.counters.")
         if isinstance(lr, bool) or not np.isfinite(lr) or lr < 0:
             raise ModelFileError(path, f"corrupted metadata: optimizer.counters.lr must be finite and >= 0; got {lr!r}")
+    names = meta.get("class_names")
+    if names is not None and (not isinstance(names, list) or not all(isinstance(n, str) for n in names)):
+        raise ModelFileError(path, f"corrupted metadata: class_names must be a list of strings; got {names!r:.80}")
     return meta
+
+
+_PROGRESS_KEYS = {"epoch", "batch", "n_samples", "batch_size", "shuffle", "shuffle_state", "loss", "correct", "seen"}
 
 
 def _is_int(value: Any) -> bool:
@@ -439,9 +654,18 @@ def _build(path: str, meta: dict[str, Any], arrays: dict[str, np.ndarray]):
     net.epochs_trained_ = meta["epochs_trained"]
     net.shuffle_rng.bit_generator.state = meta["random_states"]["shuffle"]
     net.dropout_rng.bit_generator.state = meta["random_states"]["dropout"]
+    progress = meta.get("epoch_progress")
+    if progress is not None and progress["shuffle_state"] is not None:
+        np.random.PCG64().state = progress["shuffle_state"]  # checked here, used by the next fit
+    net.epoch_progress_ = progress
     if optimizer is not None:
         prefix = "optimizer."
         state = {k[len(prefix) :]: v for k, v in arrays.items() if k.startswith(prefix)}
         optimizer.set_state(opt_meta["counters"], state)
         net.optimizer_ = optimizer
+    if meta.get("class_names") is not None:
+        try:
+            net.class_names = meta["class_names"]
+        except ValueError as exc:
+            raise ModelFileError(path, f"corrupted metadata: {exc}") from None
     return net

@@ -284,6 +284,7 @@ class _BaseMLP(BaseEstimator):
                 validation_data=validation,
                 dropout=float(self.dropout),
                 sample_weight=weights,
+                warn=False,  # scikit-learn's estimators take data as it comes, and do not warn about its scale
             )
             self.n_iter_ += 1
             self.t_ += n

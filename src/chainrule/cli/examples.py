@@ -10,8 +10,11 @@
     chainrule check --infer FILE [-o SPEC.json]
     chainrule check --list-slips
     chainrule gradcheck FILE [--epsilon E] [--tolerance T]
+    chainrule new-example --sizes 2,3,1 [--activation A] [--loss L] [--samples N] -o FILE.toml
 
-FILE is a worked-example file (JSON or TOML, see :mod:`chainrule.teaching.examples`).
+FILE is a worked-example file (JSON or TOML, see :mod:`chainrule.teaching.examples`;
+``explain --help`` and ``check --help`` list its keys and trace paths, from the
+loader's own tables). ``new-example`` writes a commented template to fill in.
 ``explain`` shows the file's step (plain SGD at its learning rate) unless an
 optimiser option is given: then the step of that optimiser (``--optimizer``,
 default sgd, at ``--learning-rate``, default the file's), with its state
@@ -33,9 +36,11 @@ import argparse
 import json
 import sys
 
+from ..core.activations import ACTIVATIONS
 from ..core.gradcheck import gradcheck
+from ..core.losses import LOSSES, REDUCTIONS
 from ..teaching.checker import SLIPS
-from ..teaching.examples import load_example
+from ..teaching.examples import format_reference, load_example, template
 from ..teaching.inference import infer_conventions
 from ..training.optimizers import OPTIMIZERS, WEIGHT_DECAY_ON, get_optimizer
 
@@ -44,10 +49,13 @@ __all__ = ["add_parsers"]
 
 def add_parsers(subparsers) -> None:
     """Register ``explain``, ``check`` and ``gradcheck``."""
-    p = subparsers.add_parser("explain", help="print one training step of a worked-example file, worked out")
+    reference = format_reference()
+    p = subparsers.add_parser(
+        "explain", help="print one training step of a worked-example file, worked out", epilog=reference
+    )
     p.add_argument("file", help="worked-example file (.json or .toml)")
-    p.add_argument("--format", choices=("text", "markdown", "json", "html"), default="text")
-    p.add_argument("--digits", type=_positive_int, default=4, help="significant digits shown (default 4)")
+    p.add_argument("--format", choices=("text", "markdown", "json", "html"), default="text", help="the rendering")
+    p.add_argument("--digits", type=_positive_int, default=4, help="significant digits shown")
     p.add_argument("-o", "--output", default=None, help="write here instead of standard output (needed for html)")
     p.add_argument(
         "--practice",
@@ -70,9 +78,11 @@ def add_parsers(subparsers) -> None:
     p.add_argument("--steps", type=_positive_int, default=1, help="consecutive full-batch steps shown (default 1)")
     p.set_defaults(func=_explain)
 
-    p = subparsers.add_parser("check", help="check a worked example's published numbers against true backprop")
+    p = subparsers.add_parser(
+        "check", help="check a worked example's published numbers against true backprop", epilog=reference
+    )
     p.add_argument("file", nargs="?", help="worked-example file with a [published] table")
-    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--format", choices=("text", "json"), default="text", help="the report's form")
     p.add_argument(
         "--strict",
         action="store_true",
@@ -91,9 +101,23 @@ def add_parsers(subparsers) -> None:
 
     p = subparsers.add_parser("gradcheck", help="finite-difference check of backprop's gradients on a spec file")
     p.add_argument("file", help="worked-example file (.json or .toml)")
-    p.add_argument("--epsilon", type=float, default=1e-6, help="finite-difference step (default 1e-6)")
-    p.add_argument("--tolerance", type=float, default=1e-6, help="largest relative error accepted (default 1e-6)")
+    p.add_argument("--epsilon", type=float, default=1e-6, help="finite-difference step")
+    p.add_argument("--tolerance", type=float, default=1e-6, help="largest relative error accepted")
     p.set_defaults(func=_gradcheck)
+
+    p = subparsers.add_parser(
+        "new-example",
+        help="write a commented worked-example template (TOML) to fill in with a tutorial's numbers",
+        epilog=reference,
+    )
+    p.add_argument("--sizes", required=True, type=_sizes, help="neurons per layer, input first, e.g. 2,3,1")
+    p.add_argument("--activation", default="sigmoid", choices=sorted(set(ACTIVATIONS) - {"softmax"}), help="hidden")
+    p.add_argument("--loss", default="half_squared_error", choices=sorted(LOSSES), help="the loss")
+    p.add_argument("--reduction", default="sum", choices=REDUCTIONS, help="over the samples")
+    p.add_argument("--no-bias", action="store_true", help="layers without biases")
+    p.add_argument("--samples", type=_positive_int, default=1, help="rows of inputs and targets")
+    p.add_argument("-o", "--output", required=True, help="the .toml file to write (never overwritten)")
+    p.set_defaults(func=_new_example)
 
 
 def _positive_int(text: str) -> int:
@@ -128,6 +152,36 @@ def _optimizer(args, example):
         return None
     lr = example.learning_rate if args.learning_rate is None else args.learning_rate
     return get_optimizer(args.optimizer or "sgd", lr, **options)
+
+
+def _sizes(text: str) -> list[int]:
+    try:
+        sizes = [int(part) for part in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected sizes such as 2,3,1; got {text!r}") from None
+    if len(sizes) < 2 or min(sizes) < 1:
+        raise argparse.ArgumentTypeError(f"expected at least two sizes >= 1, such as 2,3,1; got {text!r}")
+    return sizes
+
+
+def _new_example(args) -> int:
+    if not args.output.lower().endswith(".toml"):
+        raise ValueError(f"-o {args.output}: the template is TOML (its comments explain each key): name it .toml")
+    text = template(
+        args.sizes,
+        activation=args.activation,
+        loss=args.loss,
+        reduction=args.reduction,
+        bias=not args.no_bias,
+        samples=args.samples,
+    )
+    try:
+        with open(args.output, "x", encoding="utf-8") as fh:  # "x": an existing file is never overwritten
+            fh.write(text)
+    except FileExistsError:
+        raise FileExistsError(f"{args.output} exists; it is left as it is (choose another name)") from None
+    sys.stdout.write(f"wrote {args.output}: fill in your numbers, then `chainrule explain {args.output}`\n")
+    return 0
 
 
 def _explain(args) -> int:

@@ -9,9 +9,9 @@
 
 DATA is a numeric CSV file (the target in the last column, or ``--target``),
 one of the toy sets ``xor``, ``moons``, ``circles``, ``spirals``
-(``--samples N --seed S``) or ``fashion-mnist`` (its test set); see
-:mod:`chainrule.cli.data`. HISTORY.json is the file ``chainrule train --plot
-DIR`` writes beside its PNGs (see :mod:`chainrule.cli.outputs`).
+(``--samples N --data-seed S``) or ``fashion-mnist`` (its test set), with
+the options every command shares (:func:`chainrule.cli.data.add_data_arguments`).
+HISTORY.json is the file ``chainrule train --plot DIR`` writes beside its PNGs (see :mod:`chainrule.cli.outputs`).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import numpy as np
 
 from .. import plotting
 from ..io import load
-from .data import resolve_data, sources_help
+from .data import add_data_arguments, model_labels, read_data
 from .outputs import read_history
 
 __all__ = ["add_parsers"]
@@ -59,19 +59,12 @@ def add_parsers(subparsers) -> None:
 
 
 def _data(p, positional: bool) -> None:
-    help_text = sources_help()
-    if positional:
-        p.add_argument("data", help=help_text)
-    else:
-        p.add_argument("--data", default=None, help=help_text + " (its first sample colours the nodes)")
-    p.add_argument("--target", default="-1", help="the CSV's target column (default: the last)")
-    p.add_argument("--samples", type=int, default=200, help="toy set size (default 200)")
-    p.add_argument("--seed", type=int, default=0, help="toy set seed (default 0)")
+    add_data_arguments(p, positional, purpose=": its first sample colours the nodes")
 
 
 def _output(p) -> None:
     p.add_argument("-o", "--output", required=True, help="the PNG file to write")
-    p.add_argument("--dpi", type=int, default=100)
+    p.add_argument("--dpi", type=int, default=100, help="the PNG's resolution, dots per inch")
 
 
 def _labels(net, y: np.ndarray) -> np.ndarray:
@@ -88,7 +81,15 @@ def _plot(args) -> int:
         net = load(args.model)
         X = y = None
         if args.data is not None:
-            X, y = resolve_data(args.data, target=args.target, samples=args.samples, seed=args.seed)
+            data = read_data(
+                args.data,
+                target=args.target,
+                samples=args.samples,
+                seed=args.data_seed,
+                data_dir=args.data_dir,
+                delimiter=args.delimiter,
+            )
+            X, y = data.X, model_labels(data, net.class_names)
         if args.kind == "boundary":
             fig = plotting.plot_decision_boundary(net, X, _labels(net, y))
         elif args.kind == "confusion":

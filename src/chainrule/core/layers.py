@@ -88,7 +88,7 @@ class Dense:
 
     @weights.setter
     def weights(self, value: Any) -> None:
-        array = as_float_array(value, "weights", self.dtype, ndim=None)
+        array = as_float_array(value, "weights", self.dtype, ndim=None, allow_bool=False)
         if array.shape != self._weights.shape:
             raise ValueError(
                 f"weights must have shape (n_out, n_in) = {self._weights.shape} for this layer; got shape {array.shape}"
@@ -106,7 +106,7 @@ class Dense:
             raise ValueError("this layer has no bias (built with bias=False); cannot assign bias")
         if value is None:
             raise ValueError("bias cannot be removed by assigning None; build the network with bias=False")
-        array = as_float_array(value, "bias", self.dtype, ndim=None)
+        array = as_float_array(value, "bias", self.dtype, ndim=None, allow_bool=False)
         if array.shape != self._bias.shape:
             raise ValueError(f"bias must have shape (n_out,) = {self._bias.shape}; got shape {array.shape}")
         self._bias[...] = array

@@ -166,6 +166,24 @@ class _SquaredErrors(Loss):
         """c for K = ``n_outputs`` outputs."""
         raise NotImplementedError
 
+    def check_targets(self, Y, n_samples, n_outputs, dtype, argument="Y"):
+        """Real-valued rows of shape (n_samples, n_outputs).
+
+        1-D integer (or bool) labels are refused with a message that names
+        the classification losses: a squared error would treat the classes
+        as numbers on a line.
+        """
+        raw = _raw(Y)
+        if raw is not None and raw.ndim == 1 and (np.issubdtype(raw.dtype, np.integer) or raw.dtype == np.bool_):
+            binary = raw.size > 0 and bool(np.isin(raw, (0, 1)).all())
+            bce = " (or loss='binary_cross_entropy' with sizes[-1] = 1, for 0/1 labels)" if binary else ""
+            raise ValueError(
+                f"{argument} holds integer class labels (shape {raw.shape}), but loss {self.name!r} treats targets "
+                f"as numbers: for classes use loss='cross_entropy' with one output per class{bce}; "
+                f"to regress on the numbers, give {argument}.reshape(-1, 1) as floats"
+            )
+        return super().check_targets(Y, n_samples, n_outputs, dtype, argument)
+
     def value(self, z, a, y):
         d = (a - y).ravel()
         return self.coefficient(a.shape[1]) * float(d @ d)
@@ -266,6 +284,19 @@ class BinaryCrossEntropy(Loss):
     is_classification = True
 
     def check_targets(self, Y, n_samples, n_outputs, dtype, argument="Y"):
+        """Probability rows of shape (n_samples, n_outputs), or 0/1 labels of shape (n_samples,) for one output.
+
+        The 1-D form is scikit-learn's ``y``: it becomes one column.
+        """
+        raw = _raw(Y)
+        if raw is not None and raw.ndim == 1:
+            if n_outputs != 1:
+                raise ValueError(
+                    f"{argument} as 1-D labels (shape {raw.shape}) needs one output (sizes[-1] = 1) for "
+                    f"binary_cross_entropy; this network has {n_outputs}: give rows of shape (n_samples, {n_outputs}), "
+                    f"or use loss='cross_entropy' for class labels 0..{n_outputs - 1}"
+                )
+            Y = raw.reshape(-1, 1)
         Y = super().check_targets(Y, n_samples, n_outputs, dtype, argument)
         _check_probabilities(Y, self.name, argument)
         return Y
@@ -360,6 +391,16 @@ class PoissonDeviance(Loss):
 
     def gradient(self, a, y):
         return 1 - y / a
+
+
+def _raw(Y) -> np.ndarray | None:
+    """Y as an array, to look at its shape and dtype (None when it is not array-like: check_targets says why)."""
+    if isinstance(Y, np.ndarray):
+        return Y
+    try:
+        return np.asarray(Y)
+    except Exception:
+        return None
 
 
 def _check_probabilities(Y: np.ndarray, loss: str, argument: str) -> None:

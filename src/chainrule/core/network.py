@@ -191,17 +191,28 @@ class Network:
         self.dropout_rng = np.random.default_rng(dropout_seq)
 
         init_rng = np.random.default_rng(init_seq)
+        n_parameters = _n_parameters(self.sizes, self.bias, self.dtype)
         self.layers: list[Dense] = []
-        for n_in, n_out, act in zip(self.sizes[:-1], self.sizes[1:], hidden + [output]):
-            layer = Dense(n_in, n_out, act, bias=self.bias, dtype=self.dtype)
-            weights, b = initializer_for(self.init, layer.activation.name)(init_rng, n_in, n_out)
-            layer.weights = weights
-            if self.bias:
-                layer.bias = b
-            self.layers.append(layer)
-        self._pack()
+        try:
+            for n_in, n_out, act in zip(self.sizes[:-1], self.sizes[1:], hidden + [output]):
+                layer = Dense(n_in, n_out, act, bias=self.bias, dtype=self.dtype)
+                weights, b = initializer_for(self.init, layer.activation.name)(init_rng, n_in, n_out)
+                layer.weights = weights
+                if self.bias:
+                    layer.bias = b
+                self.layers.append(layer)
+            self._pack()
+        except MemoryError:
+            raise MemoryError(
+                f"sizes {self.sizes}: {n_parameters:,} parameters need {_bytes(n_parameters * self.dtype.itemsize)} "
+                f"of {self.dtype.name} (and as much again for their gradients), more than this machine has; "
+                f"use smaller layers"
+            ) from None
         self.optimizer_ = None
         self.epochs_trained_ = 0
+        self._class_names: list[str] | None = None
+        #: Where an interrupted epoch stopped (None between epochs): the fit loop continues it (saved with the model).
+        self.epoch_progress_: dict[str, Any] | None = None
 
     def _pack(self) -> None:
         """Make all parameters views of one flat vector, and all gradients of another.
@@ -232,6 +243,7 @@ class Network:
 
     def __setstate__(self, state: dict) -> None:
         # A copy (copy.deepcopy, pickle) gets independent arrays: tie them into vectors again.
+        self.__dict__.setdefault("epoch_progress_", None)
         self.__dict__.update(state)
         self._pack()
 
@@ -334,6 +346,34 @@ class Network:
             if layer.bias is not None:
                 names.append(f"layers[{i}].bias")
         return names
+
+    @property
+    def class_names(self) -> list[str] | None:
+        """The names of a classifier's classes, class k's name at index k (saved with the network), or None.
+
+        One per output for ``cross_entropy``; two (for 0 and 1) for a single
+        ``binary_cross_entropy`` output. ``chainrule train`` sets them from a
+        CSV file's text labels and for Fashion-MNIST; ``chainrule predict``
+        writes them beside the class numbers.
+        """
+        return None if self._class_names is None else list(self._class_names)
+
+    @class_names.setter
+    def class_names(self, names: Sequence[str] | None) -> None:
+        if names is None:
+            self._class_names = None
+            return
+        if not self.loss_function.is_classification:
+            raise ValueError(f"class_names are for classifiers; loss {self.loss_function.name!r} is a regression loss")
+        if isinstance(names, str) or not all(isinstance(name, str) for name in names):
+            raise TypeError(f"class_names must be a list of strings; got {names!r:.80}")
+        expected = self.n_outputs if self.n_outputs > 1 else 2
+        if len(names) != expected or len(set(names)) != len(names):
+            raise ValueError(
+                f"class_names must be {expected} distinct names (one per class of this network); "
+                f"got {list(names)!r:.80}"
+            )
+        self._class_names = list(names)
 
     @property
     def n_parameters(self) -> int:
@@ -634,11 +674,12 @@ class Network:
         schedule: Any = None,
         early_stopping: int | None = None,
         callbacks: Sequence[Any] = (),
-        progress: bool = False,
+        progress: bool | int = False,
         sample_weight: Any = None,
         max_iter: int | None = None,
         max_fun: int | None = None,
         tol: float | None = None,
+        warn: bool = True,
     ):
         """Train by backpropagation and gradient descent; returns a :class:`~chainrule.training.loop.History`.
 
@@ -695,8 +736,10 @@ class Network:
             many epochs and restore the best weights (needs ``validation_data``).
         callbacks : sequence of Callback
             See :mod:`chainrule.training.callbacks` (e.g. ``Checkpoint``).
-        progress : bool
-            Show a progress bar with loss and accuracy on standard error.
+        progress : bool or int >= 1
+            Show a progress bar with loss and accuracy on standard error, and
+            a summary line after each epoch (an int N: after every N-th epoch
+            and the last).
         sample_weight : array-like of shape (n_samples,), optional
             Finite weights >= 0 that multiply each sample's loss (and so its
             gradient): a batch's loss is Σ_i w_i·L_i, divided by the batch
@@ -708,23 +751,41 @@ class Network:
             evaluations of the objective (15000); stop when the largest
             component of the gradient is <= ``tol`` (1e-4; SciPy's ``gtol``)
             or the objective's relative decrease falls below SciPy's ``ftol``.
+        warn : bool
+            Issue a :class:`chainrule.TrainingWarning`, saying what to
+            change, for inputs far from unit scale (a column's root-mean-square
+            above 10), for the default full batch on more than 10,000 samples,
+            and for a training loss that grows more than tenfold within the
+            first 5 epochs (the limits are in :mod:`chainrule.training.loop`).
+
+        The defaults (full batch, plain SGD at 0.1) are the textbook's, so
+        that a hand-worked tutorial's numbers come out exactly; for a real
+        data set pass mini-batches and Adam (``batch_size=128,
+        optimizer="adam", learning_rate=0.001``), as ``chainrule train`` does.
 
         float32 networks and dropout train through the same step with a
         :class:`Workspace` (arrays reused across batches, in-place updates).
 
-        Ctrl-C (SIGINT) stops the training after the batch in progress: the
-        network stays consistent, callbacks' ``on_interrupt`` run (a
-        ``Checkpoint`` saves) and the History of the epochs completed is
-        returned with ``interrupted=True``.
+        Ctrl-C (SIGINT) or SIGTERM stops the training after the batch in
+        progress: the network stays consistent, callbacks' ``on_interrupt``
+        run (a ``Checkpoint`` saves) and the History of the epochs completed
+        is returned with ``interrupted=True``. Where the unfinished epoch
+        stopped is kept in ``epoch_progress_`` (and saved with the network):
+        the next ``fit`` with as many rows, the same ``batch_size`` and
+        ``shuffle`` continues that epoch where it stopped, so an interrupted
+        and resumed run ends with the weights of an uninterrupted one, bit for
+        bit (give it the same data; other data restart the epoch).
 
         Raises
         ------
         chainrule.TrainingDiverged
-            When a batch's loss or gradient is NaN or infinite; the
-            parameters are left at their last finite values (the update of
-            that batch is not applied), and the message names the epoch and
-            batch and suggests a lower learning rate. ``exc.history`` holds
-            the epochs completed.
+            When a batch's loss or gradient is NaN or infinite (that batch's
+            update is not applied), when an update makes the parameters or
+            the optimiser's state non-finite, or when the loss on the last
+            update's weights is not finite (the network then goes back to
+            the start of that epoch): the parameters are left at their last
+            finite values, and the message names the epoch and batch and what
+            to change. ``exc.history`` holds the epochs completed.
         """
         from ..training.loop import train
 
@@ -750,6 +811,7 @@ class Network:
             max_iter=max_iter,
             max_fun=max_fun,
             tol=tol,
+            warn=warn,
         )
 
     def explain(
@@ -827,6 +889,27 @@ def _check_sizes(sizes: Any) -> list[int]:
     if len(sizes) < 2:
         raise ValueError(f"sizes must name at least an input and an output layer, such as [2, 1]; got {list(sizes)!r}")
     return [check_positive_int(n, f"sizes[{i}]") for i, n in enumerate(sizes)]
+
+
+def _n_parameters(sizes: list[int], bias: bool, dtype: np.dtype) -> int:
+    """The number of weights and biases of ``sizes``; refused when no array could hold them."""
+    total = sum(n_in * n_out + (n_out if bias else 0) for n_in, n_out in zip(sizes[:-1], sizes[1:]))
+    if total * dtype.itemsize > np.iinfo(np.intp).max or max(sizes) > np.iinfo(np.intp).max:
+        raise ValueError(
+            f"sizes {sizes} make {total:.3g} parameters ({_bytes(total * dtype.itemsize)}), more than an array can "
+            f"hold; layer sizes are neuron counts, such as [784, 128, 10]"
+        )
+    return total
+
+
+def _bytes(n: int) -> str:
+    """A byte count in words: ``14.6 TiB``."""
+    size = float(n)
+    for unit in ("bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"):
+        if size < 1024 or unit == "EiB":
+            return f"{size:.0f} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} EiB"  # pragma: no cover
 
 
 def _hidden_activations(activation: Any, n_hidden: int) -> list:

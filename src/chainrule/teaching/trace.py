@@ -37,7 +37,9 @@ Values are addressed by paths such as ``"layers[0].new_weights[1][0]"``
 
 from __future__ import annotations
 
+import base64
 import copy
+import hashlib
 import html
 import json
 import re
@@ -701,12 +703,22 @@ class Traces:
         digits = check_positive_int(digits, "digits")
         heading = title or f"{len(self)} training steps, explained"
         h1 = "" if title is None else f"<h1>{html.escape(title, quote=False)}</h1>\n"
+        style = (
+            "body { font: 18px/1.5 system-ui, sans-serif; max-width: 60em; margin: 2em auto; padding: 0 1em; }"
+            " math { font-size: 1.1em; } li { margin: 0.2em 0; }"
+        )
+        body = render_html(self.sections(), digits)
+        # no script at all; only its own style sheet and the fragment's style attributes, each by its hash
+        attributes = sorted(set(re.findall(r'style="([^"]*)"', body)))
+        sources = ["'unsafe-hashes'"] if attributes else []  # CSP's keyword for hashed style attributes
+        sources += [f"'{_sha256(text)}'" for text in [style, *attributes]]
+        policy = f"default-src 'none'; style-src {' '.join(sources)}"
         return (
             '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+            f'<meta http-equiv="Content-Security-Policy" content="{policy}">\n'
             f"<title>{html.escape(heading, quote=False)}</title>\n"
-            "<style>body { font: 18px/1.5 system-ui, sans-serif; max-width: 60em; margin: 2em auto; padding: 0 1em; }"
-            " math { font-size: 1.1em; } li { margin: 0.2em 0; }</style>\n</head>\n<body>\n"
-            f"{h1}{render_html(self.sections(), digits)}</body>\n</html>\n"
+            f"<style>{style}</style>\n</head>\n<body>\n"
+            f"{h1}{body}</body>\n</html>\n"
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -760,6 +772,11 @@ def _paths_of(l: int, name: str, value: np.ndarray | None) -> Iterator[str]:
         return
     for index in np.ndindex(*value.shape):
         yield f"layers[{l}].{name}" + "".join(f"[{i}]" for i in index)
+
+
+def _sha256(text: str) -> str:
+    """A Content-Security-Policy source allowing exactly this inline style: ``sha256-…``."""
+    return "sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii")
 
 
 def _field_names(layer: LayerTrace) -> list[str]:

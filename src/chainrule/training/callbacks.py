@@ -195,17 +195,24 @@ class ProgressBar(Callback):
         Where to write (default ``sys.stderr``).
     width : int
         Characters of the bar.
+    every : int >= 1
+        Write the summary line of every ``every``-th epoch only (and of the
+        last): a thousand epochs of a toy set need not be a thousand lines.
     """
 
-    def __init__(self, stream: TextIO | None = None, width: int = 30):
+    def __init__(self, stream: TextIO | None = None, width: int = 30, every: int = 1):
         self.stream = stream
         self.width = check_positive_int(width, "width")
+        self.every = check_positive_int(every, "every")
+        self.pending: str | None = None
+        self.seen = 0
 
     def _out(self) -> TextIO:
         return self.stream if self.stream is not None else sys.stderr
 
     def on_train_begin(self, net, history):
         self.epoch_start = time.perf_counter()
+        self.pending, self.seen = None, 0
         self.n_batches = 1
         self.last_draw = 0.0
         stream = self._out()
@@ -232,8 +239,26 @@ class ProgressBar(Callback):
         seconds = time.perf_counter() - self.epoch_start
         parts = [f"epoch {epoch + 1}"] + [f"{key} {value:.4f}" for key, value in logs.items()]
         line = "  ".join(parts) + f"  {seconds:.1f}s"
-        stream = self._out()
-        stream.write(("\r\x1b[2K" if self.live else "") + line + "\n")
-        stream.flush()
+        self.seen += 1
+        self.pending = line
+        if self.seen % self.every == 0:
+            self._write_pending()
+        elif self.live:  # the bar of an epoch whose line is not kept: cleared
+            self._out().write("\r\x1b[2K")
+            self._out().flush()
         self.epoch_start = time.perf_counter()
         return False
+
+    def _write_pending(self) -> None:
+        if self.pending is None:
+            return
+        stream = self._out()
+        stream.write(("\r\x1b[2K" if self.live else "") + self.pending + "\n")
+        stream.flush()
+        self.pending = None
+
+    def on_train_end(self, net, history):
+        self._write_pending()  # the last epoch's line, always
+
+    def on_interrupt(self, net, history):
+        self._write_pending()

@@ -19,8 +19,10 @@ and ``sum(*numbers)`` (a tuple of sums over the processes).
 from __future__ import annotations
 
 import math
+import os
 import signal
 import threading
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,7 +33,7 @@ from .._svg import svg_curves
 from .._validation import check_float_in, check_positive_float, check_positive_int, lookup
 from ..core.losses import Loss
 from ..core.network import Workspace
-from ..errors import TrainingDiverged
+from ..errors import TrainingDiverged, TrainingWarning
 from . import lbfgs
 from .callbacks import EarlyStopping, ProgressBar
 from .optimizers import OPTIMIZERS, WEIGHT_DECAY_ON, Optimizer, get_optimizer
@@ -39,12 +41,29 @@ from .optimizers import OPTIMIZERS, WEIGHT_DECAY_ON, Optimizer, get_optimizer
 #: The learning rate of an optimiser given by name when ``fit`` is given none.
 DEFAULT_LEARNING_RATE = 0.1
 
-__all__ = ["History", "evaluate", "train", "train_step"]
+# The advice fit gives (a TrainingWarning each, once per call; fit(warn=False) silences them):
+#: a training loss that grows by more than this factor over the first epochs: the steps are too big;
+LOSS_GROWTH_FACTOR = 10.0
+#: ... measured over this many first epochs of one fit call;
+LOSS_GROWTH_EPOCHS = 5
+#: an input column whose root-mean-square is above this: far from unit scale, which the init assumes;
+INPUT_SCALE_LIMIT = 10.0
+#: the default full batch (batch_size=None) on more samples than this: one step per epoch.
+FULL_BATCH_LIMIT = 10_000
+
+__all__ = [
+    "FULL_BATCH_LIMIT",
+    "INPUT_SCALE_LIMIT",
+    "LOSS_GROWTH_EPOCHS",
+    "LOSS_GROWTH_FACTOR",
+    "History",
+    "evaluate",
+    "train",
+    "train_step",
+]
 
 #: Rows per chunk when fit measures the validation data (buffers kept for the whole fit).
 _VALIDATION_CHUNK = 1024
-
-#: Losses for which an accuracy is measured: they are classifiers.
 
 
 @dataclass
@@ -74,8 +93,11 @@ class History:
     best_epoch : int or None
         With early stopping, the epoch (network index) whose weights were kept.
     interrupted : bool
-        Whether Ctrl-C (SIGINT, KeyboardInterrupt) stopped the training: the
-        lists hold the epochs completed before it.
+        Whether Ctrl-C (SIGINT, KeyboardInterrupt) or SIGTERM stopped the
+        training: the lists hold the epochs completed before it.
+    interrupt_signal : int or None
+        The signal that stopped it (``signal.SIGINT`` also for a
+        KeyboardInterrupt raised by code), None when not interrupted.
     converged, message, n_fun : bool or None, str, int
         For ``optimizer="lbfgs"``, whose epochs are its iterations and whose
         ``loss`` is the objective it minimises (the loss plus ½·λ·‖p‖² with
@@ -97,6 +119,7 @@ class History:
     converged: bool | None = None
     message: str = ""
     n_fun: int = 0
+    interrupt_signal: int | None = None
 
     def __len__(self) -> int:
         return len(self.loss)
@@ -140,7 +163,9 @@ def train_step(
     by the next step) and its dropout applies. ``weights`` (n_samples,)
     multiply each sample's loss. With ``check_finite``, a loss or a gradient
     that is not finite (or whose squared norm overflows) raises
-    ``_NonFinite`` before the update, leaving the parameters untouched.
+    ``_NonFinite`` before the update, leaving the parameters untouched, and
+    parameters or optimiser state that the update made non-finite raise it
+    after (see :func:`updated_values_finite`).
     With a ``collective``, X and Y are this process's rows of the batch
     (maybe none) and the gradient and loss are the whole batch's.
     """
@@ -158,18 +183,46 @@ def train_step(
         optimizer.step([net.params], [net.grads], [net.weight_mask])
     else:
         optimizer.step([net.params], [net.grads])
+    if check_finite and not updated_values_finite(net.params, optimizer):
+        raise _NonFinite(back.loss, "update")
     return fwd, back
+
+
+def updated_values_finite(params: np.ndarray, optimizer: Optimizer) -> bool:
+    """Whether the parameters (n_parameters,) and every state array of ``optimizer`` are finite after an update.
+
+    One summing pass over each vector, which reads it once and allocates
+    nothing: a sum is NaN or infinite when an element is. Only when a sum is
+    not finite (an element is not, or finite values too large sum past the
+    dtype's range) are the elements looked at one by one, so the answer is
+    exact. This is the one place the check lives, so that a fused update
+    can fold it into its own pass. The fit loop calls it under
+    ``np.errstate(over="ignore", invalid="ignore")`` (a sum that overflows is
+    an answer here, not a warning).
+    """
+    total = float(np.add.reduce(params))
+    arrays = list(optimizer.get_state()[1].values())
+    for value in arrays:
+        total += float(np.add.reduce(value, axis=None))
+    if math.isfinite(total):
+        return True
+    return bool(np.isfinite(params).all()) and all(bool(np.isfinite(value).all()) for value in arrays)
 
 
 # -- divergence and interruption -------------------------------------------------
 
 
 class _NonFinite(Exception):
-    """A step found a loss or gradient that is not finite (internal: fit raises TrainingDiverged)."""
+    """A step found a loss, gradient or update that is not finite (internal: fit raises TrainingDiverged).
 
-    def __init__(self, loss: float):
+    ``cause`` is ``"loss"`` (before the update, nothing changed) or ``"update"``
+    (after it: the parameters or the optimiser's state are no longer finite).
+    """
+
+    def __init__(self, loss: float, cause: str = "loss"):
         super().__init__(loss)
         self.loss = loss
+        self.cause = cause
 
 
 class _Snapshot:
@@ -202,33 +255,48 @@ class _Snapshot:
 
 
 class _InterruptRequest:
-    """Turns Ctrl-C (SIGINT) into a request the fit loop honours after the current batch.
+    """Turns Ctrl-C (SIGINT) and SIGTERM into a request the fit loop honours after the current batch.
 
-    Installed only in the main thread and only over Python's default
-    handler; a second Ctrl-C while a request is pending raises
-    KeyboardInterrupt at once, as usual.
+    SIGTERM is what ``kill``, Docker, systemd and Slurm send: it is treated
+    as Ctrl-C is. Each handler is installed only in the main thread and only
+    over the signal's default (Python's KeyboardInterrupt for SIGINT, the
+    system's for SIGTERM); a second signal while a request is pending acts
+    at once, as usual (KeyboardInterrupt, or the end of the process).
+    ``signum`` is the signal that asked.
     """
+
+    _SIGNALS = ("SIGINT", "SIGTERM")
 
     def __init__(self):
         self.requested = False
-        self._previous = None
+        self.signum: int | None = None
+        self._previous: dict[int, Any] = {}
 
     def _handler(self, signum, frame):
         if self.requested:
-            signal.default_int_handler(signum, frame)
+            if signum == signal.SIGINT:
+                signal.default_int_handler(signum, frame)
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
+            return
         self.requested = True
+        self.signum = signum
 
     def __enter__(self):
-        if (
-            threading.current_thread() is threading.main_thread()
-            and signal.getsignal(signal.SIGINT) is signal.default_int_handler
-        ):
-            self._previous = signal.signal(signal.SIGINT, self._handler)
+        if threading.current_thread() is not threading.main_thread():
+            return self
+        for name in self._SIGNALS:
+            number = getattr(signal, name, None)
+            if number is None:
+                continue
+            default = signal.default_int_handler if number == signal.SIGINT else signal.SIG_DFL
+            if signal.getsignal(number) is default:
+                self._previous[number] = signal.signal(number, self._handler)
         return self
 
     def __exit__(self, *exc_info):
-        if self._previous is not None:
-            signal.signal(signal.SIGINT, self._previous)
+        for number, previous in self._previous.items():
+            signal.signal(number, previous)
         return False
 
 
@@ -338,12 +406,13 @@ def train(
     schedule: Any = None,
     early_stopping: int | None = None,
     callbacks: Sequence[Any] = (),
-    progress: bool = False,
+    progress: bool | int = False,
     sample_weight: Any = None,
     max_iter: int | None = None,
     max_fun: int | None = None,
     tol: float | None = None,
     collective: Any = None,
+    warn: bool = True,
 ) -> History:
     """Train ``net`` in place; see :meth:`chainrule.Network.fit` for the arguments.
 
@@ -352,6 +421,8 @@ def train(
     """
 
     X, Y = net.check_XY(X, Y)
+    if not isinstance(warn, (bool, np.bool_)):
+        raise TypeError(f"warn must be True or False; got {type(warn).__name__} {warn!r}")
     weights = None if sample_weight is None else net.check_sample_weight(sample_weight, X.shape[0])
     epochs = check_positive_int(epochs, "epochs", minimum=0)
     if not isinstance(optimizer, Optimizer):
@@ -414,7 +485,8 @@ def train(
             raise ValueError("early_stopping needs validation_data=(X_val, Y_val) to watch the validation loss")
         callbacks.append(EarlyStopping(patience=patience))
     if progress:
-        callbacks.append(ProgressBar())
+        every = 1 if progress is True else check_positive_int(progress, "progress")
+        callbacks.append(ProgressBar(every=every))
     if isinstance(optimizer, Optimizer) and (
         weight_decay is not None or weight_decay_on is not None or schedule is not None
     ):
@@ -433,6 +505,8 @@ def train(
 
     n = X.shape[0]
     full_batch = batch_size is None or batch_size >= (n if collective is None else collective.n_samples)
+    if warn:
+        _warn_about_inputs(X, batch_size is None, epochs)
     # float32 and dropout training reuse buffers; the tiny float64 networks
     # of hand-worked examples are faster without (a view per array costs more than it saves).
     work = (
@@ -452,36 +526,41 @@ def train(
     )
     # Overflow is not warned about: a loss or gradient it makes non-finite raises TrainingDiverged.
     with _InterruptRequest() as interrupt, np.errstate(over="ignore", invalid="ignore"):
+        run = _Run(
+            net,
+            opt,
+            X,
+            Y,
+            weights,
+            batch_size,
+            bool(shuffle),
+            full_batch,
+            work,
+            callbacks,
+            bars,
+            history,
+            validation,
+            val_work,
+            verbose,
+            snapshot,
+            interrupt,
+            bool(warn),
+            collective,
+            first_iteration=_iterations(opt),
+        )
         try:
-            run = _Run(
-                net,
-                opt,
-                X,
-                Y,
-                weights,
-                batch_size,
-                bool(shuffle),
-                full_batch,
-                work,
-                callbacks,
-                bars,
-                history,
-                validation,
-                val_work,
-                verbose,
-                snapshot,
-                interrupt,
-                collective,
-            )
             _epochs(run, epochs)
         except KeyboardInterrupt:
             # Raised inside a step (not by Ctrl-C, which waits for the batch to end):
             # go back to the start of the unfinished epoch, a consistent state.
             if snapshot.in_epoch:
                 snapshot.restore()
+                net.epoch_progress_ = run.progress_at_start
             interrupt.requested = True
+            interrupt.signum = interrupt.signum or signal.SIGINT
     if interrupt.requested:
         history.interrupted = True
+        history.interrupt_signal = int(interrupt.signum or signal.SIGINT)
         for cb in callbacks:
             if hasattr(cb, "on_interrupt"):
                 cb.on_interrupt(net, history)
@@ -594,28 +673,125 @@ class _Run:
     verbose: int
     snapshot: _Snapshot
     interrupt: _InterruptRequest
+    warn: bool
     collective: Any = None
+
+    #: The last step's batch (x, y, sample weights, batch index), checked again after its update.
+    last_batch: tuple | None = None
+    #: The network's epoch_progress_ when this epoch (or fit) began: what a rollback goes back to.
+    progress_at_start: dict | None = None
+    #: The optimiser's step count when the fit began (no update yet while it is unchanged).
+    first_iteration: int = 0
+
+
+# -- advice -------------------------------------------------------------------
+# The stack levels point at the caller of Network.fit: _warn, the check, (_epochs,) train, fit, the caller.
+
+
+def _warn(message: str, stacklevel: int) -> None:
+    warnings.warn(message, TrainingWarning, stacklevel=stacklevel)
+
+
+def _warn_about_inputs(X: np.ndarray, default_batch: bool, epochs: int) -> None:
+    """A TrainingWarning for inputs far from unit scale, and for a default full batch on a large set."""
+    rms = np.sqrt(np.einsum("ij,ij->j", X, X, dtype=np.float64) / X.shape[0])  # no copy of X
+    column = int(np.argmax(rms))
+    if rms[column] > INPUT_SCALE_LIMIT:
+        _warn(
+            f"the inputs are far from unit scale: column {column} has root-mean-square {rms[column]:.3g} "
+            f"(the initial weights assume inputs of about 1, so training may diverge or stall); standardise them "
+            f"(chainrule.datasets.standardize(X)) or divide by their range (pixels: X / 255)",
+            5,
+        )
+    if default_batch and X.shape[0] > FULL_BATCH_LIMIT:
+        _warn(
+            f"the default full batch takes one step per epoch ({epochs} in all) on {X.shape[0]} samples; "
+            f"for a data set this size pass batch_size=128 with optimizer='adam', learning_rate=0.001",
+            5,
+        )
+
+
+def _warn_about_growth(run: _Run) -> None:
+    """A TrainingWarning when the loss grew by more than LOSS_GROWTH_FACTOR within the first epochs of this call."""
+    loss = run.history.loss
+    first, last = loss[0], loss[-1]
+    if len(loss) < 2 or len(loss) > LOSS_GROWTH_EPOCHS or not first > 0 or not last > LOSS_GROWTH_FACTOR * first:
+        return
+    run.warn = False  # once per call
+    lr = run.history.learning_rate[-1]
+    _warn(
+        f"the training loss grew from {first:.4g} to {last:.4g} (×{last / first:.3g}) in the first {len(loss)} "
+        f"epochs: the steps are too large; lower the learning rate (e.g. {lr / 10:g}, now {lr:g}), or use "
+        f"mini-batches with Adam (batch_size=128, optimizer='adam', learning_rate=0.001), and standardised inputs",
+        6,
+    )
 
 
 def _epochs(run: _Run, epochs: int) -> None:
     """The epochs of :func:`train` (stopped early by a callback or by Ctrl-C; divergence raises)."""
+    net = run.net
+    progress = net.epoch_progress_
+    if progress is not None and (run.full_batch or not _continues(progress, run)):
+        net.epoch_progress_ = progress = None  # another kind of run: the unfinished epoch starts again
+    run.progress_at_start = progress
     run.snapshot.take()
-    for _ in range(epochs):
+    for i in range(epochs):
         run.snapshot.in_epoch = True
-        epoch = run.net.epochs_trained_
+        epoch = net.epochs_trained_
         lr = run.opt.begin_epoch()
         measured = _full_batch_epoch(run, epoch, lr) if run.full_batch else _minibatch_epoch(run, epoch, lr)
         if measured is None:
             return  # Ctrl-C: stop after this batch, the epoch unfinished (not in the history)
+        if i == epochs - 1:
+            _check_last_step(run, epoch, lr)
         run.opt.end_epoch()
-        run.net.epochs_trained_ += 1
+        net.epochs_trained_ += 1
+        net.epoch_progress_ = run.progress_at_start = None
         run.snapshot.in_epoch = False
         run.snapshot.take()  # the state at the end of every epoch, in buffers reused from epoch to epoch
-        if _end_epoch(run, epoch, lr, *measured):
+        stop = _end_epoch(run, epoch, lr, *measured)
+        if run.warn:
+            _warn_about_growth(run)
+        if stop:
             run.history.stopped_early = True
             break
         if run.interrupt.requested:
             return
+
+
+def _continues(progress: dict, run: _Run) -> bool:
+    """Whether this fit continues the epoch that ``progress`` (an interrupted one) describes."""
+    return (
+        progress["epoch"] == run.net.epochs_trained_
+        and progress["n_samples"] == run.X.shape[0]
+        and progress["batch_size"] == run.batch_size
+        and progress["shuffle"] == run.shuffle
+    )
+
+
+def _iterations(optimizer: Optimizer) -> int:
+    """The optimiser's step count (read through get_state, which wrappers of an optimiser forward)."""
+    return int(optimizer.get_state()[0]["iterations"])
+
+
+def _check_last_step(run: _Run, epoch: int, lr: float) -> None:
+    """The loss of the last batch on the weights its update made: no later step will look at them.
+
+    Every other update is followed by a forward pass whose loss is checked;
+    the last one of a fit is not, so it is checked here, without dropout
+    (which would draw from the network's generator) and without buffers.
+    """
+    if run.last_batch is None:
+        return
+    x, y, w, batch = run.last_batch
+    fwd = run.net.forward(x)
+    z, a = fwd.zs[-1], fwd.activations[-1]
+    loss_function = run.net.loss_function
+    loss = loss_function.value(z, a, y) if w is None else float(loss_function.per_sample(z, a, y) @ w)
+    if run.collective is not None:  # every rank decides alike: a NaN on any rank is in the sum
+        (loss,) = run.collective.sum(loss)
+    if not math.isfinite(loss):
+        _diverged(run, epoch, batch, loss, lr, "last_step")
 
 
 def _full_batch_epoch(run: _Run, epoch: int, lr: float) -> tuple[float, float]:
@@ -623,7 +799,8 @@ def _full_batch_epoch(run: _Run, epoch: int, lr: float) -> tuple[float, float]:
     try:
         fwd, back = train_step(run.net, run.opt, run.X, run.Y, run.work, run.weights, True, run.collective)
     except _NonFinite as exc:
-        _diverged(run.net, run.snapshot, run.history, epoch, 0, exc.loss, lr)
+        _diverged(run, epoch, 0, exc.loss, lr, exc.cause)
+    run.last_batch = (run.X, run.Y, run.weights, 0)
     loss_function = run.net.loss_function
     correct = 0.0
     if loss_function.is_classification:
@@ -632,7 +809,14 @@ def _full_batch_epoch(run: _Run, epoch: int, lr: float) -> tuple[float, float]:
 
 
 def _minibatch_epoch(run: _Run, epoch: int, lr: float) -> tuple[float, float] | None:
-    """One pass over the batches; returns the epoch's loss and count classified right (None if Ctrl-C cut it)."""
+    """One pass over the batches; returns the epoch's loss and count classified right (None if Ctrl-C cut it).
+
+    An epoch that an interruption cut (``net.epoch_progress_``, saved with
+    the network) is continued where it stopped: its shuffled order drawn
+    again from the generator's state at its start, its first batches
+    skipped, its running sums taken back, so that the result is the one an
+    uninterrupted run gives, bit for bit.
+    """
     net, X, Y, work, weights = run.net, run.X, run.Y, run.work, run.weights
     n = X.shape[0] if run.collective is None else run.collective.n_samples  # the rows of the whole data set
     batch_size = run.batch_size
@@ -640,14 +824,20 @@ def _minibatch_epoch(run: _Run, epoch: int, lr: float) -> tuple[float, float] | 
     mean = net.reduction == "mean"
     loss_function = net.loss_function
     classifier = loss_function.is_classification
+    progress = net.epoch_progress_
+    if progress is not None and progress["shuffle_state"] is not None:
+        net.shuffle_rng.bit_generator.state = progress["shuffle_state"]
+    shuffle_state = net.shuffle_rng.bit_generator.state if run.shuffle else None
     order = net.shuffle_rng.permutation(n) if run.shuffle else np.arange(n)
     n_batches = -(-n // batch_size)
     for bar in run.bars:
         bar.on_epoch_begin(net, epoch, n_batches)
-    loss = 0.0
-    correct = 0.0
-    seen = 0.0  # rows so far (their weights' sum, with sample weights): the bar's accuracy
-    for b, start in enumerate(range(0, n, batch_size)):
+    first = 0 if progress is None else progress["batch"]
+    loss = 0.0 if progress is None else progress["loss"]
+    correct = 0.0 if progress is None else progress["correct"]
+    seen = 0.0 if progress is None else progress["seen"]  # rows so far (their weights' sum): the bar's accuracy
+    for b in range(first, n_batches):
+        start = b * batch_size
         rows = order[start : start + batch_size]
         idx = rows if run.collective is None else run.collective.local_rows(rows)
         k = len(idx)  # this process's rows of the batch (all of them in a single process)
@@ -662,14 +852,26 @@ def _minibatch_epoch(run: _Run, epoch: int, lr: float) -> tuple[float, float] | 
         try:
             fwd, back = train_step(net, run.opt, x, y, work, w, True, run.collective)
         except _NonFinite as exc:
-            _diverged(net, run.snapshot, run.history, epoch, b, exc.loss, lr)
+            _diverged(run, epoch, b, exc.loss, lr, exc.cause)
         loss += back.loss * len(rows) if mean else back.loss
         if classifier:
             correct += _n_correct(fwd.activations[-1], y, loss_function, w)
         for bar in run.bars:
             bar.on_batch_end(b, loss / (start + len(rows)) if mean else loss, correct / seen)
         if run.interrupt.requested and start + len(rows) < n:
+            net.epoch_progress_ = {
+                "epoch": epoch,
+                "batch": b + 1,
+                "n_samples": n,
+                "batch_size": batch_size,
+                "shuffle": run.shuffle,
+                "shuffle_state": shuffle_state,
+                "loss": loss,
+                "correct": correct,
+                "seen": seen,
+            }
             return None
+    run.last_batch = (x, y, w, n_batches - 1)
     return (loss / n if mean else loss), correct
 
 
@@ -704,10 +906,35 @@ def _end_epoch(run: _Run, epoch: int, lr: float, loss: float, correct: float) ->
     return stop
 
 
-def _diverged(net, snapshot: _Snapshot, history: History, epoch: int, batch: int, loss: float, lr: float):
-    """Raise TrainingDiverged with the parameters at their last finite values."""
-    if not np.isfinite(net.params).all():  # an update made them overflow: back to the epoch's start
-        snapshot.restore()
-    exc = TrainingDiverged(epoch=epoch, batch=batch, loss=loss, learning_rate=lr)
-    exc.history = history
+def _diverged(run: _Run, epoch: int, batch: int, loss: float, lr: float, cause: str):
+    """Raise TrainingDiverged with the parameters at their last finite values.
+
+    ``cause`` is ``"loss"`` (the loss or gradient of a batch, before its
+    update: nothing to undo), ``"update"`` (the update made the parameters
+    or the optimiser's state non-finite) or ``"last_step"`` (the loss on the
+    last update's weights); the last two go back to the start of the epoch,
+    the last state known to be good. A loss that is not finite before any
+    update of this fit is blamed on the data (or the starting weights), not
+    on the learning rate.
+    """
+    net = run.net
+    hint = None
+    if cause in ("update", "last_step"):
+        run.snapshot.restore()
+        net.epoch_progress_ = run.progress_at_start
+    elif _iterations(run.opt) == run.first_iteration:
+        cause = "data"
+        with np.errstate(over="ignore", invalid="ignore"):
+            x, y = float(np.abs(run.X).max(initial=0.0)), float(np.abs(run.Y).max(initial=0.0))
+        if run.collective is not None:  # the whole data set's, so that every rank says the same
+            x, y = run.collective.largest(x, y)
+        with np.errstate(over="ignore", invalid="ignore"):
+            hint = (
+                f"the largest |X| is {x:.3g}, the largest |Y| "
+                f"{y:.3g} and the largest |weight| {float(np.abs(net.params).max()):.3g}; "
+                f"standardise the inputs and scale the targets (e.g. to unit variance): "
+                f"a lower learning rate cannot help"
+            )
+    exc = TrainingDiverged(epoch=epoch, batch=batch, loss=loss, learning_rate=lr, cause=cause, hint=hint)
+    exc.history = run.history
     raise exc from None

@@ -5,7 +5,10 @@
 inline CSS, inline JavaScript, an SVG diagram drawn by that script and the
 trace's numbers embedded as JSON. It loads nothing from anywhere (no
 script, style, font or image from outside; no network request), so it opens
-from a file, an e-mail attachment or a CI artifact alike.
+from a file, an e-mail attachment or a CI artifact alike. Its
+Content-Security-Policy (:data:`EXPLAINER_CSP`) allows its own inline script
+and style by their SHA-256 hashes and nothing else: no 'unsafe-inline', so
+markup that ever got injected into the page could not run a script.
 
 The page walks through the step in stages, with buttons and the keyboard
 (→, ↓, space, PageDown: next; ←, ↑, PageUp: back; Home, End):
@@ -40,6 +43,8 @@ inline SVG (:func:`svg_curves`, from the floor module ``chainrule._svg``, which
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import html as _html
 import json
 import math
@@ -58,7 +63,15 @@ from ..teaching.sections import optimizer_description
 from ..teaching.trace import Trace
 from ..training.loop import History
 
-__all__ = ["MAX_NEURONS", "MAX_SAMPLES", "explainer_html", "report_html", "stage_formulas", "svg_curves"]
+__all__ = [
+    "EXPLAINER_CSP",
+    "MAX_NEURONS",
+    "MAX_SAMPLES",
+    "explainer_html",
+    "report_html",
+    "stage_formulas",
+    "svg_curves",
+]
 
 
 def _asset(name: str) -> str:
@@ -272,6 +285,19 @@ _EXPLAINER_CSS = _asset("explainer.css")
 _EXPLAINER_JS = _asset("explainer.js")
 
 
+def _csp_hash(text: str) -> str:
+    """A Content-Security-Policy source allowing exactly this inline script or style: ``'sha256-…'``."""
+    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii") + "'"
+
+
+#: The explainer's policy: nothing from outside, and only its own inline script and style (by their
+#: SHA-256), so that markup injected into the page could neither run a script nor restyle it.
+EXPLAINER_CSP = (
+    f"default-src 'none'; script-src {_csp_hash(_EXPLAINER_JS)}; style-src {_csp_hash(_EXPLAINER_CSS)}; "
+    f"img-src data:; base-uri 'none'; form-action 'none'"
+)
+
+
 def explainer_html(trace, title: str | None = None, digits: int = 4) -> str:
     """The recorded step as one self-contained, interactive HTML page.
 
@@ -313,8 +339,7 @@ def explainer_html(trace, title: str | None = None, digits: int = 4) -> str:
     head = (
         f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f'<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
-        f"style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:\">\n"
+        f'<meta http-equiv="Content-Security-Policy" content="{EXPLAINER_CSP}">\n'
         f"<title>{_esc(heading)}</title>\n<style>{_EXPLAINER_CSS}</style>\n</head>\n"
     )
     header = trace.sections(max_neurons=MAX_NEURONS, max_samples=4)[0]
@@ -375,6 +400,8 @@ def explainer_html(trace, title: str | None = None, digits: int = 4) -> str:
 
 
 _REPORT_CSS = _asset("report.css")
+#: The training report has no script at all, and only its own inline style.
+_REPORT_CSP = f"default-src 'none'; style-src {_csp_hash(_REPORT_CSS)}; base-uri 'none'; form-action 'none'"
 
 
 def report_html(
@@ -472,7 +499,7 @@ def report_html(
 
     return (
         f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-        f"<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">\n"
+        f'<meta http-equiv="Content-Security-Policy" content="{_REPORT_CSP}">\n'
         f"<title>{_esc(title)}</title>\n<style>{_REPORT_CSS}</style>\n</head>\n<body>\n"
         f"<h1>{_esc(title)}</h1>\n<h2>Final metrics</h2>\n{metrics_html}\n"
         f'<h2>Curves</h2>\n<div class="plots">{"".join(plots)}</div>\n'
