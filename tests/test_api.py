@@ -36,6 +36,7 @@ EXPECTED_PUBLIC_NAMES = {
     "schedules",
     "load",
     "Trace",
+    "Traces",
     "export_onnx",
     "CheckReport",
     "check_example",

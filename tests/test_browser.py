@@ -355,6 +355,37 @@ def test_training_report_page(browser, tmp_path):
     opened.close()
 
 
+def test_an_adam_step_and_several_steps_in_the_browser(browser, tmp_path, artifacts):
+    """The explainer of an Adam step shows its state in the update stage; the page of steps typesets its MathML."""
+    X, Y = xor()
+    net = cr.Network([2, 2, 1], loss="half_squared_error", reduction="sum", seed=2)
+    trace = net.explain(X, Y, learning_rate=0.05, optimizer="adam")
+    opened = Opened(browser, write_page(tmp_path, trace.to_html(), "adam.html"))
+    page = opened.page
+    for _ in range(6):
+        page.keyboard.press("ArrowRight")
+    assert opened.stage() == "update"
+    check_numbers(opened, trace)
+    body = page.inner_text("body")
+    assert "Update: Adam (β₁ = 0.9, β₂ = 0.999, ε = 1e-08), step t = 1" in body
+    formula = page.locator('[data-text^="m̂_w[0,0] = m/(1 - β₁ᵗ)"]')  # typeset: its words in data-text
+    assert formula.count() >= 1 and formula.first.is_visible()
+    opened.close()
+
+    traces = net.explain(X, Y, learning_rate=0.05, optimizer="adam", steps=3)
+    opened = Opened(browser, write_page(tmp_path, traces.to_html(), "steps.html"))
+    page = opened.page
+    assert page.locator("h3", has_text="Step 3 of 3").count() == 1
+    roots = page.locator("msqrt")
+    assert roots.count() == 3 * 9 * 2  # √v̂ and √(its number) per weight and bias, each step
+    box = roots.first.bounding_box()
+    assert box is not None and box["width"] > 10 and box["height"] > 10  # typeset, not left as text
+    assert "\\" not in page.inner_text("body")
+    assert page.evaluate("getComputedStyle(document.body).maxWidth") != "none"  # its own style, allowed by hash
+    page.screenshot(path=str(artifacts / "adam_steps.png"), full_page=False)
+    opened.close()
+
+
 def test_the_explainer_page_allows_only_its_own_script_by_hash(browser, tmp_path):
     """Issue 15, finding 10: a strict Content-Security-Policy. The page's policy has no 'unsafe-inline';
     its script-src is the SHA-256 of the script the browser actually finds in the page (hashed here,

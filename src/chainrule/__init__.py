@@ -22,7 +22,7 @@ from .teaching.checker import CheckReport, check_example
 from .teaching.examples import WorkedExample, load_example
 from .teaching.exercise import Exercise, exercise
 from .teaching.inference import infer_conventions
-from .teaching.trace import Trace
+from .teaching.trace import Trace, Traces
 from .training import callbacks, optimizers, schedules  # noqa: F401  (optimizers: an attribute, not in __all__)
 from .training.loop import History
 from .training.optimizers import OPTIMIZERS, SGD, Adam, AdamW, Optimizer, RMSProp
@@ -44,6 +44,7 @@ __all__ = [
     "Optimizer",
     "RMSProp",
     "Trace",
+    "Traces",
     "TrainingDiverged",
     "TrainingWarning",
     "WorkedExample",

@@ -3,6 +3,9 @@
 ::
 
     chainrule explain FILE [--format text|markdown|json|html] [--practice] [--digits N] [--step K] [-o FILE]
+                      [--optimizer sgd|adam|adamw|rmsprop] [--learning-rate LR] [--momentum MU] [--nesterov]
+                      [--beta1 B1] [--beta2 B2] [--epsilon EPS] [--rho RHO] [--weight-decay L]
+                      [--weight-decay-on all|weights] [--dropout P] [--steps K]
     chainrule check FILE [--format text|json] [--strict]
     chainrule check --infer FILE [-o SPEC.json]
     chainrule check --list-slips
@@ -12,6 +15,11 @@
 FILE is a worked-example file (JSON or TOML, see :mod:`chainrule.teaching.examples`;
 ``explain --help`` and ``check --help`` list its keys and trace paths, from the
 loader's own tables). ``new-example`` writes a commented template to fill in.
+``explain`` shows the file's step (plain SGD at its learning rate) unless an
+optimiser option is given: then the step of that optimiser (``--optimizer``,
+default sgd, at ``--learning-rate``, default the file's), with its state
+before and after, as ``chainrule train``'s options name them; ``--steps K``
+shows K consecutive full-batch steps.
 ``check`` exits 0 when every published number agrees or differs only by the
 example's own rounding, 1 when any disagrees otherwise (a sign convention, a
 named slip, an arithmetic error; with ``--strict``, rounding too), 2 on bad
@@ -34,6 +42,7 @@ from ..core.losses import LOSSES, REDUCTIONS
 from ..teaching.checker import SLIPS
 from ..teaching.examples import format_reference, load_example, template
 from ..teaching.inference import infer_conventions
+from ..training.optimizers import OPTIMIZERS, WEIGHT_DECAY_ON, get_optimizer
 
 __all__ = ["add_parsers"]
 
@@ -59,6 +68,20 @@ def add_parsers(subparsers) -> None:
         default=1,
         help="which step of a multi-step file (1: its [step]; K: its [[steps]] K-1, from the weights it went on with)",
     )
+    p.add_argument("--optimizer", default=None, choices=sorted(OPTIMIZERS), help="default: the file's plain SGD")
+    p.add_argument("--learning-rate", type=_positive_float, default=None, help="default: the file's")
+    p.add_argument("--momentum", type=float, default=None, help="sgd: momentum μ in [0, 1)")
+    p.add_argument("--nesterov", action="store_true", help="sgd: Nesterov momentum (needs --momentum)")
+    p.add_argument("--beta1", type=float, default=None, help="adam, adamw: β₁ (default 0.9)")
+    p.add_argument("--beta2", type=float, default=None, help="adam, adamw: β₂ (default 0.999)")
+    p.add_argument("--epsilon", type=_positive_float, default=None, help="adam, adamw, rmsprop: ε (default 1e-8)")
+    p.add_argument("--rho", type=float, default=None, help="rmsprop: ρ, the average's decay (default 0.99)")
+    p.add_argument(
+        "--weight-decay", type=float, default=None, help="L2 penalty added to the gradient (adamw: decoupled)"
+    )
+    p.add_argument("--weight-decay-on", default=None, choices=sorted(WEIGHT_DECAY_ON), help="default: all")
+    p.add_argument("--dropout", type=float, default=0.0, help="dropout on hidden layers, in [0, 1)")
+    p.add_argument("--steps", type=_positive_int, default=1, help="consecutive full-batch steps shown (default 1)")
     p.set_defaults(func=_explain)
 
     p = subparsers.add_parser(
@@ -113,6 +136,30 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number > 0; got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected a number > 0; got {value}")
+    return value
+
+
+#: The optimiser options of ``explain``, by the keyword of the optimiser classes.
+_OPTIMIZER_OPTIONS = ("momentum", "beta1", "beta2", "epsilon", "rho", "weight_decay", "weight_decay_on")
+
+
+def _optimizer(args, example):
+    """The optimiser the options ask for, or None for the file's own plain SGD step."""
+    options = {name: getattr(args, name) for name in _OPTIMIZER_OPTIONS}
+    options["nesterov"] = True if args.nesterov else None
+    if args.optimizer is None and args.learning_rate is None and all(v is None for v in options.values()):
+        return None
+    lr = example.learning_rate if args.learning_rate is None else args.learning_rate
+    return get_optimizer(args.optimizer or "sgd", lr, **options)
+
+
 def _sizes(text: str) -> list[int]:
     try:
         sizes = [int(part) for part in text.split(",")]
@@ -147,12 +194,19 @@ def _explain(args) -> int:
 
     if args.practice and args.format != "html":
         raise ValueError("--practice is a page: give --format html -o FILE with it")
+    if args.practice and args.steps > 1:
+        raise ValueError("--practice is a page of one step: leave out --steps")
     example = load_example(args.file)
-    trace = example.explain(args.step)
+    options = {"steps": args.steps, "dropout": args.dropout}
+    given = {name: value for name, value in options.items() if value != {"steps": 1, "dropout": 0.0}[name]}
+    trace = example.explain(args.step, _optimizer(args, example), **given)
     if args.format == "html":
         if not args.output:
             raise ValueError("--format html needs -o FILE (the page to write)")
-        page = trace.to_html(title=example.title or None, digits=args.digits, practice=args.practice)
+        if args.steps > 1:
+            page = trace.to_html(title=example.title or None, digits=args.digits)
+        else:
+            page = trace.to_html(title=example.title or None, digits=args.digits, practice=args.practice)
         with open(args.output, "w", encoding="utf-8") as fh:
             fh.write(page)
         sys.stdout.write(f"wrote {args.output}\n")

@@ -814,24 +814,57 @@ class Network:
             warn=warn,
         )
 
-    def explain(self, X: Any, Y: Any, learning_rate: float = 0.1):
-        """One full-batch SGD step on (X, Y), recorded as a :class:`~chainrule.teaching.trace.Trace`.
+    def explain(
+        self,
+        X: Any,
+        Y: Any,
+        learning_rate: float | None = None,
+        optimizer: Any = "sgd",
+        *,
+        steps: int = 1,
+        weight_decay: float | None = None,
+        weight_decay_on: str | None = None,
+        schedule: Any = None,
+        dropout: float = 0.0,
+    ):
+        """Full-batch training steps on (X, Y), recorded as a :class:`~chainrule.teaching.trace.Trace`.
 
-        Only a gradient-descent step can be explained: an L-BFGS step's
-        direction (from its curvature pairs) and line search are not recorded.
-
-        The step is the one ``fit`` runs (:func:`chainrule.training.train_step`),
-        taken on a float64 copy: the network itself is not modified.
+        The steps are the ones ``fit`` takes (:func:`chainrule.training.train_step`,
+        with the same optimiser, schedule, weight decay and dropout masks),
+        on a float64 copy: the network itself is not modified. Each records
+        the optimiser's state before and after (momentum buffer; Adam's
+        moments; RMSProp's average of g²). Only a gradient-descent step can
+        be explained: an L-BFGS step's direction (from its curvature pairs)
+        and line search are not recorded.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_inputs)
         Y : array-like of shape (n_samples, n_outputs)
-        learning_rate : float > 0
+        learning_rate : float > 0, optional
+            For an optimiser given by name (0.1 when not given).
+        optimizer : str or Optimizer
+            ``sgd``, ``adam``, ``adamw``, ``rmsprop`` or an instance, as for :meth:`fit`.
+        steps : int >= 1
+            Consecutive steps; more than one returns a
+            :class:`~chainrule.teaching.trace.Traces`, one Trace per step.
+        weight_decay, weight_decay_on, schedule, dropout
+            As for :meth:`fit`.
         """
         from ..teaching.trace import explain
 
-        return explain(self, X, Y, learning_rate)
+        return explain(
+            self,
+            X,
+            Y,
+            learning_rate,
+            optimizer,
+            steps=steps,
+            weight_decay=weight_decay,
+            weight_decay_on=weight_decay_on,
+            schedule=schedule,
+            dropout=dropout,
+        )
 
     def save(self, path: Any) -> None:
         """Save the network to ``path`` (.npz arrays + JSON metadata, never pickle); see :func:`chainrule.load`."""

@@ -11,14 +11,16 @@ from .checker import CheckReport, check_example
 from .examples import WorkedExample, load_example
 from .exercise import Exercise  # the function stays chainrule.exercise: teaching.exercise is the module
 from .inference import Inference, infer_conventions
-from .trace import LayerTrace, Trace, explain
+from .trace import LayerTrace, OptimizerTrace, Trace, Traces, explain
 
 __all__ = [
     "CheckReport",
     "Exercise",
     "Inference",
     "LayerTrace",
+    "OptimizerTrace",
     "Trace",
+    "Traces",
     "WorkedExample",
     "check_example",
     "explain",

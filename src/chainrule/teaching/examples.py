@@ -305,16 +305,32 @@ class WorkedExample:
         """How many steps the example works: 1 (``[step]``) plus its later ``[[steps]]``."""
         return 1 + len(self.steps)
 
-    def explain(self, step: int = 1):
+    def explain(self, step: int = 1, optimizer: Any = None, **options: Any):
         """The true step as a :class:`~chainrule.teaching.trace.Trace`, with the example's ``notes`` among its notes.
 
         ``step`` counts from 1 (the ``[step]`` table); step k >= 2 is ``steps[k - 2]``, recorded from the
         weights the example went on with, as :meth:`check` judges it (its own printed new weights of the step
-        before, the true ones where it printed none).
+        before, the true ones where it printed none). For step 1, ``optimizer`` (an
+        :class:`~chainrule.training.optimizers.Optimizer` instance, with its own learning rate) replaces the
+        example's plain SGD at its learning rate, and ``options`` are those of :meth:`chainrule.Network.explain`
+        (``steps``, ``dropout``, ...): with ``steps > 1`` a :class:`~chainrule.teaching.trace.Traces`.
         """
         if isinstance(step, bool) or not isinstance(step, int) or not 1 <= step <= self.n_steps:
             raise ValueError(f"step must be an int from 1 to {self.n_steps} (the example's steps); got {step!r}")
-        return self.explain_steps(step)[-1]
+        if step > 1:
+            if optimizer is not None or options:
+                raise ValueError(
+                    f"step {step} is the example's own plain gradient descent, as check judges it; an optimizer, "
+                    f"steps or dropout are explained from step 1 (the [step] table)"
+                )
+            return self.explain_steps(step)[-1]
+        if optimizer is None:
+            trace = self.network.explain(self.inputs, self.targets, self.learning_rate, **options)
+        else:
+            trace = self.network.explain(self.inputs, self.targets, None, optimizer, **options)
+        for one in getattr(trace, "steps", [trace]):
+            one.notes += list(self.notes)
+        return trace
 
     def explain_steps(self, upto: int | None = None) -> list:
         """Steps 1 .. ``upto`` (default: all) as :meth:`explain` gives them, in one walk."""

@@ -2,8 +2,8 @@
 
 The explained step's Markdown spells its formulas in a small subset of
 LaTeX (:mod:`.notation`, :mod:`.sections`): symbols with subscripts,
-``\\frac``, ``\\sum``, ``\\mathrm``, Greek letters, a few operators and
-spaces. :func:`latex_to_mathml` turns that subset into presentation MathML,
+``\\frac``, ``\\sum``, ``\\mathrm``, ``\\sqrt``, ``\\hat``, Greek letters, a few
+operators and spaces. :func:`latex_to_mathml` turns that subset into presentation MathML,
 which Chromium, Firefox and Safari render natively, so a page (the
 explainer, a notebook's output, its HTML export) typesets its formulas
 without MathJax or KaTeX. A command outside the subset is kept visible as
@@ -30,6 +30,7 @@ _IDENTIFIERS = {
     "eta": "η",
     "lambda": "λ",
     "mu": "μ",
+    "rho": "ρ",
     "sigma": "σ",
     "partial": "∂",
     "top": "⊤",
@@ -56,9 +57,18 @@ _SPACES = {"quad": "1em", "qquad": "2em", ",": "0.17em", ";": "0.28em", ":": "0.
 _FENCES = {"left", "right", "big", "Big", "bigg", "Bigg"}
 _FRACTIONS = {"frac", "tfrac", "dfrac"}
 _TEXTS = {"mathrm", "text", "operatorname"}
+_ROOTS_AND_ACCENTS = {"sqrt", "hat"}
 
 #: Every command :func:`latex_to_mathml` understands.
-COMMANDS = frozenset(_IDENTIFIERS) | frozenset(_OPERATORS) | frozenset(_SPACES) | _FENCES | _FRACTIONS | _TEXTS
+COMMANDS = (
+    frozenset(_IDENTIFIERS)
+    | frozenset(_OPERATORS)
+    | frozenset(_SPACES)
+    | _FENCES
+    | _FRACTIONS
+    | _TEXTS
+    | _ROOTS_AND_ACCENTS
+)
 
 _TOKEN = re.compile(r"\\[A-Za-z]+|\\.|\d+(?:\.\d+)?|[A-Za-z]|\s+|.", re.S)
 
@@ -214,6 +224,10 @@ class _Parser:
         if name in _FRACTIONS:
             top, bottom = self.group(), self.group()
             return f"<mfrac>{top}{bottom}</mfrac>"
+        if name == "sqrt":
+            return f"<msqrt>{self.group()}</msqrt>"
+        if name == "hat":
+            return f'<mover accent="true">{self.group()}<mo>^</mo></mover>'
         if name in _TEXTS:
             text = self.raw_group()
             if name == "text":

@@ -38,7 +38,18 @@ from .notation import ARROW, MUL, Tex, activation_symbol, loss_formula, sym
 if TYPE_CHECKING:
     from .trace import Trace
 
-__all__ = ["Equation", "Line", "Matrix", "Num", "Part", "Prose", "Section", "build_sections"]
+__all__ = [
+    "Equation",
+    "Line",
+    "Matrix",
+    "Num",
+    "Part",
+    "Prose",
+    "Section",
+    "build_sections",
+    "build_steps_sections",
+    "optimizer_description",
+]
 
 
 @dataclass(frozen=True)
@@ -135,7 +146,6 @@ def build_sections(trace: Trace, max_neurons: int = 8, max_samples: int = 4) -> 
     n = trace.n_samples
     batch = n > 1
     L = len(trace.layers)
-    lr = trace.learning_rate
 
     def idx(s: int, j: int) -> tuple[int, ...]:
         return (s, j) if batch else (j,)
@@ -145,7 +155,10 @@ def build_sections(trace: Trace, max_neurons: int = 8, max_samples: int = 4) -> 
         return n_out <= max_neurons and n_in <= max_neurons and n <= max_samples
 
     def in_value(l: int) -> np.ndarray:
-        return trace.inputs if l == 0 else trace.layers[l - 1].a
+        if l == 0:
+            return trace.inputs
+        before = trace.layers[l - 1]
+        return before.a if before.a_masked is None else before.a_masked  # with dropout: a ⊙ m
 
     def sum_of_products(pairs) -> list[Part]:
         parts: list[Part] = []
@@ -165,7 +178,7 @@ def build_sections(trace: Trace, max_neurons: int = 8, max_samples: int = 4) -> 
     for l, layer in enumerate(trace.layers):
         n_out, n_in = layer.weights.shape
         f = activation_symbol(layer.activation)
-        src = "x" if l == 0 else f"layers[{l - 1}].a"
+        src = "x" if l == 0 else f"layers[{l - 1}].a" + ("·m" if trace.layers[l - 1].mask is not None else "")
         kind = "output" if l == L - 1 else "hidden"
         heading = f"layers[{l}] ({kind}, {layer.activation}, {n_in} → {n_out}; in = {src})"
         lines: list[Line] = []
@@ -186,6 +199,14 @@ def build_sections(trace: Trace, max_neurons: int = 8, max_samples: int = 4) -> 
                     else:
                         parts = [sym("a", idx(s, j)), " = ", f, "(", _n(layer.z[s, j]), ") = ", _n(layer.a[s, j])]
                     lines.append(Equation(tuple(parts)))
+            if layer.mask is not None and layer.a_masked is not None:
+                for s in range(n):
+                    for j in range(n_out):
+                        am = sym("a·m", idx(s, j), r"a m")
+                        kept = "kept" if layer.mask[s, j] else "dropped"
+                        parts = [am, " = ", _n(layer.a[s, j]), MUL, _p(layer.mask[s, j])]
+                        parts += [" = ", _n(layer.a_masked[s, j]), Tex(f"  ({kept})", rf"\quad\text{{({kept})}}")]
+                        lines.append(Equation(tuple(parts)))
         else:
             shape_b = f" + ({n_out},)" if layer.bias is not None else ""
             product = Tex("z = in·Wᵀ", r"z = \mathrm{in} \cdot W^\top") if l else Tex("z = x·Wᵀ", r"z = x \cdot W^\top")
@@ -197,6 +218,9 @@ def build_sections(trace: Trace, max_neurons: int = 8, max_samples: int = 4) -> 
             lines.append(Matrix(Tex("z", "z"), layer.z))
             lines.append(Equation(("a = ", f, "(z)")))
             lines.append(Matrix(Tex("a", "a"), layer.a))
+            if layer.mask is not None and layer.a_masked is not None:
+                lines.append(Matrix(Tex("m", "m"), layer.mask))
+                lines.append(Matrix(Tex("a·m", r"a \odot m"), layer.a_masked))
         sections.append(Section(f"forward-{l}", Tex(heading, heading), 2, lines))
 
     sections.append(_loss(trace))
@@ -214,7 +238,7 @@ def build_sections(trace: Trace, max_neurons: int = 8, max_samples: int = 4) -> 
                 f"Hidden error: layers[{l}] (δ' and w' are layers[{l + 1}]'s)",
                 f"Hidden error: layers[{l}] ($\\delta'$ and $w'$ are layers[{l + 1}]'s)",
             )
-        lines = [*_sign_convention()] if l == L - 1 else []
+        lines = [*_sign_convention(trace.optimizer.plain)] if l == L - 1 else []
         sections.append(Section(f"backward-{l}", heading, 1, lines))
         if not small(l):
             shape = Tex(f"    shape ({n}, {n_out})", rf"\quad ({n}, {n_out})")
@@ -250,9 +274,12 @@ def build_sections(trace: Trace, max_neurons: int = 8, max_samples: int = 4) -> 
                         if not batch
                         else rf"\sum_k \delta'_{{{s},k}} w'_{{k,{j}}}",
                     )
-                    parts = [ga, " = ", chain, " = "]
-                    parts += sum_of_products([(nxt.delta[s, k], nxt.weights[k, j]) for k in range(nxt.delta.shape[1])])
-                    parts += [" = ", _n(layer.grad_a[s, j])]
+                    terms = sum_of_products([(nxt.delta[s, k], nxt.weights[k, j]) for k in range(nxt.delta.shape[1])])
+                    if layer.mask is not None:  # dropout: the error reaches only the outputs that were kept
+                        m = sym("m", idx(s, j))
+                        chain = Tex(f"{m.text}·{chain.text}", f"{m.latex} {chain.latex}")
+                        terms = [_n(layer.mask[s, j]), MUL, "(", *terms, ")"]
+                    parts = [ga, " = ", chain, " = ", *terms, " = ", _n(layer.grad_a[s, j])]
                 lines.append(Equation(tuple(parts)))
                 if layer.derivative is not None:
                     at = ",".join(map(str, idx(s, j)))
@@ -268,20 +295,11 @@ def build_sections(trace: Trace, max_neurons: int = 8, max_samples: int = 4) -> 
                     lines.append(Equation((d, " = ", jacobian, " = ", _n(layer.delta[s, j]))))
 
     # -- updates ------------------------------------------------------------
-    sections.append(
-        Section(
-            "update",
-            Tex(
-                "Updates (w ← w - η·∂L/∂w, b ← b - η·∂L/∂b)",
-                r"Updates ($w \leftarrow w - \eta\,\partial L/\partial w$)",
-            ),
-            1,
-        )
-    )
+    sections.append(Section("update", _update_heading(trace), 1))
     for l in range(L - 1, -1, -1):
         layer = trace.layers[l]
         n_out, n_in = layer.weights.shape
-        src = "x" if l == 0 else f"layers[{l - 1}].a"
+        src = "x" if l == 0 else f"layers[{l - 1}].a" + ("·m" if trace.layers[l - 1].mask is not None else "")
         heading = f"layers[{l}] (in = {src})"
         lines = []
         sections.append(Section(f"update-{l}", Tex(heading, heading), 2, lines))
@@ -292,15 +310,12 @@ def build_sections(trace: Trace, max_neurons: int = 8, max_samples: int = 4) -> 
             shape = Tex(f"    shape ({n_out}, {n_in})", rf"\quad ({n_out}, {n_in})")
             lines.append(Equation((grad_w, shape), "gradient"))
             lines.append(Matrix(Tex("∂L/∂W", r"\partial L/\partial W"), layer.grad_weights, "gradient"))
-            lines.append(
-                Equation((Tex("W ← W - η·∂L/∂W", r"W \leftarrow W - \eta \, \partial L/\partial W"),), "update")
-            )
-            lines.append(Matrix(Tex("W", "W"), layer.new_weights, "update"))
+            lines += _matrix_update_lines(trace, layer, "weights")
             if layer.bias is not None:
                 grad_b = Tex("∂L/∂b = Σ_s δ[s]", r"\partial L/\partial b = \sum_s \delta_{s}")
                 lines.append(Equation((grad_b,), "gradient"))
                 lines.append(Matrix(Tex("∂L/∂b", r"\partial L/\partial b"), layer.grad_bias, "gradient"))
-                lines.append(Matrix(Tex("b", "b"), layer.new_bias, "update"))
+                lines += _matrix_update_lines(trace, layer, "bias")
             continue
         for j in range(n_out):
             for i in range(n_in):
@@ -314,8 +329,7 @@ def build_sections(trace: Trace, max_neurons: int = 8, max_samples: int = 4) -> 
                 parts = [g, " = ", chain, " = "]
                 parts += sum_of_products([(layer.delta[s, j], inp[s, i]) for s in range(n)])
                 lines.append(Equation((*parts, " = ", _n(layer.grad_weights[j, i])), "gradient"))
-                step = [_n(layer.weights[j, i]), " - ", _p(lr), MUL, _p(layer.grad_weights[j, i])]
-                lines.append(Equation((sym("w", (j, i)), ARROW, *step, " = ", _n(layer.new_weights[j, i])), "update"))
+                lines += _update_lines(trace, layer, "weights", (j, i))
         if layer.bias is not None:
             for j in range(n_out):
                 g = sym("∂L/∂b", (j,), r"\partial L/\partial b")
@@ -329,8 +343,7 @@ def build_sections(trace: Trace, max_neurons: int = 8, max_samples: int = 4) -> 
                     for s in range(n):
                         parts += [" + " if s else "", _p(layer.delta[s, j]) if s else _n(layer.delta[s, j])]
                 lines.append(Equation((*parts, " = ", _n(layer.grad_bias[j])), "gradient"))
-                step = [_n(layer.bias[j]), " - ", _p(lr), MUL, _p(layer.grad_bias[j])]
-                lines.append(Equation((sym("b", (j,)), ARROW, *step, " = ", _n(layer.new_bias[j])), "update"))
+                lines += _update_lines(trace, layer, "bias", (j,))
     return sections
 
 
@@ -356,25 +369,64 @@ def _header(trace: Trace) -> Section:
         "Indices are 0-based, as in trace paths: `layers[l].z[sample][neuron]`, `layers[l].weights[neuron][input]`.",
     )
     lines: list[Line] = [Prose(desc), Prose((indices,))]
+    if not trace.optimizer.plain:
+        described = optimizer_description(trace, step=False)
+        lines.append(
+            Prose(
+                (
+                    Tex(f"Optimizer: {described}.", f"Optimizer: {described}."),
+                    _state_sentence(trace),
+                )
+            )
+        )
+    if trace.dropout:
+        p = trace.dropout
+        keep = 1.0 / (1.0 - p)
+        lines.append(
+            Prose(
+                (
+                    f"Dropout p = {p:g} on the hidden layers' outputs: each is multiplied by its mask m, "
+                    f"0 (dropped) or 1/(1 - p) = {keep:.4g} (kept), drawn from the network's seed as fit draws it; "
+                    "the next layer is fed a·m.",
+                )
+            )
+        )
     lines += [Prose((f"Note: {note}{'' if note.endswith(('.', '!', '?')) else '.'}",)) for note in trace.notes]
     title = "One training step, explained"
     return Section("header", Tex(title, title), 0, lines)
 
 
-def _sign_convention() -> list[Line]:
-    """What δ means here, and the opposite sign some textbooks give it (the output error's first lines)."""
-    here = Tex(
-        "δ = ∂L/∂z here: how much the loss changes with a neuron's z; the update is w ← w - η·∂L/∂w.",
-        r"$\delta = \partial L/\partial z$ here: how much the loss changes with a neuron's $z$; "
-        r"the update is $w \leftarrow w - \eta\,\partial L/\partial w$.",
-    )
-    other = Tex(
-        "Some textbooks define δ = -∂L/∂z instead, writing the output error as target - output (y - a), "
-        "and update w ← w + η·δ·in: the same step, with δ of the opposite sign.",
-        r"Some textbooks define $\delta = -\partial L/\partial z$ instead, writing the output error as "
-        r"target − output ($y - a$), and update $w \leftarrow w + \eta\,\delta\,\mathrm{in}$: "
-        r"the same step, with $\delta$ of the opposite sign.",
-    )
+def _sign_convention(plain: bool = True) -> list[Line]:
+    """What δ means here, and the opposite sign some textbooks give it (the output error's first lines).
+
+    ``plain``: the step is plain gradient descent, whose update the lines
+    state; another optimiser's update goes through its state (its section says how).
+    """
+    if plain:
+        here = Tex(
+            "δ = ∂L/∂z here: how much the loss changes with a neuron's z; the update is w ← w - η·∂L/∂w.",
+            r"$\delta = \partial L/\partial z$ here: how much the loss changes with a neuron's $z$; "
+            r"the update is $w \leftarrow w - \eta\,\partial L/\partial w$.",
+        )
+        other = Tex(
+            "Some textbooks define δ = -∂L/∂z instead, writing the output error as target - output (y - a), "
+            "and update w ← w + η·δ·in: the same step, with δ of the opposite sign.",
+            r"Some textbooks define $\delta = -\partial L/\partial z$ instead, writing the output error as "
+            r"target − output ($y - a$), and update $w \leftarrow w + \eta\,\delta\,\mathrm{in}$: "
+            r"the same step, with $\delta$ of the opposite sign.",
+        )
+    else:
+        here = Tex(
+            "δ = ∂L/∂z here: how much the loss changes with a neuron's z; the optimiser's update uses ∂L/∂w.",
+            r"$\delta = \partial L/\partial z$ here: how much the loss changes with a neuron's $z$; "
+            r"the optimiser's update uses $\partial L/\partial w$.",
+        )
+        other = Tex(
+            "Some textbooks define δ = -∂L/∂z instead, writing the output error as target - output (y - a): "
+            "the same step, with δ of the opposite sign.",
+            r"Some textbooks define $\delta = -\partial L/\partial z$ instead, writing the output error as "
+            r"target − output ($y - a$): the same step, with $\delta$ of the opposite sign.",
+        )
     return [Prose((here,)), Prose((other,))]
 
 
@@ -457,3 +509,289 @@ def _derivative_parts(activation: str, a: float) -> list[Part]:
     if activation == "tanh":
         return [Tex("1 - a²", "1 - a^2"), " = 1 - ", _p(a), Tex("²", "^2")]
     return []
+
+
+# -- the optimiser's update ---------------------------------------------------
+_SUPERSCRIPTS = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def _power(base: float, t: int) -> list[Part]:
+    """``0.9¹`` / ``0.9^{1}``: a base raised to the step count t."""
+    return [_n(base), Tex(str(t).translate(_SUPERSCRIPTS), f"^{{{t}}}")]
+
+
+def _root(value: float) -> list[Part]:
+    """``√0.25`` / ``\\sqrt{0.25}``."""
+    return [Tex("√", r"\sqrt{"), _n(value), Tex("", "}")]
+
+
+def _state_symbol(name: str, base: str, index: tuple[int, ...], latex: str | None = None) -> Tex:
+    """The optimiser state of one parameter: ``m_w[0,1]`` / ``m^{w}_{0,1}``."""
+    idx = ",".join(map(str, index))
+    return Tex(f"{name}_{base}[{idx}]", f"{latex or name}^{{{base}}}_{{{idx}}}")
+
+
+def optimizer_description(trace: Trace, step: bool = True) -> str:
+    """``Adam (β₁ = 0.9, β₂ = 0.999, ε = 1e-08), step t = 1``: the step's optimiser in words (headings, pages)."""
+    opt = trace.optimizer
+    wd = opt.setting("weight_decay", 0.0)
+    settings: list[str] = []
+    if opt.name == "sgd":
+        name = "SGD"
+        if opt.setting("momentum"):
+            name += " with Nesterov momentum" if opt.setting("nesterov") else " with momentum"
+            settings.append(f"μ = {opt.setting('momentum'):g}")
+    elif opt.name in ("adam", "adamw"):
+        name = "AdamW" if opt.name == "adamw" or opt.setting("decoupled_weight_decay") else "Adam"
+        settings += [
+            f"β₁ = {opt.setting('beta1'):g}",
+            f"β₂ = {opt.setting('beta2'):g}",
+            f"ε = {opt.setting('epsilon'):g}",
+        ]
+    elif opt.name == "rmsprop":
+        name = "RMSProp"
+        settings += [f"ρ = {opt.setting('rho'):g}", f"ε = {opt.setting('epsilon'):g}"]
+    else:
+        name = opt.name
+    if wd:
+        where = " on the weights only" if opt.setting("weight_decay_on", "all") == "weights" else ""
+        kind = "decoupled weight decay" if name == "AdamW" else "L2 weight decay"
+        settings.append(f"{kind} λ = {wd:g}{where}")
+    described = f"{name} ({', '.join(settings)})" if settings else name
+    return f"{described}, step t = {opt.t}" if step else described
+
+
+def _state_sentence(trace: Trace) -> str:
+    """What the optimiser's state is, for the header (empty for a stateless one)."""
+    opt = trace.optimizer
+    start = {
+        "adam": "m and v, the moving averages of g and g², start at 0",
+        "adamw": "m and v, the moving averages of g and g², start at 0",
+        "rmsprop": "s, the moving average of g², starts at 0",
+    }.get(opt.name)
+    if opt.name == "sgd" and opt.setting("momentum"):
+        start = "the momentum buffer v starts at g"
+    if start is None:
+        return ""
+    return (
+        f" Its state holds one value per weight and bias: {start} before the optimiser's first step; "
+        "each step starts from the state the step before left."
+    )
+
+
+def _update_heading(trace: Trace) -> Tex:
+    if trace.optimizer.plain:
+        return Tex(
+            "Updates (w ← w - η·∂L/∂w, b ← b - η·∂L/∂b)",
+            r"Updates ($w \leftarrow w - \eta\,\partial L/\partial w$)",
+        )
+    text = f"Updates: {optimizer_description(trace)}; η = {trace.learning_rate:g}, g = ∂L/∂w"
+    if trace.optimizer.setting("weight_decay") and not _decoupled(trace):
+        text += " + λ·w"
+    return Tex(text, text.replace("∂L/∂w", r"$\partial L/\partial w$"))
+
+
+def _decoupled(trace: Trace) -> bool:
+    opt = trace.optimizer
+    return opt.name == "adamw" or bool(opt.setting("decoupled_weight_decay"))
+
+
+def _decays(trace: Trace, kind: str) -> bool:
+    """Whether weight decay applies to a layer's ``kind`` ("weights" or "bias")."""
+    opt = trace.optimizer
+    return bool(opt.setting("weight_decay")) and (kind == "weights" or opt.setting("weight_decay_on", "all") == "all")
+
+
+def _update_lines(trace: Trace, layer, kind: str, index: tuple[int, ...]) -> list[Line]:
+    """The update of one weight (``kind="weights"``, index (j, i)) or bias ((j,)), numbers substituted.
+
+    The gradient, the old and new values and the optimiser's state before
+    and after are the trace's (recorded from the step); m̂ and v̂, which
+    the optimiser folds into its constants, and λ·w are worked out here,
+    for the reader, from those recorded values.
+    """
+    opt = trace.optimizer
+    lr = trace.learning_rate
+    base = "w" if kind == "weights" else "b"
+    old = float((layer.weights if kind == "weights" else layer.bias)[index])
+    new = float((layer.new_weights if kind == "weights" else layer.new_bias)[index])
+    grad = float((layer.grad_weights if kind == "weights" else layer.grad_bias)[index])
+    target = sym(base, index)
+    if opt.plain:
+        return [Equation((target, ARROW, _n(old), " - ", _p(lr), MUL, _p(grad), " = ", _n(new)), "update")]
+
+    def state(name: str) -> tuple[float | None, float | None]:
+        before, after = layer.state.get(f"{name}_{kind}"), layer.new_state.get(f"{name}_{kind}")
+        return (None if before is None else float(before[index])), (None if after is None else float(after[index]))
+
+    lines: list[Line] = []
+    parts: list[Part]
+    g, current = grad, old
+    wd = float(opt.setting("weight_decay", 0.0))
+    if _decays(trace, kind) and _decoupled(trace):  # AdamW: p ← p − η·λ·p, before the moments
+        current = old - (old * wd) * lr
+        parts = [target, ARROW, Tex(f"{base} - η·λ·{base}", rf"{base} - \eta \lambda {base}"), " = "]
+        parts += [_n(old), " - ", _p(lr), MUL, _p(wd), MUL, _p(old), " = ", _n(current)]
+        lines.append(Equation(tuple(parts), "update"))
+    elif _decays(trace, kind):  # L2: g ← ∂L/∂p + λ·p
+        g = grad + old * wd
+        gsym = _state_symbol("g", base, index)
+        formula = Tex(f"∂L/∂{base} + λ·{base}", rf"\partial L/\partial {base} + \lambda {base}")
+        parts = [gsym, " = ", formula, " = ", _n(grad), " + ", _p(wd), MUL, _p(old), " = ", _n(g)]
+        lines.append(Equation(tuple(parts), "update"))
+    if opt.name == "sgd":
+        mu = float(opt.setting("momentum", 0.0))
+        if not mu:
+            step = Tex(f"{base} - η·g", rf"{base} - \eta g")
+            parts = [target, ARROW, step, " = ", _n(current), " - ", _p(lr), MUL, _p(g), " = ", _n(new)]
+            return lines + [Equation(tuple(parts), "update")]
+        before, after = state("momentum_buffer")
+        v = _state_symbol("v", base, index)
+        if before is None:
+            first = Tex("  (first step: the buffer starts at g)", r"\quad\text{(first step: the buffer starts at g)}")
+            lines.append(Equation((v, " = g = ", _n(after or 0.0), first), "update"))
+        else:
+            parts = [v, ARROW, Tex("μ·v + g", r"\mu v + g"), " = ", _n(mu), MUL, _p(before), " + ", _p(g)]
+            lines.append(Equation((*parts, " = ", _n(after or 0.0)), "update"))
+        if opt.setting("nesterov"):
+            step = Tex(f"{base} - η·(g + μ·v)", rf"{base} - \eta (g + \mu v)")
+            parts = [target, ARROW, step, " = ", _n(current), " - ", _p(lr), MUL, "(", _n(g), " + "]
+            parts += [_p(mu), MUL, _p(after or 0.0), ") = ", _n(new)]
+        else:
+            step = Tex(f"{base} - η·v", rf"{base} - \eta v")
+            parts = [target, ARROW, step, " = ", _n(current), " - ", _p(lr), MUL, _p(after or 0.0), " = ", _n(new)]
+        return lines + [Equation(tuple(parts), "update")]
+    t = opt.t
+    eps = float(opt.setting("epsilon"))
+    if opt.name in ("adam", "adamw"):
+        b1, b2 = float(opt.setting("beta1")), float(opt.setting("beta2"))
+        m0, m1 = state("m")
+        v0, v1 = state("v")
+        m0, v0, m1, v1 = m0 or 0.0, v0 or 0.0, m1 or 0.0, v1 or 0.0
+        m_hat, v_hat = m1 / (1.0 - b1**t), v1 / (1.0 - b2**t)
+        msym, vsym = _state_symbol("m", base, index), _state_symbol("v", base, index)
+        formula = Tex("β₁·m + (1 - β₁)·g", r"\beta_1 m + (1 - \beta_1) g")
+        parts = [msym, ARROW, formula, " = ", _n(b1), MUL, _p(m0), " + ", _n(1.0 - b1), MUL, _p(g), " = ", _n(m1)]
+        lines.append(Equation(tuple(parts), "update"))
+        formula = Tex("β₂·v + (1 - β₂)·g²", r"\beta_2 v + (1 - \beta_2) g^2")
+        parts = [vsym, ARROW, formula, " = ", _n(b2), MUL, _p(v0), " + ", _n(1.0 - b2), MUL, _p(g), Tex("²", "^2")]
+        lines.append(Equation((*parts, " = ", _n(v1)), "update"))
+        hat_m = _state_symbol("m̂", base, index, r"\hat{m}")
+        hat_v = _state_symbol("v̂", base, index, r"\hat{v}")
+        formula = Tex("m/(1 - β₁ᵗ)", r"m / (1 - \beta_1^t)")
+        parts = [hat_m, " = ", formula, " = ", _n(m1), "/(1 - ", *_power(b1, t), ") = ", _n(m_hat)]
+        lines.append(Equation(tuple(parts), "update"))
+        formula = Tex("v/(1 - β₂ᵗ)", r"v / (1 - \beta_2^t)")
+        parts = [hat_v, " = ", formula, " = ", _n(v1), "/(1 - ", *_power(b2, t), ") = ", _n(v_hat)]
+        lines.append(Equation(tuple(parts), "update"))
+        step = Tex(f"{base} - η·m̂/(√v̂ + ε)", rf"{base} - \eta \, \hat{{m}} / (\sqrt{{\hat{{v}}}} + \epsilon)")
+        parts = [target, ARROW, step, " = ", _n(current), " - ", _p(lr), MUL, _p(m_hat), "/("]
+        parts += [*_root(v_hat), " + ", _n(eps), ") = ", _n(new)]
+        return lines + [Equation(tuple(parts), "update")]
+    if opt.name == "rmsprop":
+        rho = float(opt.setting("rho"))
+        s0, s1 = state("square_avg")
+        s0, s1 = s0 or 0.0, s1 or 0.0
+        ssym = _state_symbol("s", base, index)
+        formula = Tex("ρ·s + (1 - ρ)·g²", r"\rho s + (1 - \rho) g^2")
+        parts = [ssym, ARROW, formula, " = ", _n(rho), MUL, _p(s0), " + ", _n(1.0 - rho), MUL, _p(g), Tex("²", "^2")]
+        lines.append(Equation((*parts, " = ", _n(s1)), "update"))
+        step = Tex(f"{base} - η·g/(√s + ε)", rf"{base} - \eta \, g / (\sqrt{{s}} + \epsilon)")
+        parts = [target, ARROW, step, " = ", _n(current), " - ", _p(lr), MUL, _p(g), "/("]
+        parts += [*_root(s1), " + ", _n(eps), ") = ", _n(new)]
+        return lines + [Equation(tuple(parts), "update")]
+    return lines + [Equation((target, ARROW, _n(new)), "update")]  # an optimiser this module does not know
+
+
+#: The state each optimiser keeps, as the matrix form names it and updates it: (state name, symbol, text, LaTeX).
+_STATE_FORMULAS: dict[str, list[tuple[str, str, str, str]]] = {
+    "sgd": [("momentum_buffer", "v", "v ← μ·v + g  (v = g on the first step)", r"v \leftarrow \mu v + g")],
+    "adam": [
+        ("m", "m", "m ← β₁·m + (1 - β₁)·g", r"m \leftarrow \beta_1 m + (1 - \beta_1) g"),
+        ("v", "v", "v ← β₂·v + (1 - β₂)·g²", r"v \leftarrow \beta_2 v + (1 - \beta_2) g^2"),
+    ],
+    "rmsprop": [("square_avg", "s", "s ← ρ·s + (1 - ρ)·g²", r"s \leftarrow \rho s + (1 - \rho) g^2")],
+}
+_STATE_FORMULAS["adamw"] = _STATE_FORMULAS["adam"]
+
+
+def _matrix_update_lines(trace: Trace, layer, kind: str) -> list[Line]:
+    """A large layer's update in matrix form: the rules, the new state and the new values."""
+    opt = trace.optimizer
+    P = "W" if kind == "weights" else "b"
+    new = layer.new_weights if kind == "weights" else layer.new_bias
+    if opt.plain:
+        if kind == "bias":
+            return [Matrix(Tex("b", "b"), new, "update")]
+        rule = Tex("W ← W - η·∂L/∂W", r"W \leftarrow W - \eta \, \partial L/\partial W")
+        return [Equation((rule,), "update"), Matrix(Tex("W", "W"), new, "update")]
+    lines: list[Line] = []
+    if _decays(trace, kind) and _decoupled(trace):
+        lines.append(Equation((Tex(f"{P} ← {P} - η·λ·{P}", rf"{P} \leftarrow {P} - \eta \lambda {P}"),), "update"))
+    elif _decays(trace, kind):
+        rule = Tex(f"g = ∂L/∂{P} + λ·{P}", rf"g = \partial L/\partial {P} + \lambda {P}")
+        lines.append(Equation((rule,), "update"))
+    for name, symbol, text, latex in _STATE_FORMULAS.get(opt.name, []):
+        value = layer.new_state.get(f"{name}_{kind}")
+        if value is None:
+            continue
+        lines.append(Equation((Tex(text, latex),), "update"))
+        lines.append(Matrix(Tex(f"{symbol}_{P}", f"{symbol}^{{{P}}}"), value, "update"))
+    rules = {
+        "sgd": (
+            (f"{P} ← {P} - η·(g + μ·v)", rf"{P} \leftarrow {P} - \eta (g + \mu v)")
+            if opt.setting("nesterov")
+            else (f"{P} ← {P} - η·v", rf"{P} \leftarrow {P} - \eta v")
+            if opt.setting("momentum")
+            else (f"{P} ← {P} - η·g", rf"{P} \leftarrow {P} - \eta g")
+        ),
+        "adam": (
+            f"{P} ← {P} - η·m̂/(√v̂ + ε),  m̂ = m/(1 - β₁ᵗ), v̂ = v/(1 - β₂ᵗ), t = {opt.t}",
+            rf"{P} \leftarrow {P} - \eta \, \hat{{m}} / (\sqrt{{\hat{{v}}}} + \epsilon), \quad "
+            rf"\hat{{m}} = m / (1 - \beta_1^t), \; \hat{{v}} = v / (1 - \beta_2^t), \; t = {opt.t}",
+        ),
+        "rmsprop": (f"{P} ← {P} - η·g/(√s + ε)", rf"{P} \leftarrow {P} - \eta \, g / (\sqrt{{s}} + \epsilon)"),
+    }
+    rules["adamw"] = rules["adam"]
+    text, latex = rules.get(opt.name, (f"{P} ← new {P}", rf"{P} \leftarrow {P}"))
+    lines.append(Equation((Tex(text, latex),), "update"))
+    lines.append(Matrix(Tex(P, P), new, "update"))
+    return lines
+
+
+# -- several steps -------------------------------------------------------------
+def build_steps_sections(traces: list[Trace], max_neurons: int = 8, max_samples: int = 4) -> list[Section]:
+    """Consecutive steps as one list of sections.
+
+    The first step's ``"header"`` (titled for all the steps) and ``"inputs"``
+    (the same full batch every step), then for each step k (0-based) a
+    ``"step-<k>"`` title section and that step's parts with keys prefixed
+    ``"steps[k]."``: ``"steps[0].forward"``, ..., ``"steps[1].update-0"``.
+    """
+    out: list[Section] = []
+    K = len(traces)
+    for k, trace in enumerate(traces):
+        parts = build_sections(trace, max_neurons, max_samples)
+        if k == 0:
+            header = parts[0]
+            title = f"{K} training steps, explained"
+            header.heading = Tex(title, title)
+            out += parts[:2]
+        opt = trace.optimizer
+        summary: tuple[Part, ...] = (
+            f"Optimizer step t = {opt.t}; learning rate ",
+            Tex("η", "$\\eta$"),
+            " = ",
+            _n(trace.learning_rate),
+            "; the loss before this step's update ",
+            Tex("L", "$L$"),
+            " = ",
+            _n(trace.loss),
+            "." if k == 0 else "; the weights and optimiser state are those the step before left.",
+        )
+        heading = f"Step {k + 1} of {K}"
+        out.append(Section(f"step-{k}", Tex(heading, heading), 0, [Prose(summary)]))
+        for section in parts[2:]:
+            section.key = f"steps[{k}].{section.key}"
+            out.append(section)
+    return out

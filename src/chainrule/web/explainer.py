@@ -74,7 +74,7 @@ from .._version import __version__
 from ..core.network import Network
 from ..teaching.notation import Tex, activation_symbol
 from ..teaching.render import format_number, line_mathml, prose_html, text_lines
-from ..teaching.sections import Line, Prose
+from ..teaching.sections import Line, Prose, optimizer_description
 from ..teaching.trace import Trace
 from ..training.callbacks import Snapshots
 from ..training.loop import History
@@ -309,10 +309,17 @@ def _stages(trace, digits: int) -> list[dict[str, Any]]:
             "kind": "update",
             "layer": None,
             "tables": list(range(L - 1, -1, -1)),
-            "title": f"Update: w ← w − η·∂L/∂w (η = {trace.learning_rate:.{digits}g})",
+            "title": f"Update: w ← w − η·∂L/∂w (η = {trace.learning_rate:.{digits}g})"
+            if trace.optimizer.plain
+            else f"Update: {optimizer_description(trace)} (η = {trace.learning_rate:.{digits}g})",
             "text": (
                 f"Every weight{' and bias' if has_bias else ''} takes a step against its gradient, "
-                rf"$w \leftarrow w - \eta\,\partial L/\partial w$, with learning rate $\eta = {lr}$. "
+                + (
+                    r"$w \leftarrow w - \eta\,\partial L/\partial w$, "
+                    if trace.optimizer.plain
+                    else "through the optimiser's state (before → after in the formulas), "
+                )
+                + rf"with learning rate $\eta = {lr}$. "
                 "The new values stand beside the old ones."
             ),
             "nodes": [n for c in range(1, L + 1) for n in nodes(c)],
