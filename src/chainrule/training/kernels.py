@@ -219,8 +219,8 @@ def _rmsprop_loop(p, g, v, tmp, mask, wd, lr, rho, one_minus_rho, eps):
     return not bad
 
 
-_NUMPY = {"sgd": _sgd_numpy, "adam": _adam_numpy, "rmsprop": _rmsprop_numpy}
-_LOOPS = {"sgd": _sgd_loop, "adam": _adam_loop, "rmsprop": _rmsprop_loop}
+_NUMPY: dict[str, Callable[..., bool]] = {"sgd": _sgd_numpy, "adam": _adam_numpy, "rmsprop": _rmsprop_numpy}
+_LOOPS: dict[str, Callable[..., bool]] = {"sgd": _sgd_loop, "adam": _adam_loop, "rmsprop": _rmsprop_loop}
 
 # -- choosing the path and the threads --------------------------------------------------------
 
@@ -345,6 +345,7 @@ def _run(rule: str, arrays: list[np.ndarray | None], constants: list[Any]) -> bo
     assert p is not None
     if compiled is not None and not _compilable(p.dtype, arrays):
         compiled = None  # float16, mixed dtypes: NumPy's rules of promotion, the reference
+    kernel: Callable[..., bool]
     if compiled is None:
         kernel = _NUMPY[rule]
     else:
@@ -376,8 +377,8 @@ def _compilable(dtype: np.dtype, arrays: list[np.ndarray | None]) -> bool:
 _COMPILED_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
-def _with_errstate(errors: dict[str, str], kernel: Callable[..., bool], *args: Any) -> bool:
-    with np.errstate(**errors):  # type: ignore[arg-type]
+def _with_errstate(errors: Any, kernel: Callable[..., bool], *args: Any) -> bool:
+    with np.errstate(**errors):
         return kernel(*args)
 
 

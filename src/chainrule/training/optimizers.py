@@ -159,7 +159,7 @@ class Optimizer:
 
     def _decay(self, p: np.ndarray, decay: np.ndarray | bool | None) -> dict[str, Any]:
         """The kernels' weight-decay arguments: λ (0 for none) and the 0/1 mask (None: every element), flat."""
-        if decay is None:
+        if decay is None or decay is False:
             return {"weight_decay": 0.0, "mask": None}
         return {"weight_decay": self.weight_decay, "mask": None if decay is True else _flat(decay)}
 
