@@ -87,10 +87,10 @@ def test_numba_gives_the_numpy_bits(rule, options, dtype, decay):
 @pytest.mark.parametrize("rule, options", RULES)
 @pytest.mark.parametrize("path", ["numpy", "numba"])
 def test_threads_do_not_change_the_bits(rule, options, path):
-    n = 4 * kernels.MIN_CHUNK + 37
+    n = 4 * (kernels.MIN_CHUNK if path == "numpy" else kernels.MIN_CHUNK_COMPILED) + 37
     one = _run(path, rule, options, np.float32, n, "mask", threads=1)
     kernels.set_threads(4)
-    assert len(kernels.chunks(n)) == 4
+    assert len(kernels.chunks(n, compiled=path == "numba")) == 4
     four = _run(path, rule, options, np.float32, n, "mask", threads=4)
     np.testing.assert_array_equal(four[0], one[0], strict=True)
     for a, b in zip(four[1], one[1]):
@@ -107,6 +107,8 @@ def test_chunks_cover_the_vector_on_aligned_bounds():
     assert all(a[1] == b[0] for a, b in zip(bounds, bounds[1:]))
     assert all(lo % 64 == 0 for lo, _ in bounds)
     assert kernels.chunks(2 * kernels.MIN_CHUNK - 1) == [(0, 2 * kernels.MIN_CHUNK - 1)]  # too short to split
+    assert len(kernels.chunks(n, compiled=True)) == 1  # the compiled loops split only larger vectors
+    assert len(kernels.chunks(2 * kernels.MIN_CHUNK_COMPILED, compiled=True)) == 2
     kernels.set_threads(1)
     assert kernels.chunks(n) == [(0, n)]
 
@@ -126,7 +128,7 @@ def test_the_flag_says_an_update_is_not_finite(rule, options, path, kind):
     # update overflows. The flag of every chunk counts, and the parameters and state are still updated.
     kernels.set_kernels(path)
     kernels.set_threads(2)
-    n = 2 * kernels.MIN_CHUNK + 64
+    n = 2 * (kernels.MIN_CHUNK if path == "numpy" else kernels.MIN_CHUNK_COMPILED) + 64
     dtype = np.float32
     p, buf, m, v, tmp = (np.full(n, x, dtype) for x in (1.0, 0.0, 0.0, 0.0, 0.0))
     g = _bad_gradient(kind, n, dtype)

@@ -116,16 +116,17 @@ def test_step_by_step_parity_with_torch(make, torch_class, torch_kwargs):
 
 
 @pytest.mark.parametrize("make, torch_class, torch_kwargs", CASES)
-def test_a_vector_split_over_threads_is_torch(make, torch_class, torch_kwargs):
+def test_a_vector_split_over_threads_is_torch(make, torch_class, torch_kwargs, kernel_path):
     # Long enough that the update runs in chunks on three threads (the last chunk's bound not aligned).
-    n = 3 * kernels.MIN_CHUNK + 5
+    compiled = kernel_path == "numba"
+    n = 3 * (kernels.MIN_CHUNK_COMPILED if compiled else kernels.MIN_CHUNK) + 5
     rng = np.random.default_rng(1)
     ours = rng.normal(size=n)
     theirs = torch.tensor(ours.copy(), requires_grad=True)
     opt, topt = make(), torch_class([theirs], **torch_kwargs)
     kernels.set_threads(3)
     try:
-        assert len(kernels.chunks(n)) == 3
+        assert len(kernels.chunks(n, compiled)) == 3
         for _ in range(3):
             assert opt.step([ours], [_gradient(ours)]) is True
             theirs.grad = torch.tensor(_gradient(theirs.detach().numpy()))

@@ -47,6 +47,7 @@ import numpy as np
 __all__ = [
     "KERNELS",
     "MIN_CHUNK",
+    "MIN_CHUNK_COMPILED",
     "adam",
     "all_finite",
     "chunks",
@@ -61,10 +62,13 @@ __all__ = [
 #: The values of ``CHAINRULE_KERNELS`` and :func:`set_kernels`.
 KERNELS = ("auto", "numpy", "numba")
 
-#: The fewest elements a thread is given: below 2·MIN_CHUNK the update runs on the calling thread alone.
-#: Measured (benchmarks/optimizers.py): handing a chunk to a pool thread costs about 20-40 µs, what one
-#: core's Adam takes over some 50-100k float32 elements; a second thread pays from about 2 x 64k.
+#: The fewest elements a thread is given on the NumPy path: below 2·MIN_CHUNK an update runs on the calling
+#: thread alone. Handing a chunk to a pool thread costs tens of µs (more on a busy machine), what one core's
+#: NumPy Adam takes over some 50k float32 elements; measured with ``benchmarks/optimizers.py --sweep``.
 MIN_CHUNK = 1 << 16
+#: The same for the compiled loops, which take about a tenth of NumPy's time per element: a second thread
+#: paid from about 2 x 256k elements in the same sweep.
+MIN_CHUNK_COMPILED = 1 << 18
 
 _ALIGN = 64  # chunk bounds fall on multiples of 64 elements (whole cache lines, whole vectors)
 
@@ -325,12 +329,13 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_reset_after_fork)
 
 
-def chunks(n: int) -> list[tuple[int, int]]:
+def chunks(n: int, compiled: bool = False) -> list[tuple[int, int]]:
     """The (start, stop) chunks of range(n) an update is split into, one per thread.
 
-    At most :func:`threads` chunks of at least :data:`MIN_CHUNK` elements, their bounds on multiples of 64.
+    At most :func:`threads` chunks of at least :data:`MIN_CHUNK` elements (:data:`MIN_CHUNK_COMPILED` for
+    the compiled loops), their bounds on multiples of 64.
     """
-    k = min(threads(), n // MIN_CHUNK)
+    k = min(threads(), n // (MIN_CHUNK_COMPILED if compiled else MIN_CHUNK))
     if k <= 1:
         return [(0, n)]
     cuts = [0] + [(n * i // k) // _ALIGN * _ALIGN for i in range(1, k)] + [n]
@@ -353,7 +358,7 @@ def _run(rule: str, arrays: list[np.ndarray | None], constants: list[Any]) -> bo
         # the constants rounded to the array's dtype, as NumPy rounds a Python float operand
         dtype = p.dtype.type
         constants = [c if isinstance(c, bool) else dtype(c) for c in constants]
-    bounds = chunks(p.size)
+    bounds = chunks(p.size, compiled is not None)
     if len(bounds) == 1:
         return bool(kernel(*arrays, *constants))
     parts = [[None if a is None else a[lo:hi] for a in arrays] for lo, hi in bounds]
