@@ -75,9 +75,10 @@ def _run(path, rule, options, dtype, n, decay, threads=1):
 @pytest.mark.parametrize("decay", ["none", "all", "mask"])
 def test_numba_gives_the_numpy_bits(rule, options, dtype, decay):
     # Same IEEE operations in the same order on the same dtype: bit for bit, not merely close.
-    p0, s0, f0 = _run("numpy", rule, options, dtype, 1001, decay)
-    p1, s1, f1 = _run("numba", rule, options, dtype, 1001, decay)
-    assert kernels.kernels_in_use() == "numba"
+    n = kernels.SMALL + 101
+    p0, s0, f0 = _run("numpy", rule, options, dtype, n, decay)
+    p1, s1, f1 = _run("numba", rule, options, dtype, n, decay)
+    assert kernels.kernels_in_use(n) == "numba"
     np.testing.assert_array_equal(p1, p0, strict=True)
     for a, b in zip(s1, s0):
         np.testing.assert_array_equal(a, b, strict=True)
@@ -181,8 +182,10 @@ def test_choosing_the_path():
     assert kernels.kernels_in_use() == "numpy"
     kernels.set_kernels(" NUMBA ")
     assert kernels.kernels_in_use() == "numba"
+    assert kernels.kernels_in_use(10) == "numba"  # asked for: every size
     kernels.set_kernels("auto")
     assert kernels.kernels_in_use() == "numba"  # installed: used
+    assert kernels.kernels_in_use(kernels.SMALL - 1) == "numpy"  # but not for a tiny vector
     with pytest.raises(ValueError, match=r"set_kernels must be one of \['auto', 'numpy', 'numba'\]; got 'cuda'"):
         kernels.set_kernels("cuda")
     with pytest.raises(ValueError, match="threads must be an int >= 1 or None; got 0"):

@@ -10,7 +10,8 @@ the same order of operations:
 - ``_adam_loop`` and friends: the same rule as one loop over the elements,
   compiled by numba (the ``fast`` extra, ``pip install 'chainrule[fast]'``)
   into one pass over memory that the CPU's vector units run. It is used
-  automatically when numba is installed.
+  automatically when numba is installed (for vectors of :data:`SMALL`
+  elements or more: below that, importing numba costs more than it saves).
 
 Both return whether every updated parameter and state value is finite
 (the finite check folded into the update): the loop checks each value it
@@ -48,6 +49,7 @@ __all__ = [
     "KERNELS",
     "MIN_CHUNK",
     "MIN_CHUNK_COMPILED",
+    "SMALL",
     "adam",
     "all_finite",
     "chunks",
@@ -69,6 +71,10 @@ MIN_CHUNK = 1 << 16
 #: The same for the compiled loops, which take about a tenth of NumPy's time per element: a second thread
 #: paid from about 2 x 256k elements in the same sweep.
 MIN_CHUNK_COMPILED = 1 << 18
+#: With ``auto``, vectors shorter than this take the NumPy path (the same bits): for a tiny network the
+#: compiled call saves a few µs a step, less than importing numba (about a second) costs a short run.
+#: An explicit ``numba`` choice compiles every size.
+SMALL = 4096
 
 _ALIGN = 64  # chunk bounds fall on multiples of 64 elements (whole cache lines, whole vectors)
 
@@ -247,9 +253,9 @@ def set_kernels(name: str | None) -> None:
         _numba_kernels()
 
 
-def kernels_in_use() -> str:
-    """``"numba"`` or ``"numpy"``: the path the next update takes."""
-    return "numba" if _kernels() is not None else "numpy"
+def kernels_in_use(n: int = SMALL) -> str:
+    """``"numba"`` or ``"numpy"``: the path the next update of ``n`` elements takes."""
+    return "numba" if _kernels(n) is not None else "numpy"
 
 
 def set_threads(n: int | None) -> None:
@@ -282,8 +288,8 @@ def _check_choice(name: Any, where: str) -> str:
     return choice
 
 
-def _kernels() -> dict[str, Callable[..., bool]] | None:
-    """The compiled kernels, or None for the NumPy path."""
+def _kernels(n: int) -> dict[str, Callable[..., bool]] | None:
+    """The compiled kernels for an update of n elements, or None for the NumPy path."""
     choice = _choice
     if choice is None:
         choice = _check_choice(os.environ.get("CHAINRULE_KERNELS", "auto") or "auto", "CHAINRULE_KERNELS")
@@ -291,7 +297,9 @@ def _kernels() -> dict[str, Callable[..., bool]] | None:
         return None
     if choice == "numba":
         return _numba_kernels()
-    return None if _numba_missing is not None and _compiled is None else _try_numba()
+    if n < SMALL or (_numba_missing is not None and _compiled is None):
+        return None
+    return _try_numba()
 
 
 def _try_numba() -> dict[str, Callable[..., bool]] | None:
@@ -345,9 +353,9 @@ def chunks(n: int, compiled: bool = False) -> list[tuple[int, int]]:
 def _run(rule: str, arrays: list[np.ndarray | None], constants: list[Any]) -> bool:
     """Apply one rule over the arrays (all of one length, or None), chunked over the threads; the finite flag."""
     global _pool
-    compiled = _kernels()
     p = arrays[0]
     assert p is not None
+    compiled = _kernels(p.size)
     if compiled is not None and not _compilable(p.dtype, arrays):
         compiled = None  # float16, mixed dtypes: NumPy's rules of promotion, the reference
     kernel: Callable[..., bool]
