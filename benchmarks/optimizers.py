@@ -64,7 +64,7 @@ def _torch_step(n: int, variant: str):
     rng = np.random.default_rng(0)
     p = torch.tensor(rng.standard_normal(n).astype(np.float32), requires_grad=True)
     p.grad = torch.tensor((rng.standard_normal(n) * 1e-2).astype(np.float32))
-    options = {"foreach": False} if variant == "loop" else {"foreach": True} if variant == "foreach" else {"fused": True}
+    options = {"loop": {"foreach": False}, "foreach": {"foreach": True}, "fused": {"fused": True}}[variant]
     opt = torch.optim.Adam([p], lr=1e-3, **options)
     opt.step()  # raises here if this torch has no such variant on the CPU
     return opt.step
