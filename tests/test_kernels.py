@@ -20,7 +20,10 @@ numba = pytest.importorskip("numba", reason="numba (the fast extra) not installe
 
 
 @pytest.fixture(autouse=True)
-def _restore():
+def _restore(monkeypatch):
+    # Small chunks, so that short vectors are split as long ones are (the thresholds are tuned for speed).
+    monkeypatch.setattr(kernels, "MIN_CHUNK", 4096)
+    monkeypatch.setattr(kernels, "MIN_CHUNK_COMPILED", 8192)
     yield
     kernels.set_kernels(None)
     kernels.set_threads(None)
@@ -108,7 +111,7 @@ def test_chunks_cover_the_vector_on_aligned_bounds():
     assert all(a[1] == b[0] for a, b in zip(bounds, bounds[1:]))
     assert all(lo % 64 == 0 for lo, _ in bounds)
     assert kernels.chunks(2 * kernels.MIN_CHUNK - 1) == [(0, 2 * kernels.MIN_CHUNK - 1)]  # too short to split
-    assert len(kernels.chunks(n, compiled=True)) == 1  # the compiled loops split only larger vectors
+    assert len(kernels.chunks(2 * kernels.MIN_CHUNK_COMPILED - 1, compiled=True)) == 1  # their own threshold
     assert len(kernels.chunks(2 * kernels.MIN_CHUNK_COMPILED, compiled=True)) == 2
     kernels.set_threads(1)
     assert kernels.chunks(n) == [(0, n)]

@@ -116,8 +116,10 @@ def test_step_by_step_parity_with_torch(make, torch_class, torch_kwargs):
 
 
 @pytest.mark.parametrize("make, torch_class, torch_kwargs", CASES)
-def test_a_vector_split_over_threads_is_torch(make, torch_class, torch_kwargs, kernel_path):
+def test_a_vector_split_over_threads_is_torch(make, torch_class, torch_kwargs, kernel_path, monkeypatch):
     # Long enough that the update runs in chunks on three threads (the last chunk's bound not aligned).
+    monkeypatch.setattr(kernels, "MIN_CHUNK", 4096)  # small chunks: a short vector is split as a long one is
+    monkeypatch.setattr(kernels, "MIN_CHUNK_COMPILED", 8192)
     compiled = kernel_path == "numba"
     n = 3 * (kernels.MIN_CHUNK_COMPILED if compiled else kernels.MIN_CHUNK) + 5
     rng = np.random.default_rng(1)

@@ -65,12 +65,13 @@ __all__ = [
 KERNELS = ("auto", "numpy", "numba")
 
 #: The fewest elements a thread is given on the NumPy path: below 2·MIN_CHUNK an update runs on the calling
-#: thread alone. Handing a chunk to a pool thread costs tens of µs (more on a busy machine), what one core's
-#: NumPy Adam takes over some 50k float32 elements; measured with ``benchmarks/optimizers.py --sweep``.
-MIN_CHUNK = 1 << 16
-#: The same for the compiled loops, which take about a tenth of NumPy's time per element: a second thread
-#: paid from about 2 x 256k elements in the same sweep.
-MIN_CHUNK_COMPILED = 1 << 18
+#: thread alone. Measured with ``benchmarks/optimizers.py --sweep`` on a 2-core machine shared with other work:
+#: a second thread paid only from about 512k float32 elements (handing a chunk over costs tens of µs, far
+#: more when the other core is busy). On a machine with idle cores, lower it (or raise CHAINRULE_THREADS).
+MIN_CHUNK = 1 << 18
+#: The same for the compiled loops, about 5x faster per element than NumPy: in the same sweep a second
+#: thread did not pay below about 1M elements, so they split from 2M.
+MIN_CHUNK_COMPILED = 1 << 20
 #: With ``auto``, vectors shorter than this take the NumPy path (the same bits): for a tiny network the
 #: compiled call saves a few µs a step, less than importing numba (about a second) costs a short run.
 #: An explicit ``numba`` choice compiles every size.
