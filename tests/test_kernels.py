@@ -255,3 +255,23 @@ def test_without_numba_asking_for_it_names_the_extra():
     assert done.returncode == 1
     assert "ImportError: the numba kernels need numba" in done.stderr
     assert "pip install 'chainrule[fast]'" in done.stderr
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "adamw", "rmsprop", "sgd"])
+def test_a_fit_gives_the_same_bits_on_both_paths(optimizer):
+    # float32 mini-batch training, a vector above SMALL (so "auto" compiles), split over two threads.
+    import chainrule as cr
+
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(300, 128)).astype(np.float32)
+    y = rng.integers(0, 10, 300)
+    kernels.set_threads(2)
+    params = {}
+    for path in ("numpy", "auto"):
+        kernels.set_kernels(path)
+        net = cr.Network([128, 128, 10], activation="relu", loss="cross_entropy", seed=0, dtype="float32")
+        assert net.n_parameters > kernels.SMALL and len(kernels.chunks(net.n_parameters, path == "auto")) == 2
+        assert kernels.kernels_in_use(net.n_parameters) == ("numpy" if path == "numpy" else "numba")
+        net.fit(X, y, epochs=3, batch_size=32, optimizer=optimizer, learning_rate=0.01, weight_decay_on="weights")
+        params[path] = net.params.copy()
+    np.testing.assert_array_equal(params["auto"], params["numpy"], strict=True)
