@@ -39,8 +39,10 @@ lint: $(STAMP)
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
 
+# The test extra holds what the benchmarks compare with (torch, scikit-learn) and the fast extra (numba).
 bench: $(STAMP) data
 	$(PY) benchmarks/xor.py
+	$(PY) benchmarks/optimizers.py
 	$(PY) benchmarks/fashion_mnist.py
 
 clean:

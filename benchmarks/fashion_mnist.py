@@ -5,9 +5,15 @@ batch 128, float32, He-style initialisation, N epochs. Each framework runs
 in a fresh Python process (so imports, memory and thread pools do not mix)
 and reports seconds per epoch, test accuracy and peak RSS (the process's
 ``ru_maxrss``, data loading included). The table gives each framework's
-seconds per epoch as a ratio to PyTorch's. The row ``floor`` times only the
-step's 8 matrix products with NumPy's BLAS: the least any NumPy-based
-framework can spend on this MLP per epoch.
+seconds per epoch as a ratio to PyTorch's and to the floor: the row ``floor``
+times only the step's 8 matrix products with NumPy's BLAS, the least any
+NumPy-based framework can spend on this MLP per epoch.
+
+``chainrule`` uses the compiled update kernels when numba (the ``fast``
+extra) is installed; ``chainrule-numpy`` is the same run on the NumPy path
+(``CHAINRULE_KERNELS=numpy``). ``--baseline-src DIR`` adds ``chainrule-base``:
+the chainrule whose ``src`` directory is DIR (an older checkout, e.g. from
+``git archive``), for before/after in the same interleaved rounds.
 
 Usage::
 
@@ -33,7 +39,8 @@ import subprocess
 import sys
 import time
 
-FRAMEWORKS = ("chainrule", "torch", "sklearn", "floor")
+FRAMEWORKS = ("chainrule", "chainrule-numpy", "chainrule-base", "torch", "sklearn", "floor")
+DEFAULT_FRAMEWORKS = ("chainrule", "chainrule-numpy", "torch", "sklearn", "floor")
 SIZES = (784, 256, 128, 10)
 LEARNING_RATE = 1e-3
 BATCH_SIZE = 128
@@ -180,11 +187,26 @@ def run_floor(epochs: int, seed: int) -> dict:
     return {"times": times, "accuracy": None, "rss_mb": _peak_rss_mb(), "blas": _blas_kernel()}
 
 
-RUNNERS = {"chainrule": run_chainrule, "torch": run_torch, "sklearn": run_sklearn, "floor": run_floor}
+RUNNERS = {
+    "chainrule": run_chainrule,
+    "chainrule-numpy": run_chainrule,
+    "chainrule-base": run_chainrule,
+    "torch": run_torch,
+    "sklearn": run_sklearn,
+    "floor": run_floor,
+}
 
 
-def _child(framework: str, epochs: int, seed: int, blas_threads: int | None = None) -> dict:
+def _child(
+    framework: str, epochs: int, seed: int, blas_threads: int | None = None, baseline_src: str | None = None
+) -> dict:
     env = dict(os.environ)
+    if framework == "chainrule-numpy":
+        env["CHAINRULE_KERNELS"] = "numpy"
+    if framework == "chainrule-base":
+        if baseline_src is None:
+            raise SystemExit("chainrule-base needs --baseline-src DIR (the src directory of the other checkout)")
+        env["PYTHONPATH"] = os.path.abspath(baseline_src) + os.pathsep + env.get("PYTHONPATH", "")
     unset = [name for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE") if env.pop(name, None) is not None]
     if blas_threads is not None and framework != "torch":
         env["OPENBLAS_NUM_THREADS"] = str(blas_threads)
@@ -211,8 +233,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--epochs", type=int, default=5, help="epochs per framework (default 5)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
-        "--frameworks", default=",".join(FRAMEWORKS), help=f"comma-separated subset of {','.join(FRAMEWORKS)}"
+        "--frameworks",
+        default=",".join(DEFAULT_FRAMEWORKS),
+        help=f"comma-separated subset of {','.join(FRAMEWORKS)}",
     )
+    parser.add_argument("--baseline-src", default=None, help="the src directory of the chainrule-base run")
     parser.add_argument(
         "--blas-threads",
         type=int,
@@ -234,20 +259,22 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(RUNNERS[args.worker](args.epochs, args.seed)))
         return 0
     chosen = [f.strip() for f in args.frameworks.split(",") if f.strip()]
+    if args.baseline_src and "chainrule-base" not in chosen:
+        chosen.insert(1, "chainrule-base")
     unknown = sorted(set(chosen) - set(FRAMEWORKS))
     if unknown:
         parser.error(f"unknown frameworks {unknown}; choose from {list(FRAMEWORKS)}")
     print(
         f"Fashion-MNIST MLP {'-'.join(map(str, SIZES))}, ReLU, softmax cross-entropy, Adam lr {LEARNING_RATE}, "
         f"batch {BATCH_SIZE}, float32, {args.epochs} epochs; {os.cpu_count()} cores; load average "
-        f"{os.getloadavg()[0]:.2f}"
+        f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}"
     )
     if args.rounds < 1:
         parser.error(f"--rounds must be >= 1; got {args.rounds}")
     results = {}
     for _round in range(args.rounds):
         for framework in chosen:
-            r = _child(framework, args.epochs, args.seed, args.blas_threads)
+            r = _child(framework, args.epochs, args.seed, args.blas_threads, args.baseline_src)
             if framework in results:
                 results[framework]["times"] += r["times"]
                 results[framework]["rss_mb"] = max(results[framework]["rss_mb"], r["rss_mb"])
@@ -257,14 +284,23 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {framework}: {r['blas']}{unset}", flush=True)
     base = results.get("torch")
     base_time = min(base["times"]) if base else None
+    floor = results.get("floor")
+    floor_time = min(floor["times"]) if floor else None
     print()
-    print(f"{args.rounds} round(s) of {args.epochs} epochs; the ratio compares best epochs (the least disturbed)")
-    print(f"{'framework':<10} {'s/epoch':>8} {'best':>7} {'vs torch':>9} {'test acc':>9} {'peak RSS':>9}")
+    print(f"{args.rounds} round(s) of {args.epochs} epochs; the ratios compare best epochs (the least disturbed)")
+    print(
+        f"{'framework':<16} {'s/epoch':>8} {'best':>7} {'vs torch':>9} {'vs floor':>9} {'test acc':>9} {'peak RSS':>9}"
+    )
     for framework, r in results.items():
         mean = sum(r["times"]) / len(r["times"])
         ratio = f"{min(r['times']) / base_time:.2f}x" if base_time else "-"
+        to_floor = f"{min(r['times']) / floor_time:.2f}x" if floor_time else "-"
         accuracy = "-" if r["accuracy"] is None else f"{r['accuracy']:.4f}"
-        print(f"{framework:<10} {mean:>8.3f} {min(r['times']):>7.3f} {ratio:>9} {accuracy:>9} {r['rss_mb']:>6.0f} MB")
+        print(
+            f"{framework:<16} {mean:>8.3f} {min(r['times']):>7.3f} {ratio:>9} {to_floor:>9} {accuracy:>9} "
+            f"{r['rss_mb']:>6.0f} MB"
+        )
+    print(f"load average after {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     return 0
 
 

@@ -1,5 +1,8 @@
 """Optimisers against ``torch.optim``, step by step, in float64; their
-hyperparameter checks; and a whole ``fit`` against a torch training loop."""
+hyperparameter checks; and a whole ``fit`` against a torch training loop.
+
+Every test runs on both update paths of :mod:`chainrule.training.kernels`:
+the NumPy passes and numba's compiled loops (when numba is installed)."""
 
 from __future__ import annotations
 
@@ -7,9 +10,26 @@ import numpy as np
 import pytest
 
 import chainrule as cr
+from chainrule.training import kernels
 from chainrule.training.optimizers import OPTIMIZERS, get_optimizer
 
 torch = pytest.importorskip("torch")
+
+try:
+    import numba  # noqa: F401
+
+    PATHS = ["numpy", "numba"]
+except ImportError:
+    PATHS = ["numpy", pytest.param("numba", marks=pytest.mark.skip(reason="numba (the fast extra) not installed"))]
+
+
+@pytest.fixture(autouse=True, params=PATHS)
+def kernel_path(request):
+    """Run the test with the NumPy kernels, then with numba's."""
+    kernels.set_kernels(request.param)
+    yield request.param
+    kernels.set_kernels(None)
+
 
 N_STEPS = 8
 
@@ -93,6 +113,41 @@ def test_step_by_step_parity_with_torch(make, torch_class, torch_kwargs):
             t = t.detach().numpy()
             # same float64 formulas: agreement to rounding (far inside the 1e-6 asked for)
             assert np.abs(p - t).max() <= 1e-12 * np.abs(t).max(), (step, np.abs(p - t).max())
+
+
+@pytest.mark.parametrize("make, torch_class, torch_kwargs", CASES)
+def test_a_vector_split_over_threads_is_torch(make, torch_class, torch_kwargs, kernel_path, monkeypatch):
+    # Long enough that the update runs in chunks on three threads (the last chunk's bound not aligned).
+    monkeypatch.setattr(kernels, "MIN_CHUNK", 4096)  # small chunks: a short vector is split as a long one is
+    monkeypatch.setattr(kernels, "MIN_CHUNK_COMPILED", 8192)
+    compiled = kernel_path == "numba"
+    n = 3 * (kernels.MIN_CHUNK_COMPILED if compiled else kernels.MIN_CHUNK) + 5
+    rng = np.random.default_rng(1)
+    ours = rng.normal(size=n)
+    theirs = torch.tensor(ours.copy(), requires_grad=True)
+    opt, topt = make(), torch_class([theirs], **torch_kwargs)
+    kernels.set_threads(3)
+    try:
+        assert len(kernels.chunks(n, compiled)) == 3
+        for _ in range(3):
+            assert opt.step([ours], [_gradient(ours)]) is True
+            theirs.grad = torch.tensor(_gradient(theirs.detach().numpy()))
+            topt.step()
+    finally:
+        kernels.set_threads(None)
+    t = theirs.detach().numpy()
+    assert np.abs(ours - t).max() <= 1e-12 * np.abs(t).max()
+
+
+@pytest.mark.parametrize("make, torch_class, torch_kwargs", CASES)
+def test_step_reports_a_non_finite_gradient(make, torch_class, torch_kwargs):
+    p = np.ones(5)
+    opt = make()
+    assert opt.step([p], [np.full(5, 0.5)]) is True
+    g = np.full(5, 0.5)
+    g[3] = np.nan
+    with np.errstate(invalid="ignore"):
+        assert opt.step([p], [g]) is False
 
 
 @pytest.mark.parametrize("make, torch_class, torch_kwargs", CASES)

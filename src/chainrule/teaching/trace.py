@@ -405,12 +405,13 @@ class _Recorder:
         self.before: dict[str, np.ndarray] = {}
         self.after: dict[str, np.ndarray] = {}
 
-    def step(self, params, grads, weight_masks=None) -> None:
+    def step(self, params, grads, weight_masks=None) -> bool:
         (gradient,) = grads  # train_step hands the network's one flat vector
         self.gradient = np.array(gradient, dtype=np.float64, copy=True)
         self.before = self._state()
-        self.optimizer.step(params, grads, weight_masks)
+        finite = self.optimizer.step(params, grads, weight_masks)
         self.after = self._state()
+        return finite
 
     def _state(self) -> dict[str, np.ndarray]:
         """The optimiser's state arrays by name, copied (the flat vector's: ``get_state``'s ``"0.<name>"``)."""

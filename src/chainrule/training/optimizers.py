@@ -33,10 +33,14 @@ Every optimiser takes an optional learning-rate ``schedule`` (see
 before each epoch, which sets the rate used by ``step`` (``lr_``) from the
 base ``learning_rate`` and the optimiser's own epoch count ``epochs_``.
 
-The updates are written for speed as well as for reading: each works in
-place, with one scratch array per parameter kept in the state, so a step
-allocates nothing (the fit loop hands the network's one flat parameter
-vector, so a step is a handful of NumPy calls).
+The updates are written for speed as well as for reading: each rule is a
+function of :mod:`chainrule.training.kernels`, run in place over the whole
+array (the fit loop hands the network's one flat parameter vector) with one
+scratch array kept in the state, so a step allocates nothing. There each rule
+is written twice, as NumPy passes (the reference) and as one loop that numba
+compiles (the ``fast`` extra, used when installed), and a large vector is
+split over the cores. ``step`` returns whether every updated parameter and
+state value is finite: the finite check folded into the update.
 """
 
 from __future__ import annotations
@@ -47,6 +51,7 @@ from typing import Any
 import numpy as np
 
 from .._validation import check_float_in, check_positive_float, lookup
+from . import kernels
 from .schedules import Schedule, get_schedule
 
 __all__ = [
@@ -122,8 +127,11 @@ class Optimizer:
 
     def step(
         self, params: list[np.ndarray], grads: list[np.ndarray], weight_masks: list[np.ndarray] | None = None
-    ) -> None:
+    ) -> bool:
         """Update every array of ``params`` in place from ``grads`` (which it may overwrite).
+
+        Returns whether every updated parameter and state value is finite
+        (False after a non-finite gradient, or an update that overflowed).
 
         ``weight_masks`` matter only with ``weight_decay_on="weights"``: one
         array per parameter array, 1 where an element is a weight and 0 where
@@ -134,8 +142,10 @@ class Optimizer:
         if not self.state:
             self.state = [{} for _ in params]
         self.iterations += 1
+        finite = True
         for p, g, s, decay in zip(params, grads, self.state, self._decays(params, weight_masks)):
-            self._update(p, g, s, decay)
+            finite = self._update(p, g, s, decay) and finite
+        return finite
 
     def _decays(self, params, weight_masks) -> list[np.ndarray | bool | None]:
         """Per array of ``params``, where weight decay applies: None (nowhere), True (everywhere) or a 0/1 mask."""
@@ -147,15 +157,14 @@ class Optimizer:
             return list(weight_masks)
         return [True if p.ndim >= 2 else None for p in params]
 
-    def _l2_into(self, p: np.ndarray, decay: np.ndarray | bool, out: np.ndarray) -> np.ndarray:
-        """λ·p where the decay applies (0 elsewhere), written into ``out``: the gradient of ½·λ·‖p‖²."""
-        np.multiply(p, self.weight_decay, out=out)
-        if decay is not True:
-            out *= decay
-        return out
+    def _decay(self, p: np.ndarray, decay: np.ndarray | bool | None) -> dict[str, Any]:
+        """The kernels' weight-decay arguments: λ (0 for none) and the 0/1 mask (None: every element), flat."""
+        if decay is None or decay is False:
+            return {"weight_decay": 0.0, "mask": None}
+        return {"weight_decay": self.weight_decay, "mask": None if decay is True else _flat(decay)}
 
-    def _update(self, p: np.ndarray, g: np.ndarray, s: dict[str, np.ndarray], decay: Any) -> None:
-        """One parameter array's update; ``decay`` as :meth:`_decays` gives it."""
+    def _update(self, p: np.ndarray, g: np.ndarray, s: dict[str, np.ndarray], decay: Any) -> bool:
+        """One parameter array's update, ``decay`` as :meth:`_decays` gives it; whether all is finite after it."""
         raise NotImplementedError
 
     def get_config(self) -> dict[str, Any]:
@@ -203,6 +212,18 @@ def _scratch(s: dict[str, np.ndarray], p: np.ndarray) -> np.ndarray:
     return tmp
 
 
+def _flat(a: np.ndarray) -> np.ndarray:
+    """A contiguous array as a 1-D view (the kernels work on flat vectors); the network's vector already is."""
+    if a.ndim == 1 and a.flags.c_contiguous:
+        return a
+    if not a.flags.c_contiguous:
+        raise ValueError(
+            f"optimizers update C-contiguous arrays in place; got a non-contiguous array of shape {a.shape} "
+            "(step np.ascontiguousarray(array) and copy it back, or pass the network's flat params)"
+        )
+    return a.reshape(-1)
+
+
 class SGD(Optimizer):
     """Stochastic gradient descent with optional (Nesterov) momentum and weight decay.
 
@@ -247,11 +268,16 @@ class SGD(Optimizer):
             # The plain rule, kept lean: it is the tiny networks' hot path.
             lr = self.lr_
             self.iterations += 1
+            finite = True
             for p, g in zip(params, grads):
-                g *= lr
-                p -= g
-            return
-        super().step(params, grads, weight_masks)
+                if p.size < kernels.MIN_CHUNK:
+                    g *= lr
+                    p -= g
+                    finite = kernels.all_finite(p) and finite
+                else:
+                    finite = kernels.sgd(_flat(p), _flat(g), None, _flat(g), lr=lr) and finite
+            return finite
+        return super().step(params, grads, weight_masks)
 
     def _rate_changed(self, old, new):
         if self.momentum_correction:
@@ -261,24 +287,24 @@ class SGD(Optimizer):
                     buf *= old / new  # η·b unchanged: scikit-learn's velocity
 
     def _update(self, p, g, s, decay):
-        tmp = _scratch(s, p)
-        if decay is not None:
-            g += self._l2_into(p, decay, tmp)  # g + λ·p (g is the backward pass's scratch)
+        buf = None
+        first = False
         if self.momentum:
             buf = s.get("momentum_buffer")
+            first = buf is None
             if buf is None:
-                buf = s["momentum_buffer"] = g.copy()
-            else:
-                buf *= self.momentum
-                buf += g
-            if self.nesterov:
-                np.multiply(buf, self.momentum, out=tmp)
-                tmp += g
-                g = tmp  # g + μ·b
-            else:
-                g = buf
-        np.multiply(g, self.lr_, out=tmp)
-        p -= tmp
+                buf = s["momentum_buffer"] = np.empty_like(p)  # b = g on the first step
+        return kernels.sgd(
+            _flat(p),
+            _flat(g),
+            None if buf is None else _flat(buf),
+            _flat(_scratch(s, p)),
+            lr=self.lr_,
+            momentum=self.momentum,
+            nesterov=self.nesterov,
+            first=first,
+            **self._decay(p, decay),
+        )
 
     def get_config(self):
         config = {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov}
@@ -318,40 +344,29 @@ class Adam(Optimizer):
         if "m" not in s:
             s["m"] = np.zeros_like(p)
             s["v"] = np.zeros_like(p)
-        m, v, tmp = s["m"], s["v"], _scratch(s, p)
-        if decay is not None and self.decoupled_weight_decay:
-            # AdamW: p ← p − η·λ·p, before and apart from the moments
-            step = self._l2_into(p, decay, tmp)
-            step *= self.lr_
-            p -= step
-        elif decay is not None:
-            g += self._l2_into(p, decay, tmp)  # Adam's L2: g ← g + λ·p
         t = self.iterations
         # math.sqrt, not np.sqrt: a Python float stays "weak" and keeps a float32
         # update in float32 (a NumPy float64 scalar would make every pass float64).
         root_c2 = math.sqrt(1.0 - self.beta2**t)
         eps = self.epsilon * root_c2
         scale = -self.lr_ * root_c2 / (1.0 - self.beta1**t)
-        self._adam(p, g, m, v, tmp, eps, scale)
-
-    def _adam(self, p, g, m, v, tmp, eps, scale):
-        """The in-place update (measured: chunking it for the cache gains nothing here)."""
-        # m ← β1·m + (1−β1)·g        v ← β2·v + (1−β2)·g²
-        # written as m ← β1·(m − g) + g: three passes over memory, no scratch.
-        m -= g
-        m *= self.beta1
-        m += g
-        np.multiply(g, g, out=tmp)
-        v -= tmp
-        v *= self.beta2
-        v += tmp
-        # p ← p − η/(1−β1^t) · m / (√v/√(1−β2^t) + ε), with √(1−β2^t) moved
-        # into the constants (eps, scale) so that the step is five in-place operations.
-        np.sqrt(v, out=tmp)
-        tmp += eps
-        np.divide(m, tmp, out=tmp)
-        tmp *= scale
-        p += tmp
+        # m ← β1·m + (1−β1)·g,  v ← β2·v + (1−β2)·g²,  then
+        # p ← p − η/(1−β1^t) · m / (√v/√(1−β2^t) + ε), with √(1−β2^t) moved into the constants (eps, scale).
+        # AdamW (decoupled) first takes p ← p − η·λ·p, apart from the moments; Adam's L2 is g ← g + λ·p.
+        return kernels.adam(
+            _flat(p),
+            _flat(g),
+            _flat(s["m"]),
+            _flat(s["v"]),
+            _flat(_scratch(s, p)),
+            lr=self.lr_,
+            beta1=self.beta1,
+            beta2=self.beta2,
+            eps=eps,
+            scale=scale,
+            decoupled=self.decoupled_weight_decay,
+            **self._decay(p, decay),
+        )
 
     def get_config(self):
         config = {**super().get_config(), "beta1": self.beta1, "beta2": self.beta2, "epsilon": self.epsilon}
@@ -409,18 +424,17 @@ class RMSProp(Optimizer):
     def _update(self, p, g, s, decay):
         if "square_avg" not in s:
             s["square_avg"] = np.zeros_like(p)
-        v, tmp = s["square_avg"], _scratch(s, p)
-        if decay is not None:
-            g += self._l2_into(p, decay, tmp)  # g + λ·p
-        v *= self.rho
-        np.multiply(g, g, out=tmp)
-        tmp *= 1.0 - self.rho
-        v += tmp
-        np.sqrt(v, out=tmp)
-        tmp += self.epsilon
-        np.divide(g, tmp, out=tmp)
-        tmp *= self.lr_
-        p -= tmp
+        # v ← ρ·v + (1−ρ)·g²,  p ← p − η·g/(√v + ε)  (L2: g ← g + λ·p first)
+        return kernels.rmsprop(
+            _flat(p),
+            _flat(g),
+            _flat(s["square_avg"]),
+            _flat(_scratch(s, p)),
+            lr=self.lr_,
+            rho=self.rho,
+            eps=self.epsilon,
+            **self._decay(p, decay),
+        )
 
     def get_config(self):
         return {**super().get_config(), "rho": self.rho, "epsilon": self.epsilon}

@@ -1,0 +1,461 @@
+"""Fused parameter updates: each optimiser's rule over the flat vector, in NumPy and in numba, side by side.
+
+An optimiser's step is one element-wise rule applied to every parameter
+(see :mod:`chainrule.training.optimizers` for the rules and their
+``torch.optim`` namesakes). This module holds each rule twice, written in
+the same order of operations:
+
+- ``_adam_numpy`` and friends: the **reference**, a handful of in-place
+  NumPy passes over the array (always available, and the fallback);
+- ``_adam_loop`` and friends: the same rule as one loop over the elements,
+  compiled by numba (the ``fast`` extra, ``pip install 'chainrule[fast]'``)
+  into one pass over memory that the CPU's vector units run. It is used
+  automatically when numba is installed (for vectors of :data:`SMALL`
+  elements or more: below that, importing numba costs more than it saves).
+
+Both return whether every updated parameter and state value is finite
+(the finite check folded into the update): the loop checks each value it
+writes, the NumPy path the few arrays that imply the others (each function
+says which and why). The public functions :func:`sgd`, :func:`adam` and
+:func:`rmsprop` run the chosen kernel over per-core chunks of the vector on
+a thread pool when the vector is large enough to pay for it (NumPy and the
+compiled loops both release the GIL), and return the flag of all chunks.
+
+Equality of the two paths: every step is an IEEE operation (+, −, ×, ÷, √)
+on values of the array's dtype, in the same order, with the constants
+rounded to that dtype as NumPy rounds a Python float (numba compiles with
+``fastmath=False``, so nothing is reassociated or contracted into an FMA).
+The two paths therefore give **the same bits**, in float32 and float64, and
+so does any number of threads (an element's update does not depend on the
+chunk it falls in). ``tests/test_kernels.py`` checks all three.
+
+Choosing: the environment variable ``CHAINRULE_KERNELS`` (``auto``, the
+default; ``numpy``; ``numba``) or :func:`set_kernels`; the threads:
+``CHAINRULE_THREADS`` or :func:`set_threads` (default: the cores this
+process may run on).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "KERNELS",
+    "MIN_CHUNK",
+    "MIN_CHUNK_COMPILED",
+    "SMALL",
+    "adam",
+    "all_finite",
+    "chunks",
+    "kernels_in_use",
+    "rmsprop",
+    "set_kernels",
+    "set_threads",
+    "sgd",
+    "threads",
+]
+
+#: The values of ``CHAINRULE_KERNELS`` and :func:`set_kernels`.
+KERNELS = ("auto", "numpy", "numba")
+
+#: The fewest elements a thread is given on the NumPy path: below 2·MIN_CHUNK an update runs on the calling
+#: thread alone. Measured with ``benchmarks/optimizers.py --sweep`` on a 2-core machine shared with other work:
+#: a second thread paid only from about 512k float32 elements (handing a chunk over costs tens of µs, far
+#: more when the other core is busy). On a machine with idle cores, lower it (or raise CHAINRULE_THREADS).
+MIN_CHUNK = 1 << 18
+#: The same for the compiled loops, about 5x faster per element than NumPy: in the same sweep a second
+#: thread did not pay below about 1M elements, so they split from 2M.
+MIN_CHUNK_COMPILED = 1 << 20
+#: With ``auto``, vectors shorter than this take the NumPy path (the same bits): for a tiny network the
+#: compiled call saves a few µs a step, less than importing numba (about a second) costs a short run.
+#: An explicit ``numba`` choice compiles every size.
+SMALL = 4096
+
+_ALIGN = 64  # chunk bounds fall on multiples of 64 elements (whole cache lines, whole vectors)
+
+
+# -- the rules, twice: NumPy passes (the reference) and one compiled loop ------------------------
+#
+# Arguments, the same for both: p the parameters, g the gradient (the NumPy path may overwrite it),
+# the optimiser's state arrays, tmp a scratch array (NumPy path only), mask (None: weight decay applies to
+# every element; else 1 for a weight, 0 for a bias), then the constants, wd = λ first (0: no decay).
+
+
+def all_finite(x: np.ndarray, nonnegative: bool = False) -> bool:
+    """Whether every element of x is finite: its max and min are (NaN propagates through both).
+
+    ``nonnegative``: x holds no negative number or −inf (a second moment), so its max alone tells.
+    """
+    if not x.size:
+        return True
+    if not math.isfinite(float(np.maximum.reduce(x, axis=None))):
+        return False
+    return nonnegative or math.isfinite(float(np.minimum.reduce(x, axis=None)))
+
+
+def _l2_numpy(p, wd, mask, out):
+    """λ·p where the decay applies (0 elsewhere), into out."""
+    np.multiply(p, wd, out=out)
+    if mask is not None:
+        out *= mask
+    return out
+
+
+def _sgd_numpy(p, g, buf, tmp, mask, wd, lr, momentum, nesterov, first):
+    """p ← p − η·d, d = g + λ·p, or with momentum b ← μ·b + d (b = d at first), d = b or d + μ·b (Nesterov).
+
+    Checks p only: a non-finite b or g makes p non-finite (η > 0).
+    """
+    if wd:
+        g += _l2_numpy(p, wd, mask, tmp)
+    if momentum:
+        if first:
+            np.copyto(buf, g)
+        else:
+            buf *= momentum
+            buf += g
+        if nesterov:
+            np.multiply(buf, momentum, out=tmp)
+            tmp += g
+            g = tmp
+        else:
+            g = buf
+    np.multiply(g, lr, out=tmp)
+    p -= tmp
+    return all_finite(p)
+
+
+def _sgd_loop(p, g, buf, tmp, mask, wd, lr, momentum, nesterov, first):
+    bad = False
+    for i in range(p.size):
+        pi = p[i]
+        d = g[i]
+        if wd:
+            d = d + (pi * wd if mask is None else pi * wd * mask[i])
+        if momentum:
+            b = d if first else buf[i] * momentum + d
+            buf[i] = b
+            d = b * momentum + d if nesterov else b
+        pi = pi - d * lr
+        p[i] = pi
+        bad |= (pi - pi) != (pi - pi)  # x − x is 0 for a finite x, NaN for ±inf and NaN
+    return not bad
+
+
+def _adam_numpy(p, g, m, v, tmp, mask, wd, decoupled, lr, beta1, beta2, eps, scale):
+    """Adam (decoupled: AdamW's p ← p − η·λ·p first; else L2 g ← g + λ·p), then
+    m ← β1·(m − g) + g, v ← β2·(v − g²) + g², p ← p + scale·m/(√v + eps).
+
+    ``eps`` and ``scale`` carry the bias corrections (see ``Adam._update``). Checks p and v:
+    v is never negative, and a non-finite m with a finite v makes p non-finite.
+    """
+    if wd and decoupled:
+        step = _l2_numpy(p, wd, mask, tmp)
+        step *= lr
+        p -= step
+    elif wd:
+        g += _l2_numpy(p, wd, mask, tmp)
+    # m ← β1·m + (1−β1)·g written as β1·(m − g) + g: three passes, no scratch.
+    m -= g
+    m *= beta1
+    m += g
+    np.multiply(g, g, out=tmp)
+    v -= tmp
+    v *= beta2
+    v += tmp
+    np.sqrt(v, out=tmp)
+    tmp += eps
+    np.divide(m, tmp, out=tmp)
+    tmp *= scale
+    p += tmp
+    return all_finite(p) and all_finite(v, nonnegative=True)
+
+
+def _adam_loop(p, g, m, v, tmp, mask, wd, decoupled, lr, beta1, beta2, eps, scale):
+    bad = False
+    for i in range(p.size):
+        pi = p[i]
+        gi = g[i]
+        if wd:
+            decay = pi * wd if mask is None else pi * wd * mask[i]
+            if decoupled:
+                pi = pi - decay * lr
+            else:
+                gi = gi + decay
+        mi = (m[i] - gi) * beta1 + gi
+        g2 = gi * gi
+        vi = (v[i] - g2) * beta2 + g2
+        pi = pi + mi / (math.sqrt(vi) + eps) * scale
+        m[i] = mi
+        v[i] = vi
+        p[i] = pi
+        bad |= ((pi - pi) + (mi - mi) + (vi - vi)) != 0  # NaN != 0: some value is not finite
+    return not bad
+
+
+def _rmsprop_numpy(p, g, v, tmp, mask, wd, lr, rho, one_minus_rho, eps):
+    """v ← ρ·v + (1−ρ)·g², p ← p − η·g/(√v + ε), with L2 g ← g + λ·p. Checks p and v (v >= 0)."""
+    if wd:
+        g += _l2_numpy(p, wd, mask, tmp)
+    v *= rho
+    np.multiply(g, g, out=tmp)
+    tmp *= one_minus_rho
+    v += tmp
+    np.sqrt(v, out=tmp)
+    tmp += eps
+    np.divide(g, tmp, out=tmp)
+    tmp *= lr
+    p -= tmp
+    return all_finite(p) and all_finite(v, nonnegative=True)
+
+
+def _rmsprop_loop(p, g, v, tmp, mask, wd, lr, rho, one_minus_rho, eps):
+    bad = False
+    for i in range(p.size):
+        pi = p[i]
+        gi = g[i]
+        if wd:
+            gi = gi + (pi * wd if mask is None else pi * wd * mask[i])
+        vi = v[i] * rho + gi * gi * one_minus_rho
+        pi = pi - gi / (math.sqrt(vi) + eps) * lr
+        v[i] = vi
+        p[i] = pi
+        bad |= ((pi - pi) + (vi - vi)) != 0
+    return not bad
+
+
+_NUMPY: dict[str, Callable[..., bool]] = {"sgd": _sgd_numpy, "adam": _adam_numpy, "rmsprop": _rmsprop_numpy}
+_LOOPS: dict[str, Callable[..., bool]] = {"sgd": _sgd_loop, "adam": _adam_loop, "rmsprop": _rmsprop_loop}
+
+# -- choosing the path and the threads --------------------------------------------------------
+
+_choice: str | None = None  # what set_kernels or CHAINRULE_KERNELS asked for (read on first use)
+_compiled: dict[str, Callable[..., bool]] | None = None  # the numba kernels, once compiled
+_numba_missing: str | None = None  # why numba could not be used (None: not tried or fine)
+_threads: int | None = None
+_pool: ThreadPoolExecutor | None = None
+
+
+def set_kernels(name: str | None) -> None:
+    """Choose the update kernels: ``"auto"`` (numba when installed, else NumPy), ``"numpy"`` or ``"numba"``.
+
+    ``None`` goes back to the environment variable ``CHAINRULE_KERNELS`` (``auto`` when unset).
+    ``"numba"`` without numba installed raises ImportError naming the ``fast`` extra.
+    """
+    global _choice
+    _choice = None if name is None else _check_choice(name, "set_kernels")
+    if _choice == "numba":
+        _numba_kernels()
+
+
+def kernels_in_use(n: int = SMALL) -> str:
+    """``"numba"`` or ``"numpy"``: the path the next update of ``n`` elements takes."""
+    return "numba" if _kernels(n) is not None else "numpy"
+
+
+def set_threads(n: int | None) -> None:
+    """Split large updates over at most ``n`` threads (1: never); ``None``: ``CHAINRULE_THREADS`` or every core."""
+    global _threads, _pool
+    if n is not None and (isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1):
+        raise ValueError(f"threads must be an int >= 1 or None; got {n!r}")
+    _threads = None if n is None else int(n)
+    if _pool is not None:
+        _pool.shutdown(wait=True)
+        _pool = None
+
+
+def threads() -> int:
+    """The most threads an update is split over."""
+    if _threads is not None:
+        return _threads
+    value = os.environ.get("CHAINRULE_THREADS", "").strip()
+    if value:
+        if not value.isdigit() or int(value) < 1:
+            raise ValueError(f"CHAINRULE_THREADS must be an int >= 1; got {value!r}")
+        return int(value)
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def _check_choice(name: Any, where: str) -> str:
+    choice = str(name).strip().lower() if isinstance(name, str) else None
+    if choice not in KERNELS:
+        raise ValueError(f"{where} must be one of {list(KERNELS)}; got {name!r}")
+    return choice
+
+
+def _kernels(n: int) -> dict[str, Callable[..., bool]] | None:
+    """The compiled kernels for an update of n elements, or None for the NumPy path."""
+    choice = _choice
+    if choice is None:
+        choice = _check_choice(os.environ.get("CHAINRULE_KERNELS", "auto") or "auto", "CHAINRULE_KERNELS")
+    if choice == "numpy":
+        return None
+    if choice == "numba":
+        return _numba_kernels()
+    if n < SMALL or (_numba_missing is not None and _compiled is None):
+        return None
+    return _try_numba()
+
+
+def _try_numba() -> dict[str, Callable[..., bool]] | None:
+    try:
+        return _numba_kernels()
+    except ImportError:
+        return None
+
+
+def _numba_kernels() -> dict[str, Callable[..., bool]]:
+    """The loops compiled by numba (each once per machine: cache=True), imported on first use."""
+    global _compiled, _numba_missing
+    if _compiled is None:
+        try:
+            import numba
+        except ImportError as exc:
+            _numba_missing = str(exc)
+            raise ImportError(
+                f"the numba kernels need numba ({exc}): install the fast extra, pip install 'chainrule[fast]', "
+                "or choose CHAINRULE_KERNELS=numpy"
+            ) from None
+        # error_model="numpy": a division by zero gives inf as in NumPy (not a Python exception), which
+        # also lets the loops vectorise; nogil: the chunks run in parallel on the pool's threads.
+        jit = numba.njit(cache=True, fastmath=False, nogil=True, error_model="numpy")
+        _compiled = {name: jit(loop) for name, loop in _LOOPS.items()}
+    return _compiled
+
+
+def _reset_after_fork() -> None:
+    global _pool
+    _pool = None  # the pool's threads did not survive the fork: a new one is made when needed
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reset_after_fork)
+
+
+def chunks(n: int, compiled: bool = False) -> list[tuple[int, int]]:
+    """The (start, stop) chunks of range(n) an update is split into, one per thread.
+
+    At most :func:`threads` chunks of at least :data:`MIN_CHUNK` elements (:data:`MIN_CHUNK_COMPILED` for
+    the compiled loops), their bounds on multiples of 64.
+    """
+    k = min(threads(), n // (MIN_CHUNK_COMPILED if compiled else MIN_CHUNK))
+    if k <= 1:
+        return [(0, n)]
+    cuts = [0] + [(n * i // k) // _ALIGN * _ALIGN for i in range(1, k)] + [n]
+    return list(zip(cuts[:-1], cuts[1:]))
+
+
+def _run(rule: str, arrays: list[np.ndarray | None], constants: list[Any]) -> bool:
+    """Apply one rule over the arrays (all of one length, or None), chunked over the threads; the finite flag."""
+    global _pool
+    p = arrays[0]
+    assert p is not None
+    compiled = _kernels(p.size)
+    if compiled is not None and not _compilable(p.dtype, arrays):
+        compiled = None  # float16, mixed dtypes: NumPy's rules of promotion, the reference
+    kernel: Callable[..., bool]
+    if compiled is None:
+        kernel = _NUMPY[rule]
+    else:
+        kernel = compiled[rule]
+        # the constants rounded to the array's dtype, as NumPy rounds a Python float operand
+        dtype = p.dtype.type
+        constants = [c if isinstance(c, bool) else dtype(c) for c in constants]
+    bounds = chunks(p.size, compiled is not None)
+    if len(bounds) == 1:
+        return bool(kernel(*arrays, *constants))
+    parts = [[None if a is None else a[lo:hi] for a in arrays] for lo, hi in bounds]
+    if _pool is None:
+        _pool = ThreadPoolExecutor(max_workers=threads() - 1, thread_name_prefix="chainrule-update")
+    if compiled is None:
+        errors = np.geterr()  # NumPy's error state is per thread: the caller's applies in the pool
+        futures: list[Future] = [_pool.submit(_with_errstate, errors, kernel, *c, *constants) for c in parts[1:]]
+    else:
+        futures = [_pool.submit(kernel, *c, *constants) for c in parts[1:]]
+    finite = bool(kernel(*parts[0], *constants))
+    for future in futures:
+        finite = bool(future.result()) and finite
+    return finite
+
+
+def _compilable(dtype: np.dtype, arrays: list[np.ndarray | None]) -> bool:
+    return dtype in _COMPILED_DTYPES and all(a is None or a.dtype == dtype for a in arrays)
+
+
+_COMPILED_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def _with_errstate(errors: Any, kernel: Callable[..., bool], *args: Any) -> bool:
+    with np.errstate(**errors):
+        return kernel(*args)
+
+
+# -- the public entry points, one per rule ------------------------------------------------------
+
+
+def sgd(
+    p: np.ndarray,
+    g: np.ndarray,
+    buf: np.ndarray | None,
+    tmp: np.ndarray,
+    *,
+    lr: float,
+    momentum: float = 0.0,
+    nesterov: bool = False,
+    first: bool = False,
+    weight_decay: float = 0.0,
+    mask: np.ndarray | None = None,
+) -> bool:
+    """SGD in place on p (n,) from g (n,); ``buf`` (n,) the momentum buffer (``first``: fill it with g).
+
+    g may be overwritten; tmp (n,) is scratch. Returns whether p (and the buffer) are all finite.
+    """
+    return _run("sgd", [p, g, p if buf is None else buf, tmp, mask], [weight_decay, lr, momentum, nesterov, first])
+
+
+def adam(
+    p: np.ndarray,
+    g: np.ndarray,
+    m: np.ndarray,
+    v: np.ndarray,
+    tmp: np.ndarray,
+    *,
+    lr: float,
+    beta1: float,
+    beta2: float,
+    eps: float,
+    scale: float,
+    weight_decay: float = 0.0,
+    mask: np.ndarray | None = None,
+    decoupled: bool = False,
+) -> bool:
+    """Adam in place on p, m, v (n,) from g (n,); ``eps`` and ``scale`` with the bias corrections in them.
+
+    g may be overwritten; tmp (n,) is scratch. Returns whether p, m and v are all finite.
+    """
+    return _run("adam", [p, g, m, v, tmp, mask], [weight_decay, decoupled, lr, beta1, beta2, eps, scale])
+
+
+def rmsprop(
+    p: np.ndarray,
+    g: np.ndarray,
+    v: np.ndarray,
+    tmp: np.ndarray,
+    *,
+    lr: float,
+    rho: float,
+    eps: float,
+    weight_decay: float = 0.0,
+    mask: np.ndarray | None = None,
+) -> bool:
+    """RMSProp in place on p and v (n,) from g (n,). g may be overwritten; tmp (n,) is scratch.
+
+    Returns whether p and v are all finite.
+    """
+    return _run("rmsprop", [p, g, v, tmp, mask], [weight_decay, lr, rho, 1.0 - rho, eps])
