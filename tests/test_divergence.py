@@ -246,3 +246,34 @@ def test_targets_too_large_are_named_as_the_cause_not_the_learning_rate(rng):
         cr.Network([2, 3, 1], activation="tanh", loss="mse", seed=0).fit(X, np.full((8, 1), 1e300), epochs=2)
     assert info.value.cause == "data" and "Try a lower learning rate" not in str(info.value)
     assert "a lower learning rate cannot help" in str(info.value)
+
+
+class _SilentSGD(cr.SGD):
+    """A user's optimiser whose step says nothing about finiteness (returns None), and poisons one weight."""
+
+    def step(self, params, grads, weight_masks=None):
+        super().step(params, grads, weight_masks)
+        params[0][0] = np.nan
+
+
+def test_an_optimizer_whose_step_returns_nothing_is_checked_by_the_separate_pass(xor):
+    X, Y = xor
+    net = cr.Network([2, 2, 1], seed=0)
+    before = net.params.copy()
+    with pytest.raises(cr.TrainingDiverged) as info:
+        net.fit(X, Y, epochs=3, optimizer=_SilentSGD(0.5))
+    assert info.value.cause == "update"
+    np.testing.assert_array_equal(net.params, before)  # back to the epoch's start: the first
+
+
+def test_the_built_in_optimizers_flag_is_what_the_loop_trusts(xor):
+    # A step that reports False diverges although every value it left is finite: the loop takes the flag's word.
+    class Lying(cr.SGD):
+        def step(self, params, grads, weight_masks=None):
+            super().step(params, grads, weight_masks)
+            return False
+
+    X, Y = xor
+    with pytest.raises(cr.TrainingDiverged) as info:
+        cr.Network([2, 2, 1], seed=0).fit(X, Y, epochs=1, optimizer=Lying(0.5))
+    assert info.value.cause == "update"

@@ -180,10 +180,12 @@ def train_step(
             raise _NonFinite(back.loss)
     if getattr(optimizer, "weight_decay", 0.0) and getattr(optimizer, "weight_decay_on", "all") == "weights":
         # the flat vector mixes weights and biases: the mask says which is which
-        optimizer.step([net.params], [net.grads], [net.weight_mask])
+        finite = optimizer.step([net.params], [net.grads], [net.weight_mask])
     else:
-        optimizer.step([net.params], [net.grads])
-    if check_finite and not updated_values_finite(net.params, optimizer):
+        finite = optimizer.step([net.params], [net.grads])
+    # The built-in optimisers check what they wrote in the update's own pass (kernels.py) and say so;
+    # a user's optimiser whose step returns nothing gets the separate pass.
+    if check_finite and (finite is False or (finite is None and not updated_values_finite(net.params, optimizer))):
         raise _NonFinite(back.loss, "update")
     return fwd, back
 
@@ -195,8 +197,9 @@ def updated_values_finite(params: np.ndarray, optimizer: Optimizer) -> bool:
     nothing: a sum is NaN or infinite when an element is. Only when a sum is
     not finite (an element is not, or finite values too large sum past the
     dtype's range) are the elements looked at one by one, so the answer is
-    exact. This is the one place the check lives, so that a fused update
-    can fold it into its own pass. The fit loop calls it under
+    exact. The built-in optimisers fold the same check into their update
+    (their ``step`` returns it); the fit loop calls this one for an optimiser
+    whose ``step`` returns None, under
     ``np.errstate(over="ignore", invalid="ignore")`` (a sum that overflows is
     an answer here, not a warning).
     """
