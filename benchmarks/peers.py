@@ -18,7 +18,8 @@ printed before and after each table.
     hand-written Adam; arguments donated), scikit-learn (``MLPClassifier``'s
     ``partial_fit``, alpha 0), and the floor: the step's 8 matrix products
     alone (3 forward, 3 weight gradients, 2 input gradients) with NumPy's BLAS
-    into preallocated arrays.
+    into preallocated arrays: the floor of any NumPy-based framework (JAX
+    multiplies with XLA's own kernels, which can go under it on some shapes).
 (b) XOR 2-2-1 full batch, µs per step: sigmoid, 1/2-squared error summed,
     plain gradient descent at lr 0.1, float64, seed 000's network. chainrule's
     ``fit``, PyTorch (autograd + ``torch.optim.SGD``, one thread), JAX (the
@@ -139,6 +140,22 @@ def _table(rows: list[tuple[str, str, list[float]]], unit: str, scale: float, la
             f"| {group} | {peer} | {best:.4g} | {mean:.4g} | {_ratio(best, torch)} | "
             f"{_ratio(best, jax)} | {_ratio(best, floor)} |"
         )
+
+
+def _blas() -> str:
+    """NumPy's BLAS as threadpoolctl sees it (kernel, threads), and the variables that slow OpenBLAS."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return "BLAS: threadpoolctl not installed"
+    infos = [
+        f"{i.get('internal_api')} {i.get('version')} {i.get('architecture', '?')} x{i.get('num_threads')}"
+        for i in threadpool_info()
+        if i.get("user_api") == "blas"
+    ]
+    slow = [name for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE") if name in os.environ]
+    warning = f" (warning: {', '.join(slow)} set, which can slow OpenBLAS)" if slow else ""
+    return f"BLAS: {', '.join(infos) or 'none found'}{warning}"
 
 
 def _load() -> str:
@@ -500,10 +517,10 @@ def _xor_runners(peers: list[str], stack: list[list[np.ndarray]], steps: int, le
                 params = tuple(p[0] for p in params)
 
             def run():
-                out = jax.block_until_ready(fn(params))
+                out = [np.asarray(p) for p in jax.block_until_ready(fn(params))]  # one copy to the host each
                 if len(stack) == 1:
-                    return [[np.asarray(p) for p in out]]
-                return [[np.asarray(p[k]) for p in out] for k in range(len(stack))]
+                    return [out]
+                return [[p[k] for p in out] for k in range(len(stack))]
 
             return run
 
@@ -609,7 +626,7 @@ def main(argv: list[str] | None = None) -> int:
         if peer in peers:
             versions.append(f"{module} {sys.modules[module].__version__}")
     threads = "one thread each (--one-thread)" if args.one_thread else "every core for the grid (the default)"
-    print(f"Python {platform.python_version()}; {', '.join(versions)}; {threads}; {_load()}")
+    print(f"Python {platform.python_version()}; {', '.join(versions)}; {threads}; {_blas()}; {_load()}")
     runners = {"grid": table_grid, "xor": table_xor, "ensemble": table_ensemble}
     for table in tables:
         chosen = list(peers)
