@@ -608,9 +608,6 @@ def main(argv: list[str] | None = None) -> int:
         global _threads
         _threads = 1
         os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {ONE_THREAD_XLA_FLAGS}".strip()
-        from threadpoolctl import threadpool_limits
-
-        threadpool_limits(limits=1)  # kept for the whole run: NumPy's BLAS (chainrule, scikit-learn, the floor)
     modules = {"torch": "torch", "jax": "jax", "sklearn": "sklearn", "floor": "numba"}
     peers = []
     for peer in wanted:
@@ -621,6 +618,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"skipped {rows}: {modules[peer]} is not installed{hint}: {why}")
         else:
             peers.append(peer)
+    if args.one_thread:  # after the peers' imports, so that SciPy's OpenBLAS (scikit-learn) is limited too
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(limits=1)  # kept for the whole run: every BLAS loaded (chainrule, scikit-learn, the floor)
     versions = [f"numpy {np.__version__}", f"chainrule {cr.__version__}"]
     for peer, module in modules.items():
         if peer in peers:
