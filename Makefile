@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint fuzz bench clean setup data
+.PHONY: demo test lint fuzz bench clean setup data bench-env
 
 setup: $(STAMP) data
 
@@ -44,6 +44,27 @@ bench: $(STAMP) data
 	$(PY) benchmarks/xor.py
 	$(PY) benchmarks/optimizers.py
 	$(PY) benchmarks/fashion_mnist.py
+	$(BENCH_PY) benchmarks/peers.py --rounds 3
+
+# The peers' environment for benchmarks/peers.py: JAX (pinned CPU wheels) in a venv of its own, never in the
+# library's dependencies nor in .venv. It sees .venv's packages (numpy, torch, scikit-learn, chainrule) through a
+# .pth file, so there is one numpy and one torch: numpy is named at .venv's version (already there, pip adds
+# nothing), and the recipe fails if a numpy or torch landed in .bench-venv all the same.
+BENCH_VENV := .bench-venv
+BENCH_PY := $(BENCH_VENV)/bin/python
+BENCH_STAMP := $(BENCH_VENV)/.installed
+JAX_PINS := jax==0.10.2 jaxlib==0.10.2
+
+bench: $(BENCH_STAMP)
+bench-env: $(BENCH_STAMP)
+
+$(BENCH_STAMP): $(STAMP)
+	$(PYTHON) -m venv $(BENCH_VENV)
+	echo "import site; site.addsitedir('$$($(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')')" \
+		> "$$($(BENCH_PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/chainrule-dotvenv.pth"
+	$(BENCH_PY) -m pip install --quiet $(JAX_PINS) "numpy==$$($(PY) -c 'import numpy; print(numpy.__version__)')"
+	$(BENCH_PY) -c "import numpy, torch, jax, sys; bad = [m.__name__ for m in (numpy, torch) if '$(BENCH_VENV)' in m.__file__]; sys.exit(f'{bad} landed in $(BENCH_VENV)' if bad else 0)"
+	touch $(BENCH_STAMP)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis
+	rm -rf $(VENV) $(BENCH_VENV) .pytest_cache .hypothesis
