@@ -285,7 +285,7 @@ def test_lbfgs_from_the_command_line_is_networks_fit_with_lbfgs(tmp_path, csv, c
     net = cr.Network([3, 8, 3], activation="relu", loss="cross_entropy", seed=0, init=saved.init, dtype=saved.dtype)
     X_read, y_read = cr.datasets.load_csv(path)
     history = net.fit(X_read, y_read, optimizer="lbfgs", max_iter=30)
-    assert f"trained {len(history)} iterations: loss {history.loss[-1]:.4f}" in out
+    assert f"trained {len(history)} iterations: loss {history.loss[-1]:.4f}, accuracy {history.accuracy[-1]:.4f}" in out
     np.testing.assert_array_equal(saved.params, net.params)
 
 

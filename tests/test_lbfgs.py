@@ -90,6 +90,27 @@ def test_float32_network_validation_data_and_callbacks():
     assert history.val_loss[-1] == pytest.approx(net.loss(X[:10], Y[:10]), rel=1e-5)
 
 
+def test_a_classifier_records_the_accuracy_at_each_iterate():
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(60, 2))
+    y = (X[:, 0] * X[:, 1] > 0).astype(int)
+    net = cr.Network([2, 6, 2], activation="tanh", loss="cross_entropy", seed=1)
+    seen = []
+
+    class Record(cr.callbacks.Callback):
+        def on_epoch_end(self, net, epoch, logs):
+            seen.append((logs["accuracy"], float((net.predict(X).argmax(axis=1) == y).mean())))
+
+    history = net.fit(X, y, optimizer="lbfgs", max_iter=15, callbacks=[Record()])
+    assert len(history.accuracy) == len(history) == 15
+    # each entry is the share classified right by the iterate the callback sees, as the loss is that iterate's
+    assert [a for a, _ in seen] == history.accuracy
+    assert all(a == b for a, b in seen)
+    assert history.accuracy[-1] > history.accuracy[0]
+    regression, Xr, Yr = _problem()
+    assert regression.fit(Xr, Yr, optimizer="lbfgs", max_iter=3).accuracy == []
+
+
 @pytest.mark.parametrize(
     "kwargs, message",
     [

@@ -101,7 +101,7 @@ class History:
     converged, message, n_fun : bool or None, str, int
         For ``optimizer="lbfgs"``, whose epochs are its iterations and whose
         ``loss`` is the objective it minimises (the loss plus ½·λ·‖p‖² with
-        ``weight_decay``, measured after each iteration): whether a tolerance
+        ``weight_decay``, measured after each iteration, as is ``accuracy``): whether a tolerance
         stopped it (not ``max_iter``, ``max_fun`` or a line search that
         failed), SciPy's reason, and the number of evaluations of the objective.
         ``None``, ``""`` and 0 for gradient descent; ``learning_rate`` is then empty.
@@ -614,6 +614,8 @@ def _train_lbfgs(
         if validation is None
         else Workspace(net, min(_VALIDATION_CHUNK, validation[0].shape[0]), 0.0, gather=False)
     )
+    classifier = net.loss_function.is_classification
+    train_work = Workspace(net, min(_VALIDATION_CHUNK, X.shape[0]), 0.0, gather=False) if classifier else None
 
     def on_iteration(k: int, loss: float) -> bool:
         epoch = net.epochs_trained_
@@ -621,6 +623,10 @@ def _train_lbfgs(
         history.epochs.append(epoch)
         history.loss.append(loss)
         logs = {"loss": loss}
+        if classifier:  # at the iterate, like the loss: one forward pass more per iteration
+            _, accuracy = evaluate(net, X, Y, batch_size=_VALIDATION_CHUNK, work=train_work, weights=weights)
+            history.accuracy.append(accuracy)
+            logs["accuracy"] = accuracy
         if validation is not None:
             Xv, Yv, wv = validation
             val_loss, val_accuracy = evaluate(net, Xv, Yv, batch_size=_VALIDATION_CHUNK, work=val_work, weights=wv)
