@@ -28,7 +28,7 @@ itself when numba is installed and the run qualifies:
   exactly those classes, without a learning-rate schedule (a schedule's
   rate is Python, called every epoch);
 - float32 or float64, any activations and loss of the network's tables;
-- small: n_samples × n_parameters <= :data:`MAX_WORK` and epochs >=
+- small and long: n_samples × n_parameters <= :data:`MAX_WORK` and epochs >=
   :data:`MIN_EPOCHS` (both measured: see their comments).
 
 ``CHAINRULE_KERNELS=numpy`` (or :func:`chainrule.training.kernels.set_kernels`)
@@ -72,15 +72,16 @@ __all__ = [
 ]
 
 #: The largest n_samples × n_parameters (multiply-adds of one forward pass) that ``auto`` compiles.
-#: Measured with ``python benchmarks/tiny_sweep.py`` (full-batch SGD, sigmoid, float64 and float32, one
-#: thread): the compiled loop, scalar code, was faster than the NumPy engine up to about 2·10⁵ and
-#: slower from about 5·10⁵, where the BLAS's vectorised products overtake it.
-MAX_WORK = 200_000
+#: Measured with ``python benchmarks/tiny_sweep.py`` (full-batch SGD, [n_in, h, 1] sigmoid, float64, on a
+#: 2-core machine shared with other work): the compiled loop, scalar code, was 74x faster than the NumPy
+#: engine at 36 (XOR 2-2-1), 8x at 784, 2x at 5,184 and 0.7x at 10,304, where NumPy's per-call overhead
+#: (some 30-70 µs a step) no longer hides the BLAS's vectorised products: the crossover is near 8,000.
+MAX_WORK = 6_000
 #: The fewest epochs for which ``auto`` compiles: importing numba and loading the cached loop cost
-#: about 0.5 s in a fresh process (``python benchmarks/tiny_sweep.py --load``), the time of some
-#: 20,000 NumPy steps of the smallest networks (about 25 µs each): a shorter run is faster on NumPy.
-#: The choice depends only on the call, not on what the process did before, so that the same seed
-#: gives the same bits. An explicit ``CHAINRULE_KERNELS=numba`` compiles any number of epochs.
+#: 0.5 s in a fresh process (``python benchmarks/tiny_sweep.py --load``; compiling it the first time on a
+#: machine, 12 s per dtype), the time of some 20,000 NumPy steps of the smallest networks (about 25 µs
+#: each): a shorter run is faster on NumPy. The choice depends only on the call, not on what the process
+#: did before, so that the same seed gives the same bits. ``CHAINRULE_KERNELS=numba`` compiles any run.
 MIN_EPOCHS = 20_000
 #: About how many multiply-adds one compiled call does before it returns to the fit loop, which
 #: checks for Ctrl-C between calls: some 10 ms (the call itself costs a few µs).
