@@ -233,6 +233,14 @@ def test_the_fit_is_cut_into_calls_and_the_result_is_one_run(spy, monkeypatch, x
 
 def test_ctrl_c_stops_after_the_call_in_progress(monkeypatch, xor):
     X, Y = xor
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)  # as in a fresh process
+    try:
+        _ctrl_c(monkeypatch, X, Y)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _ctrl_c(monkeypatch, X, Y):
     monkeypatch.setattr(tiny, "CALL_WORK", 9 * 4 * 100)
     real = tiny.train_network
 
@@ -249,6 +257,31 @@ def test_ctrl_c_stops_after_the_call_in_progress(monkeypatch, xor):
     net.fit(X, Y, epochs=900, learning_rate=0.5)  # continued: the run of 1000 epochs
     whole = _fit("numba", X, Y, sizes=(2, 2, 1), epochs=1000, learning_rate=0.5)[0]
     np.testing.assert_array_equal(net.params, whole.params)
+
+
+def test_a_keyboard_interrupt_raised_by_code_goes_back_to_the_last_recorded_call(monkeypatch, xor):
+    # Not Ctrl-C (which waits for the call to end) but a KeyboardInterrupt raised between a call's
+    # return and its recording: the network, the optimiser and the History stay consistent.
+    X, Y = xor
+    monkeypatch.setattr(tiny, "CALL_WORK", 9 * 4 * 100)
+    real = tiny.train_network
+    calls = []
+
+    def raising(*args, **kwargs):
+        result = real(*args, **kwargs)
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return result
+
+    monkeypatch.setattr(tiny, "train_network", raising)
+    net, history = _fit("numba", X, Y, sizes=(2, 2, 1), epochs=1000, learning_rate=0.5)
+    assert history.interrupted and len(history) == 200
+    assert net.epochs_trained_ == 200 and net.optimizer_.iterations == 200 and net.optimizer_.epochs_ == 200
+    monkeypatch.setattr(tiny, "train_network", real)
+    np.testing.assert_array_equal(
+        net.params, _fit("numba", X, Y, sizes=(2, 2, 1), epochs=200, learning_rate=0.5)[0].params
+    )
 
 
 # -- divergence: the same exception, message, history and restored state on both paths ----------------

@@ -793,6 +793,8 @@ def _compiled_epochs(run: _Run, epochs: int) -> None:
     while left:
         count = min(left, per_call)
         left -= count
+        run.snapshot.take()  # what a KeyboardInterrupt raised by code before the call is recorded goes back to
+        run.snapshot.in_epoch = True
         result = tiny.train_network(net, opt, run.X, run.Y, count, check_last=not left)
         done = int(result.epochs_done[0])
         first = net.epochs_trained_
@@ -811,6 +813,7 @@ def _compiled_epochs(run: _Run, epochs: int) -> None:
         history.loss.extend(losses[i:])
         history.learning_rate.extend([lr] * (done - i))
         history.accuracy.extend(accuracy[i:])
+        run.snapshot.in_epoch = False
         cause = tiny.STATUS[int(result.status[0])]
         if cause != "ok":
             run.snapshot.take()  # the loop put back the state after the epochs completed
