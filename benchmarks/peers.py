@@ -22,11 +22,13 @@ printed before and after each table.
     multiplies with XLA's own kernels, which can go under it on some shapes).
 (b) XOR 2-2-1 full batch, µs per step: sigmoid, 1/2-squared error summed,
     plain gradient descent at lr 0.1, float64, seed 000's network. chainrule's
-    ``fit``, PyTorch (autograd + ``torch.optim.SGD``, one thread), JAX (the
+    ``fit`` on the NumPy engine and, with numba, on the compiled loop of
+    ``chainrule.training.tiny`` (``chainrule compiled``), PyTorch (autograd + ``torch.optim.SGD``, one thread), JAX (the
     whole loop as one ``lax.fori_loop`` in one jitted call), a lean hand NumPy
     loop, and the floor: a compiled scalar loop (numba), when numba is installed.
 (c) 100 XOR networks from 100 initialisations (seeds 0..99), µs per
-    network-step: chainrule (100 separate fits), JAX (``vmap`` of (b)'s
+    network-step: chainrule (100 separate fits; with numba also ``chainrule
+    train_many``, the 100 networks in one compiled call), JAX (``vmap`` of (b)'s
     ``fori_loop``), PyTorch (stacked weights, ``torch.bmm``, autograd), a
     stacked-weights NumPy loop (one batched matrix product per layer) and the
     floor: (b)'s compiled scalar loop over the 100 networks.
@@ -342,12 +344,42 @@ def _xor_inits(count: int) -> list[list[np.ndarray]]:
     return [[p.copy() for p in cr.Network([2, 2, 1], reduction="sum", seed=s).parameters()] for s in range(count)]
 
 
-def _chainrule_fit(init: list[np.ndarray], steps: int) -> list[np.ndarray]:
+def _chainrule_fit(init: list[np.ndarray], steps: int, path: str = "numpy") -> list[np.ndarray]:
+    """``Network.fit`` on the NumPy engine, or (``path="numba"``) on the compiled loop of training/tiny.py."""
+    from chainrule.training import kernels
+
+    kernels.set_kernels(path)
     net = cr.Network([2, 2, 1], loss="half_squared_error", reduction="sum")
     for p, v in zip(net.parameters(), init):
         p[...] = v
     net.fit(XOR_X, XOR_Y, epochs=steps, learning_rate=XOR_LR)
+    kernels.set_kernels(None)
     return [p.copy() for p in net.parameters()]
+
+
+def _chainrule_many(stack: list[list[np.ndarray]], steps: int):
+    """All the networks in one compiled call: ``chainrule.training.tiny.train_many``, parameters (K, P)."""
+    from chainrule.training import tiny
+
+    net = cr.Network([2, 2, 1], loss="half_squared_error", reduction="sum")
+    start = np.stack([np.concatenate([p.ravel() for p in init]) for init in stack])
+    X, Y = net.check_XY(XOR_X, XOR_Y)
+
+    def run():
+        params = start.copy()
+        tiny.train_many(net, params, np.full(len(stack), XOR_LR), X, Y, steps, cr.SGD())
+        return [[params[k, :4].reshape(2, 2), params[k, 4:6], params[k, 6:8].reshape(1, 2), params[k, 8:]]
+                for k in range(len(stack))]  # fmt: skip
+
+    return run
+
+
+def _has_numba() -> bool:
+    try:
+        import numba  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
 
 def _jax_xor_loop(steps: int):
@@ -503,6 +535,11 @@ def _xor_runners(peers: list[str], stack: list[list[np.ndarray]], steps: int, le
     runners: dict[str, Runner] = {}
     if "chainrule" in peers:
         runners["chainrule"] = Runner(lambda: lambda: [_chainrule_fit(init, steps) for init in stack])
+        if _has_numba():  # the compiled loop (the fast extra): through fit for one network, train_many for K
+            if len(stack) == 1:
+                runners["chainrule compiled"] = Runner(lambda: lambda: [_chainrule_fit(stack[0], steps, "numba")])
+            else:
+                runners["chainrule train_many"] = Runner(lambda: _chainrule_many(stack, steps))
     if "torch" in peers:
         runners["torch"] = Runner(lambda: _torch_xor(stack, steps))
     if "jax" in peers:

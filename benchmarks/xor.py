@@ -5,7 +5,11 @@ error summed over the batch, full batch of 4, plain gradient descent at
 lr 0.1, float64) from the same initial weights, in one run:
 
 - chainrule: ``Network.fit(X, Y, epochs=N)``, which also records the loss
-  of every epoch, checks it for divergence and honours Ctrl-C;
+  of every epoch, checks it for divergence and honours Ctrl-C, twice: on the
+  NumPy engine (``CHAINRULE_KERNELS=numpy``) and on the compiled loop of
+  :mod:`chainrule.training.tiny` (``numba``, the ``fast`` extra; skipped
+  without numba). The first compiled fit of the process, which imports numba
+  and loads the loop from its cache (or compiles it), is timed apart;
 - seed 000's code: its class (``forward``, ``backward``, ``train`` with the
   loss printed every 1000 epochs, here computed and kept instead of printed)
   re-implemented operation for operation: the reference of the ratio;
@@ -18,18 +22,23 @@ Each peer runs ``--repeats`` times, interleaved; the best time is reported
 (the least disturbed by the rest of the machine), with the ratio to seed
 000's code. All of them end at the same weights, which the script checks.
 
+The load average (``/proc/loadavg``) is printed before and after: on a shared machine, compare runs
+only at similar loads.
+
 Usage: ``python benchmarks/xor.py [--steps 20000] [--repeats 5] [--no-torch]``
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import time
 
 import numpy as np
 
 import chainrule as cr
+from chainrule.training import kernels
 
 X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float64)
 Y = np.array([[0], [1], [1], [0]], dtype=np.float64)
@@ -41,13 +50,33 @@ def initial_weights(seed: int = 1):
     return [p.copy() for p in net.parameters()]
 
 
-def run_chainrule(init, steps):
+def run_chainrule(init, steps, path="numpy"):
+    kernels.set_kernels(path)
     net = cr.Network([2, 2, 1], loss="half_squared_error", reduction="sum")
     for p, v in zip(net.parameters(), init):
         p[...] = v
     t0 = time.perf_counter()
     net.fit(X, Y, epochs=steps, learning_rate=LR)
-    return time.perf_counter() - t0, [p.copy() for p in net.parameters()]
+    seconds = time.perf_counter() - t0
+    kernels.set_kernels(None)
+    return seconds, [p.copy() for p in net.parameters()]
+
+
+def run_compiled(init, steps):
+    return run_chainrule(init, steps, "numba")
+
+
+def _has_numba() -> bool:
+    try:
+        import numba  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _loadavg() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"{one:.2f} {five:.2f} {fifteen:.2f} (1, 5, 15 min)"
 
 
 class SeedNetwork:
@@ -148,7 +177,14 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
 
     init = initial_weights()
+    print(f"load average before: {_loadavg()}")
     peers = {"seed 000's code": run_seed, "lean NumPy loop": run_numpy, "chainrule": run_chainrule}
+    first_call = None
+    if _has_numba():
+        t0 = time.perf_counter()
+        run_compiled(init, 1)  # imports numba and loads (or compiles) the loop
+        first_call = time.perf_counter() - t0
+        peers["chainrule compiled"] = run_compiled
     if not args.no_torch:
         peers["PyTorch"] = run_torch
     best, finals = {}, {}
@@ -171,7 +207,10 @@ def main(argv=None) -> int:
     print(f"{'peer':<20} {'µs/step':>10} {'ratio to seed 000':>18}")
     for name, seconds in best.items():
         us = seconds / args.steps * 1e6
-        print(f"{name:<20} {us:>10.1f} {seconds / base:>17.2f}x")
+        print(f"{name:<20} {us:>10.3f} {seconds / base:>17.4f}x")
+    if first_call is not None:
+        print(f"first compiled fit of the process (numba imported, the loop loaded or compiled): {first_call:.2f} s")
+    print(f"load average after: {_loadavg()}")
     return 0
 
 

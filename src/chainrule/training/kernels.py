@@ -54,6 +54,7 @@ __all__ = [
     "all_finite",
     "chunks",
     "kernels_in_use",
+    "requested",
     "rmsprop",
     "set_kernels",
     "set_threads",
@@ -259,6 +260,13 @@ def kernels_in_use(n: int = SMALL) -> str:
     return "numba" if _kernels(n) is not None else "numpy"
 
 
+def requested() -> str:
+    """What :func:`set_kernels` or else ``CHAINRULE_KERNELS`` asks for: ``"auto"``, ``"numpy"`` or ``"numba"``."""
+    if _choice is not None:
+        return _choice
+    return _check_choice(os.environ.get("CHAINRULE_KERNELS", "auto") or "auto", "CHAINRULE_KERNELS")
+
+
 def set_threads(n: int | None) -> None:
     """Split large updates over at most ``n`` threads (1: never); ``None``: ``CHAINRULE_THREADS`` or every core."""
     global _threads, _pool
@@ -291,9 +299,7 @@ def _check_choice(name: Any, where: str) -> str:
 
 def _kernels(n: int) -> dict[str, Callable[..., bool]] | None:
     """The compiled kernels for an update of n elements, or None for the NumPy path."""
-    choice = _choice
-    if choice is None:
-        choice = _check_choice(os.environ.get("CHAINRULE_KERNELS", "auto") or "auto", "CHAINRULE_KERNELS")
+    choice = requested()
     if choice == "numpy":
         return None
     if choice == "numba":

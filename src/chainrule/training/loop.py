@@ -34,7 +34,7 @@ from .._validation import check_float_in, check_positive_float, check_positive_i
 from ..core.losses import Loss
 from ..core.network import Workspace
 from ..errors import TrainingDiverged, TrainingWarning
-from . import lbfgs
+from . import lbfgs, tiny
 from .callbacks import EarlyStopping, ProgressBar
 from .optimizers import OPTIMIZERS, WEIGHT_DECAY_ON, Optimizer, get_optimizer
 
@@ -552,7 +552,7 @@ def train(
             first_iteration=_iterations(opt),
         )
         try:
-            _epochs(run, epochs)
+            (_compiled_epochs if _compiles(run, epochs) else _epochs)(run, epochs)
         except KeyboardInterrupt:
             # Raised inside a step (not by Ctrl-C, which waits for the batch to end):
             # go back to the start of the unfinished epoch, a consistent state.
@@ -764,6 +764,66 @@ def _epochs(run: _Run, epochs: int) -> None:
         if stop:
             run.history.stopped_early = True
             break
+        if run.interrupt.requested:
+            return
+
+
+def _compiles(run: _Run, epochs: int) -> bool:
+    """Whether the run takes the compiled loop of :mod:`chainrule.training.tiny` (see which runs qualify there)."""
+    return (
+        run.full_batch
+        and run.collective is None
+        and run.weights is None
+        and (run.work is None or not run.work.dropout)
+        and not run.callbacks
+        and run.validation is None
+        and not run.verbose
+        and run.Y.ndim == 2
+        and tiny.use_compiled(run.net, run.opt, run.X.shape[0], epochs)
+    )
+
+
+def _compiled_epochs(run: _Run, epochs: int) -> None:
+    """:func:`_epochs` on the compiled loop, in calls of about ``tiny.CALL_WORK`` multiply-adds (Ctrl-C between).
+
+    The History, the counters, the growth warning and a divergence's message and restored state are
+    those of :func:`_epochs` (the loop returns the state after the epochs it completed).
+    """
+    net, opt, history = run.net, run.opt, run.history
+    net.epoch_progress_ = run.progress_at_start = None
+    lr = opt.begin_epoch()  # no schedule: the same rate every epoch
+    n = run.X.shape[0]
+    per_call = max(1, tiny.CALL_WORK // (n * net.n_parameters))
+    classifier = net.loss_function.is_classification
+    left = epochs
+    while left:
+        count = min(left, per_call)
+        left -= count
+        run.snapshot.take()  # what a KeyboardInterrupt raised by code before the call is recorded goes back to
+        run.snapshot.in_epoch = True
+        result = tiny.train_network(net, opt, run.X, run.Y, count, check_last=not left)
+        done = int(result.epochs_done[0])
+        first = net.epochs_trained_
+        net.epochs_trained_ += done
+        losses = result.loss[0, :done].tolist()
+        accuracy = (result.correct[0, :done] / n).tolist() if classifier else []
+        i = 0
+        while run.warn and i < done and len(history.loss) < LOSS_GROWTH_EPOCHS:  # as _epochs warns: epoch by epoch
+            history.epochs.append(first + i)
+            history.loss.append(losses[i])
+            history.learning_rate.append(lr)
+            history.accuracy.extend(accuracy[i : i + 1])
+            _warn_about_growth(run)
+            i += 1
+        history.epochs.extend(range(first + i, first + done))
+        history.loss.extend(losses[i:])
+        history.learning_rate.extend([lr] * (done - i))
+        history.accuracy.extend(accuracy[i:])
+        run.snapshot.in_epoch = False
+        cause = tiny.STATUS[int(result.status[0])]
+        if cause != "ok":
+            run.snapshot.take()  # the loop put back the state after the epochs completed
+            _diverged(run, net.epochs_trained_, 0, float(result.bad_loss[0]), lr, cause)
         if run.interrupt.requested:
             return
 
