@@ -192,7 +192,7 @@ class _SquaredErrors(Loss):
 
     def value(self, z, a, y):
         if a.ndim != 2:
-            return super().value(z, a, y)
+            return self.coefficient(a.shape[-1]) * _dot_per_model(a - y)
         d = (a - y).ravel()
         return self.coefficient(a.shape[1]) * float(d @ d)
 
@@ -224,10 +224,11 @@ class HalfSquaredError(_SquaredErrors):
         # One subtraction serves the value and the gradient: this is the
         # textbook loss and the tiny networks' hot path.
         grad_a = a - y
+        value: Any
         if grad_a.ndim == 2:
             value = 0.5 * float(np.vdot(grad_a, grad_a))
         else:  # a stack: one value per model
-            value = 0.5 * np.einsum("kij,kij->k", grad_a, grad_a)
+            value = 0.5 * _dot_per_model(grad_a)
         if scale != 1.0:
             grad_a *= scale
         return value * scale, activation.backward(z, a, grad_a, out=out), grad_a
@@ -269,7 +270,7 @@ class MeanAbsoluteError(Loss):
 
     def value(self, z, a, y):
         if a.ndim != 2:
-            return super().value(z, a, y)
+            return _sum_per_model(np.abs(a - y)) / a.shape[-1]
         return float(np.abs(a - y).sum()) / a.shape[1]
 
     def per_sample(self, z, a, y):
@@ -365,7 +366,7 @@ class CrossEntropy(Loss):
 
     def value(self, z, a, y):
         if a.ndim != 2:
-            return super().value(z, a, y)
+            return -_sum_per_model(y * (z - _log_sum_exp(z)))
         return float(-np.sum(y * (z - _log_sum_exp(z))))
 
     def per_sample(self, z, a, y):
@@ -410,7 +411,21 @@ class PoissonDeviance(Loss):
 
 def _over_samples(per_sample: np.ndarray) -> Any:
     """The sum of per-sample losses: a float for (n_samples,), one per model (K,) for a stack's (K, n_samples)."""
-    return float(per_sample.sum()) if per_sample.ndim == 1 else per_sample.sum(axis=-1)
+    return float(per_sample.sum()) if per_sample.ndim == 1 else per_sample.sum(axis=-1).astype(np.float64)
+
+
+def _dot_per_model(d: np.ndarray) -> np.ndarray:
+    """Σ d² over each model's samples and outputs, d (K, n, k) -> (K,): the dot product np.vdot takes of one.
+
+    In float64, as one model's ``float(np.vdot(d, d))``: the loss is scaled in double precision.
+    """
+    rows = d.reshape(d.shape[0], -1)
+    return np.vecdot(rows, rows).astype(np.float64)
+
+
+def _sum_per_model(x: np.ndarray) -> np.ndarray:
+    """Σ over each model's samples and outputs, x (K, n, k) -> (K,), summed as one model's array is (in float64)."""
+    return x.reshape(x.shape[0], -1).sum(axis=-1).astype(np.float64)
 
 
 def _raw(Y) -> np.ndarray | None:

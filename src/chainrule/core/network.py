@@ -215,7 +215,7 @@ class Network:
                 f"of {self.dtype.name} (and as much again for their gradients), more than this machine has; "
                 f"use smaller layers"
             ) from None
-        self.optimizer_ = None
+        self.optimizer_: Any = None
         self.epochs_trained_ = 0
         self._class_names: list[str] | None = None
         #: Where an interrupted epoch stopped (None between epochs): the fit loop continues it (saved with the model).

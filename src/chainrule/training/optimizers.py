@@ -246,7 +246,7 @@ def _check_learning_rate(value: Any) -> Any:
     bad = ~np.isfinite(rates) | (rates <= 0)
     if bad.any():
         k = int(np.argmax(bad))
-        raise ValueError(f"learning_rate must be finite numbers > 0; learning_rate[{k}] is {rates[k]!r}")
+        raise ValueError(f"learning_rate must be finite numbers > 0; learning_rate[{k}] is {float(rates[k])!r}")
     rates.flags.writeable = False
     return rates
 
