@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -47,7 +48,7 @@ def main() -> None:
     parser.add_argument("--no-separate", action="store_true", help="time the ensemble only")
     args = parser.parse_args()
     k, steps = args.networks, args.steps
-    load = open("/proc/loadavg").read().split()[:3]
+    load = Path("/proc/loadavg").read_text().split()[:3]
     best = {"ensemble": float("inf"), "separate": float("inf")}
     for _ in range(args.repeats):
         t, p_ens = ensemble(k, steps)
@@ -56,7 +57,7 @@ def main() -> None:
             t, p_sep = separate(k, steps)
             best["separate"] = min(best["separate"], t)
             assert np.array_equal(p_ens, p_sep), "the ensemble and the separate fits must end at the same weights"
-    after = open("/proc/loadavg").read().split()[:3]
+    after = Path("/proc/loadavg").read_text().split()[:3]
     print(f"{k} XOR 2-2-1 networks, {steps} full-batch steps each, best of {args.repeats}; numpy {np.__version__}")
     print(f"load average before {' '.join(load)}, after {' '.join(after)}")
     print("peer                        µs/network-step")
