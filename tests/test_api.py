@@ -21,6 +21,8 @@ EXPECTED_PUBLIC_NAMES = {
     "OPTIMIZERS",
     "Network",
     "Dense",
+    "Ensemble",
+    "EnsembleHistory",
     "History",
     "gradcheck",
     "Optimizer",

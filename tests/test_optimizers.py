@@ -368,3 +368,45 @@ def test_momentum_correction_is_scikit_learns_sgd_when_the_rate_changes(nesterov
     for p, t, o in zip(ours, theirs, other):
         assert np.abs(p - t).max() <= 1e-12 * np.abs(t).max()
         assert np.abs(o - t).max() > 1e-3  # without the correction the paths part
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda lr: cr.SGD(lr, momentum=0.9, momentum_correction=True, schedule="exponential"),
+        lambda lr: cr.SGD(lr, weight_decay=0.1),
+        lambda lr: cr.Adam(lr, schedule="step"),
+        lambda lr: cr.RMSProp(lr, weight_decay=0.01),
+    ],
+)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_one_rate_per_row_updates_each_row_as_its_own_optimizer(make, dtype):
+    # A stack's rows (K, n) with K rates: row k gets exactly the update of an optimiser with rate k alone.
+    rng = np.random.default_rng(3)
+    rates = [0.3, 0.01, 0.07]
+    stacked = make(rates)
+    alone = [make(lr) for lr in rates]
+    p = rng.normal(size=(3, 10)).astype(dtype)
+    rows = [p[k].copy() for k in range(3)]
+    for _ in range(4):
+        stacked.begin_epoch()
+        for opt in alone:
+            opt.begin_epoch()
+        g = rng.normal(size=(3, 10)).astype(dtype)
+        assert stacked.step([p], [g.copy()]) is True
+        for k, opt in enumerate(alone):
+            opt.step([rows[k]], [g[k].copy()])
+            np.testing.assert_array_equal(p[k], rows[k])
+        stacked.end_epoch()
+        for opt in alone:
+            opt.end_epoch()
+    assert stacked.get_config()["learning_rate"] == rates
+
+
+def test_rates_per_row_need_a_stacks_rows():
+    with pytest.raises(ValueError, match=r"3 learning rates \(one per model\) need the stack's parameters as"):
+        cr.SGD([0.1, 0.2, 0.3]).step([np.zeros(6)], [np.zeros(6)])
+    with pytest.raises(ValueError, match="non-empty 1-D sequence"):
+        cr.SGD([[0.1]])
+    with pytest.raises(TypeError, match="one number per model"):
+        cr.SGD(["a", object()])

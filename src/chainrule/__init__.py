@@ -24,6 +24,7 @@ from .teaching.exercise import Exercise, exercise
 from .teaching.inference import infer_conventions
 from .teaching.trace import Trace, Traces
 from .training import callbacks, optimizers, schedules  # noqa: F401  (optimizers: an attribute, not in __all__)
+from .training.ensemble import Ensemble, EnsembleHistory
 from .training.loop import History
 from .training.optimizers import OPTIMIZERS, SGD, Adam, AdamW, Optimizer, RMSProp
 
@@ -37,6 +38,8 @@ __all__ = [
     "AdamW",
     "CheckReport",
     "Dense",
+    "Ensemble",
+    "EnsembleHistory",
     "Exercise",
     "History",
     "ModelFileError",

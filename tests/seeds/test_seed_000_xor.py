@@ -224,3 +224,13 @@ def test_solves_xor_checks_the_side_of_one_half():
     net.layers[1].weights = [[0.0, 0.0]]
     net.layers[1].bias = [0.0]  # every output exactly 0.5: not solved
     assert not example.solves_xor(net)
+
+
+def test_the_ensemble_names_the_failing_seeds_of_separate_fits():
+    # The example measures its success rates with one cr.Ensemble call; the separate fits agree seed by seed.
+    example = _load_example()
+    seeds = range(8)
+    recipe = {**example.SEED_RECIPE, "epochs": 3_000}
+    fails = example.failing_seeds(recipe, seeds)
+    assert example.failing_seeds_at_once(recipe, seeds) == fails
+    assert 0 in fails and len(fails) < len(seeds)  # some stall, some solve: the comparison can fail either way

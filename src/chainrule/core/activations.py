@@ -1,7 +1,8 @@
 """Activation functions: the value a = f(z) and the way back, dL/dz from dL/da.
 
 Every activation works on arrays of shape (n_samples, n_units) and keeps
-their dtype. Element-wise activations also give their derivative f'(z), which
+their dtype (and on a stack's (K, n_samples, n_units): softmax runs along
+the last axis). Element-wise activations also give their derivative f'(z), which
 the explain mode shows; softmax is not element-wise and gives only the
 vector-Jacobian product in :meth:`Activation.backward`.
 
@@ -230,16 +231,16 @@ class Softmax(Activation):
     derivative_formula = "∂a_k/∂z_j = a_k(1[k=j] − a_j)"
 
     def forward(self, z, out=None):
-        e = np.subtract(z, z.max(axis=1, keepdims=True), out=out)
+        e = np.subtract(z, z.max(axis=-1, keepdims=True), out=out)
         np.exp(e, out=e)
-        e /= e.sum(axis=1, keepdims=True)
+        e /= e.sum(axis=-1, keepdims=True)
         return e
 
     def derivative(self, z, a):
         raise TypeError("softmax is not element-wise: use backward(z, a, grad_a) for its Jacobian product")
 
     def backward(self, z, a, grad_a, out=None):
-        return np.multiply(a, grad_a - (grad_a * a).sum(axis=1, keepdims=True), out=out)
+        return np.multiply(a, grad_a - (grad_a * a).sum(axis=-1, keepdims=True), out=out)
 
 
 #: The one table of activation names, shared by Network, the estimators and the CLI.

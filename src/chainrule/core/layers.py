@@ -7,6 +7,15 @@ Shapes, with samples as rows (as scikit-learn and PyTorch):
   W of the textbook z = W·x + b and of ``torch.nn.Linear``
 - ``bias`` b (n_out,), or ``None`` for a layer without bias
 - ``z``, ``a``, ``delta`` (n_samples, n_out)
+
+A layer of a stack of K networks (:meth:`chainrule.Network.stack`, what
+:class:`chainrule.Ensemble` trains) is the same layer with a leading model
+axis: ``weights`` (K, n_out, n_in), ``bias`` (K, n_out), ``z``, ``a``,
+``delta`` (K, n_samples, n_out), and ``a_prev`` either (n_samples, n_in),
+the same inputs for every model, or (K, n_samples, n_in). Each product is
+then one batched matrix product (``np.matmul`` over the model axis) where a
+single layer takes ``np.dot``: model k's numbers are the ones its own layer
+computes, bit for bit (the same BLAS product per matrix).
 """
 
 from __future__ import annotations
@@ -57,6 +66,8 @@ class Dense:
         # Gradient buffers, written in place by every backward pass.
         self._grad_weights = np.zeros_like(self._weights)
         self._grad_bias = None if self._bias is None else np.zeros_like(self._bias)
+        #: None for one layer; K when :meth:`bind` gave it the parameters of a stack of K models.
+        self.models: int | None = None
 
     def bind(
         self, weights: np.ndarray, bias: np.ndarray | None, grad_weights: np.ndarray, grad_bias: np.ndarray | None
@@ -66,8 +77,18 @@ class Dense:
         The network calls this so that all layers' parameters are views of
         one flat vector, which an optimiser updates in one operation. The
         arrays' dtype becomes the layer's (the network owns it).
+
+        Arrays with a leading model axis, ``weights`` (K, n_out, n_in) and
+        ``bias`` (K, n_out), make the layer a stack of K models (every model
+        starts with the layer's current values).
         """
+        if weights.shape[-2:] != (self.n_out, self.n_in) or weights.ndim not in (2, 3):
+            raise ValueError(
+                f"bind needs weights of shape (n_out, n_in) = {(self.n_out, self.n_in)} or (K, n_out, n_in); "
+                f"got {weights.shape}"
+            )
         weights[...] = self._weights
+        self.models = weights.shape[0] if weights.ndim == 3 else None
         self._weights, self._grad_weights = weights, grad_weights
         if self._bias is not None:
             if bias is None or grad_bias is None:
@@ -137,10 +158,16 @@ class Dense:
 
         ``out_z``/``out_a``: C-contiguous arrays of that shape and the layer's
         dtype to write z and a into (training reuses them across batches).
+        A stack of K models gives (K, n_samples, n_out).
         """
-        z = np.dot(a_prev, self._weights.T, out=out_z)  # np.dot: less call overhead than @ on tiny arrays
-        if self._bias is not None:
-            z += self._bias
+        if self.models is None:
+            z = np.dot(a_prev, self._weights.T, out=out_z)  # np.dot: less call overhead than @ on tiny arrays
+            if self._bias is not None:
+                z += self._bias
+        else:  # one matrix product per model: a_prev (n, n_in) or (K, n, n_in) times each Wᵀ (K, n_in, n_out)
+            z = np.matmul(a_prev, self._weights.mT, out=out_z)
+            if self._bias is not None:
+                z += self._bias[:, None, :]
         return z, self.activation.forward(z, out=out_a)
 
     def backward(self, delta: np.ndarray, a_prev: np.ndarray) -> list[np.ndarray]:
@@ -150,17 +177,22 @@ class Dense:
         over the samples (δ already carries the reduction's 1/N).
 
         They are written into the layer's gradient buffers, which the next
-        backward pass overwrites: copy them to keep them.
+        backward pass overwrites: copy them to keep them. A stack of K models
+        gives each model's: (K, n_out, n_in) and (K, n_out).
         """
-        np.dot(delta.T, a_prev, out=self._grad_weights)
+        if self.models is None:
+            np.dot(delta.T, a_prev, out=self._grad_weights)
+        else:
+            np.matmul(delta.mT, a_prev, out=self._grad_weights)
         grad_bias = self._grad_bias
         if grad_bias is None:
             return [self._grad_weights]
-        np.add.reduce(delta, 0, None, out=grad_bias)  # Σ_rows δ; np.sum(out=) costs 2x here
+        np.add.reduce(delta, -2, None, out=grad_bias)  # Σ_rows δ; np.sum(out=) costs 2x here
         return [self._grad_weights, grad_bias]
 
     def __repr__(self) -> str:
+        models = "" if self.models is None else f", models={self.models}"
         return (
             f"Dense({self.n_in}, {self.n_out}, activation={self.activation.name!r}, "
-            f"bias={self._bias is not None}, dtype={self.dtype.name!r})"
+            f"bias={self._bias is not None}, dtype={self.dtype.name!r}{models})"
         )

@@ -29,10 +29,16 @@ Over a batch of N samples the per-sample losses are reduced by ``"sum"``
 
 Arrays are ``z``, ``a``, ``y`` of shape (n_samples, n_outputs). ``value``
 returns the *unreduced* sum over samples; the network multiplies by the
-reduction's scale (1 or 1/N) once.
+reduction's scale (1 or 1/N) once. For a stack of K models
+(:meth:`chainrule.Network.stack`) z and a are (K, n_samples, n_outputs), y
+the same or (n_samples, n_outputs) for all, and ``value`` and the loss of
+``evaluate`` are one per model, shape (K,): every sum over outputs and
+samples runs along the last two axes.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import numpy as np
 
@@ -99,11 +105,11 @@ class Loss:
         Every output on the same side of 0.5 as its target (one or more
         independent yes/no outputs); :class:`CrossEntropy` takes the argmax.
         """
-        return ((a > 0.5) == (y > 0.5)).all(axis=1)
+        return ((a > 0.5) == (y > 0.5)).all(axis=-1)
 
-    def value(self, z: np.ndarray, a: np.ndarray, y: np.ndarray) -> float:
-        """Σ over samples of the per-sample loss (not yet reduced)."""
-        return float(self.per_sample(z, a, y).sum())
+    def value(self, z: np.ndarray, a: np.ndarray, y: np.ndarray) -> Any:
+        """Σ over samples of the per-sample loss (not yet reduced): a float, or (K,) for a stack."""
+        return _over_samples(self.per_sample(z, a, y))
 
     def per_sample(self, z: np.ndarray, a: np.ndarray, y: np.ndarray) -> np.ndarray:
         """The loss of each sample, shape (n_samples,)."""
@@ -185,16 +191,18 @@ class _SquaredErrors(Loss):
         return super().check_targets(Y, n_samples, n_outputs, dtype, argument)
 
     def value(self, z, a, y):
+        if a.ndim != 2:
+            return self.coefficient(a.shape[-1]) * _dot_per_model(a - y)
         d = (a - y).ravel()
         return self.coefficient(a.shape[1]) * float(d @ d)
 
     def per_sample(self, z, a, y):
         d = a - y
-        return self.coefficient(a.shape[1]) * np.einsum("ij,ij->i", d, d)
+        return self.coefficient(a.shape[-1]) * np.einsum("...ij,...ij->...i", d, d)
 
     def gradient(self, a, y):
         g = a - y
-        factor = 2.0 * self.coefficient(a.shape[1])
+        factor = 2.0 * self.coefficient(a.shape[-1])
         if factor != 1.0:
             g *= factor
         return g
@@ -216,7 +224,11 @@ class HalfSquaredError(_SquaredErrors):
         # One subtraction serves the value and the gradient: this is the
         # textbook loss and the tiny networks' hot path.
         grad_a = a - y
-        value = 0.5 * float(np.vdot(grad_a, grad_a))
+        value: Any
+        if grad_a.ndim == 2:
+            value = 0.5 * float(np.vdot(grad_a, grad_a))
+        else:  # a stack: one value per model
+            value = 0.5 * _dot_per_model(grad_a)
         if scale != 1.0:
             grad_a *= scale
         return value * scale, activation.backward(z, a, grad_a, out=out), grad_a
@@ -257,14 +269,16 @@ class MeanAbsoluteError(Loss):
     gradient_formula = "∂L/∂a = sign(a − y)/K"
 
     def value(self, z, a, y):
+        if a.ndim != 2:
+            return _sum_per_model(np.abs(a - y)) / a.shape[-1]
         return float(np.abs(a - y).sum()) / a.shape[1]
 
     def per_sample(self, z, a, y):
-        return np.abs(a - y).sum(axis=1) / a.shape[1]
+        return np.abs(a - y).sum(axis=-1) / a.shape[-1]
 
     def gradient(self, a, y):
         g = np.sign(a - y)
-        g /= a.shape[1]
+        g /= a.shape[-1]
         return g
 
 
@@ -302,7 +316,7 @@ class BinaryCrossEntropy(Loss):
         return Y
 
     def per_sample(self, z, a, y):
-        return np.sum(np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z))), axis=1)
+        return np.sum(np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z))), axis=-1)
 
     def gradient(self, a, y):
         return (a - y) / (a * (1 - a))
@@ -346,15 +360,17 @@ class CrossEntropy(Loss):
 
     def hits(self, a, y):
         """The argmax of the output is the target's class (always, with a single output)."""
-        if a.shape[1] == 1:
-            return np.ones(a.shape[0], dtype=bool)
-        return a.argmax(axis=1) == y.argmax(axis=1)
+        if a.shape[-1] == 1:
+            return np.ones(a.shape[:-1], dtype=bool)
+        return a.argmax(axis=-1) == y.argmax(axis=-1)
 
     def value(self, z, a, y):
+        if a.ndim != 2:
+            return -_sum_per_model(y * (z - _log_sum_exp(z)))
         return float(-np.sum(y * (z - _log_sum_exp(z))))
 
     def per_sample(self, z, a, y):
-        return -np.sum(y * (z - _log_sum_exp(z)), axis=1)
+        return -np.sum(y * (z - _log_sum_exp(z)), axis=-1)
 
     def gradient(self, a, y):
         return -y / a
@@ -387,10 +403,29 @@ class PoissonDeviance(Loss):
 
     def per_sample(self, z, a, y):
         y_log_y = y * np.log(np.where(y > 0, y, 1))
-        return np.sum(a - y * z + y_log_y - y, axis=1)
+        return np.sum(a - y * z + y_log_y - y, axis=-1)
 
     def gradient(self, a, y):
         return 1 - y / a
+
+
+def _over_samples(per_sample: np.ndarray) -> Any:
+    """The sum of per-sample losses: a float for (n_samples,), one per model (K,) for a stack's (K, n_samples)."""
+    return float(per_sample.sum()) if per_sample.ndim == 1 else per_sample.sum(axis=-1).astype(np.float64)
+
+
+def _dot_per_model(d: np.ndarray) -> np.ndarray:
+    """Σ d² over each model's samples and outputs, d (K, n, k) -> (K,): the dot product np.vdot takes of one.
+
+    In float64, as one model's ``float(np.vdot(d, d))``: the loss is scaled in double precision.
+    """
+    rows = d.reshape(d.shape[0], -1)
+    return np.vecdot(rows, rows).astype(np.float64)
+
+
+def _sum_per_model(x: np.ndarray) -> np.ndarray:
+    """Σ over each model's samples and outputs, x (K, n, k) -> (K,), summed as one model's array is (in float64)."""
+    return x.reshape(x.shape[0], -1).sum(axis=-1).astype(np.float64)
 
 
 def _raw(Y) -> np.ndarray | None:
@@ -426,9 +461,9 @@ def _one_hot(labels: np.ndarray, n_samples: int, n_outputs: int, dtype, argument
 
 
 def _log_sum_exp(z: np.ndarray) -> np.ndarray:
-    """log Σ_k e^(z_k) per row, shape (n, 1), without overflow."""
-    m = z.max(axis=1, keepdims=True)
-    return np.log(np.exp(z - m).sum(axis=1, keepdims=True)) + m
+    """log Σ_k e^(z_k) per row, shape (n, 1) ((K, n, 1) for a stack), without overflow."""
+    m = z.max(axis=-1, keepdims=True)
+    return np.log(np.exp(z - m).sum(axis=-1, keepdims=True)) + m
 
 
 #: The one table of loss names.

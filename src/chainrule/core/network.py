@@ -17,6 +17,11 @@ is one implementation of backprop, and a learner can call it::
 
     fwd = net.forward(X)          # z and a of every layer
     bwd = net.backward(fwd, Y)    # the loss, every δ and every gradient
+
+The same engine runs K networks of one architecture at once:
+:meth:`Network.stack` makes them one network with a leading model axis on
+every parameter and every pass (what :class:`chainrule.Ensemble` trains),
+and the same ``forward`` and ``backward`` then give each model's numbers.
 """
 
 from __future__ import annotations
@@ -192,6 +197,8 @@ class Network:
 
         init_rng = np.random.default_rng(init_seq)
         n_parameters = _n_parameters(self.sizes, self.bias, self.dtype)
+        #: None for one network; K for a stack of K (see :meth:`stack`).
+        self.models: int | None = None
         self.layers: list[Dense] = []
         try:
             for n_in, n_out, act in zip(self.sizes[:-1], self.sizes[1:], hidden + [output]):
@@ -208,7 +215,7 @@ class Network:
                 f"of {self.dtype.name} (and as much again for their gradients), more than this machine has; "
                 f"use smaller layers"
             ) from None
-        self.optimizer_ = None
+        self.optimizer_: Any = None
         self.epochs_trained_ = 0
         self._class_names: list[str] | None = None
         #: Where an interrupted epoch stopped (None between epochs): the fit loop continues it (saved with the model).
@@ -219,24 +226,31 @@ class Network:
 
         ``layers[i].weights`` and ``.bias`` stay ordinary arrays to the user;
         the optimiser updates the whole vector in one operation, and the
-        backward pass writes gradients into preallocated buffers.
+        backward pass writes gradients into preallocated buffers. A stack
+        of K models has one such vector per model: rows of (K, n_parameters).
         """
-        total = sum(p.size for layer in self.layers for p in layer.parameters())
-        self._params = np.empty(total, dtype=self.dtype)
-        self._grads = np.zeros(total, dtype=self.dtype)
+        models = self.models
+        lead = () if models is None else (models,)
+        total = sum(layer.n_out * layer.n_in + (layer.n_out if self.bias else 0) for layer in self.layers)
+        self._params = np.empty(lead + (total,), dtype=self.dtype)
+        self._grads = np.zeros(lead + (total,), dtype=self.dtype)
         offset = 0
 
         def take(shape):
             nonlocal offset
             part = slice(offset, offset + int(np.prod(shape)))
             offset = part.stop
-            return self._params[part].reshape(shape), self._grads[part].reshape(shape)
+            # copy=False: the views of the vector, never a copy (splitting the last axis always is a view)
+            return (
+                np.reshape(self._params[..., part], lead + shape, copy=False),
+                np.reshape(self._grads[..., part], lead + shape, copy=False),
+            )
 
         for layer in self.layers:
-            weights, grad_weights = take(layer.weights.shape)
+            weights, grad_weights = take((layer.n_out, layer.n_in))
             bias = grad_bias = None
             if layer.bias is not None:
-                bias, grad_bias = take(layer.bias.shape)
+                bias, grad_bias = take((layer.n_out,))
             layer.bind(weights, bias, grad_weights, grad_bias)
         self._grad_arrays = [g for layer in self.layers for g in layer.gradients()]
         self._weight_mask: np.ndarray | None = None
@@ -244,6 +258,7 @@ class Network:
     def __setstate__(self, state: dict) -> None:
         # A copy (copy.deepcopy, pickle) gets independent arrays: tie them into vectors again.
         self.__dict__.setdefault("epoch_progress_", None)
+        self.__dict__.setdefault("models", None)
         self.__dict__.update(state)
         self._pack()
 
@@ -278,8 +293,8 @@ class Network:
             mask = np.zeros_like(self._params)
             offset = 0
             for layer in self.layers:
-                mask[offset : offset + layer.weights.size] = 1.0
-                offset += sum(p.size for p in layer.parameters())
+                mask[..., offset : offset + layer.n_out * layer.n_in] = 1.0
+                offset += layer.n_out * layer.n_in + (0 if layer.bias is None else layer.n_out)
             self._weight_mask = mask
         return self._weight_mask
 
@@ -296,6 +311,67 @@ class Network:
             work.dtype = target
             work._pack()  # new vectors of the target dtype, the values copied in
         return work
+
+    @classmethod
+    def stack(cls, networks: Sequence[Network]) -> Network:
+        """K networks of one architecture as one stacked network, with a leading model axis.
+
+        The stack is the same engine: its ``forward`` and ``backward`` run
+        all K models at once, each layer one batched matrix product, and
+        give model k the numbers its own network gives (bit for bit). Shapes
+        gain the model axis: ``params`` and ``grads`` (K, n_parameters),
+        ``layers[l].weights`` (K, n_out, n_in), ``.bias`` (K, n_out); ``forward``
+        takes X (n_samples, n_inputs), the same inputs for every model, or
+        (K, n_samples, n_inputs), and its z and a are (K, n_samples, width);
+        ``backward`` takes Y (n_samples, n_outputs) or (K, n_samples, n_outputs)
+        and its ``loss`` is one value per model, shape (K,). ``predict`` gives
+        (K, n_samples, n_outputs).
+
+        The parameters are copied in (the networks are not changed, nor
+        tied to the stack). Training, saving and explaining are for one
+        network: train a stack with :class:`chainrule.Ensemble`, which
+        also keeps each model's own generators and learning rate.
+
+        Parameters
+        ----------
+        networks : sequence of Network
+            At least one, all of one architecture (sizes, activations, loss,
+            reduction, bias, dtype), none of them a stack.
+        """
+        nets = list(networks) if isinstance(networks, Sequence) else None
+        if not nets:
+            raise ValueError(f"stack needs a non-empty list of Networks; got {networks!r:.80}")
+        for k, net in enumerate(nets):
+            if not isinstance(net, Network):
+                raise TypeError(f"stack needs Networks; networks[{k}] is a {type(net).__name__}")
+            if net.models is not None:
+                raise ValueError(f"networks[{k}] is already a stack of {net.models} models; stack single networks")
+        first = _architecture(nets[0])
+        for k, net in enumerate(nets[1:], 1):
+            other = _architecture(net)
+            if other != first:
+                what = next(key for key in first if first[key] != other[key])
+                raise ValueError(
+                    f"networks of one architecture are needed: networks[{k}] has {what} {other[what]!r}, "
+                    f"networks[0] {first[what]!r} (build them with the same sizes, activation, loss, reduction, "
+                    f"bias and dtype)"
+                )
+        stacked = copy.deepcopy(nets[0])
+        stacked.models = len(nets)
+        stacked._pack()
+        for k, net in enumerate(nets):
+            stacked._params[k] = net.params
+        stacked.optimizer_ = None
+        stacked.epoch_progress_ = None
+        stacked._weight_mask = None
+        return stacked
+
+    def _require_single(self, what: str) -> None:
+        if self.models is not None:
+            raise TypeError(
+                f"{what} is for one network; this is a stack of {self.models} (Network.stack): "
+                f"train it with chainrule.Ensemble, and take one model with ensemble[k]"
+            )
 
     # -- construction helpers --------------------------------------------
     def _output_activation(self, output_activation, activation, hidden):
@@ -382,9 +458,10 @@ class Network:
 
     def __repr__(self) -> str:
         acts = [layer.activation.name for layer in self.layers]
+        models = "" if self.models is None else f", models={self.models}"
         return (
             f"Network(sizes={self.sizes}, activations={acts}, loss={self.loss_function.name!r}, "
-            f"reduction={self.reduction!r}, bias={self.bias}, dtype={self.dtype.name!r})"
+            f"reduction={self.reduction!r}, bias={self.bias}, dtype={self.dtype.name!r}{models})"
         )
 
     def _repr_html_(self) -> str:
@@ -538,17 +615,18 @@ class Network:
                 f"forward must be the ForwardPass that net.forward(X) returned; got {type(forward).__name__}"
             )
         self._require_engine_array(Y, self.n_outputs, "Y", "check_Y(Y, n_samples)")
-        if Y.shape[0] != forward.zs[-1].shape[0]:
+        if Y.shape[-2] != forward.zs[-1].shape[-2]:
             raise ValueError(
-                f"Y must have as many rows as the forward pass's X ({forward.zs[-1].shape[0]}); got shape {Y.shape}"
+                f"Y must have as many rows as the forward pass's X ({forward.zs[-1].shape[-2]}); got shape {Y.shape}"
             )
         fwd, work, weights = forward, workspace, sample_weight
         layers = self.layers
         zs, acts = fwd.zs, fwd.activations
         outputs, masks = fwd.outputs, fwd.masks  # with dropout: f(z) before the mask, and the mask
         n_layers = len(layers)
-        n = Y.shape[0]
+        n = Y.shape[-2]
         out = layers[-1]
+        product = np.dot if self.models is None else np.matmul  # a stack: one product per model
         if work is None and weights is None:
             loss, delta, grad_out = self.loss_function.evaluate(
                 zs[-1], acts[-1], Y, out.activation, self.batch_scale(n)
@@ -573,7 +651,7 @@ class Network:
             if l:
                 # ∂L/∂a_{l-1}: the error sent back through W_l (through the dropout mask, if any)
                 if work is None:
-                    g = np.dot(delta, layer.weights)
+                    g = product(delta, layer.weights)
                     delta = layers[l - 1].activation.backward(zs[l - 1], acts[l], g)
                 else:
                     g = np.dot(delta, layer.weights, out=work.grad_a[l - 1][:n])
@@ -586,8 +664,19 @@ class Network:
         return BackwardPass(loss, deltas, grad_a, self._grad_arrays)
 
     def _require_engine_array(self, array: Any, width: int, name: str, fix: str) -> None:
-        """The engine's cheap contract: a 2-D ndarray of the network's dtype and the right width."""
+        """The engine's cheap contract: a 2-D ndarray of the network's dtype and the right width.
+
+        A stack also takes one array per model: (K, n_samples, width).
+        """
         if isinstance(array, np.ndarray) and array.ndim == 2 and array.dtype == self.dtype and array.shape[1] == width:
+            return
+        if (
+            self.models is not None
+            and isinstance(array, np.ndarray)
+            and array.shape[::2] == (self.models, width)
+            and array.ndim == 3
+            and array.dtype == self.dtype
+        ):
             return
         if not isinstance(array, np.ndarray):
             got = f"a {type(array).__name__}"
@@ -787,6 +876,7 @@ class Network:
             finite values, and the message names the epoch and batch and what
             to change. ``exc.history`` holds the epochs completed.
         """
+        self._require_single("fit")
         from ..training.loop import train
 
         return train(
@@ -851,6 +941,7 @@ class Network:
         weight_decay, weight_decay_on, schedule, dropout
             As for :meth:`fit`.
         """
+        self._require_single("explain")
         from ..teaching.trace import explain
 
         return explain(
@@ -868,9 +959,22 @@ class Network:
 
     def save(self, path: Any) -> None:
         """Save the network to ``path`` (.npz arrays + JSON metadata, never pickle); see :func:`chainrule.load`."""
+        self._require_single("save")
         from ..io import save
 
         save(self, path)
+
+
+def _architecture(net: Network) -> dict[str, Any]:
+    """What networks must share to be stacked: the same shapes and the same mathematics."""
+    return {
+        "sizes": net.sizes,
+        "activations": [layer.activation for layer in net.layers],
+        "loss": net.loss_function.name,
+        "reduction": net.reduction,
+        "bias": net.bias,
+        "dtype": net.dtype.name,
+    }
 
 
 def _check_dtype(dtype: Any) -> np.dtype:

@@ -6,6 +6,7 @@ and the floor only.
 """
 
 from . import callbacks, schedules
+from .ensemble import Ensemble, EnsembleHistory
 from .loop import History, evaluate, train, train_step
 from .optimizers import OPTIMIZERS, SGD, Adam, AdamW, Optimizer, RMSProp, get_optimizer
 
@@ -14,6 +15,8 @@ __all__ = [
     "SGD",
     "Adam",
     "AdamW",
+    "Ensemble",
+    "EnsembleHistory",
     "History",
     "Optimizer",
     "RMSProp",

@@ -362,6 +362,8 @@ def _run(rule: str, arrays: list[np.ndarray | None], constants: list[Any]) -> bo
     global _pool
     p = arrays[0]
     assert p is not None
+    if p.ndim != 1:  # a stack's rows (K, n) with a constant per row (K, 1): the reference broadcasts it
+        return bool(_NUMPY[rule](*arrays, *constants))
     compiled = _kernels(p.size)
     if compiled is not None and not _compilable(p.dtype, arrays):
         compiled = None  # float16, mixed dtypes: NumPy's rules of promotion, the reference
@@ -419,6 +421,9 @@ def sgd(
     mask: np.ndarray | None = None,
 ) -> bool:
     """SGD in place on p (n,) from g (n,); ``buf`` (n,) the momentum buffer (``first``: fill it with g).
+
+    Every function also takes a stack's rows, arrays of shape (K, n), with any constant as one
+    per row, (K, 1) of the arrays' dtype (one learning rate per model): the NumPy passes run them.
 
     g may be overwritten; tmp (n,) is scratch. Returns whether p (and the buffer) are all finite.
     """

@@ -41,6 +41,13 @@ is written twice, as NumPy passes (the reference) and as one loop that numba
 compiles (the ``fast`` extra, used when installed), and a large vector is
 split over the cores. ``step`` returns whether every updated parameter and
 state value is finite: the finite check folded into the update.
+
+One learning rate per model: for a stack of K networks
+(:class:`chainrule.Ensemble`), ``learning_rate`` may be K rates, and the
+parameter arrays are then the stack's rows, (K, n). Each model's rate
+applies to its row (a (K, 1) column in the arrays' dtype, broadcast by the
+same NumPy passes), so that row k is updated exactly as one network with
+rate k would be, bit for bit; a schedule scales every rate alike.
 """
 
 from __future__ import annotations
@@ -87,21 +94,19 @@ class Optimizer:
         weight_decay: float = 0.0,
         weight_decay_on: str = "all",
     ):
-        self.learning_rate = check_positive_float(learning_rate, "learning_rate")
+        self.learning_rate = _check_learning_rate(learning_rate)
         self.schedule = get_schedule(schedule)
         self.weight_decay = check_positive_float(weight_decay, "weight_decay", allow_zero=True)
         self.weight_decay_on = lookup({k: k for k in WEIGHT_DECAY_ON}, weight_decay_on, "weight_decay_on")
-        self.lr_ = self.learning_rate
+        self.lr_: Any = self.learning_rate
         self.iterations = 0
         self.epochs_ = 0
         self.state: list[dict[str, np.ndarray]] = []
 
     def set_learning_rate(self, learning_rate: float) -> None:
         """A new base learning rate, keeping the state and counters (the schedule, if any, scales it)."""
-        self.learning_rate = check_positive_float(learning_rate, "learning_rate")
-        self._set_rate(
-            self.learning_rate if self.schedule is None else float(self.schedule.rate(self.learning_rate, self.epochs_))
-        )
+        self.learning_rate = _check_learning_rate(learning_rate)
+        self._set_rate(self.learning_rate if self.schedule is None else self._scheduled())
 
     def begin_epoch(self) -> float:
         """Set the learning rate of the coming epoch from the schedule; returns it.
@@ -109,13 +114,20 @@ class Optimizer:
         The fit loop calls this before each epoch and :meth:`end_epoch` after.
         """
         if self.schedule is not None:
-            self._set_rate(float(self.schedule.rate(self.learning_rate, self.epochs_)))
+            self._set_rate(self._scheduled())
         return self.lr_
 
-    def _set_rate(self, rate: float) -> None:
+    def _scheduled(self) -> Any:
+        """The schedule's rate for the coming epoch: a float, or one per model."""
+        assert self.schedule is not None
+        rate = self.schedule.rate(self.learning_rate, self.epochs_)
+        return rate if isinstance(self.learning_rate, np.ndarray) else float(rate)
+
+    def _set_rate(self, rate: Any) -> None:
         """Make ``rate`` the rate of the next steps (``lr_``), telling :meth:`_rate_changed` if it changed."""
         old, self.lr_ = self.lr_, rate
-        if rate != old:
+        changed = rate != old
+        if changed if isinstance(changed, bool) else np.any(changed):
             self._rate_changed(old, rate)
 
     def _rate_changed(self, old: float, new: float) -> None:
@@ -161,7 +173,18 @@ class Optimizer:
         """The kernels' weight-decay arguments: λ (0 for none) and the 0/1 mask (None: every element), flat."""
         if decay is None or decay is False:
             return {"weight_decay": 0.0, "mask": None}
-        return {"weight_decay": self.weight_decay, "mask": None if decay is True else _flat(decay)}
+        return {"weight_decay": self.weight_decay, "mask": None if decay is True else self._view(decay)}
+
+    def _view(self, a: np.ndarray) -> np.ndarray:
+        """An array as the kernels take it: flat, or with a rate per model, a stack's (K, n) rows as they are."""
+        if isinstance(self.lr_, np.ndarray):
+            if a.ndim != 2 or a.shape[0] != self.lr_.shape[0] or not a.flags.c_contiguous:
+                raise ValueError(
+                    f"{self.lr_.shape[0]} learning rates (one per model) need the stack's parameters as "
+                    f"C-contiguous rows of shape ({self.lr_.shape[0]}, n); got shape {a.shape}"
+                )
+            return a
+        return _flat(a)
 
     def _update(self, p: np.ndarray, g: np.ndarray, s: dict[str, np.ndarray], decay: Any) -> bool:
         """One parameter array's update, ``decay`` as :meth:`_decays` gives it; whether all is finite after it."""
@@ -169,7 +192,9 @@ class Optimizer:
 
     def get_config(self) -> dict[str, Any]:
         """The hyperparameters, enough to rebuild an optimiser with no state (JSON-friendly)."""
-        config: dict[str, Any] = {"name": self.name, "learning_rate": self.learning_rate}
+        rate = self.learning_rate
+        rate = rate.tolist() if isinstance(rate, np.ndarray) else rate
+        config: dict[str, Any] = {"name": self.name, "learning_rate": rate}
         if self.schedule is not None:
             config["schedule"] = self.schedule.get_config()
         config["weight_decay"] = self.weight_decay
@@ -183,7 +208,8 @@ class Optimizer:
         Array keys are ``"{i}.{name}"`` for parameter i; scratch arrays
         (names starting with ``_``) are not state and are left out.
         """
-        counters = {"iterations": self.iterations, "epochs": self.epochs_, "lr": self.lr_, "n_params": len(self.state)}
+        lr = self.lr_.tolist() if isinstance(self.lr_, np.ndarray) else self.lr_
+        counters = {"iterations": self.iterations, "epochs": self.epochs_, "lr": lr, "n_params": len(self.state)}
         arrays = {
             f"{i}.{key}": value for i, s in enumerate(self.state) for key, value in s.items() if not key.startswith("_")
         }
@@ -193,7 +219,8 @@ class Optimizer:
         """Restore what :meth:`get_state` returned."""
         self.iterations = int(counters["iterations"])
         self.epochs_ = int(counters["epochs"])
-        self.lr_ = float(counters["lr"])
+        lr = counters["lr"]
+        self.lr_ = np.array(lr, dtype=float) if isinstance(lr, (list, tuple, np.ndarray)) else float(lr)
         self.state = [{} for _ in range(int(counters["n_params"]))]
         for key, value in arrays.items():
             i, name = key.split(".", 1)
@@ -202,6 +229,37 @@ class Optimizer:
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items() if k != "name")
         return f"{type(self).__name__}({args})"
+
+
+def _check_learning_rate(value: Any) -> Any:
+    """A finite rate > 0, or one per model: a 1-D sequence of them (a read-only float64 array)."""
+    if not isinstance(value, (list, tuple, np.ndarray)):
+        return check_positive_float(value, "learning_rate")
+    try:
+        rates = np.array(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"learning_rate must be a number, or one number per model; got {value!r:.80}") from None
+    if rates.ndim != 1 or rates.size == 0:
+        raise ValueError(
+            f"learning_rate as one rate per model must be a non-empty 1-D sequence; got shape {rates.shape}"
+        )
+    bad = ~np.isfinite(rates) | (rates <= 0)
+    if bad.any():
+        k = int(np.argmax(bad))
+        raise ValueError(f"learning_rate must be finite numbers > 0; learning_rate[{k}] is {float(rates[k])!r}")
+    rates.flags.writeable = False
+    return rates
+
+
+def _per_row(value: Any, p: np.ndarray) -> Any:
+    """A rate for the kernels: a float as it is; one per model (K,) as a column (K, 1) in p's dtype.
+
+    The column broadcasts over a stack's rows, and has the dtype NumPy rounds a Python
+    float operand to: row k's update is then the one a single network with rate k gets.
+    """
+    if isinstance(value, np.ndarray):
+        return value.astype(p.dtype)[:, None]
+    return value
 
 
 def _scratch(s: dict[str, np.ndarray], p: np.ndarray) -> np.ndarray:
@@ -266,16 +324,19 @@ class SGD(Optimizer):
     def step(self, params, grads, weight_masks=None):
         if self.momentum == 0.0 and self.weight_decay == 0.0:
             # The plain rule, kept lean: it is the tiny networks' hot path.
-            lr = self.lr_
             self.iterations += 1
             finite = True
+            lr = self.lr_
+            rows = isinstance(lr, np.ndarray)  # one rate per model
             for p, g in zip(params, grads):
+                if rows:
+                    lr = _per_row(self.lr_, self._view(p))
                 if p.size < kernels.MIN_CHUNK:
                     g *= lr
                     p -= g
                     finite = kernels.all_finite(p) and finite
                 else:
-                    finite = kernels.sgd(_flat(p), _flat(g), None, _flat(g), lr=lr) and finite
+                    finite = kernels.sgd(self._view(p), self._view(g), None, self._view(g), lr=lr) and finite
             return finite
         return super().step(params, grads, weight_masks)
 
@@ -284,7 +345,7 @@ class SGD(Optimizer):
             for s in self.state:
                 buf = s.get("momentum_buffer")
                 if buf is not None:
-                    buf *= old / new  # η·b unchanged: scikit-learn's velocity
+                    buf *= _per_row(np.divide(old, new), buf) if isinstance(new, np.ndarray) else old / new
 
     def _update(self, p, g, s, decay):
         buf = None
@@ -294,12 +355,13 @@ class SGD(Optimizer):
             first = buf is None
             if buf is None:
                 buf = s["momentum_buffer"] = np.empty_like(p)  # b = g on the first step
+        view = self._view
         return kernels.sgd(
-            _flat(p),
-            _flat(g),
-            None if buf is None else _flat(buf),
-            _flat(_scratch(s, p)),
-            lr=self.lr_,
+            view(p),
+            view(g),
+            None if buf is None else view(buf),
+            view(_scratch(s, p)),
+            lr=_per_row(self.lr_, p),
             momentum=self.momentum,
             nesterov=self.nesterov,
             first=first,
@@ -349,17 +411,18 @@ class Adam(Optimizer):
         # update in float32 (a NumPy float64 scalar would make every pass float64).
         root_c2 = math.sqrt(1.0 - self.beta2**t)
         eps = self.epsilon * root_c2
-        scale = -self.lr_ * root_c2 / (1.0 - self.beta1**t)
+        scale = _per_row(-self.lr_ * root_c2 / (1.0 - self.beta1**t), p)
         # m ← β1·m + (1−β1)·g,  v ← β2·v + (1−β2)·g²,  then
         # p ← p − η/(1−β1^t) · m / (√v/√(1−β2^t) + ε), with √(1−β2^t) moved into the constants (eps, scale).
         # AdamW (decoupled) first takes p ← p − η·λ·p, apart from the moments; Adam's L2 is g ← g + λ·p.
+        view = self._view
         return kernels.adam(
-            _flat(p),
-            _flat(g),
-            _flat(s["m"]),
-            _flat(s["v"]),
-            _flat(_scratch(s, p)),
-            lr=self.lr_,
+            view(p),
+            view(g),
+            view(s["m"]),
+            view(s["v"]),
+            view(_scratch(s, p)),
+            lr=_per_row(self.lr_, p),
             beta1=self.beta1,
             beta2=self.beta2,
             eps=eps,
@@ -425,12 +488,13 @@ class RMSProp(Optimizer):
         if "square_avg" not in s:
             s["square_avg"] = np.zeros_like(p)
         # v ← ρ·v + (1−ρ)·g²,  p ← p − η·g/(√v + ε)  (L2: g ← g + λ·p first)
+        view = self._view
         return kernels.rmsprop(
-            _flat(p),
-            _flat(g),
-            _flat(s["square_avg"]),
-            _flat(_scratch(s, p)),
-            lr=self.lr_,
+            view(p),
+            view(g),
+            view(s["square_avg"]),
+            view(_scratch(s, p)),
+            lr=_per_row(self.lr_, p),
             rho=self.rho,
             eps=self.epsilon,
             **self._decay(p, decay),
