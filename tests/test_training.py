@@ -616,3 +616,18 @@ def test_fit_on_integer_labels_builds_no_one_hot_matrix(rng):
     finally:
         tracemalloc.stop()
     assert peak < n * k * 4 / 4, f"fit allocated {peak / 1e6:.1f} MB at its peak"
+
+
+@pytest.mark.parametrize("scale, warns", [(10.05, True), (9.95, False), (1e20, True)])
+def test_input_scale_advice_in_float32_decides_as_float64(rng, scale, warns):
+    """The float32 sums of squares decide only far from the limit; near it (or past float32's range) float64 does."""
+    X = rng.standard_normal((200, 3)).astype(np.float32)
+    X[:, 1] = scale * np.where(np.arange(200) % 2, 1.0, -1.0)  # column 1's rms is exactly |scale|
+    net = cr.Network([3, 2], loss="mse", seed=0, dtype="float32")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        net.fit(X, np.zeros((200, 2)), epochs=0)
+    messages = [str(w.message) for w in caught if "far from unit scale" in str(w.message)]
+    assert len(messages) == int(warns)
+    if warns:
+        assert f"column 1 has root-mean-square {float(np.float32(scale)):.3g}" in messages[0]

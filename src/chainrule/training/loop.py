@@ -705,7 +705,13 @@ def _warn(message: str, stacklevel: int) -> None:
 
 def _warn_about_inputs(X: np.ndarray, default_batch: bool, epochs: int) -> None:
     """A TrainingWarning for inputs far from unit scale, and for a default full batch on a large set."""
-    rms = np.sqrt(np.einsum("ij,ij->j", X, X, dtype=np.float64) / X.shape[0])  # no copy of X
+    # Σ x² per column in X's own dtype (one pass, no copy: 27 ms on Fashion-MNIST's float32 X against 74 ms
+    # cast to float64); only near or past the limit (or on overflow) again in float64, for the exact decision.
+    squares = np.einsum("ij,ij->j", X, X)
+    near = 0.9 * INPUT_SCALE_LIMIT**2 * X.shape[0]
+    if squares.dtype != np.float64 and not bool(np.all(squares < near)):
+        squares = np.einsum("ij,ij->j", X, X, dtype=np.float64)
+    rms = np.sqrt(squares / X.shape[0], dtype=np.float64)
     column = int(np.argmax(rms))
     if rms[column] > INPUT_SCALE_LIMIT:
         _warn(
