@@ -88,6 +88,39 @@ def test_backward_refuses_bad_arguments():
         net.backward(fwd, Y[:3])
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_backward_takes_class_labels_for_cross_entropy_with_the_bits_of_one_hot_rows(dtype):
+    net = cr.Network([3, 5, 4], activation="relu", loss="cross_entropy", seed=0, dtype=dtype)
+    rng = np.random.default_rng(2)
+    X = net.check_X(rng.normal(size=(9, 3)))
+    raw = rng.integers(0, 4, 9)
+    labels = net.check_Y(raw, 9, labels=True)
+    rows = net.check_Y(raw, 9)
+    assert labels.shape == (9,) and labels.dtype == np.intp and rows.shape == (9, 4)
+    with_rows = net.backward(net.forward(X), rows)
+    expected = [g.copy() for g in with_rows.grads]
+    expected_deltas = [d.copy() for d in with_rows.deltas]
+    with_labels = net.backward(net.forward(X), labels)
+    assert with_labels.loss == with_rows.loss
+    for got, want in zip(with_labels.grads, expected, strict=True):
+        np.testing.assert_array_equal(got, want)
+    for got, want in zip(with_labels.deltas, expected_deltas, strict=True):
+        np.testing.assert_array_equal(got, want)
+    assert net.loss(X, raw) == net.loss(X, rows)
+
+
+def test_backward_takes_labels_only_for_a_loss_that_takes_them():
+    net = _net(loss="mse")
+    X, _ = _xy(net)
+    with pytest.raises(TypeError, match=r"got shape \(5,\) \(pass it through net.check_Y"):
+        net.backward(net.forward(X), np.zeros(5, dtype=np.intp))
+    ce = _net(loss="cross_entropy")
+    with pytest.raises(TypeError, match="got shape"):
+        ce.backward(ce.forward(X), np.zeros(5))  # float labels: not labels
+    with pytest.raises(ValueError, match="as many rows as the forward pass's X"):
+        ce.backward(ce.forward(X), np.zeros(3, dtype=np.intp))
+
+
 @pytest.mark.parametrize("source, target", [("float32", "float64"), ("float64", "float32"), ("float64", "float64")])
 def test_astype_is_an_independent_copy(source, target):
     net = _net(dtype=source)

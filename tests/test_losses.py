@@ -349,6 +349,70 @@ def test_hits():
     np.testing.assert_array_equal(L.CrossEntropy().hits(a[:, :1], y[:, :1]), [True, True])
 
 
+def _labels_and_rows(rng, n, k, dtype):
+    labels = rng.integers(0, k, n)
+    return labels.astype(np.intp), np.eye(k, dtype=dtype)[labels]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("scale", [1.0, 1 / 7])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_cross_entropy_labels_give_the_bits_of_their_one_hot_rows(dtype, scale, weighted, rng):
+    act = A.Softmax()
+    z = rng.normal(0, 3, (7, 5)).astype(dtype)
+    z[0] = [40.0, -40.0, 0.0, 1.0, 2.0]  # a saturated row: a_y = 1 exactly, a term of 0
+    labels, rows = _labels_and_rows(rng, 7, 5, dtype)
+    labels[0] = 0
+    rows[0] = np.eye(5, dtype=dtype)[0]
+    a = act.forward(z)
+    weights = rng.random(7).astype(dtype) if weighted else None
+    loss = L.CrossEntropy()
+    v_rows, d_rows, g_rows = loss.evaluate(z, a, rows, act, scale, weights=weights)
+    out = np.full_like(z, np.nan)
+    v_labels, d_labels, g_labels = loss.evaluate(z, a, labels, act, scale, out=out, weights=weights)
+    assert v_labels == v_rows and g_labels is None and g_rows is None
+    assert d_labels is out and d_labels.dtype == dtype
+    np.testing.assert_array_equal(d_labels.view(np.uint8), d_rows.view(np.uint8))  # the same bits, signs of 0 too
+    np.testing.assert_array_equal(loss.per_sample(z, a, labels), loss.per_sample(z, a, rows))
+    assert loss.value(z, a, labels) == loss.value(z, a, rows)
+    np.testing.assert_array_equal(loss.hits(a, labels), loss.hits(a, rows))
+    # without out=, a fresh δ; the inputs untouched
+    a_before = a.copy()
+    _, fresh, _ = loss.evaluate(z, a, labels, act, scale, weights=weights)
+    np.testing.assert_array_equal(fresh, d_rows)
+    np.testing.assert_array_equal(a, a_before)
+
+
+def test_cross_entropy_one_log_sum_exp_is_log_sum_exp(rng):
+    """log Σ e^z from the softmax's own normaliser, against the two-pass formula and torch."""
+    torch = pytest.importorskip("torch")
+    z = rng.normal(0, 5, (50, 10))
+    z[:5] *= 1e3  # saturated rows
+    a = A.Softmax().forward(z)
+    got = L._log_sum_exp(z, a)
+    m = z.max(axis=1, keepdims=True)
+    np.testing.assert_allclose(got, np.log(np.exp(z - m).sum(axis=1, keepdims=True)) + m, rtol=1e-15, atol=1e-13)
+    np.testing.assert_allclose(got[:, 0], torch.logsumexp(torch.from_numpy(z), 1).numpy(), rtol=1e-15, atol=1e-13)
+    labels = rng.integers(0, 10, 50)
+    expected = torch.nn.functional.cross_entropy(torch.from_numpy(z), torch.from_numpy(labels), reduction="sum")
+    assert L.CrossEntropy().value(z, a, labels) == pytest.approx(float(expected), rel=1e-14)
+
+
+def test_cross_entropy_keeps_labels_when_asked():
+    loss = L.CrossEntropy()
+    labels = loss.check_labels(np.array([2, 0], dtype=np.int32), 2, 3, np.float32)
+    assert labels.dtype == np.intp and labels.shape == (2,)
+    np.testing.assert_array_equal(labels, [2, 0])
+    rows = loss.check_labels([[0.0, 0.0, 1.0], [1.0, 0.0, 0.0]], 2, 3, np.float32)
+    assert rows.shape == (2, 3) and rows.dtype == np.float32  # rows stay rows
+    with pytest.raises(ValueError, match=r"class labels must be in \[0, 3\) for 3 outputs; got 3"):
+        loss.check_labels(np.array([0, 3]), 2, 3, np.float32)
+    with pytest.raises(TypeError, match="use labels.astype"):
+        loss.check_labels(np.array([0.0, 1.0]), 2, 3, np.float32)
+    # every other loss: check_targets' forms
+    np.testing.assert_array_equal(L.MeanSquaredError().check_labels([[1.0, 2.0]], 1, 2, np.float64), [[1.0, 2.0]])
+
+
 # -- each loss's target rules ------------------------------------------------------
 
 

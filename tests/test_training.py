@@ -544,3 +544,90 @@ def test_progress_every_n_epochs_keeps_the_last_line(rng, capsys):
     assert [line.split("  ")[0] for line in lines] == ["epoch 3", "epoch 6", "epoch 7"]
     with pytest.raises(TypeError, match="progress must be an integer >= 1"):
         net.fit(X, y, epochs=1, progress="yes")
+
+
+# -- class labels flow through fit as labels -------------------------------------------
+
+
+def _same_fit(net_a, net_b, X, Y_a, Y_b, **options):
+    history_a = net_a.fit(X, Y_a, **options)
+    history_b = net_b.fit(X, Y_b, **options)
+    np.testing.assert_array_equal(net_a.params.view(np.uint8), net_b.params.view(np.uint8))
+    assert history_a.loss == history_b.loss and history_a.accuracy == history_b.accuracy
+    assert history_a.val_loss == history_b.val_loss and history_a.val_accuracy == history_b.val_accuracy
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"batch_size": 16, "optimizer": "adam", "learning_rate": 0.01},
+        {"batch_size": None, "optimizer": "sgd", "learning_rate": 0.5},
+        {"batch_size": 10, "optimizer": "rmsprop", "learning_rate": 0.01, "dropout": 0.2},
+        {"batch_size": 25, "optimizer": "adamw", "learning_rate": 0.01, "sample_weight": "weights"},
+    ],
+)
+def test_integer_labels_train_to_the_bits_of_one_hot_rows(rng, dtype, options):
+    X = rng.standard_normal((70, 6))
+    labels = rng.integers(0, 4, 70)
+    rows = np.eye(4)[labels]
+    options = dict(options, epochs=3)
+    if options.get("sample_weight") == "weights":
+        options["sample_weight"] = rng.random(70) + 0.1
+    Xv, lv = rng.standard_normal((11, 6)), rng.integers(0, 4, 11)
+
+    def network():
+        return cr.Network([6, 8, 5, 4], activation="relu", loss="cross_entropy", seed=5, dtype=dtype)
+
+    _same_fit(network(), network(), X, labels, rows, validation_data=(Xv, lv), **options)
+    _same_fit(network(), network(), X, labels, rows, validation_data=(Xv, np.eye(4)[lv]), **options)
+
+
+def test_lbfgs_takes_integer_labels_to_the_bits_of_one_hot_rows(rng):
+    pytest.importorskip("scipy")
+    X = rng.standard_normal((40, 3))
+    labels = rng.integers(0, 3, 40)
+
+    def network():
+        return cr.Network([3, 6, 3], activation="tanh", loss="cross_entropy", seed=2)
+
+    a, b = network(), network()
+    ha = a.fit(X, labels, optimizer="lbfgs", max_iter=15)
+    hb = b.fit(X, np.eye(3)[labels], optimizer="lbfgs", max_iter=15)
+    np.testing.assert_array_equal(a.params, b.params)
+    assert ha.loss == hb.loss
+
+
+def test_fit_on_integer_labels_builds_no_one_hot_matrix(rng):
+    """60,000 labels of 100 classes would be 24 MB of float32 one-hot rows; fit allocates far less."""
+    import tracemalloc
+
+    n, k = 60_000, 100
+    X = rng.standard_normal((n, 2)).astype(np.float32)
+    labels = rng.integers(0, k, n)
+    net = cr.Network([2, k], loss="cross_entropy", seed=0, dtype="float32")
+    tracemalloc.start()
+    try:
+        net.fit(X[:1000], labels[:1000], batch_size=1000)  # warm-up: first-use allocations
+        tracemalloc.reset_peak()
+        base = tracemalloc.get_traced_memory()[0]
+        net.fit(X, labels, epochs=1, batch_size=2000, optimizer="adam", learning_rate=1e-3)
+        peak = tracemalloc.get_traced_memory()[1] - base
+    finally:
+        tracemalloc.stop()
+    assert peak < n * k * 4 / 4, f"fit allocated {peak / 1e6:.1f} MB at its peak"
+
+
+@pytest.mark.parametrize("scale, warns", [(10.05, True), (9.95, False), (1e20, True)])
+def test_input_scale_advice_in_float32_decides_as_float64(rng, scale, warns):
+    """The float32 sums of squares decide only far from the limit; near it (or past float32's range) float64 does."""
+    X = rng.standard_normal((200, 3)).astype(np.float32)
+    X[:, 1] = scale * np.where(np.arange(200) % 2, 1.0, -1.0)  # column 1's rms is exactly |scale|
+    net = cr.Network([3, 2], loss="mse", seed=0, dtype="float32")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        net.fit(X, np.zeros((200, 2)), epochs=0)
+    messages = [str(w.message) for w in caught if "far from unit scale" in str(w.message)]
+    assert len(messages) == int(warns)
+    if warns:
+        assert f"column 1 has root-mean-square {float(np.float32(scale)):.3g}" in messages[0]

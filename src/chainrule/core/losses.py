@@ -27,9 +27,10 @@ Over a batch of N samples the per-sample losses are reduced by ``"sum"``
 (what most hand-worked tutorials do) or ``"mean"`` (÷N, the frameworks' default), so
 ``mse`` with ``"mean"`` is the mean over all N·K elements, as in PyTorch.
 
-Arrays are ``z``, ``a``, ``y`` of shape (n_samples, n_outputs). ``value``
-returns the *unreduced* sum over samples; the network multiplies by the
-reduction's scale (1 or 1/N) once. For a stack of K models
+Arrays are ``z``, ``a``, ``y`` of shape (n_samples, n_outputs); for
+``cross_entropy`` y may also be integer class labels of shape (n_samples,).
+``value`` returns the *unreduced* sum over samples; the network multiplies
+by the reduction's scale (1 or 1/N) once. For a stack of K models
 (:meth:`chainrule.Network.stack`) z and a are (K, n_samples, n_outputs), y
 the same or (n_samples, n_outputs) for all, and ``value`` and the loss of
 ``evaluate`` are one per model, shape (K,): every sum over outputs and
@@ -86,6 +87,7 @@ class Loss:
     def check_targets(self, Y, n_samples: int, n_outputs: int, dtype, argument: str = "Y") -> np.ndarray:
         """Targets checked for this loss, as an array of shape (n_samples, n_outputs) and ``dtype``.
 
+
         Raises where the bad value enters, naming ``argument``: not finite
         numbers, the wrong number of rows or columns, and whatever the loss
         itself refuses (probabilities outside [0, 1], rows not summing to 1).
@@ -98,6 +100,16 @@ class Loss:
                 f"{argument} must have {n_outputs} columns (the network's output size, sizes[-1]); got shape {Y.shape}"
             )
         return Y
+
+    def check_labels(self, Y, n_samples: int, n_outputs: int, dtype, argument: str = "Y") -> np.ndarray:
+        """As :meth:`check_targets`, but a loss that ``takes_labels`` keeps 1-D class labels as labels.
+
+        They come back as an intp array of shape (n_samples,), which
+        ``value``, ``per_sample``, ``evaluate`` and ``hits`` take in place of
+        one-hot rows; every other form (and every other loss) is
+        :meth:`check_targets`'s.
+        """
+        return self.check_targets(Y, n_samples, n_outputs, dtype, argument)
 
     def hits(self, a: np.ndarray, y: np.ndarray) -> np.ndarray:
         """Which rows of the output a (n_samples, n_outputs) classify their target row right: bool (n_samples,).
@@ -323,11 +335,18 @@ class BinaryCrossEntropy(Loss):
 
 
 class CrossEntropy(Loss):
-    """−Σ_k y_k·log softmax(z)_k, from z by log-sum-exp (never log 0).
+    """−Σ_k y_k·log softmax(z)_k = log-sum-exp(z) − Σ_k y_k·z_k for rows that sum to 1 (never log 0).
 
-    Targets are one-hot rows (or any probability rows); the network turns
-    integer class labels into one-hot rows before they get here. With the
-    softmax output, δ = a − y.
+    Targets are one-hot rows (or any probability rows) of shape
+    (n_samples, n_outputs), or integer class labels of shape (n_samples,)
+    (:meth:`check_labels`): ``value``, ``per_sample``,
+    ``evaluate`` and ``hits`` take either, and give the same bits for a
+    label and its one-hot row. With the softmax output, δ = a − y.
+
+    One log-sum-exp: the softmax a = softmax(z) already holds the row's
+    normaliser s = Σ_k e^(z_k − max z), since its largest entry is
+    e^0/s = 1/s; so log Σ_k e^(z_k) = max z − log max a, with max a >= 1/K
+    (never log 0, no second pass of exponentials).
     """
 
     name = "cross_entropy"
@@ -342,11 +361,20 @@ class CrossEntropy(Loss):
     def check_targets(self, Y, n_samples, n_outputs, dtype, argument="Y"):
         """One-hot (or probability) rows of shape (n_samples, n_outputs), or integer labels (n_samples,).
 
-        Labels in [0, n_outputs) are turned into one-hot rows of ``dtype``.
+        Labels in [0, n_outputs) are turned into one-hot rows of ``dtype``
+        (:meth:`check_labels` keeps them as labels).
         """
+        return self._check(Y, n_samples, n_outputs, dtype, argument, labels=False)
+
+    def check_labels(self, Y, n_samples, n_outputs, dtype, argument="Y"):
+        """As :meth:`check_targets`, but labels (n_samples,) stay labels: intp, no (n_samples, n_outputs) matrix."""
+        return self._check(Y, n_samples, n_outputs, dtype, argument, labels=True)
+
+    def _check(self, Y, n_samples, n_outputs, dtype, argument, labels):
         raw = Y if isinstance(Y, np.ndarray) else np.asarray(Y)
         if raw.ndim == 1:
-            return _one_hot(raw, n_samples, n_outputs, dtype, argument)
+            checked = _check_labels(raw, n_samples, n_outputs, argument)
+            return checked.astype(np.intp, copy=False) if labels else _one_hot(checked, n_outputs, dtype)
         Y = super().check_targets(raw, n_samples, n_outputs, dtype, argument)
         _check_probabilities(Y, self.name, argument)
         sums = Y.sum(axis=1)
@@ -359,21 +387,42 @@ class CrossEntropy(Loss):
         return Y
 
     def hits(self, a, y):
-        """The argmax of the output is the target's class (always, with a single output)."""
+        """The argmax of the output is the target's class (labels (n,) or rows (n, K); always, with one output)."""
         if a.shape[-1] == 1:
             return np.ones(a.shape[:-1], dtype=bool)
-        return a.argmax(axis=-1) == y.argmax(axis=-1)
+        return a.argmax(axis=-1) == (y if y.ndim == 1 else y.argmax(axis=-1))
 
     def value(self, z, a, y):
-        if a.ndim != 2:
-            return -_sum_per_model(y * (z - _log_sum_exp(z)))
-        return float(-np.sum(y * (z - _log_sum_exp(z))))
+        per = self.per_sample(z, a, y)
+        if per.ndim != 1:  # a stack: (K, n) -> (K,), each row summed as one model's per-sample losses are
+            return per.sum(axis=-1).astype(np.float64)
+        return float(per.sum())
 
     def per_sample(self, z, a, y):
-        return -np.sum(y * (z - _log_sum_exp(z)), axis=-1)
+        lse = _log_sum_exp(z, a)
+        if y.ndim == 1:
+            # −(z_y − lse): the one-hot row's only nonzero term, so both forms give the same bits
+            return -(z[np.arange(y.shape[0]), y] - lse[:, 0])
+        return -np.sum(y * (z - lse), axis=-1)
 
     def gradient(self, a, y):
         return -y / a
+
+    def evaluate(self, z, a, y, activation, scale, out=None, weights=None):
+        """As :meth:`Loss.evaluate`; labels y (n_samples,) give δ = (a − onehot(y))·scale without the one-hot rows."""
+        if y.ndim != 1:  # rows (n, K), or a stack's (K, n, K)
+            return super().evaluate(z, a, y, activation, scale, out, weights)
+        per = self.per_sample(z, a, y)
+        value = float(per.sum() if weights is None else per @ weights) * scale
+        delta = a.copy() if out is None else out
+        if out is not None:
+            np.copyto(delta, a)
+        delta[np.arange(y.shape[0]), y] -= 1.0  # a − 1 where the one-hot row holds 1, a − 0 = a elsewhere
+        if weights is not None:
+            delta *= (weights * scale)[:, None].astype(a.dtype, copy=False)
+        elif scale != 1.0:
+            delta *= scale
+        return value, delta, None
 
 
 class PoissonDeviance(Loss):
@@ -443,8 +492,8 @@ def _check_probabilities(Y: np.ndarray, loss: str, argument: str) -> None:
         raise ValueError(f"{argument} for {loss} must be probabilities in [0, 1]; got values in [{Y.min()}, {Y.max()}]")
 
 
-def _one_hot(labels: np.ndarray, n_samples: int, n_outputs: int, dtype, argument: str) -> np.ndarray:
-    """Integer class labels (n_samples,) in [0, n_outputs) as one-hot rows (n_samples, n_outputs)."""
+def _check_labels(labels: np.ndarray, n_samples: int, n_outputs: int, argument: str) -> np.ndarray:
+    """Integer class labels (n_samples,) checked to lie in [0, n_outputs)."""
     if labels.dtype == object or not np.issubdtype(labels.dtype, np.integer):
         raise TypeError(
             f"{argument} as 1-D class labels must hold integers in [0, {n_outputs}); "
@@ -455,15 +504,24 @@ def _one_hot(labels: np.ndarray, n_samples: int, n_outputs: int, dtype, argument
     if labels.size and (labels.min() < 0 or labels.max() >= n_outputs):
         bad = labels[(labels < 0) | (labels >= n_outputs)][0]
         raise ValueError(f"{argument} class labels must be in [0, {n_outputs}) for {n_outputs} outputs; got {int(bad)}")
-    onehot = np.zeros((n_samples, n_outputs), dtype=dtype)
-    onehot[np.arange(n_samples), labels] = 1.0
+    return labels
+
+
+def _one_hot(labels: np.ndarray, n_outputs: int, dtype) -> np.ndarray:
+    """Checked class labels (n_samples,) as one-hot rows (n_samples, n_outputs)."""
+    onehot = np.zeros((labels.shape[0], n_outputs), dtype=dtype)
+    onehot[np.arange(labels.shape[0]), labels] = 1.0
     return onehot
 
 
-def _log_sum_exp(z: np.ndarray) -> np.ndarray:
-    """log Σ_k e^(z_k) per row, shape (n, 1) ((K, n, 1) for a stack), without overflow."""
-    m = z.max(axis=-1, keepdims=True)
-    return np.log(np.exp(z - m).sum(axis=-1, keepdims=True)) + m
+def _log_sum_exp(z: np.ndarray, a: np.ndarray) -> np.ndarray:
+    """log Σ_k e^(z_k) per row, shape (n, 1) ((K, n, 1) for a stack), from z and its softmax a (see CrossEntropy).
+
+    a's largest entry is 1/s for the normaliser s = Σ_k e^(z_k − max z), so
+    log Σ_k e^(z_k) = max z + log s = max z − log max a: no exponential,
+    and max a >= 1/K, so never log 0.
+    """
+    return z.max(axis=-1, keepdims=True) - np.log(a.max(axis=-1, keepdims=True))
 
 
 #: The one table of loss names.

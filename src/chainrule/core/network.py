@@ -80,15 +80,18 @@ class Workspace:
         (inverted dropout: kept outputs are scaled by 1/(1 − p)).
     gather : bool
         Also allocate ``x`` and ``y``, where mini-batches are gathered.
+    labels : bool
+        ``y`` holds integer class labels, shape (rows,) intp, instead of
+        target rows (rows, n_outputs) (see :meth:`Network.check_Y`).
     """
 
-    def __init__(self, net: Network, rows: int, dropout: float = 0.0, gather: bool = True):
+    def __init__(self, net: Network, rows: int, dropout: float = 0.0, gather: bool = True, labels: bool = False):
         dt = net.dtype
         widths = [layer.n_out for layer in net.layers]
         self.dropout = float(dropout)
         self.rng = net.dropout_rng
         self.x = np.empty((rows, net.n_inputs), dt) if gather else None
-        self.y = np.empty((rows, net.n_outputs), dt) if gather else None
+        self.y = (np.empty(rows, np.intp) if labels else np.empty((rows, net.n_outputs), dt)) if gather else None
         self.z = [np.empty((rows, k), dt) for k in widths]
         self.a = [np.empty((rows, k), dt) for k in widths]
         self.delta = [np.empty((rows, k), dt) for k in widths]
@@ -500,14 +503,18 @@ class Network:
             )
         return X
 
-    def check_Y(self, Y: Any, n_samples: int, argument: str = "Y") -> np.ndarray:
+    def check_Y(self, Y: Any, n_samples: int, argument: str = "Y", labels: bool = False) -> np.ndarray:
         """Targets as (n_samples, n_outputs) of the network's dtype, checked by the loss.
 
         See :meth:`chainrule.core.losses.Loss.check_targets`: for
         ``cross_entropy`` a 1-D array of integer class labels in
-        [0, n_outputs) is also accepted and turned into one-hot rows.
+        [0, n_outputs) is also accepted and turned into one-hot rows, or,
+        with ``labels=True``, kept as labels: an intp array of shape
+        (n_samples,), which :meth:`backward` takes as it takes the rows
+        (training does this: no one-hot matrix of the whole data set).
         """
-        return self.loss_function.check_targets(Y, n_samples, self.n_outputs, self.dtype, argument)
+        check = self.loss_function.check_labels if labels else self.loss_function.check_targets
+        return check(Y, n_samples, self.n_outputs, self.dtype, argument)
 
     def check_XY(self, X: Any, Y: Any) -> tuple[np.ndarray, np.ndarray]:
         """:meth:`check_X` and :meth:`check_Y` together: (n_samples, n_inputs) and (n_samples, n_outputs)."""
@@ -590,6 +597,10 @@ class Network:
             What :meth:`forward` returned for the same batch.
         Y : ndarray of shape (n_samples, n_outputs), the network's dtype
             Already checked: pass array-likes through :meth:`check_Y` first.
+            For a loss that takes labels (``cross_entropy``) also integer
+            class labels of shape (n_samples,) in [0, n_outputs), from
+            ``check_Y(Y, n_samples, labels=True)``: the same bits as their
+            one-hot rows.
         workspace : Workspace, optional
             Write δ and ∂L/∂a into its buffers (the one ``forward`` used).
         sample_weight : ndarray of shape (n_samples,), optional
@@ -614,8 +625,10 @@ class Network:
             raise TypeError(
                 f"forward must be the ForwardPass that net.forward(X) returned; got {type(forward).__name__}"
             )
-        self._require_engine_array(Y, self.n_outputs, "Y", "check_Y(Y, n_samples)")
-        if Y.shape[-2] != forward.zs[-1].shape[-2]:
+        if not (self.loss_function.takes_labels and _is_labels(Y)):
+            self._require_engine_array(Y, self.n_outputs, "Y", "check_Y(Y, n_samples)")
+        n = Y.shape[-2] if Y.ndim > 1 else Y.shape[0]  # rows (samples), also for labels (n_samples,)
+        if n != forward.zs[-1].shape[-2]:
             raise ValueError(
                 f"Y must have as many rows as the forward pass's X ({forward.zs[-1].shape[-2]}); got shape {Y.shape}"
             )
@@ -624,7 +637,6 @@ class Network:
         zs, acts = fwd.zs, fwd.activations
         outputs, masks = fwd.outputs, fwd.masks  # with dropout: f(z) before the mask, and the mask
         n_layers = len(layers)
-        n = Y.shape[-2]
         out = layers[-1]
         product = np.dot if self.models is None else np.matmul  # a stack: one product per model
         if work is None and weights is None:
@@ -975,6 +987,11 @@ def _architecture(net: Network) -> dict[str, Any]:
         "bias": net.bias,
         "dtype": net.dtype.name,
     }
+
+
+def _is_labels(Y: Any) -> bool:
+    """Whether Y is a 1-D ndarray of integers (class labels, checked by check_Y)."""
+    return isinstance(Y, np.ndarray) and Y.ndim == 1 and Y.dtype.kind in "iu"
 
 
 def _check_dtype(dtype: Any) -> np.dtype:

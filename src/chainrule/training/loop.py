@@ -156,7 +156,8 @@ def train_step(
     """One step of gradient descent on a batch; returns (forward pass, backward pass).
 
     X (n_samples, n_inputs) and Y (n_samples, n_outputs) are already
-    checked arrays of the network's dtype. The optimiser updates the
+    checked arrays of the network's dtype (Y may be class labels (n_samples,),
+    see :meth:`~chainrule.core.network.Network.backward`). The optimiser updates the
     network's flat parameter vector from its flat gradient vector, of which
     ``layers[i].weights``/``.bias`` and ``back.grads`` are views. With a
     ``work`` space, the arrays of the passes are its buffers (overwritten
@@ -331,7 +332,7 @@ def _settings(optimizer: Optimizer) -> dict[str, Any]:
 
 
 def _n_correct(a: np.ndarray, Y: np.ndarray, loss: Loss, weights: np.ndarray | None = None) -> float:
-    """How many rows of the output a (n, k) classify their target row Y right (Σ of their weights, if given)."""
+    """How many rows of the output a (n, k) classify their target (row of Y or label) right (Σ of weights, if given)."""
     hits = loss.hits(a, Y)
     return int(np.count_nonzero(hits)) if weights is None else float(weights @ hits)
 
@@ -384,7 +385,7 @@ def _check_validation(net, validation_data: Any):
             f"got {type(validation_data).__name__}"
         )
     Xv = net.check_X(validation_data[0], "validation_data[0]")
-    Yv = net.check_Y(validation_data[1], Xv.shape[0], "validation_data[1]")
+    Yv = net.check_Y(validation_data[1], Xv.shape[0], "validation_data[1]", labels=True)
     wv = None
     if len(validation_data) == 3 and validation_data[2] is not None:
         wv = net.check_sample_weight(validation_data[2], Xv.shape[0], "validation_data[2]")
@@ -423,7 +424,8 @@ def train(
     process's shard.
     """
 
-    X, Y = net.check_XY(X, Y)
+    X = net.check_X(X)
+    Y = net.check_Y(Y, X.shape[0], labels=True)  # class labels stay labels: no one-hot matrix of the data set
     if not isinstance(warn, (bool, np.bool_)):
         raise TypeError(f"warn must be True or False; got {type(warn).__name__} {warn!r}")
     weights = None if sample_weight is None else net.check_sample_weight(sample_weight, X.shape[0])
@@ -513,7 +515,13 @@ def train(
     # float32 and dropout training reuse buffers; the tiny float64 networks
     # of hand-worked examples are faster without (a view per array costs more than it saves).
     work = (
-        Workspace(net, n if full_batch or batch_size is None else batch_size, dropout, gather=not full_batch)
+        Workspace(
+            net,
+            n if full_batch or batch_size is None else batch_size,
+            dropout,
+            gather=not full_batch,
+            labels=Y.ndim == 1,
+        )
         if (net.dtype == np.float32 or dropout)
         else None
     )
@@ -703,7 +711,13 @@ def _warn(message: str, stacklevel: int) -> None:
 
 def _warn_about_inputs(X: np.ndarray, default_batch: bool, epochs: int) -> None:
     """A TrainingWarning for inputs far from unit scale, and for a default full batch on a large set."""
-    rms = np.sqrt(np.einsum("ij,ij->j", X, X, dtype=np.float64) / X.shape[0])  # no copy of X
+    # Σ x² per column in X's own dtype (one pass, no copy: 27 ms on Fashion-MNIST's float32 X against 74 ms
+    # cast to float64); only near or past the limit (or on overflow) again in float64, for the exact decision.
+    squares = np.einsum("ij,ij->j", X, X)
+    near = 0.9 * INPUT_SCALE_LIMIT**2 * X.shape[0]
+    if squares.dtype != np.float64 and not bool(np.all(squares < near)):
+        squares = np.einsum("ij,ij->j", X, X, dtype=np.float64)
+    rms = np.sqrt(squares / X.shape[0], dtype=np.float64)
     column = int(np.argmax(rms))
     if rms[column] > INPUT_SCALE_LIMIT:
         _warn(
@@ -994,7 +1008,8 @@ def _diverged(run: _Run, epoch: int, batch: int, loss: float, lr: float, cause: 
     elif _iterations(run.opt) == run.first_iteration:
         cause = "data"
         with np.errstate(over="ignore", invalid="ignore"):
-            x, y = float(np.abs(run.X).max(initial=0.0)), float(np.abs(run.Y).max(initial=0.0))
+            x = float(np.abs(run.X).max(initial=0.0))
+            y = float(np.abs(run.Y).max(initial=0.0)) if run.Y.ndim == 2 else 1.0  # labels: one-hot rows' 1
         if run.collective is not None:  # the whole data set's, so that every rank says the same
             x, y = run.collective.largest(x, y)
         with np.errstate(over="ignore", invalid="ignore"):
