@@ -44,6 +44,7 @@ bench: $(STAMP) data
 	$(PY) benchmarks/xor.py
 	$(PY) benchmarks/optimizers.py
 	$(PY) benchmarks/fashion_mnist.py
+	$(PY) benchmarks/ensemble.py
 	$(BENCH_PY) benchmarks/peers.py --rounds 3
 
 # The peers' environment for benchmarks/peers.py: JAX (pinned CPU wheels) in a venv of its own, never in the
