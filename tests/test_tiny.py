@@ -444,6 +444,20 @@ def test_auto_takes_the_compiled_loop_for_a_long_tiny_run(spy, xor):
     assert spy == [tiny.MIN_EPOCHS]  # a short run stays on NumPy
 
 
+def test_class_labels_take_the_compiled_loop_as_their_one_hot_rows(spy):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(12, 2))
+    labels = rng.integers(0, 3, size=12)
+    kernels.set_kernels("numba")
+    by_labels = cr.Network([2, 4, 3], activation="tanh", loss="cross_entropy", seed=2)
+    h1 = by_labels.fit(X, labels, epochs=300, learning_rate=0.1)
+    by_rows = cr.Network([2, 4, 3], activation="tanh", loss="cross_entropy", seed=2)
+    h2 = by_rows.fit(X, np.eye(3)[labels], epochs=300, learning_rate=0.1)
+    assert spy == [300, 300]  # both runs on the compiled loop
+    np.testing.assert_array_equal(by_labels.params, by_rows.params)
+    assert h1.loss == h2.loss and h1.accuracy == h2.accuracy
+
+
 # -- K networks in one call ---------------------------------------------------------------------------
 
 

@@ -792,7 +792,6 @@ def _compiles(run: _Run, epochs: int) -> bool:
         and not run.callbacks
         and run.validation is None
         and not run.verbose
-        and run.Y.ndim == 2
         and tiny.use_compiled(run.net, run.opt, run.X.shape[0], epochs)
     )
 
@@ -809,13 +808,15 @@ def _compiled_epochs(run: _Run, epochs: int) -> None:
     n = run.X.shape[0]
     per_call = max(1, tiny.CALL_WORK // (n * net.n_parameters))
     classifier = net.loss_function.is_classification
+    # class labels (n,) as the one-hot rows the compiled loop reads: a tiny set's, so a small matrix
+    Y = run.Y if run.Y.ndim == 2 else np.eye(net.n_outputs, dtype=net.dtype)[run.Y]
     left = epochs
     while left:
         count = min(left, per_call)
         left -= count
         run.snapshot.take()  # what a KeyboardInterrupt raised by code before the call is recorded goes back to
         run.snapshot.in_epoch = True
-        result = tiny.train_network(net, opt, run.X, run.Y, count, check_last=not left)
+        result = tiny.train_network(net, opt, run.X, Y, count, check_last=not left)
         done = int(result.epochs_done[0])
         first = net.epochs_trained_
         net.epochs_trained_ += done
