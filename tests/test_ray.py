@@ -10,6 +10,7 @@ exactly the losses that ``Network.fit`` measures here.
 
 from __future__ import annotations
 
+import signal
 import sys
 
 import joblib
@@ -33,6 +34,9 @@ from chainrule.sklearn import MLPClassifier  # noqa: E402
 
 @pytest.fixture(scope="module")
 def ray_session():
+    # ray.init installs a SIGTERM handler and Ray Tune a SIGINT one, neither put back at shutdown: keep the
+    # process's own, so that later tests (Ctrl-C in fit, the compiled loop) see the handlers of a fresh process.
+    handlers = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM)}
     ray.init(
         num_cpus=2,
         include_dashboard=False,
@@ -46,6 +50,8 @@ def ray_session():
     yield
     ray.cloudpickle.unregister_pickle_by_value(sys.modules[__name__])
     ray.shutdown()
+    for number, handler in handlers.items():
+        signal.signal(number, handler)
 
 
 @pytest.fixture(scope="module")
