@@ -12,6 +12,7 @@ import pytest
 
 import chainrule as cr
 from chainrule.cli import train as cli_train
+from chainrule.training.loop import evaluate
 
 
 def run(argv):
@@ -67,6 +68,11 @@ def test_train_evaluate_predict_round_trip(tmp_path, csv, capsys):
     assert result["samples"] == 300
     assert result["accuracy"] == pytest.approx(expected, abs=1e-12)
     assert result["accuracy"] > 0.8  # an easy, nearly linear problem
+    # The labels are read as labels (no one-hot matrix): the mean cross-entropy, to float32's rounding (the
+    # network's dtype: the sum runs over n terms, not the n·k of one-hot rows, so the last bits may differ).
+    probabilities = net.predict(X).astype(np.float64)
+    assert result["loss"] == pytest.approx(-np.log(probabilities[np.arange(len(y)), y]).mean(), rel=1e-6)
+    assert result["loss"] == pytest.approx(evaluate(net, net.check_X(X), net.check_Y(y, len(y)))[0], rel=1e-6)
 
     out_file = tmp_path / "pred.txt"
     assert run(["predict", model, path, "--target", "label", "--output", out_file]) == 0

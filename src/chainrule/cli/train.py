@@ -525,7 +525,7 @@ def _evaluate(args) -> int:
     net = load(args.model)
     data = _load(args, "test")
     X = net.check_X(data.X, "data")
-    Y = net.check_Y(_targets_for(net, data), X.shape[0], "target")
+    Y = net.check_Y(_targets_for(net, data), X.shape[0], "target", labels=True)  # class labels stay labels
     loss, accuracy = evaluate(net, X, Y)
     result = {"samples": int(X.shape[0]), "loss": loss}
     if net.loss_function.is_classification:
