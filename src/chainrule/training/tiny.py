@@ -142,7 +142,25 @@ def supported(net: Network, optimizer: Optimizer) -> str | None:
 
     The loop covers every activation and loss, float32 and float64, and the optimisers
     ``SGD``, ``Adam``, ``AdamW`` and ``RMSProp`` (exactly those classes) without a schedule.
+    ``net`` may be a stack (:meth:`chainrule.Network.stack`), whose optimiser holds (K, n_parameters) state.
     """
+    reason = _unsupported_settings(net, optimizer)
+    if reason is not None:
+        return reason
+    state = optimizer.state
+    if state and (
+        len(state) != 1
+        or any(
+            key not in state[0] or state[0][key].shape != net.params.shape or state[0][key].dtype != net.dtype
+            for key in optimizer.state_names
+        )
+    ):
+        return "the optimiser holds state of another shape (it stepped other arrays)"
+    return None
+
+
+def _unsupported_settings(net: Network, optimizer: Optimizer) -> str | None:
+    """:func:`supported` without looking at the optimiser's state (which :func:`train_many` does not use)."""
     if type(optimizer) not in _RULES:
         return f"optimizer {type(optimizer).__name__} is not one the compiled loop has"
     if optimizer.schedule is not None:
@@ -156,15 +174,6 @@ def supported(net: Network, optimizer: Optimizer) -> str | None:
         return f"loss {type(loss).__name__} is not one the compiled loop has"
     if net.dtype not in (np.dtype(np.float32), np.dtype(np.float64)):
         return f"dtype {net.dtype} is not float32 or float64"
-    state = optimizer.state
-    if state and (
-        len(state) != 1
-        or any(
-            key not in state[0] or state[0][key].shape != net.params.shape or state[0][key].dtype != net.dtype
-            for key in optimizer.state_names
-        )
-    ):
-        return "the optimiser holds state of another shape (it stepped other arrays)"
     return None
 
 
@@ -173,7 +182,8 @@ def use_compiled(net: Network, optimizer: Optimizer, n_samples: int, epochs: int
 
     ``numpy``: never. ``numba``: whenever :func:`supported` allows (ImportError without numba).
     ``auto``: also numba importable, n_samples × n_parameters <= :data:`MAX_WORK` and
-    epochs >= :data:`MIN_EPOCHS`.
+    epochs >= :data:`MIN_EPOCHS`. For a stack (an Ensemble's), n_parameters is one model's: the
+    choice each of its models' own fit would make.
     """
     choice = kernels.requested()
     if choice == "numpy" or epochs == 0 or supported(net, optimizer) is not None:
@@ -181,7 +191,7 @@ def use_compiled(net: Network, optimizer: Optimizer, n_samples: int, epochs: int
     if choice == "numba":
         _compiled()
         return True
-    if n_samples * net.n_parameters > MAX_WORK or epochs < MIN_EPOCHS:
+    if n_samples * net.params.shape[-1] > MAX_WORK or epochs < MIN_EPOCHS:
         return False
     try:
         _compiled()
@@ -1216,7 +1226,7 @@ def train_many(
     >>> result.loss.shape, list(result.epochs_done)  # doctest: +SKIP
     ((3, 1000), [1000, 1000, 1000])
     """
-    reason = supported(net, optimizer)
+    reason = _unsupported_settings(net, optimizer)
     if reason is not None:
         raise ValueError(f"the compiled loop cannot train this: {reason}; use Network.fit (the NumPy engine)")
     dt = net.dtype
