@@ -452,16 +452,20 @@ def _compiled_epochs(ensemble: Ensemble, opt: Optimizer, X: np.ndarray, Y: np.nd
             stack.params[live], iterations[live] = params, steps
             for name, value in part.items():
                 state[name][live] = value
-        for row, k in enumerate(live):
-            done = int(result.epochs_done[row])
+        ok = result.status == 0
+        history.loss[live[ok], start : start + count] = result.loss[ok]
+        if classifier:
+            history.accuracy[live[ok], start : start + count] = result.correct[ok] / n
+        for row in np.flatnonzero(~ok):  # the models that stopped in this call
+            k, done = live[row], int(result.epochs_done[row])
             last = done + 1 if result.status[row] == 2 else done  # status 2: that epoch's loss was measured
             history.loss[k, start : start + last] = result.loss[row, :last]
             if classifier:
                 history.accuracy[k, start : start + last] = result.correct[row, :last] / n
             if result.status[row] == 1:
                 history.loss[k, start + done] = result.bad_loss[row]
-        history.diverged[live[result.status != 0]] = True
-        live = live[result.status == 0]
+        history.diverged[live[~ok]] = True
+        live = live[ok]
         start += count
     opt.iterations += epochs
     opt.epochs_ += epochs
