@@ -722,11 +722,8 @@ def _train_wide(
                     q = i * width + j
                     zr = zo + q
                     ar = ao + q
-                    for k in range(live):
-                        Z[zr, k] = A[ai + i * n_in, k] * W[wo + j * n_in, k]
-                    for m in range(1, n_in):
-                        for k in range(live):
-                            Z[zr, k] += A[ai + i * n_in + m, k] * W[wo + j * n_in + m, k]
+                    for m in range(0, n_in, 4):  # a·w summed left to right, four terms a pass
+                        _products(Z, zr, m > 0, A, ai + i * n_in + m, 1, W, wo + j * n_in + m, 1, n_in - m, live)
                     # the bias and the activation, in one loop (e^x is arithmetic for a float64: SIMD code)
                     bias_row = bo + j if has_bias else 0
                     if act == 1:  # σ(z) = 1 / (1 + e^(−max(z, −limit)))
@@ -908,20 +905,10 @@ def _train_wide(
             for j in range(width):
                 for m in range(n_in):
                     gr = wo + j * n_in + m
+                    for i in range(0, n, 4):  # δ·a over the samples, left to right, four a pass
+                        _products(g, gr, i > 0, D, zo + i * width + j, width, A, ai + i * n_in + m, n_in, n - i, live)
                     for k in range(live):
-                        g[gr, k] = D[zo + j, k] * A[ai + m, k]
-                    for i in range(1, n - 1):
-                        for k in range(live):
-                            g[gr, k] += D[zo + i * width + j, k] * A[ai + i * n_in + m, k]
-                    if n > 1:  # the last sample's term and the square, in one loop
-                        last = n - 1
-                        for k in range(live):
-                            s = g[gr, k] + D[zo + last * width + j, k] * A[ai + last * n_in + m, k]
-                            g[gr, k] = s
-                            norm[k] += s * s
-                    else:
-                        for k in range(live):
-                            norm[k] += g[gr, k] * g[gr, k]
+                        norm[k] += g[gr, k] * g[gr, k]
                 if has_bias:
                     gr = bo + j
                     for k in range(live):
@@ -1072,6 +1059,49 @@ def _train_wide(
         iterations[net] = t[k] if status[net] < 2 else t[k] - 1
 
 
+def _products_py(out, r, add, X1, r1, s1, X2, r2, s2, count, live):
+    """Row r of out = (out[r] if add) + X1[r1]·X2[r2] + X1[r1 + s1]·X2[r2 + s2] + ... (min(count, 4) terms).
+
+    Summed left to right, as the scalar loop's ``s += a·b`` sums them, lane by lane, in one pass.
+    """
+    if count >= 4:
+        if add:
+            for k in range(live):
+                out[r, k] = (
+                    ((out[r, k] + X1[r1, k] * X2[r2, k]) + X1[r1 + s1, k] * X2[r2 + s2, k])
+                    + X1[r1 + 2 * s1, k] * X2[r2 + 2 * s2, k]
+                ) + X1[r1 + 3 * s1, k] * X2[r2 + 3 * s2, k]
+        else:
+            for k in range(live):
+                out[r, k] = (
+                    (X1[r1, k] * X2[r2, k] + X1[r1 + s1, k] * X2[r2 + s2, k]) + X1[r1 + 2 * s1, k] * X2[r2 + 2 * s2, k]
+                ) + X1[r1 + 3 * s1, k] * X2[r2 + 3 * s2, k]
+    elif count == 3:
+        if add:
+            for k in range(live):
+                out[r, k] = ((out[r, k] + X1[r1, k] * X2[r2, k]) + X1[r1 + s1, k] * X2[r2 + s2, k]) + X1[
+                    r1 + 2 * s1, k
+                ] * X2[r2 + 2 * s2, k]
+        else:
+            for k in range(live):
+                out[r, k] = (X1[r1, k] * X2[r2, k] + X1[r1 + s1, k] * X2[r2 + s2, k]) + X1[r1 + 2 * s1, k] * X2[
+                    r2 + 2 * s2, k
+                ]
+    elif count == 2:
+        if add:
+            for k in range(live):
+                out[r, k] = (out[r, k] + X1[r1, k] * X2[r2, k]) + X1[r1 + s1, k] * X2[r2 + s2, k]
+        else:
+            for k in range(live):
+                out[r, k] = X1[r1, k] * X2[r2, k] + X1[r1 + s1, k] * X2[r2 + s2, k]
+    elif add:
+        for k in range(live):
+            out[r, k] = out[r, k] + X1[r1, k] * X2[r2, k]
+    else:
+        for k in range(live):
+            out[r, k] = X1[r1, k] * X2[r2, k]
+
+
 def _leave_py(stop, live, idx, value, lr, lr_value, t, W, S1, S2, g, backup, backup1, backup2):
     """Move the lanes marked in ``stop`` past the live ones (each swapped with the last live lane); the new count."""
     k = 0
@@ -1122,6 +1152,7 @@ _exp: Callable[[Any], Any] = _exp_py  # the loops' e^x, compiled as its overload
 #: The wide loop's helpers, likewise replaced by their compiled selves before it compiles.
 _backward_lanes: Callable[..., Any] = _backward_lanes_py
 _leave: Callable[..., Any] = _leave_py
+_products: Callable[..., Any] = _products_py
 _loop: Callable[..., None] | None = None
 _wide: Callable[..., None] | None = None
 
@@ -1150,7 +1181,7 @@ def _compiled() -> Callable[..., None]:
 
 def _compiled_wide() -> Callable[..., None]:
     """The wide loop compiled by numba (as :func:`_compiled`: once per machine and dtype)."""
-    global _wide, _backward_lanes, _leave
+    global _wide, _backward_lanes, _leave, _products
     if _wide is None:
         _compiled()  # imports numba (or raises its ImportError)
         import numba
@@ -1158,6 +1189,7 @@ def _compiled_wide() -> Callable[..., None]:
         jit = numba.njit(cache=True, fastmath=False, nogil=True, error_model="numpy")
         _backward_lanes = jit(_backward_lanes_py)
         _leave = jit(_leave_py)
+        _products = jit(_products_py)
         _wide = jit(_train_wide)
     return _wide
 
