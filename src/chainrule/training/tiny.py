@@ -97,10 +97,10 @@ MIN_EPOCHS = 20_000
 CALL_WORK = 1_000_000
 #: The fewest networks for which :func:`train_many` takes the wide loop (the model axis innermost, in SIMD
 #: lanes: see _train_wide) instead of the scalar loop, network after network. Measured with ``python
-#: benchmarks/tiny_sweep.py --wide`` (plain SGD, float64, a 2-core machine, load 0.8-1.0): the wide loop
-#: was 0.23x the scalar loop's speed at K = 1, 0.83x at 6, 1.6x at 8, 2.3x at 16 and 4.9x at 100 for
-#: XOR 2-2-1 (0.072 µs a network-step at 100), and 0.91x at 6, 1.3x at 8 and 3.5x at 100 for [8, 16, 1] on
-#: 64 rows: below 8 lanes its loops do not reach their SIMD bodies. Either loop gives the same bits.
+#: benchmarks/tiny_sweep.py --wide`` (plain SGD, float64, a 2-core machine, load 1.7-1.9): the wide loop
+#: was 0.23x the scalar loop's speed at K = 1, 0.94x at 4, 1.0x at 6, 1.5x at 8, 2.3x at 16 and 4.9x at 100
+#: for XOR 2-2-1 (0.071 µs a network-step at 100), and 0.87x at 6, 1.2x at 8 and 4.2x at 100 for [8, 16, 1]
+#: on 64 rows: below 8 lanes its loops hardly reach their SIMD bodies. Either loop gives the same bits.
 MIN_WIDE = 8
 
 # Codes the loop branches on (the tables' names: see ACTIVATIONS and LOSSES).
