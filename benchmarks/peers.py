@@ -27,8 +27,10 @@ printed before and after each table.
     whole loop as one ``lax.fori_loop`` in one jitted call), a lean hand NumPy
     loop, and the floor: a compiled scalar loop (numba), when numba is installed.
 (c) 100 XOR networks from 100 initialisations (seeds 0..99), µs per
-    network-step: chainrule (100 separate fits; with numba also ``chainrule
-    train_many``, the 100 networks in one compiled call), JAX (``vmap`` of (b)'s
+    network-step: chainrule (one ``cr.Ensemble`` fit; with numba also the
+    same fit on the compiled loop, ``chainrule compiled``, and ``chainrule
+    train_many``, the 100 networks in one compiled call: both the wide loop with
+    the model axis in SIMD lanes; and 100 separate fits), JAX (``vmap`` of (b)'s
     ``fori_loop``), PyTorch (stacked weights, ``torch.bmm``, autograd), a
     stacked-weights NumPy loop (one batched matrix product per layer) and the
     floor: (b)'s compiled scalar loop over the 100 networks.
@@ -374,8 +376,14 @@ def _chainrule_many(stack: list[list[np.ndarray]], steps: int):
     return run
 
 
-def _chainrule_ensemble(stack: list[list[np.ndarray]], steps: int):
-    """The K networks as one cr.Ensemble (from networks holding the inits), trained in one fit call."""
+def _chainrule_ensemble(stack: list[list[np.ndarray]], steps: int, path: str | None = None):
+    """The K networks as one cr.Ensemble (from networks holding the inits), trained in one fit call.
+
+    ``path="numba"``: on the compiled loop (train_many's wide loop), where a fit of fewer than
+    tiny.MIN_EPOCHS epochs would not go by itself; None: the default choice (the NumPy engine here).
+    """
+    from chainrule.training import kernels
+
     nets = []
     for init in stack:
         net = cr.Network([2, 2, 1], loss="half_squared_error", reduction="sum")
@@ -383,9 +391,17 @@ def _chainrule_ensemble(stack: list[list[np.ndarray]], steps: int):
             p[...] = v
         nets.append(net)
 
+    ens = cr.Ensemble.from_networks(nets)  # built once (copying 100 networks takes some 40 ms): not timed
+    start = ens.params.copy()
+
     def run():
-        ens = cr.Ensemble.from_networks(nets)
-        ens.fit(XOR_X, XOR_Y, epochs=steps, learning_rate=XOR_LR)
+        ens.params[...] = start  # every round from the inits (plain SGD keeps no state)
+        ens.epochs_trained_ = 0
+        kernels.set_kernels(path)
+        try:
+            ens.fit(XOR_X, XOR_Y, epochs=steps, learning_rate=XOR_LR)
+        finally:
+            kernels.set_kernels(None)
         layers = ens.stack.layers  # each model's weights and biases: row k of the stack's arrays
         return [[p[k].copy() for layer in layers for p in layer.parameters()] for k in range(len(nets))]
 
@@ -608,8 +624,8 @@ def table_ensemble(args, peers: list[str]) -> None:
     k, steps = args.networks, args.ensemble_steps
     print(
         f"\n(c) {k} XOR networks from {k} inits (seeds 0..{k - 1}), {steps} full-batch steps each, "
-        f"{args.rounds} interleaved rounds; chainrule = one cr.Ensemble fit, chainrule (separate) = {k} separate "
-        "fits, jax = vmap of the fori_loop, "
+        f"{args.rounds} interleaved rounds; chainrule = one cr.Ensemble fit (compiled: on the compiled loop, "
+        f"CHAINRULE_KERNELS=numba), chainrule (separate) = {k} separate fits, jax = vmap of the fori_loop, "
         "torch and numpy = stacked weights (one batched product per layer), floor = the compiled loop over the networks"
     )
     print(f"before: {_load()}")
@@ -617,8 +633,10 @@ def table_ensemble(args, peers: list[str]) -> None:
     runners = _xor_runners(peers, stack, steps, lean=False)
     if "chainrule" in runners:
         separate = runners.pop("chainrule")
+        compiled = {"chainrule compiled": Runner(lambda: _chainrule_ensemble(stack, steps, "numba"))}
         runners = {
             "chainrule": Runner(lambda: _chainrule_ensemble(stack, steps)),
+            **(compiled if _has_numba() else {}),
             "chainrule (separate)": separate,
             **runners,
         }

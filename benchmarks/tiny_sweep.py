@@ -10,7 +10,12 @@ forward pass) beside both times: the largest work at which the compiled loop sti
 loading the loop from numba's cache (cache=True), and, with an empty cache (a new NUMBA_CACHE_DIR),
 compiling it; ``MIN_EPOCHS`` is that load cost over a NumPy step of the smallest networks.
 
-Usage: ``python benchmarks/tiny_sweep.py [--repeats 3] [--dtype float64] [--load]``
+``--wide`` measures where :func:`chainrule.training.tiny.train_many`'s wide loop (the model axis in SIMD
+lanes) beats its scalar loop (network after network): µs per network-step of K networks trained in one
+call on each loop, by K, for XOR's 2-2-1 and a [8, 16, 1] network on 64 rows (interleaved, best of
+``--repeats``): the smallest K from which the wide loop wins is ``chainrule.training.tiny.MIN_WIDE``.
+
+Usage: ``python benchmarks/tiny_sweep.py [--repeats 3] [--dtype float64] [--load | --wide]``
 """
 
 from __future__ import annotations
@@ -105,13 +110,42 @@ def load(args) -> None:
     print(f"load after: {_loadavg()}")
 
 
+def wide(args) -> None:
+    from chainrule.training import tiny
+
+    print(f"load before: {_loadavg()}")
+    print(f"{'sizes':>12} {'n':>4} {'K':>5} {'scalar µs':>10} {'wide µs':>10} {'ratio':>7}   (per network-step)")
+    for n, sizes in ((4, [2, 2, 1]), (64, [8, 16, 1])):
+        rng = np.random.default_rng(0)
+        net = cr.Network(sizes, seed=0, dtype=args.dtype)
+        X, Y = net.check_XY(rng.standard_normal((n, sizes[0])), rng.random((n, 1)))
+        for K in (1, 2, 3, 4, 6, 8, 12, 16, 32, 100):
+            start = np.ascontiguousarray(net.params + 0.1 * rng.standard_normal((K, net.n_parameters)), net.dtype)
+            epochs = max(20, int(3e6 / (K * n * net.n_parameters)))
+            best = {"scalar": np.inf, "wide": np.inf}
+            for _ in range(args.repeats):
+                for loop, min_wide in (("scalar", 10**9), ("wide", 1)):
+                    tiny.MIN_WIDE = min_wide
+                    params = start.copy()
+                    t0 = time.perf_counter()
+                    tiny.train_many(net, params, np.full(K, 0.01), X, Y, epochs, cr.SGD())
+                    best[loop] = min(best[loop], (time.perf_counter() - t0) / (K * epochs) * 1e6)
+            print(
+                f"{sizes!s:>12} {n:>4} {K:>5} {best['scalar']:>10.3f} {best['wide']:>10.3f} "
+                f"{best['scalar'] / best['wide']:>6.2f}x",
+                flush=True,
+            )
+    print(f"load after: {_loadavg()}")
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--dtype", default="float64", choices=["float64", "float32"])
     parser.add_argument("--load", action="store_true", help="measure the first compiled fit of a fresh process")
+    parser.add_argument("--wide", action="store_true", help="train_many's wide loop against its scalar loop, by K")
     args = parser.parse_args(argv)
-    (load if args.load else sweep)(args)
+    (load if args.load else wide if args.wide else sweep)(args)
     return 0
 
 

@@ -12,12 +12,14 @@ come from each model's own generator. Every case below is therefore exact.
 from __future__ import annotations
 
 import copy
+import importlib.util
 
 import numpy as np
 import pytest
 
 import chainrule as cr
 from chainrule.datasets import xor
+from chainrule.training import kernels, tiny
 
 X4, Y4 = xor()
 RNG = np.random.default_rng(7)
@@ -287,3 +289,154 @@ def test_bad_input_is_refused_naming_the_problem_and_the_fix():
         with pytest.raises(TypeError, match=f"{method} is for one network; this is a stack of 3 .*chainrule.Ensemble"):
             getattr(ens.stack, method)(*args)
     copy.deepcopy(ens).fit(X4, Y4)  # a copy is a whole ensemble
+
+
+# -- the compiled loop (numba): an Ensemble takes it under the rule each model's own fit takes it -------------
+
+needs_numba = pytest.mark.skipif(importlib.util.find_spec("numba") is None, reason="numba (the fast extra) absent")
+
+
+@pytest.fixture
+def calls(monkeypatch):
+    """The number of networks in each compiled call (the real loop runs: this only counts)."""
+    seen: list[int] = []
+    real = tiny.train_many
+
+    def counting(net, params, *args, **kwargs):
+        seen.append(params.shape[0])
+        return real(net, params, *args, **kwargs)
+
+    monkeypatch.setattr(tiny, "train_many", counting)
+    yield seen
+    kernels.set_kernels(None)
+
+
+def _separate_fits(seeds, rates, optimizer, X, Y, epochs, fits=1, **build):
+    nets, histories = [], []
+    for seed, lr in zip(seeds, rates):
+        net = cr.Network([3, 4, 1], seed=seed, **build)
+        opt = OPTIMIZERS[optimizer](lr)
+        for _ in range(fits):
+            histories.append(net.fit(X, Y, optimizer=opt, epochs=epochs))
+        nets.append(net)
+    return nets, histories[fits - 1 :: fits]
+
+
+def _assert_same_state(ens, nets):
+    for k, net in enumerate(nets):
+        counters, arrays = ens[k].optimizer_.get_state()
+        counters_alone, arrays_alone = net.optimizer_.get_state()
+        assert counters == counters_alone
+        assert arrays.keys() == arrays_alone.keys()
+        for name in arrays:
+            np.testing.assert_array_equal(arrays[name], arrays_alone[name], strict=True)
+
+
+@needs_numba
+@pytest.mark.parametrize("path", ["numba", "numpy"])
+@pytest.mark.parametrize("optimizer", sorted(OPTIMIZERS))
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_on_either_path_k_models_are_k_separate_fits(calls, path, optimizer, dtype):
+    kernels.set_kernels(path)
+    seeds, rates = [0, 5, 11, 2, 7], [0.05, 0.2, 0.5, 1.0, 0.1]
+    ens = cr.Ensemble([3, 4, 1], seeds=seeds, dtype=dtype)
+    history = fit_ensemble(ens, X12, Y12, rates, optimizer, epochs=40)
+    taken = list(calls)
+    nets, histories = _separate_fits(seeds, rates, optimizer, X12, Y12, 40, dtype=dtype)
+    assert taken == ([5] if path == "numba" else [])  # the ensemble's one call of five models
+    assert calls == ([5] + [1] * 5 if path == "numba" else [])  # and the separate fits took the loop too
+    assert_same(ens, history, nets, histories)
+    _assert_same_state(ens, nets)
+    assert ens.epochs_trained_ == 40 and ens[3].epochs_trained_ == nets[3].epochs_trained_
+
+
+@needs_numba
+@pytest.mark.parametrize("optimizer", ["momentum", "adam", "rmsprop"])
+def test_a_second_compiled_fit_continues_the_first(calls, optimizer):
+    kernels.set_kernels("numba")
+    seeds, rates = [1, 2, 3], [0.1, 0.3, 0.05]
+    ens = cr.Ensemble([3, 4, 1], seeds=seeds)
+    opt = type(OPTIMIZERS[optimizer](1.0))(**_options(optimizer, rates))
+    ens.fit(X12, Y12, optimizer=opt, epochs=25)
+    kernels.set_kernels("numpy")  # the second on the NumPy engine
+    ens.fit(X12, Y12, optimizer=opt, epochs=10)
+    kernels.set_kernels("numba")
+    history = ens.fit(X12, Y12, optimizer=opt, epochs=15)
+    nets = []
+    for seed, lr in zip(seeds, rates):
+        net, single = cr.Network([3, 4, 1], seed=seed), OPTIMIZERS[optimizer](lr)
+        for path, epochs in (("numba", 25), ("numpy", 10), ("numba", 15)):
+            kernels.set_kernels(path)
+            h = net.fit(X12, Y12, optimizer=single, epochs=epochs)
+        nets.append((net, h))
+    assert_same(ens, history, [n for n, _ in nets], [h for _, h in nets])
+    _assert_same_state(ens, [n for n, _ in nets])
+    assert calls.count(3) == 2
+
+
+@needs_numba
+def test_class_labels_on_the_compiled_loop():
+    kernels.set_kernels("numba")
+    try:
+        ens = cr.Ensemble([3, 5, 3], seeds=[1, 2], loss="cross_entropy", activation="tanh")
+        history = ens.fit(X12, LABELS12, epochs=30, learning_rate=[0.1, 0.3], optimizer="adam")
+        for k, (seed, lr) in enumerate(zip([1, 2], [0.1, 0.3])):
+            net = cr.Network([3, 5, 3], seed=seed, loss="cross_entropy", activation="tanh")
+            h = net.fit(X12, LABELS12, epochs=30, learning_rate=lr, optimizer="adam")
+            np.testing.assert_array_equal(ens.params[k], net.params)
+            assert history[k].loss == h.loss and history[k].accuracy == h.accuracy
+    finally:
+        kernels.set_kernels(None)
+
+
+@needs_numba
+@pytest.mark.parametrize("epochs, compiled", [(30, True), (29, False)])
+@pytest.mark.parametrize("samples, fits", [(12, True), (13, False)])
+def test_auto_takes_the_compiled_loop_exactly_where_each_models_fit_does(
+    calls, monkeypatch, epochs, compiled, samples, fits
+):
+    # The thresholds moved to this test's size (the rule is the one function both paths ask): 30 epochs
+    # and 12 samples × 21 parameters are in, one epoch fewer or one sample more is out.
+    kernels.set_kernels("auto")
+    monkeypatch.setattr(tiny, "MIN_EPOCHS", 30)
+    monkeypatch.setattr(tiny, "MAX_WORK", 12 * 21)
+    X, Y = np.vstack([X12, X12[:1]])[:samples], np.vstack([Y12, Y12[:1]])[:samples]
+    seeds, rates = [0, 1, 2, 3], [0.1, 0.2, 0.3, 0.4]
+    ens = cr.Ensemble([3, 4, 1], seeds=seeds)
+    assert ens.stack.params.shape[1] == 21
+    history = fit_ensemble(ens, X, Y, rates, "adam", epochs=epochs)
+    nets, histories = _separate_fits(seeds, rates, "adam", X, Y, epochs)
+    expected = compiled and fits
+    assert calls == ([4] + [1] * 4 if expected else [])
+    assert_same(ens, history, nets, histories)
+    _assert_same_state(ens, nets)
+
+
+@needs_numba
+@pytest.mark.parametrize("call_work", [None, 12 * 41 * 3 * 2])  # one call, or calls of 2 epochs of 3 models
+def test_a_model_that_diverges_on_the_compiled_loop_stops_with_its_own_fits_restored_weights(
+    calls, monkeypatch, call_work
+):
+    kernels.set_kernels("numba")
+    if call_work is not None:
+        monkeypatch.setattr(tiny, "CALL_WORK", call_work)
+    rates = [0.01, 1e4, 0.05]
+    ens = cr.Ensemble([3, 8, 1], seeds=[0, 1, 2], activation="relu", loss="mse")
+    history = ens.fit(X12, Y12 * 1e3, epochs=30, learning_rate=rates)
+    assert history.diverged.tolist() == [False, True, False]
+    for k in (0, 2):
+        net = cr.Network([3, 8, 1], seed=k, activation="relu", loss="mse")
+        h = net.fit(X12, Y12 * 1e3, epochs=30, learning_rate=rates[k], warn=False)
+        np.testing.assert_array_equal(ens.params[k], net.params)
+        assert history[k].loss == h.loss
+    alone = cr.Network([3, 8, 1], seed=1, activation="relu", loss="mse")
+    with pytest.raises(cr.TrainingDiverged) as info:
+        alone.fit(X12, Y12 * 1e3, epochs=30, learning_rate=1e4, warn=False)
+    np.testing.assert_array_equal(ens.params[1], alone.params)  # the weights its own fit restores
+    exc = info.value
+    failed = exc.epoch  # the losses its fit saw, and that of the failing epoch (finite here: its gradient was not)
+    assert history.loss[1, :failed].tolist() == exc.history.loss[:failed]
+    np.testing.assert_array_equal(history.loss[1, failed], exc.loss)
+    assert np.isnan(history.loss[1, failed + 1 :]).all()  # and none after: it stopped
+    if call_work is not None:
+        assert calls[:3] == [3, 3, 2]  # it diverged in the second call (epoch 3), and left the later ones

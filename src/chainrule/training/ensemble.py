@@ -14,8 +14,12 @@ weights (``cr.Network(sizes, seed=seeds[k], ...)``), the same shuffled
 order of mini-batches (drawn from model k's own generator, as its own fit
 draws it), the same products (one BLAS product per model, as ``np.dot``
 computes it alone) and the same update (each rate rounded to the dtype as a
-single network's is). ``tests/test_ensemble.py`` checks it for every
-optimiser, full batch and mini-batches, float64 and float32.
+single network's is). With numba installed, a tiny full-batch fit goes to
+the compiled loop of :mod:`chainrule.training.tiny` under the rule that
+sends each model's own fit there (``tiny.use_compiled``), all K models in
+one call of its wide loop, each model with its own fit's bits there too.
+``tests/test_ensemble.py`` checks it for every optimiser, full batch and
+mini-batches, float64 and float32, on both paths.
 
 Why a class and not ``Network(models=K)``: every method of a Network
 (``predict``, ``params``, ``save``, ``explain``, the estimators, the CLI)
@@ -40,8 +44,9 @@ import numpy as np
 
 from .._validation import as_float_array, check_positive_int, lookup
 from ..core.network import Network
+from . import tiny
 from .loop import DEFAULT_LEARNING_RATE, History, resolve_optimizer
-from .optimizers import OPTIMIZERS, Optimizer, optimizer_from_config
+from .optimizers import OPTIMIZERS, SGD, Optimizer, optimizer_from_config
 
 __all__ = ["Ensemble", "EnsembleHistory"]
 
@@ -65,9 +70,12 @@ class EnsembleHistory:
         The rate each model's epoch used.
     diverged : ndarray of bool, shape (K,)
         The models whose loss or parameters stopped being finite. The others
-        are not affected (the models never mix); a diverged model keeps the
-        non-finite values its updates made (a separate ``fit`` would have
-        raised :class:`chainrule.TrainingDiverged`): lower its learning rate.
+        are not affected (the models never mix). A separate ``fit`` would have
+        raised :class:`chainrule.TrainingDiverged`: lower its learning rate.
+        On the NumPy engine a diverged model keeps the non-finite values its
+        updates made; on the compiled loop (a tiny full-batch run with numba,
+        see :mod:`chainrule.training.tiny`) it stops at the failing epoch with
+        the weights its own fit restores, its later columns NaN.
 
     ``history[k]`` is model k's as an ordinary History.
     """
@@ -346,6 +354,7 @@ class Ensemble:
             loss=np.full((self.models, epochs), np.nan),
             accuracy=np.full((self.models, epochs if net.loss_function.is_classification else 0), np.nan),
             learning_rate=np.empty((self.models, epochs)),
+            diverged=np.zeros(self.models, dtype=bool),
         )
         # Overflow is not warned about: a model whose numbers stop being finite is marked diverged.
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
@@ -353,7 +362,7 @@ class Ensemble:
                 _full_batch_epochs(self, opt, X, Y, history)
             else:
                 _minibatch_epochs(self, opt, X, Y, batch_size, bool(shuffle), history)
-            history.diverged = ~np.isfinite(history.loss).all(axis=1) | ~np.isfinite(net.params).all(axis=1)
+            history.diverged |= ~np.isfinite(history.loss).all(axis=1) | ~np.isfinite(net.params).all(axis=1)
         self.epochs_trained_ += epochs
         return history
 
@@ -387,12 +396,14 @@ def _step(net: Network, opt: Optimizer, x: np.ndarray, y: np.ndarray):
 def _full_batch_epochs(ensemble: Ensemble, opt: Optimizer, X: np.ndarray, Y: np.ndarray, history) -> None:
     """Every epoch of a full-batch fit: one step each, its loss measured before the update.
 
-    This is the one place where a compiled loop for tiny stacks can take
-    over: it is handed the stack (``ensemble.stack.params``, (K, P)), the
-    optimiser, X, Y and the history's arrays to fill, and must leave the
-    same numbers (the per-model learning rates are ``opt.lr_``).
+    With numba, the compiled loop of :mod:`chainrule.training.tiny` takes over under the rule that
+    sends each model's own fit there (:func:`chainrule.training.tiny.use_compiled`: the run's size
+    and length, ``CHAINRULE_KERNELS``), so that model k still gets its own fit's bits.
     """
     net = ensemble.stack
+    if X.ndim == 2 and tiny.use_compiled(net, opt, X.shape[0], history.loss.shape[1]):
+        _compiled_epochs(ensemble, opt, X, Y, history)
+        return
     loss_function = net.loss_function
     classifier = loss_function.is_classification
     losses, rates = history.loss, history.learning_rate
@@ -403,6 +414,64 @@ def _full_batch_epochs(ensemble: Ensemble, opt: Optimizer, X: np.ndarray, Y: np.
         if classifier:
             history.accuracy[:, i] = np.count_nonzero(loss_function.hits(fwd.activations[-1], Y), axis=-1) / len(X)
         opt.end_epoch()
+
+
+def _compiled_epochs(ensemble: Ensemble, opt: Optimizer, X: np.ndarray, Y: np.ndarray, history) -> None:
+    """:func:`_full_batch_epochs` on the compiled loop (:func:`chainrule.training.tiny.train_many`).
+
+    The K models go in calls of about ``tiny.CALL_WORK`` multiply-adds each (a KeyboardInterrupt
+    is taken between calls), the models still training in each. The optimiser's counters and state
+    end as on the NumPy engine (and as each model's own fit leaves them). A model that diverges
+    stops there, with the values of its last finite epoch (its own fit would raise
+    TrainingDiverged): its columns of the history from then on are NaN but the failing epoch's
+    loss, and it is marked diverged.
+    """
+    stack, model = ensemble.stack, ensemble._models[0]  # the stack's rows; one model for the architecture
+    K, P = stack.params.shape
+    n, epochs = X.shape[0], history.loss.shape[1]
+    classifier = stack.loss_function.is_classification
+    rates = np.array(np.broadcast_to(np.asarray(opt.begin_epoch(), dtype=np.float64), (K,)))  # no schedule
+    history.learning_rate[...] = rates[:, None]
+    # class labels (n,) as the one-hot rows the compiled loop reads, as a single model's fit gives them
+    Y = Y if Y.ndim == 2 else np.eye(stack.n_outputs, dtype=stack.dtype)[Y]
+    had_state = bool(opt.state)
+    state = {name: opt.state[0][name] for name in opt.state_names} if had_state else {}
+    iterations = np.full(K, opt.iterations, np.int64)
+    per_call = max(1, tiny.CALL_WORK // (n * P * K))
+    live = np.arange(K)  # the models still training
+    start = 0
+    while start < epochs and live.size:
+        count = min(epochs - start, per_call)
+        if live.size == K:  # in place
+            params, part, steps = stack.params, state, iterations
+        else:
+            params, steps = stack.params[live], iterations[live]
+            part = {name: value[live] for name, value in state.items()}
+        result = tiny.train_many(model, params, rates[live], X, Y, count, opt, part, steps, check_last=False)
+        if live.size != K:
+            stack.params[live], iterations[live] = params, steps
+            for name, value in part.items():
+                state[name][live] = value
+        ok = result.status == 0
+        history.loss[live[ok], start : start + count] = result.loss[ok]
+        if classifier:
+            history.accuracy[live[ok], start : start + count] = result.correct[ok] / n
+        for row in np.flatnonzero(~ok):  # the models that stopped in this call
+            k, done = live[row], int(result.epochs_done[row])
+            last = done + 1 if result.status[row] == 2 else done  # status 2: that epoch's loss was measured
+            history.loss[k, start : start + last] = result.loss[row, :last]
+            if classifier:
+                history.accuracy[k, start : start + last] = result.correct[row, :last] / n
+            if result.status[row] == 1:
+                history.loss[k, start + done] = result.bad_loss[row]
+        history.diverged[live[~ok]] = True
+        live = live[ok]
+        start += count
+    opt.iterations += epochs
+    opt.epochs_ += epochs
+    plain = type(opt) is SGD and not (opt.momentum or opt.weight_decay)
+    if not had_state and epochs and not plain:  # the state Optimizer.step makes on its first step
+        opt.state = [{**state, "_scratch": np.empty_like(stack.params)}]
 
 
 def _minibatch_epochs(
