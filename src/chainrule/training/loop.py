@@ -34,7 +34,7 @@ from .._validation import check_float_in, check_positive_float, check_positive_i
 from ..core.losses import Loss
 from ..core.network import Workspace
 from ..errors import TrainingDiverged, TrainingWarning
-from . import lbfgs, tiny
+from . import kernels, lbfgs, tiny
 from .callbacks import EarlyStopping, ProgressBar
 from .optimizers import OPTIMIZERS, WEIGHT_DECAY_ON, Optimizer, get_optimizer
 
@@ -525,6 +525,8 @@ def train(
         if (net.dtype == np.float32 or dropout)
         else None
     )
+    if work is not None:  # the compiled element-wise passes where the update takes the compiled kernels
+        work.passes = kernels.engine_passes(net.n_parameters, net.dtype)
     bars = [cb for cb in callbacks if hasattr(cb, "on_batch_end")]
     history = History()
     for cb in callbacks:
