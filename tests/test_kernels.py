@@ -336,13 +336,17 @@ def test_adam_flushes_a_subnormal_first_moment_to_zero(path, dtype):
     n = m.size
     p, v, g, tmp = np.ones(n, dtype), np.full(n, 0.25, dtype), np.zeros(n, dtype), np.empty(n, dtype)
     decayed = (m[:8] - g[:8]) * dtype(0.9) + g[:8]  # 0.9·tiny and tiny/4·0.9 are subnormal, 1.08·tiny is not
+    m0 = m.copy()
     assert kernels.adam(p, g, m, v, tmp, lr=0.1, beta1=0.9, beta2=0.999, eps=1e-8, scale=-0.1) is True
+    np.testing.assert_array_equal(_bits(m), _bits((m0 - g) * dtype(0.9) + g))  # no flush asked: subnormals stay
+    m[:] = m0
+    assert kernels.adam(p, g, m, v, tmp, lr=0.1, beta1=0.9, beta2=0.999, eps=1e-8, scale=-0.1, flush=True) is True
     expected = np.array([0.0, -0.0, decayed[2], decayed[3], 0.0, -0.0, decayed[6], 0.0], dtype)  # −0·0.9 + 0 = +0
     assert expected[2] == dtype(1.2 * tiny) * dtype(0.9) and expected[2] >= tiny
     np.testing.assert_array_equal(_bits(m[:8]), _bits(expected))
     np.testing.assert_array_equal(_bits(m), _bits(np.tile(expected, 600)))
     m[5] = np.nan
-    assert kernels.adam(p, g, m, v, tmp, lr=0.1, beta1=0.9, beta2=0.999, eps=1e-8, scale=-0.1) is False
+    assert kernels.adam(p, g, m, v, tmp, lr=0.1, beta1=0.9, beta2=0.999, eps=1e-8, scale=-0.1, flush=True) is False
     assert np.isnan(m[5])
 
 
@@ -355,8 +359,10 @@ def test_adam_flush_gives_the_same_bits_on_both_paths():
     for path in ("numpy", "numba"):
         kernels.set_kernels(path)
         p, m, v, g = np.ones(20000, np.float32), m0.copy(), np.full(20000, 1e-6, np.float32), g0.copy()
-        for _ in range(5):
-            kernels.adam(p, g, m, v, np.empty_like(p), lr=0.1, beta1=0.9, beta2=0.999, eps=1e-8, scale=-0.1)
+        for t in range(5):
+            kernels.adam(
+                p, g, m, v, np.empty_like(p), lr=0.1, beta1=0.9, beta2=0.999, eps=1e-8, scale=-0.1, flush=t % 2 == 0
+            )
             g[:] = g0
         results.append((p, m, v))
     for a, b in zip(*results):
