@@ -315,6 +315,16 @@ def test_the_engine_passes_give_the_engines_numpy_bits(dtype):
         d1 = np.empty_like(z)
         passes["relu_backward"](g, z_ref, d1)
     np.testing.assert_array_equal(_bits(d1), _bits(d_ref))
+    for rows in (d1, g, g[:1], g[:0]):  # Σ_rows, as Dense.backward's np.add.reduce (−0 + −0 stays −0)
+        with np.errstate(invalid="ignore"):  # inf − inf
+            s_ref = np.add.reduce(rows, 0)
+            s1 = np.full(rows.shape[1], 7.0, dtype)
+            passes["column_sum"](rows, s1)
+        np.testing.assert_array_equal(_bits(s1), _bits(s_ref))
+    rows = (rng.normal(size=(300, 64)) * rng.choice([1e-4, 1.0, 1e4], (300, 64))).astype(dtype)
+    s1 = np.empty(64, dtype)
+    passes["column_sum"](rows, s1)
+    np.testing.assert_array_equal(_bits(s1), _bits(np.add.reduce(rows, 0)))  # rounding in NumPy's order
     # and through the engine: a layer's forward with the passes is its forward without them
     layer = cr.Network([19, 23, 3], activation="relu", seed=1, dtype=np.dtype(dtype).name).layers[0]
     x = rng.normal(size=(37, 19)).astype(dtype)
@@ -323,6 +333,10 @@ def test_the_engine_passes_give_the_engines_numpy_bits(dtype):
     layer.forward(x, *outs[1], passes)
     for plain, compiled in zip(outs[0], outs[1]):
         np.testing.assert_array_equal(_bits(compiled), _bits(plain))
+    delta = outs[0][1] - 0.5
+    plain = [grad.copy() for grad in layer.backward(delta, x)]
+    for grad, compiled in zip(plain, layer.backward(delta, x, passes)):
+        np.testing.assert_array_equal(_bits(compiled), _bits(grad))
 
 
 @pytest.mark.parametrize("path", ["numpy", "numba"])

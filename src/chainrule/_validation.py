@@ -57,9 +57,11 @@ def check_float_in(value: Any, argument: str, low: float, high: float, *, high_o
 
 
 def as_float_array(
-    data: Any, argument: str, dtype: np.dtype, *, ndim: int | None = 2, allow_bool: bool = True
+    data: Any, argument: str, dtype: np.dtype, *, ndim: int | None = 2, allow_bool: bool = True, finite: bool = True
 ) -> np.ndarray:
     """Convert ``data`` to a finite array of ``dtype`` with ``ndim`` dimensions.
+
+    ``finite=False`` leaves out the check for NaN and inf, for a caller that makes it another way.
 
     Refuses non-numeric data (and, without ``allow_bool``, true/false),
     SciPy sparse and masked arrays, dates and durations, NaN and inf, empty
@@ -102,7 +104,7 @@ def as_float_array(
     if array.size == 0:
         raise ValueError(f"{argument} must not be empty; got shape {array.shape}")
     array = array.astype(dtype, copy=False)
-    if not _all_finite(array):
+    if finite and not _all_finite(array):
         bad = np.argwhere(~np.isfinite(array))[0]
         raise ValueError(f"{argument} must be finite; found {array[tuple(bad)]} at index {tuple(int(i) for i in bad)}")
     return array

@@ -179,7 +179,7 @@ class Dense:
                 z += self._bias[:, None, :]
         return z, self.activation.forward(z, out=out_a)
 
-    def backward(self, delta: np.ndarray, a_prev: np.ndarray) -> list[np.ndarray]:
+    def backward(self, delta: np.ndarray, a_prev: np.ndarray, passes: dict[str, Any] | None = None) -> list[np.ndarray]:
         """Gradients of the loss for this layer's parameters, given δ = dL/dz.
 
         ∂L/∂W = δᵀ·a_prev (n_out, n_in) and ∂L/∂b = Σ_rows δ (n_out,), summed
@@ -187,7 +187,7 @@ class Dense:
 
         They are written into the layer's gradient buffers, which the next
         backward pass overwrites: copy them to keep them. A stack of K models
-        gives each model's: (K, n_out, n_in) and (K, n_out).
+        gives each model's: (K, n_out, n_in) and (K, n_out). ``passes``: as for :meth:`forward`.
         """
         if self.models is None:
             np.dot(delta.T, a_prev, out=self._grad_weights)
@@ -196,7 +196,10 @@ class Dense:
         grad_bias = self._grad_bias
         if grad_bias is None:
             return [self._grad_weights]
-        np.add.reduce(delta, -2, None, out=grad_bias)  # Σ_rows δ; np.sum(out=) costs 2x here
+        if passes is not None and self.models is None:
+            passes["column_sum"](delta, grad_bias)  # the same sum, compiled
+        else:
+            np.add.reduce(delta, -2, None, out=grad_bias)  # Σ_rows δ; np.sum(out=) costs 2x here
         return [self._grad_weights, grad_bias]
 
     def __repr__(self) -> str:

@@ -260,7 +260,8 @@ def _rmsprop_loop(p, g, v, tmp, mask, wd, lr, rho, one_minus_rho, eps):
 # -- the engine's element-wise passes around the matrix products, for a Workspace ----------------
 #
 # What Dense.forward and ReLU's forward and backward do on a batch, z (n, k) C-contiguous: z ← z + b,
-# a ← max(z, 0) (NumPy's maximum: NaN stays NaN, −0 gives +0), δ ← g·[z > 0]. The NumPy passes are
+# a ← max(z, 0) (NumPy's maximum: NaN stays NaN, −0 gives +0), δ ← g·[z > 0]; and Dense.backward's
+# ∂L/∂b = Σ_rows δ. The NumPy passes are
 # the engine's own code (core/layers.py, core/activations.py), written here again beside the loops
 # that mirror them operation by operation, so that a test holds them equal, bit for bit.
 
@@ -291,12 +292,26 @@ def _relu_backward_loop(g, z, out, zero, one):
             out[i, j] = g[i, j] * (one if z[i, j] > zero else zero)
 
 
+def _column_sum_numpy(d, out):
+    np.add.reduce(d, -2, None, out=out)
+
+
+def _column_sum_loop(d, out):
+    n, k = d.shape
+    for j in range(k):  # +0, then the rows added one after the other: NumPy's order (−0 + +0 is +0 too)
+        out[j] = 0
+    for i in range(n):
+        for j in range(k):
+            out[j] += d[i, j]
+
+
 _NUMPY: dict[str, Callable[..., Any]] = {
     "sgd": _sgd_numpy,
     "adam": _adam_numpy,
     "rmsprop": _rmsprop_numpy,
     "bias_relu": _bias_relu_numpy,
     "relu_backward": _relu_backward_numpy,
+    "column_sum": _column_sum_numpy,
 }
 _LOOPS: dict[str, Callable[..., Any]] = {
     "sgd": _sgd_loop,
@@ -304,6 +319,7 @@ _LOOPS: dict[str, Callable[..., Any]] = {
     "rmsprop": _rmsprop_loop,
     "bias_relu": _bias_relu_loop,
     "relu_backward": _relu_backward_loop,
+    "column_sum": _column_sum_loop,
 }
 
 # -- choosing the path and the threads --------------------------------------------------------
@@ -414,7 +430,9 @@ def engine_passes(n_parameters: int, dtype: Any) -> dict[str, Callable[..., Any]
     kernels and ``dtype`` is float32 or float64. The passes give the NumPy passes' bits:
 
     - ``"bias_relu"``: ``(z, b, a)``, z ← z + b, a ← max(z, 0), z and a (n, k), b (k,);
-    - ``"relu_backward"``: ``(g, z, out)``, out ← g·[z > 0], all (n, k).
+    - ``"relu_backward"``: ``(g, z, out)``, out ← g·[z > 0], all (n, k);
+    - ``"column_sum"``: ``(d, out)``, out ← Σ_rows d, d (n, k), out (k,): ∂L/∂b, the rows added one
+      after the other to 0, the order of NumPy's ``np.add.reduce(d, 0)``.
     """
     compiled = _kernels(n_parameters)
     dtype = np.dtype(dtype)
@@ -429,7 +447,7 @@ def engine_passes(n_parameters: int, dtype: Any) -> dict[str, Callable[..., Any]
     def backward(g: np.ndarray, z: np.ndarray, out: np.ndarray) -> None:
         relu_backward(g, z, out, zero, one)
 
-    return {"bias_relu": forward, "relu_backward": backward}
+    return {"bias_relu": forward, "relu_backward": backward, "column_sum": compiled["column_sum"]}
 
 
 def _reset_after_fork() -> None:
@@ -447,7 +465,10 @@ def chunks(n: int, compiled: bool = False) -> list[tuple[int, int]]:
     At most :func:`threads` chunks of at least :data:`MIN_CHUNK` elements (:data:`MIN_CHUNK_COMPILED` for
     the compiled loops), their bounds on multiples of 64.
     """
-    k = min(threads(), n // (MIN_CHUNK_COMPILED if compiled else MIN_CHUNK))
+    least = MIN_CHUNK_COMPILED if compiled else MIN_CHUNK
+    if n < 2 * least:
+        return [(0, n)]  # one chunk whatever the threads (not asked: a step's few µs)
+    k = min(threads(), n // least)
     if k <= 1:
         return [(0, n)]
     cuts = [0] + [(n * i // k) // _ALIGN * _ALIGN for i in range(1, k)] + [n]
