@@ -275,3 +275,110 @@ def test_a_fit_gives_the_same_bits_on_both_paths(optimizer):
         net.fit(X, y, epochs=3, batch_size=32, optimizer=optimizer, learning_rate=0.01, weight_decay_on="weights")
         params[path] = net.params.copy()
     np.testing.assert_array_equal(params["auto"], params["numpy"], strict=True)
+
+
+def _bits(a):
+    return a.view(np.uint32 if a.dtype == np.float32 else np.uint64)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_the_engine_passes_give_the_engines_numpy_bits(dtype):
+    # z + b and max(z, 0) (Dense.forward, ReLU.forward), g·[z > 0] (ReLU.backward), compiled and not:
+    # the same bits, the signs of zeros and NaN included.
+    import chainrule as cr
+    from chainrule.core.activations import ReLU
+
+    rng = np.random.default_rng(0)
+    special = np.array([0.0, -0.0, np.nan, np.inf, -np.inf, 1e-40, -1e-40, -1.0, 2.0], dtype)
+    z = rng.normal(size=(37, 19)).astype(dtype)
+    z.flat[: special.size] = special
+    z.flat[-special.size :] = -special
+    g = rng.normal(size=z.shape).astype(dtype)
+    g.flat[3 : 3 + special.size] = special
+    b = rng.normal(size=z.shape[1]).astype(dtype)
+    b[:4] = [0.0, -0.0, np.inf, np.nan]
+    kernels.set_kernels("numba")
+    passes = kernels.engine_passes(10, dtype)
+    assert passes is not None and kernels.engine_passes(10, np.float16) is None
+    kernels.set_kernels("numpy")
+    assert kernels.engine_passes(10**6, dtype) is None
+    with np.errstate(invalid="ignore"):  # inf + (−inf) is NaN
+        z_ref = z + b
+        a_ref = ReLU().forward(z_ref)
+        z1, a1 = z.copy(), np.empty_like(z)
+        passes["bias_relu"](z1, b, a1)
+    np.testing.assert_array_equal(_bits(z1), _bits(z_ref))
+    np.testing.assert_array_equal(_bits(a1), _bits(a_ref))
+    assert not np.signbit(a1[a1 == 0]).any()  # max(−0, 0) is +0, as np.maximum's
+    with np.errstate(invalid="ignore"):  # inf·0
+        d_ref = ReLU().backward(z_ref, a_ref, g)
+        d1 = np.empty_like(z)
+        passes["relu_backward"](g, z_ref, d1)
+    np.testing.assert_array_equal(_bits(d1), _bits(d_ref))
+    for rows in (d1, g, g[:1], g[:0]):  # Σ_rows, as Dense.backward's np.add.reduce (−0 + −0 stays −0)
+        with np.errstate(invalid="ignore"):  # inf − inf
+            s_ref = np.add.reduce(rows, 0)
+            s1 = np.full(rows.shape[1], 7.0, dtype)
+            passes["column_sum"](rows, s1)
+        np.testing.assert_array_equal(_bits(s1), _bits(s_ref))
+    rows = (rng.normal(size=(300, 64)) * rng.choice([1e-4, 1.0, 1e4], (300, 64))).astype(dtype)
+    s1 = np.empty(64, dtype)
+    passes["column_sum"](rows, s1)
+    np.testing.assert_array_equal(_bits(s1), _bits(np.add.reduce(rows, 0)))  # rounding in NumPy's order
+    # and through the engine: a layer's forward with the passes is its forward without them
+    layer = cr.Network([19, 23, 3], activation="relu", seed=1, dtype=np.dtype(dtype).name).layers[0]
+    x = rng.normal(size=(37, 19)).astype(dtype)
+    outs = [(np.empty((37, 23), dtype), np.empty((37, 23), dtype)) for _ in range(2)]
+    layer.forward(x, *outs[0])
+    layer.forward(x, *outs[1], passes)
+    for plain, compiled in zip(outs[0], outs[1]):
+        np.testing.assert_array_equal(_bits(compiled), _bits(plain))
+    delta = outs[0][1] - 0.5
+    plain = [grad.copy() for grad in layer.backward(delta, x)]
+    for grad, compiled in zip(plain, layer.backward(delta, x, passes)):
+        np.testing.assert_array_equal(_bits(compiled), _bits(grad))
+
+
+@pytest.mark.parametrize("path", ["numpy", "numba"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_adam_flushes_a_subnormal_first_moment_to_zero(path, dtype):
+    # A zero gradient lets m decay into the subnormal numbers (slow on every CPU): it is flushed to ±0,
+    # on both paths alike; a normal m is kept, and a NaN m still makes the flag False.
+    kernels.set_kernels(path)
+    tiny = np.finfo(dtype).tiny
+    m = np.array([tiny, -tiny, 1.2 * tiny, -1.2 * tiny, tiny / 4, -tiny / 4, 0.5, -0.0] * 600, dtype)
+    n = m.size
+    p, v, g, tmp = np.ones(n, dtype), np.full(n, 0.25, dtype), np.zeros(n, dtype), np.empty(n, dtype)
+    decayed = (m[:8] - g[:8]) * dtype(0.9) + g[:8]  # 0.9·tiny and tiny/4·0.9 are subnormal, 1.08·tiny is not
+    m0 = m.copy()
+    assert kernels.adam(p, g, m, v, tmp, lr=0.1, beta1=0.9, beta2=0.999, eps=1e-8, scale=-0.1) is True
+    np.testing.assert_array_equal(_bits(m), _bits((m0 - g) * dtype(0.9) + g))  # no flush asked: subnormals stay
+    m[:] = m0
+    assert kernels.adam(p, g, m, v, tmp, lr=0.1, beta1=0.9, beta2=0.999, eps=1e-8, scale=-0.1, flush=True) is True
+    expected = np.array([0.0, -0.0, decayed[2], decayed[3], 0.0, -0.0, decayed[6], 0.0], dtype)  # −0·0.9 + 0 = +0
+    assert expected[2] == dtype(1.2 * tiny) * dtype(0.9) and expected[2] >= tiny
+    np.testing.assert_array_equal(_bits(m[:8]), _bits(expected))
+    np.testing.assert_array_equal(_bits(m), _bits(np.tile(expected, 600)))
+    m[5] = np.nan
+    assert kernels.adam(p, g, m, v, tmp, lr=0.1, beta1=0.9, beta2=0.999, eps=1e-8, scale=-0.1, flush=True) is False
+    assert np.isnan(m[5])
+
+
+def test_adam_flush_gives_the_same_bits_on_both_paths():
+    rng = np.random.default_rng(5)
+    tiny = np.finfo(np.float32).tiny
+    m0 = (rng.normal(size=20000) * tiny * rng.choice([1e-3, 1.0, 10.0, 1e30], 20000)).astype(np.float32)
+    g0 = np.where(rng.random(20000) < 0.5, 0.0, rng.normal(size=20000) * 1e-20).astype(np.float32)
+    results = []
+    for path in ("numpy", "numba"):
+        kernels.set_kernels(path)
+        p, m, v, g = np.ones(20000, np.float32), m0.copy(), np.full(20000, 1e-6, np.float32), g0.copy()
+        for t in range(5):
+            kernels.adam(
+                p, g, m, v, np.empty_like(p), lr=0.1, beta1=0.9, beta2=0.999, eps=1e-8, scale=-0.1, flush=t % 2 == 0
+            )
+            g[:] = g0
+        results.append((p, m, v))
+    for a, b in zip(*results):
+        np.testing.assert_array_equal(_bits(a), _bits(b))
+    assert not ((results[0][1] != 0) & (np.abs(results[0][1]) < tiny)).any()

@@ -275,6 +275,23 @@ def test_bad_X(method, X, error, message):
         np.testing.assert_array_equal(p, b)
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_check_X_on_a_large_array(dtype, order):
+    # Over a million elements the check is one reduction (x·x for a contiguous float array), and the
+    # elements one by one only when it is not finite: a bad value is found, a huge finite one is not refused.
+    net = cr.Network([300, 1], dtype=dtype)
+    X = np.ones((4000, 300), dtype=dtype, order=order)
+    assert net.check_X(X) is X  # nothing converted, nothing copied
+    X[3999, 299] = 1e30  # finite, but its square overflows float32
+    assert net.check_X(X) is X
+    for bad, shown in ((np.nan, "nan"), (-np.inf, "-inf")):
+        X[1234, 56] = bad
+        with pytest.raises(ValueError, match=rf"X must be finite; found {shown} at index \(1234, 56\)"):
+            net.check_X(X)
+        X[1234, 56] = 0.0
+
+
 _nan_Y = GOOD_Y.copy()
 _nan_Y[2, 1] = np.nan
 

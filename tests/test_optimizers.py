@@ -410,3 +410,23 @@ def test_rates_per_row_need_a_stacks_rows():
         cr.SGD([[0.1]])
     with pytest.raises(TypeError, match="one number per model"):
         cr.SGD(["a", object()])
+
+
+@pytest.mark.parametrize("make", [cr.Adam, cr.AdamW])
+def test_adam_flushes_subnormal_moments_every_few_steps(make):
+    # A gradient that stays 0 lets m decay into the subnormals: every kernels.FLUSH_EVERY-th step sets them
+    # to 0, and the other steps are the plain rule (torch's, checked above).
+    tiny = np.finfo(np.float32).tiny
+    p, g = np.ones(5000, np.float32), np.zeros(5000, np.float32)
+    opt = make(0.01)
+    opt.step([p], [g.copy()])
+    m = opt.state[0]["m"]
+    m[:] = 4 * tiny  # normal, and subnormal within a few steps of ×0.9
+    seen_subnormal = False
+    while opt.iterations % kernels.FLUSH_EVERY != kernels.FLUSH_EVERY - 1:
+        opt.step([p], [g.copy()])
+        seen_subnormal = seen_subnormal or bool((m < tiny).all() and (m > 0).all())
+    assert seen_subnormal
+    opt.step([p], [g.copy()])  # the FLUSH_EVERY-th
+    assert opt.iterations % kernels.FLUSH_EVERY == 0
+    np.testing.assert_array_equal(m, np.zeros_like(m))

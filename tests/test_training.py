@@ -496,6 +496,32 @@ def test_inputs_far_from_unit_scale_warn_naming_the_column_and_the_fix(rng):
         cr.Network([3, 4, 2], activation="relu", loss="cross_entropy", seed=0).fit(X, y, epochs=1, warn=False)
 
 
+@pytest.mark.parametrize("warn", [True, False])
+@pytest.mark.parametrize("optimizer", ["adam", "lbfgs"])
+@pytest.mark.parametrize("size", ["small", "large"])
+def test_fit_refuses_a_nan_in_X_whichever_pass_finds_it(warn, optimizer, size):
+    # With the advice on (not for lbfgs), the columns' sums of squares are X's finite check: the same message.
+    if optimizer == "lbfgs":
+        pytest.importorskip("scipy")
+    rows = 20 if size == "small" else 3000  # 3000 x 400: over a million elements, the one-reduction check
+    X = np.full((rows, 400), 0.5, np.float32)
+    y = np.arange(rows) % 2
+    net = cr.Network([400, 2], loss="cross_entropy", seed=0, dtype="float32")
+    run = {"max_iter": 1} if optimizer == "lbfgs" else {"epochs": 0, "batch_size": 64}
+    for bad, shown in ((np.nan, "nan"), (np.inf, "inf")):
+        X[rows - 3, 7] = bad
+        with pytest.raises(ValueError, match=rf"X must be finite; found {shown} at index \({rows - 3}, 7\)"):
+            net.fit(X, y, optimizer=optimizer, warn=warn, **run)
+    if optimizer == "adam":
+        X[rows - 3, 7] = 3e19  # finite, though its square overflows float32: not refused; the advice is given
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            net.fit(X, y, optimizer=optimizer, warn=warn, **run)
+        messages = [str(w.message) for w in caught]
+        assert len(messages) == int(warn)
+        assert all(m.startswith("the inputs are far from unit scale: column 7 has root-mean-square") for m in messages)
+
+
 def test_a_loss_growing_tenfold_in_the_first_epochs_warns_once_with_a_lower_rate(rng):
     X = rng.normal(size=(32, 3))
     Y = X @ np.array([[1.0], [-2.0], [0.5]])

