@@ -257,3 +257,32 @@ def test_the_exponential_of_the_loops_is_numpys_within_3_ulp():
     subnormal = (ref > 0) & (ref < np.finfo(np.float64).tiny)
     assert subnormal.any() and np.abs(out[subnormal] - ref[subnormal]).max() <= 5e-324
     np.testing.assert_array_equal(out[~(ref > 0) | ~np.isfinite(ref)], ref[~(ref > 0) | ~np.isfinite(ref)])
+
+
+@pytest.mark.parametrize("K", [1, 9])
+@pytest.mark.parametrize("start", [14, 15])  # the step made is 15 (no flush) or 16 (a flush step)
+def test_adam_flushes_subnormal_first_moments_on_the_steps_the_numpy_path_does(monkeypatch, K, start):
+    # Input 0 is 0 in every row: the weights it feeds get a zero gradient, so their m only decays (m ← β1·m).
+    net = cr.Network([2, 3, 1], activation="tanh", loss="half_squared_error", seed=3, dtype="float32")
+    X, Y = _data("half_squared_error", n_in=2, n_out=1, dtype="float32")
+    X[:, 0] = 0.0
+    tiny_m = np.float32(3e-39)  # subnormal in float32
+    assert 0 < tiny_m < np.finfo(np.float32).tiny
+    idle = np.zeros(net.n_parameters, bool)
+    idle[: net.sizes[1] * net.sizes[0]].reshape(net.sizes[1], net.sizes[0])[:, 0] = True  # W1[:, 0]
+    state = {"m": np.full((K, net.n_parameters), tiny_m), "v": np.full((K, net.n_parameters), np.float32(1e-6))}
+    params = np.ascontiguousarray(np.tile(net.params, (K, 1)))
+    runs = _both(monkeypatch, net, params, np.full(K, 1e-3), X, Y, 1, cr.Adam(), state, np.full(K, start, np.int64))
+    _assert_same(runs)
+    m = runs[0][1]["m"]
+    flushed = start + 1 == 16
+    # The NumPy engine's Adam from the same state: the same zeros where it flushes, β1·m where it does not.
+    monkeypatch.setenv("CHAINRULE_KERNELS", "numpy")
+    opt = cr.Adam(learning_rate=1e-3)
+    opt.state = [{"m": state["m"][0].copy(), "v": state["v"][0].copy(), "_scratch": np.empty_like(net.params)}]
+    opt.iterations = start
+    net.fit(X, Y, epochs=1, optimizer=opt)
+    expected = np.float32(0.0) if flushed else np.float32(0.9) * tiny_m
+    assert (opt.state[0]["m"][idle] == expected).all()
+    assert (m[:, idle] == expected).all()
+    assert (m[:, ~idle] != 0).all()

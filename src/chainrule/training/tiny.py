@@ -219,7 +219,7 @@ def use_compiled(net: Network, optimizer: Optimizer, n_samples: int, epochs: int
 # z, δ and gradient of its output, from zoff[l]. The constants c are in the network's dtype (as NumPy
 # rounds a Python float operand): see _constants for their order.
 
-_C_ZERO, _C_ONE, _C_NEG_LIMIT, _C_POS_LIMIT, _C_SCALE, _C_FACTOR, _C_OUTPUTS = range(7)
+_C_ZERO, _C_ONE, _C_NEG_LIMIT, _C_POS_LIMIT, _C_SCALE, _C_FACTOR, _C_OUTPUTS, _C_TINY = range(8)
 
 
 def _train_loop(
@@ -263,7 +263,8 @@ def _train_loop(
     cast = np.empty(8, X.dtype)
     use_mask = mask.shape[0] > 0
     n_state = 0 if rule == 0 and rc[0] == 0.0 else (2 if rule == 1 else 1)
-    # the optimiser's constants, rc (float64) = [momentum, nesterov, weight decay, β1 or ρ, β2, ε, decoupled]
+    # the optimiser's constants, rc (float64) = [momentum, nesterov, weight decay, β1 or ρ, β2, ε, decoupled,
+    # Adam's flush period (kernels.FLUSH_EVERY)]
     cast[0] = rc[0]
     momentum = cast[0]
     nesterov = rc[1] != 0.0
@@ -278,6 +279,8 @@ def _train_loop(
     cast[5] = 1.0 - rc[3]
     one_minus_rho = cast[5]
     decoupled = rc[6] != 0.0
+    flush_every = int(rc[7])
+    tiny = c[_C_TINY]
     out_act = acts[L - 1]
     fused = loss >= 4  # δ = (a − y)·scale: bce with sigmoid, cross-entropy with softmax, poisson with exp
     for k in range(K):
@@ -497,6 +500,7 @@ def _train_loop(
                 eps = cast[6]
                 cast[7] = -lr_value * root_c2 / (1.0 - math.pow(rc[3], float(t)))
                 step = cast[7]
+                flush = tiny if t % flush_every == 0 else zero  # subnormal m to ±0 (kernels.adam's flush)
                 for q in range(P):
                     pq = p[q]
                     backup[q] = pq
@@ -508,6 +512,8 @@ def _train_loop(
                         else:
                             gq = gq + decay
                     mq = (s1[q] - gq) * beta1 + gq
+                    if abs(mq) < flush:
+                        mq = mq * zero
                     g2 = gq * gq
                     vq = (s2[q] - g2) * beta2 + g2
                     pq = pq + mq / (math.sqrt(vq) + eps) * step
@@ -675,6 +681,8 @@ def _train_wide(
     cast[5] = 1.0 - rc[3]
     one_minus_rho = cast[5]
     decoupled = rc[6] != 0.0
+    flush_every = int(rc[7])
+    tiny = c[_C_TINY]
     out_act = acts[L - 1]
     fused = loss >= 4
     # per lane: the network it holds, its rate, step count, and the epoch's scratch values
@@ -689,6 +697,7 @@ def _train_wide(
         status[k] = 0
     eps = np.empty(K, dt)
     step = np.empty(K, dt)
+    flush = np.empty(K, dt)  # per lane: the dtype's smallest normal number at a flush step, else 0
     T = np.empty(K, dt)
     top = np.empty(K, dt)
     total = np.empty(K, dt)
@@ -990,12 +999,14 @@ def _train_wide(
                 if k and t[k] == t[k - 1] and lr_value[k] == lr_value[k - 1]:
                     eps[k] = eps[k - 1]
                     step[k] = step[k - 1]
+                    flush[k] = flush[k - 1]
                     continue
                 root_c2 = math.sqrt(1.0 - math.pow(rc[4], float(t[k])))
                 cast[6] = rc[5] * root_c2
                 eps[k] = cast[6]
                 cast[7] = -lr_value[k] * root_c2 / (1.0 - math.pow(rc[3], float(t[k])))
                 step[k] = cast[7]
+                flush[k] = tiny if t[k] % flush_every == 0 else zero  # subnormal m to ±0 (kernels.adam's flush)
             for q in range(P):
                 mq = mask[q] if use_mask else one
                 for k in range(live):
@@ -1009,6 +1020,7 @@ def _train_wide(
                         else:
                             gq = gq + decay
                     m1 = (S1[q, k] - gq) * beta1 + gq
+                    m1 = m1 * zero if abs(m1) < flush[k] else m1
                     g2 = gq * gq
                     v2 = (S2[q, k] - g2) * beta2 + g2
                     pq = pq + m1 / (math.sqrt(v2) + eps[k]) * step[k]
@@ -1206,7 +1218,7 @@ def _constants(net: Network, n_samples: int) -> tuple[np.ndarray, float, float]:
     coefficient = {"half_squared_error": 0.5, "squared_error": 1.0, "mse": 1.0 / k}.get(name, 1.0)
     factor = 2.0 * coefficient if name in ("squared_error", "mse") else 1.0
     scale = net.batch_scale(n_samples)
-    c = np.array([0.0, 1.0, -limit, limit, scale, factor, k], dtype=dt)
+    c = np.array([0.0, 1.0, -limit, limit, scale, factor, k, np.finfo(dt).tiny], dtype=dt)
     if name == "mae":
         coefficient = float(k)  # the value is divided by K (losses.py), not multiplied by 1/K
     return c, scale, coefficient
@@ -1326,7 +1338,8 @@ def _run(net, params, lrs, iterations, state1, state2, X, Y, epochs, optimizer, 
     slopes = np.array([getattr(layer.activation, "negative_slope", 0.0) for layer in net.layers], dt)
     wd = float(optimizer.weight_decay)
     mask = net.weight_mask if wd and optimizer.weight_decay_on == "weights" else np.empty(0, dt)
-    rc = np.zeros(7)
+    rc = np.zeros(8)
+    rc[7] = kernels.FLUSH_EVERY
     if rule == 0:
         sgd: Any = optimizer
         rc[0], rc[1], rc[2] = sgd.momentum, float(sgd.nesterov), wd
