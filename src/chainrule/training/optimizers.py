@@ -380,6 +380,13 @@ class Adam(Optimizer):
 
     ``decoupled_weight_decay=True`` is :class:`AdamW` (as the argument of the
     same name of ``torch.optim.Adam``).
+
+    One difference from ``torch.optim.Adam``: every
+    :data:`~chainrule.training.kernels.FLUSH_EVERY`-th step, a first moment m
+    smaller than the dtype's smallest normal number (1.2e-38 in float32) is set
+    to ±0. Such an m (a parameter whose gradient stays 0, decaying by β1 a step)
+    makes every operation on it many times slower on the CPU; the flush moves p
+    by less than 1e-30 of a step (see :func:`chainrule.training.kernels.adam`).
     """
 
     name = "adam"
