@@ -47,6 +47,11 @@ Usage::
     python benchmarks/peers.py --tables xor,ensemble --rounds 5
     python benchmarks/peers.py --smoke      # a few steps of everything: checks that it runs
 
+It runs without ``OPENBLAS_CORETYPE`` and ``OPENBLAS_L2_SIZE`` (some machines
+set them, which pins NumPy's OpenBLAS to a slower kernel and not PyTorch's
+BLAS): when either is set, the script runs itself again without them, and says
+so (``--keep-blas-env`` keeps them).
+
 This is a benchmark, not a test: all of it runs in one process, the peers one
 after another.
 """
@@ -157,7 +162,7 @@ def _blas() -> str:
         for i in threadpool_info()
         if i.get("user_api") == "blas"
     ]
-    slow = [name for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE") if name in os.environ]
+    slow = [name for name in SLOW_BLAS_VARIABLES if name in os.environ]
     warning = f" (warning: {', '.join(slow)} set, which can slow OpenBLAS)" if slow else ""
     return f"BLAS: {', '.join(infos) or 'none found'}{warning}"
 
@@ -670,6 +675,11 @@ def main(argv: list[str] | None = None) -> int:
         "XLA_FLAGS): on a machine whose cores are busy elsewhere, spinning pool threads can cost more than they give",
     )
     parser.add_argument("--smoke", action="store_true", help="a few steps of everything: checks that it runs")
+    parser.add_argument(
+        "--keep-blas-env",
+        action="store_true",
+        help=f"run with {' and '.join(SLOW_BLAS_VARIABLES)} as set (by default the script runs itself without them)",
+    )
     args = parser.parse_args(argv)
     if args.smoke:
         args.widths, args.batches, args.steps, args.rounds = [64], [32], 2, 1
@@ -719,5 +729,21 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+#: Variables that pin OpenBLAS to an older kernel or cache size (some machines set them): they slow NumPy's
+#: products and not PyTorch's (its own BLAS), so the script runs without them (as benchmarks/fashion_mnist.py's
+#: children do), unless ``--keep-blas-env``. OpenBLAS reads them when it loads: the script runs itself again.
+SLOW_BLAS_VARIABLES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+
+
+def _without_slow_blas(argv: list[str]) -> None:
+    """Run this script again without :data:`SLOW_BLAS_VARIABLES` when any is set (replaces the process)."""
+    env = dict(os.environ)
+    unset = [f"{name}={env.pop(name)}" for name in SLOW_BLAS_VARIABLES if name in env]
+    if unset and "--keep-blas-env" not in argv:
+        print(f"running again without {', '.join(unset)} (--keep-blas-env keeps them)", flush=True)
+        os.execve(sys.executable, [sys.executable, os.path.abspath(__file__), *argv], env)
+
+
 if __name__ == "__main__":
+    _without_slow_blas(sys.argv[1:])
     sys.exit(main())
