@@ -266,15 +266,19 @@ def test_a_fit_gives_the_same_bits_on_both_paths(optimizer):
     X = rng.normal(size=(300, 128)).astype(np.float32)
     y = rng.integers(0, 10, 300)
     kernels.set_threads(2)
-    params = {}
+    params, histories = {}, {}
     for path in ("numpy", "auto"):
         kernels.set_kernels(path)
         net = cr.Network([128, 128, 10], activation="relu", loss="cross_entropy", seed=0, dtype="float32")
         assert net.n_parameters > kernels.SMALL and len(kernels.chunks(net.n_parameters, path == "auto")) == 2
         assert kernels.kernels_in_use(net.n_parameters) == ("numpy" if path == "numpy" else "numba")
-        net.fit(X, y, epochs=3, batch_size=32, optimizer=optimizer, learning_rate=0.01, weight_decay_on="weights")
+        history = net.fit(
+            X, y, epochs=3, batch_size=32, optimizer=optimizer, learning_rate=0.01, weight_decay_on="weights"
+        )
         params[path] = net.params.copy()
+        histories[path] = (history.loss, history.accuracy)  # the compiled cross-entropy pass's loss and count
     np.testing.assert_array_equal(params["auto"], params["numpy"], strict=True)
+    assert histories["auto"] == histories["numpy"]
 
 
 def _bits(a):
@@ -337,6 +341,56 @@ def test_the_engine_passes_give_the_engines_numpy_bits(dtype):
     plain = [grad.copy() for grad in layer.backward(delta, x)]
     for grad, compiled in zip(plain, layer.backward(delta, x, passes)):
         np.testing.assert_array_equal(_bits(compiled), _bits(grad))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_the_cross_entropy_pass_gives_the_engines_loss_delta_and_count(dtype):
+    # CrossEntropy.evaluate with labels and the accuracy count (loss.hits), compiled and as NumPy passes:
+    # the same loss (a float), the same δ bits and the same count, NaN, inf, ties and one output included.
+    from chainrule.core.activations import Softmax
+    from chainrule.core.losses import CrossEntropy
+
+    rng = np.random.default_rng(5)
+    kernels.set_kernels("numba")
+    passes = kernels.engine_passes(10, dtype)
+    assert passes is not None
+    loss = CrossEntropy()
+    cases = []
+    for n, k in ((1, 1), (7, 1), (5, 2), (37, 10), (128, 10), (3, 200)):
+        z = (rng.normal(size=(n, k)) * rng.choice([0.1, 3.0, 60.0], (n, 1))).astype(dtype)
+        cases.append(z)
+    z = rng.normal(size=(12, 10)).astype(dtype)
+    z[0, 3] = np.nan  # a NaN row: NaN loss, NaN δ, argmax the NaN
+    z[1, :] = 2.0  # all tied: argmax 0
+    z[2, 4:6] = 5.0  # a tie for the largest: the first
+    z[3, 7] = np.inf  # an infinite logit
+    z[4, :] = -np.inf  # every logit −inf
+    z[5, 2] = -0.0
+    cases.append(z)
+    for z in cases:
+        n, k = z.shape
+        y = rng.integers(0, k, n).astype(np.intp)
+        y[: min(n, 3)] = np.minimum(np.arange(min(n, 3)), k - 1)
+        for scale in (1.0, 1.0 / n, 0.3):
+            with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+                a = Softmax().forward(z.copy())
+                value, delta, _ = loss.evaluate(z, a, y, Softmax(), scale, np.empty_like(a))
+                count = int(np.count_nonzero(loss.hits(a, y)))
+                results = []
+                for rules in (None, "compiled"):
+                    d = np.full_like(a, 7.0)
+                    scratch = [np.full(n, 9.0, dtype) for _ in range(3)]
+                    if rules is None:
+                        got = kernels.cross_entropy(z, a, y, scale, d, *scratch)
+                    else:
+                        got = passes["cross_entropy"](z, a, y, scale, d)
+                    results.append((got, d))
+            for (got_value, got_count), d in results:
+                assert got_count == count
+                assert _bits(np.float64(got_value)) == _bits(np.float64(value)) or (
+                    np.isnan(got_value) and np.isnan(value)
+                )
+                np.testing.assert_array_equal(_bits(d), _bits(delta))
 
 
 @pytest.mark.parametrize("path", ["numpy", "numba"])

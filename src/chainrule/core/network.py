@@ -120,6 +120,9 @@ class BackwardPass:
     deltas: list[np.ndarray]
     grad_a: list[np.ndarray | None]
     grads: list[np.ndarray]
+    #: The rows whose output's argmax is their class label, when a workspace's compiled cross-entropy pass
+    #: counted them with the loss (training's accuracy count); None otherwise.
+    correct: int | None = None
 
 
 class Network:
@@ -647,7 +650,21 @@ class Network:
         n_layers = len(layers)
         out = layers[-1]
         product = np.dot if self.models is None else np.matmul  # a stack: one product per model
-        if work is None and weights is None:
+        correct = None
+        passes = None if work is None else work.passes
+        if (
+            work is not None
+            and passes is not None
+            and weights is None
+            and Y.ndim == 1
+            and Y.dtype == np.intp
+            and self.models is None
+            and self.loss_function.name == "cross_entropy"
+            and out.activation.name == "softmax"
+        ):  # class labels: the loss, δ and the accuracy count in one compiled pass (the same bits)
+            delta, grad_out = work.delta[-1][:n], None
+            loss, correct = passes["cross_entropy"](zs[-1], acts[-1], Y, self.batch_scale(n), delta)
+        elif work is None and weights is None:
             loss, delta, grad_out = self.loss_function.evaluate(
                 zs[-1], acts[-1], Y, out.activation, self.batch_scale(n)
             )
@@ -686,7 +703,7 @@ class Network:
                             zs[l - 1], acts[l] if outputs is None else outputs[l - 1], g, out=work.delta[l - 1][:n]
                         )
                 grad_a[l - 1] = g
-        return BackwardPass(loss, deltas, grad_a, self._grad_arrays)
+        return BackwardPass(loss, deltas, grad_a, self._grad_arrays, correct)
 
     def _require_engine_array(self, array: Any, width: int, name: str, fix: str) -> None:
         """The engine's cheap contract: a 2-D ndarray of the network's dtype and the right width.

@@ -54,6 +54,7 @@ __all__ = [
     "adam",
     "all_finite",
     "chunks",
+    "cross_entropy",
     "engine_passes",
     "kernels_in_use",
     "requested",
@@ -305,6 +306,59 @@ def _column_sum_loop(d, out):
             out[j] += d[i, j]
 
 
+def _softmax_tops_numpy(z, a, top, amax):
+    np.maximum.reduce(z, -1, out=top)
+    np.maximum.reduce(a, -1, out=amax)
+
+
+def _softmax_tops_loop(z, a, top, amax):
+    n, k = z.shape
+    for i in range(n):  # the largest z and a of each row; a NaN wins, as in np.max
+        t = z[i, 0]
+        m = a[i, 0]
+        for j in range(1, k):
+            zj = z[i, j]
+            aj = a[i, j]
+            if zj > t or zj != zj:
+                t = zj
+            if aj > m or aj != aj:
+                m = aj
+        top[i] = t
+        amax[i] = m
+
+
+def _cross_entropy_labels_numpy(z, a, y, top, log_amax, scale, delta, per, one):
+    rows = np.arange(y.shape[0])
+    np.subtract(top, log_amax, out=per)  # log Σ e^z = max z − log max a (losses._log_sum_exp)
+    np.negative(np.subtract(z[rows, y], per, out=per), out=per)  # −(z_y − lse)
+    np.copyto(delta, a)
+    delta[rows, y] -= one
+    delta *= scale
+    return int(np.count_nonzero(a.argmax(axis=-1) == y))
+
+
+def _cross_entropy_labels_loop(z, a, y, top, log_amax, scale, delta, per, one):
+    n, k = z.shape
+    correct = 0
+    for i in range(n):
+        label = y[i]
+        per[i] = -(z[i, label] - (top[i] - log_amax[i]))
+        for j in range(k):
+            aj = a[i, j]
+            delta[i, j] = ((aj - one) if j == label else aj) * scale
+        best = 0  # np.argmax: the first largest, or the first NaN
+        value = a[i, 0]
+        for j in range(1, k):
+            if value != value:
+                break
+            aj = a[i, j]
+            if aj > value or aj != aj:
+                value = aj
+                best = j
+        correct += best == label
+    return correct
+
+
 _NUMPY: dict[str, Callable[..., Any]] = {
     "sgd": _sgd_numpy,
     "adam": _adam_numpy,
@@ -312,6 +366,8 @@ _NUMPY: dict[str, Callable[..., Any]] = {
     "bias_relu": _bias_relu_numpy,
     "relu_backward": _relu_backward_numpy,
     "column_sum": _column_sum_numpy,
+    "softmax_tops": _softmax_tops_numpy,
+    "cross_entropy_labels": _cross_entropy_labels_numpy,
 }
 _LOOPS: dict[str, Callable[..., Any]] = {
     "sgd": _sgd_loop,
@@ -320,6 +376,8 @@ _LOOPS: dict[str, Callable[..., Any]] = {
     "bias_relu": _bias_relu_loop,
     "relu_backward": _relu_backward_loop,
     "column_sum": _column_sum_loop,
+    "softmax_tops": _softmax_tops_loop,
+    "cross_entropy_labels": _cross_entropy_labels_loop,
 }
 
 # -- choosing the path and the threads --------------------------------------------------------
@@ -432,7 +490,12 @@ def engine_passes(n_parameters: int, dtype: Any) -> dict[str, Callable[..., Any]
     - ``"bias_relu"``: ``(z, b, a)``, z ← z + b, a ← max(z, 0), z and a (n, k), b (k,);
     - ``"relu_backward"``: ``(g, z, out)``, out ← g·[z > 0], all (n, k);
     - ``"column_sum"``: ``(d, out)``, out ← Σ_rows d, d (n, k), out (k,): ∂L/∂b, the rows added one
-      after the other to 0, the order of NumPy's ``np.add.reduce(d, 0)``.
+      after the other to 0, the order of NumPy's ``np.add.reduce(d, 0)``;
+    - ``"cross_entropy"``: ``(z, a, y, scale, delta) -> (loss, correct)`` for a softmax output a = softmax(z)
+      (n, k) and class labels y (n,): :meth:`chainrule.core.losses.CrossEntropy.evaluate`'s loss (a float)
+      and δ = (a − onehot(y))·scale written into ``delta`` (n, k), and the rows whose argmax of a is their
+      label (the accuracy count). Its log and its sum are NumPy's own calls; the rest is two loops
+      (:func:`cross_entropy`).
     """
     compiled = _kernels(n_parameters)
     dtype = np.dtype(dtype)
@@ -447,7 +510,50 @@ def engine_passes(n_parameters: int, dtype: Any) -> dict[str, Callable[..., Any]
     def backward(g: np.ndarray, z: np.ndarray, out: np.ndarray) -> None:
         relu_backward(g, z, out, zero, one)
 
-    return {"bias_relu": forward, "relu_backward": backward, "column_sum": compiled["column_sum"]}
+    scratch: list[np.ndarray] = []  # the rows' max z, max a (then its log) and losses, grown to the largest batch
+
+    def loss(z: np.ndarray, a: np.ndarray, y: np.ndarray, scale: float, delta: np.ndarray) -> tuple[float, int]:
+        n = z.shape[0]
+        if not scratch or scratch[0].shape[0] < n:
+            scratch[:] = [np.empty(n, dtype) for _ in range(3)]
+        top, amax, per = (array[:n] for array in scratch)
+        return cross_entropy(z, a, y, scale, delta, top, amax, per, compiled)
+
+    return {
+        "bias_relu": forward,
+        "relu_backward": backward,
+        "column_sum": compiled["column_sum"],
+        "cross_entropy": loss,
+    }
+
+
+def cross_entropy(
+    z: np.ndarray,
+    a: np.ndarray,
+    y: np.ndarray,
+    scale: float,
+    delta: np.ndarray,
+    top: np.ndarray,
+    amax: np.ndarray,
+    per: np.ndarray,
+    rules: dict[str, Callable[..., Any]] | None = None,
+) -> tuple[float, int]:
+    """Softmax cross-entropy against class labels: the loss, δ and the rows classified right, in four calls.
+
+    z and a = softmax(z) of shape (n, k), labels y (n,) intp in [0, k); δ = (a − onehot(y))·scale is
+    written into ``delta`` (n, k); ``top``, ``amax``, ``per`` (n,) are scratch of z's dtype. Returns
+    (Σ per-sample loss · scale as a float, the count of rows whose first largest a is their label).
+    The operations of :meth:`chainrule.core.losses.CrossEntropy.evaluate` and ``hits`` with labels,
+    in their order: per-sample −(z_y − (max z − log max a)), the one log (``np.log``) and the sum
+    (``np.add.reduce``) NumPy's own, so that ``rules`` (the compiled loops; None: the NumPy passes)
+    give the engine's bits.
+    """
+    rules = _NUMPY if rules is None else rules
+    dtype = z.dtype.type
+    rules["softmax_tops"](z, a, top, amax)
+    np.log(amax, out=amax)
+    correct = rules["cross_entropy_labels"](z, a, y, top, amax, dtype(scale), delta, per, dtype(1))
+    return float(np.add.reduce(per)) * scale, int(correct)
 
 
 def _reset_after_fork() -> None:

@@ -903,7 +903,11 @@ def _full_batch_epoch(run: _Run, epoch: int, lr: float) -> tuple[float, float]:
     loss_function = run.net.loss_function
     correct = 0.0
     if loss_function.is_classification:
-        correct = _n_correct(fwd.activations[-1], run.Y, loss_function, run.weights)
+        correct = (
+            back.correct
+            if back.correct is not None
+            else _n_correct(fwd.activations[-1], run.Y, loss_function, run.weights)
+        )
     return back.loss, correct
 
 
@@ -954,7 +958,9 @@ def _minibatch_epoch(run: _Run, epoch: int, lr: float) -> tuple[float, float] | 
             _diverged(run, epoch, b, exc.loss, lr, exc.cause)
         loss += back.loss * len(rows) if mean else back.loss
         if classifier:
-            correct += _n_correct(fwd.activations[-1], y, loss_function, w)
+            correct += (
+                back.correct if back.correct is not None else _n_correct(fwd.activations[-1], y, loss_function, w)
+            )
         for bar in run.bars:
             bar.on_batch_end(b, loss / (start + len(rows)) if mean else loss, correct / seen)
         if run.interrupt.requested and start + len(rows) < n:
