@@ -821,6 +821,8 @@ def test_bad_input_scale(value, error, message):
 def test_input_scale_must_stay_a_number_in_the_network_dtype():
     with pytest.raises(ValueError, match=r"input_scale must be a finite number > 0 in float32 .*; got 1e-50"):
         _net(dtype="float32", input_scale=1e-50)  # 0 in float32
+    with pytest.raises(ValueError, match=r"input_scale must be a finite number > 0 in float32 .*; got 1e\+39"):
+        _net(dtype="float32", input_scale=1e39)  # inf in float32
     net = _net(input_scale=1e-50)  # a float64 number
     with pytest.raises(ValueError, match=r"in float32 .*; got 1e-50"):
         net.astype("float32")

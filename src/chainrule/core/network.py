@@ -1,6 +1,6 @@
 """The network: an ordered list of Dense layers and a loss, and backprop through them.
 
-Forward, layer l = 1..L (a_0 = X)::
+Forward, layer l = 1..L (a_0 = X, or s·X for a network with input_scale s)::
 
     z_l = a_{l-1}·W_lᵀ + b_l          a_l = f_l(z_l)
 
@@ -53,10 +53,11 @@ class ForwardPass:
 
     ``zs[l]`` and ``activations[l + 1]`` belong to layer l;
     ``activations[0]`` is the first layer's input a₀: X, or s·X for a
-    network with ``input_scale`` s (:meth:`Network.scale_inputs`). With dropout, ``activations[l + 1]``
-    is what the next layer was fed, f(z_l) ⊙ m_l, while ``outputs[l]`` keeps
-    f(z_l) for the derivative and ``masks[l]`` the mask m_l (``None`` for
-    the output layer). Without dropout both are ``None``.
+    network with ``input_scale`` s (:meth:`Network.scale_inputs`). With
+    dropout, ``activations[l + 1]`` is what the next layer was fed,
+    f(z_l) ⊙ m_l, while ``outputs[l]`` keeps f(z_l) for the derivative and
+    ``masks[l]`` the mask m_l (``None`` for the output layer). Without
+    dropout both are ``None``.
     """
 
     zs: list[np.ndarray]
@@ -642,7 +643,9 @@ class Network:
         self._require_engine_array(X, self.n_inputs, "X", "check_X(X)", integers=self._input_scale is not None)
         work = workspace
         zs = []
-        a = self.scale_inputs(X, None if work is None or work.a0 is None else work.a0[: X.shape[0]])  # a₀
+        a = X  # a₀ = X, or s·X with input_scale s:
+        if self._input_scale is not None:
+            a = self.scale_inputs(X, None if work is None or work.a0 is None else work.a0[: X.shape[0]])
         activations = [a]
         if work is None:
             for layer in self.layers:
@@ -777,10 +780,7 @@ class Network:
         A stack also takes one array per model: (K, n_samples, width).
         ``integers``: integer arrays are taken too (X of a network with ``input_scale``).
         """
-        if not isinstance(array, np.ndarray):
-            ok = False
-        else:
-            ok = array.dtype == self.dtype or (integers and array.dtype.kind in "iu")
+        ok = isinstance(array, np.ndarray) and (array.dtype == self.dtype or (integers and array.dtype.kind in "iu"))
         if ok and array.ndim == 2 and array.shape[1] == width:
             return
         if ok and self.models is not None and array.ndim == 3 and array.shape[::2] == (self.models, width):
@@ -1111,7 +1111,8 @@ def _check_input_scale(value: Any, dtype: np.dtype) -> float | None:
             f"{value!r:.80}"
         )
     scale = float(value)
-    rounded = float(np.array(scale, dtype))
+    with np.errstate(over="ignore"):  # past float32's range: inf, refused below
+        rounded = float(np.array(scale, dtype))
     if not (math.isfinite(scale) and scale > 0 and math.isfinite(rounded) and rounded > 0):
         raise ValueError(
             f"input_scale must be a finite number > 0 in {dtype.name} (1/255 for pixels 0..255), or None for inputs "
