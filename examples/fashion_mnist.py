@@ -10,7 +10,9 @@ The recipe, each choice with its reason:
 
 1. **Pixels scaled to [0, 1], float32.** float32 halves the memory traffic of
    every matrix product; scaling keeps the first layer's z in a range where
-   He initialisation is right.
+   He initialisation is right. The images stay bytes (``dtype="uint8"``, 55 MB
+   where float32 takes 219 MB): the network scales each mini-batch as it reads
+   it (``input_scale=1/255``), to the very bits of the float32 pixels.
 2. **784-512-256-10, ReLU, softmax + cross-entropy, He initialisation.** Two
    wide hidden layers; ReLU trains fast and He's N(0, 2/n_in) keeps the
    activations' scale through the layers.
@@ -56,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     quick = bool(os.environ.get("CHAINRULE_QUICK"))  # the test suite's smoke run: small and silent
     start = time.perf_counter()
 
-    (X, y), (X_test, y_test) = cr.datasets.load_fashion_mnist(args.data, dtype="float32")
+    (X, y), (X_test, y_test) = cr.datasets.load_fashion_mnist(args.data, dtype="uint8")  # bytes 0..255
     if args.validate:
         X_train, X_val, y_train, y_val = cr.datasets.train_validation_split(
             X, y, validation_fraction=5000 / 60000, seed=args.seed
@@ -69,7 +71,13 @@ def main(argv: list[str] | None = None) -> int:
         X_train, y_train, args.epochs, args.quiet = X_train[:5000], y_train[:5000], 1, True
 
     net = cr.Network(
-        [784, 512, 256, 10], activation="relu", loss="cross_entropy", init="he", seed=args.seed, dtype="float32"
+        [784, 512, 256, 10],
+        activation="relu",
+        loss="cross_entropy",
+        init="he",
+        seed=args.seed,
+        dtype="float32",
+        input_scale=1 / 255,  # a0 = x / 255: the pixels in [0, 1]
     )
     history = net.fit(
         X_train,

@@ -440,3 +440,28 @@ def test_a_model_that_diverges_on_the_compiled_loop_stops_with_its_own_fits_rest
     assert np.isnan(history.loss[1, failed + 1 :]).all()  # and none after: it stopped
     if call_work is not None:
         assert calls[:3] == [3, 3, 2]  # it diverged in the second call (epoch 3), and left the later ones
+
+
+@pytest.mark.parametrize("path", ["numba", "numpy"])
+@pytest.mark.parametrize("batch_size", [None, 5])
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_uint8_inputs_with_input_scale_give_the_bits_of_the_scaled_floats(calls, path, batch_size, dtype):
+    if path == "numba" and importlib.util.find_spec("numba") is None:
+        pytest.skip("numba (the fast extra) absent")
+    kernels.set_kernels(path)
+    U = np.random.default_rng(3).integers(0, 256, (12, 3), dtype=np.uint8)
+    F = np.multiply(U, np.array(1 / 255, dtype))
+    build = {"seeds": [0, 5, 11], "activation": "tanh", "loss": "cross_entropy", "sizes": [3, 4, 3], "dtype": dtype}
+    plain, scaled = cr.Ensemble(**build), cr.Ensemble(**build, input_scale=1 / 255)
+    options = {"epochs": 30, "batch_size": batch_size, "optimizer": "adam", "learning_rate": 0.01}
+    ha, hb = plain.fit(F, LABELS12, **options), scaled.fit(U, LABELS12, **options)
+    assert len(calls) == (2 if path == "numba" and batch_size is None else 0)  # the compiled loop, both times
+    np.testing.assert_array_equal(plain.params, scaled.params)
+    np.testing.assert_array_equal(ha.loss, hb.loss)
+    np.testing.assert_array_equal(plain.predict(F), scaled.predict(U))
+    np.testing.assert_array_equal(plain.loss(F, LABELS12), scaled.loss(U, LABELS12))
+    per_model = np.stack([U, U[::-1], U])  # one uint8 set per model
+    np.testing.assert_array_equal(scaled.predict(per_model), plain.predict(np.stack([F, F[::-1], F])))
+    model = scaled[1]
+    assert model.input_scale == 1 / 255 and "input_scale=0.00392156862745098" in repr(scaled)
+    np.testing.assert_array_equal(model.predict(U), plain[1].predict(F))

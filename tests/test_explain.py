@@ -305,3 +305,16 @@ def test_golden_renderings(name, fmt):
     if os.environ.get("CHAINRULE_UPDATE_GOLDEN"):
         golden.write_text(text, encoding="utf-8")
     assert text == golden.read_text(encoding="utf-8")
+
+
+def test_a_network_with_input_scale_is_refused_naming_the_copy_that_explains_it():
+    net = cr.Network([2, 2, 1], seed=0, input_scale=0.5)
+    X, Y = np.array([[2, 4]], dtype=np.uint8), [[1.0]]
+    with pytest.raises(
+        ValueError, match=r"explain shows the inputs as given.*\(input_scale=0.5\): pass X \* 0.5 to a copy without"
+    ):
+        net.explain(X, Y)
+    work = net.astype(net.dtype.name)  # the fix the message names
+    work.input_scale = None
+    trace = work.explain(X * 0.5, Y)
+    np.testing.assert_array_equal(trace.inputs, [[1.0, 2.0]])

@@ -173,6 +173,9 @@ def test_report_page():
     assert f'data-metric="final loss">{history.loss[-1]:.4f}<' in page
     assert 'data-metric="test accuracy">0.7500<' in page
     assert "2 → 3" in page and "3 → 1" in page and '<td class="num">13</td>' in page  # 9 + 4 parameters
+    assert "inputs scaled" not in page
+    scaled = cr.Network([2, 3, 1], loss="binary_cross_entropy", seed=0, input_scale=0.5)
+    assert "dtype float64; inputs scaled by 0.5</p>" in report_html(scaled, scaled.fit(X * 2, Y, epochs=2))
     with pytest.raises(TypeError, match="history must be the History that fit returned; got list"):
         report_html(net, [1.0])
     with pytest.raises(TypeError, match="net must be a chainrule Network; got str"):

@@ -200,3 +200,58 @@ def test_a_binary_output_has_two_class_names():
     net = cr.Network([2, 1], loss="binary_cross_entropy")
     net.class_names = ["no", "yes"]
     assert net.class_names == ["no", "yes"]
+
+
+def _rewrite_metadata(path, change):
+    """Write the file at ``path`` again with its metadata changed by ``change(meta)``."""
+    with np.load(path, allow_pickle=False) as data:
+        arrays = {name: data[name] for name in data.files}
+    meta = json.loads(str(arrays.pop("metadata")))
+    change(meta)
+    np.savez(path, metadata=np.array(json.dumps(meta)), **arrays)
+
+
+def test_input_scale_is_saved_and_loaded_and_training_continues_on_uint8(tmp_path, rng):
+    U = rng.integers(0, 256, (60, 4), dtype=np.uint8)
+    y = (U[:, 0] > 128).astype(int) + (U[:, 1] > 200).astype(int)
+    options = {"batch_size": 16, "optimizer": "adam", "learning_rate": 0.01, "dropout": 0.2}
+    net = cr.Network([4, 5, 3], activation="relu", loss="cross_entropy", seed=1, dtype="float32", input_scale=1 / 255)
+    net.fit(U, y, epochs=2, **options)
+    net.save(tmp_path / "m.npz")
+    loaded = cr.load(tmp_path / "m.npz")
+    assert loaded.input_scale == 1 / 255  # exactly: JSON keeps the float's every digit
+    np.testing.assert_array_equal(loaded.predict(U), net.predict(U))
+    net.fit(U, y, epochs=2, **options)
+    loaded.fit(U, y, epochs=2, **options)
+    np.testing.assert_array_equal(loaded.params, net.params)
+    with np.load(tmp_path / "m.npz", allow_pickle=False) as data:
+        assert json.loads(str(data["metadata"]))["architecture"]["input_scale"] == 1 / 255
+    cr.Network([4, 3], seed=0).save(tmp_path / "plain.npz")
+    with np.load(tmp_path / "plain.npz", allow_pickle=False) as data:
+        assert json.loads(str(data["metadata"]))["architecture"]["input_scale"] is None
+
+
+def test_a_file_saved_before_input_scale_loads_without_one(tmp_path):
+    net = cr.Network([4, 3], seed=0)
+    net.save(tmp_path / "old.npz")
+    _rewrite_metadata(tmp_path / "old.npz", lambda meta: meta["architecture"].pop("input_scale"))
+    loaded = cr.load(tmp_path / "old.npz")
+    assert loaded.input_scale is None
+    np.testing.assert_array_equal(loaded.params, net.params)
+
+
+@pytest.mark.parametrize(
+    "value, match",
+    [
+        ("1/255", r"architecture.input_scale must be null or a number > 0; got '1/255'"),
+        (True, r"architecture.input_scale must be null or a number > 0; got True"),
+        (0, r"architecture.input_scale must be null or a number > 0; got 0"),
+        (-0.5, r"architecture.input_scale must be null or a number > 0; got -0.5"),
+        (1e-50, r"not a valid chainrule network: input_scale must be a finite number > 0 in float32"),
+    ],
+)
+def test_a_bad_input_scale_in_a_file_is_refused(tmp_path, value, match):
+    cr.Network([4, 3], seed=0, dtype="float32", input_scale=0.5).save(tmp_path / "m.npz")
+    _rewrite_metadata(tmp_path / "m.npz", lambda meta: meta["architecture"].update(input_scale=value))
+    with pytest.raises(cr.errors.ModelFileError, match=match):
+        cr.load(tmp_path / "m.npz")

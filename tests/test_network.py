@@ -4,12 +4,14 @@ the behaviour of fit (continuation, determinism, batches, verbose, float32)."""
 
 from __future__ import annotations
 
+import copy
 import math
 
 import numpy as np
 import pytest
 
 import chainrule as cr
+from chainrule.core.network import Workspace
 
 SIZES = [3, 4, 2]
 
@@ -728,3 +730,129 @@ def test_float32_training_follows_float64(activation, loss, batch_size):
     for p32, p64 in zip(nets["float32"].parameters(), nets["float64"].parameters()):
         assert p32.dtype == np.float32
         np.testing.assert_allclose(p32, p64, rtol=1e-4, atol=1e-5)
+
+
+# -- input_scale: a₀ = s·x, integer inputs read as they are ------------------------------
+def _pixels(n=6, width=3, seed=0, dtype=np.uint8):
+    info = np.iinfo(dtype)
+    return np.random.default_rng(seed).integers(max(info.min, -300), min(info.max, 300), (n, width), dtype=dtype)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("integers", [np.uint8, np.uint16, np.int8, np.int64])
+def test_input_scale_forward_is_the_forward_pass_on_the_scaled_floats(dtype, integers):
+    U = _pixels(dtype=integers)
+    s = 1 / 255
+    F = U.astype(dtype) * np.array(s, dtype)
+    plain, scaled = _net(dtype=dtype), _net(dtype=dtype, input_scale=s)
+    X = scaled.check_X(U)
+    assert X is U  # kept as it is: no copy, no conversion
+    fwd, ref = scaled.forward(X), plain.forward(F)
+    assert fwd.activations[0].dtype == np.dtype(dtype)
+    np.testing.assert_array_equal(fwd.activations[0], F)  # activations[0] is a₀ = s·x
+    for a, b in zip(fwd.zs + fwd.activations, ref.zs + ref.activations):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(scaled.predict(U.tolist()), plain.predict(F))  # lists of ints too
+    Y = np.random.default_rng(1).random((len(U), 2))
+    assert scaled.loss(U, Y) == plain.loss(F, Y)
+    for (gw, gb), (hw, hb) in zip(scaled.gradients(U, Y), plain.gradients(F, Y)):  # backward reads a₀
+        np.testing.assert_array_equal(gw, hw)
+        np.testing.assert_array_equal(gb, hb)
+
+
+@pytest.mark.parametrize("dropout", [0.0, 0.5])
+def test_input_scale_forward_in_a_workspace_scales_into_its_buffer(dropout):
+    U = _pixels(n=5)
+    s = 1 / 255
+    plain, scaled = _net(dtype="float32"), _net(dtype="float32", input_scale=s)
+    work = Workspace(scaled, 8, dropout, x_dtype=np.uint8)
+    ref_work = Workspace(plain, 8, dropout)
+    assert work.x.dtype == np.uint8 and work.a0.dtype == np.float32 and ref_work.a0 is None
+    fwd = scaled.forward(U, work)
+    ref = plain.forward(U.astype(np.float32) * np.float32(s), ref_work)
+    assert np.shares_memory(fwd.activations[0], work.a0)
+    for a, b in zip(fwd.zs + fwd.activations, ref.zs + ref.activations):
+        np.testing.assert_array_equal(a, b)
+    Y = np.random.default_rng(1).random((5, 2)).astype(np.float32)
+    assert scaled.backward(fwd, Y, work).loss == plain.backward(ref, Y, ref_work).loss
+    np.testing.assert_array_equal(scaled.grads, plain.grads)
+
+
+def test_input_scale_also_scales_float_inputs_and_converts_bool():
+    s = 0.5
+    scaled, plain = _net(input_scale=s), _net()
+    X = np.random.default_rng(0).normal(size=(4, 3)).astype(np.float32)
+    assert scaled.check_X(X).dtype == np.float64  # floats are converted as without input_scale
+    np.testing.assert_array_equal(scaled.predict(X), plain.predict(X.astype(np.float64) * s))
+    B = np.array([[True, False, True]])
+    assert scaled.check_X(B).dtype == np.float64  # true/false are not kept as integers
+    np.testing.assert_array_equal(scaled.predict(B), plain.predict([[s, 0.0, s]]))
+    U = _pixels()
+    assert plain.check_X(U).dtype == np.float64  # without input_scale nothing changes: integers converted
+    with pytest.raises(
+        TypeError, match=r"X for the engine must be a 2-D float64 ndarray with 3 columns; got dtype uint8 "
+    ):
+        plain.forward(U)
+    with pytest.raises(TypeError, match=r"must be a 2-D float64 \(or integer\) ndarray with 3 columns; got dtype bool"):
+        scaled.forward(B)
+
+
+@pytest.mark.parametrize(
+    "value, error, message",
+    [
+        ("1/255", TypeError, r"input_scale must be a real number > 0 \(1/255 for pixels 0..255\) or None; got str"),
+        (True, TypeError, r"input_scale must be a real number > 0 .*; got bool True"),
+        ([0.5], TypeError, r"input_scale must be a real number > 0 .*; got list"),
+        (0, ValueError, r"input_scale must be a finite number > 0 in float64 \(1/255 for pixels 0..255\), or None"),
+        (-1 / 255, ValueError, r"input_scale must be a finite number > 0 in float64 .*; got -0.0039"),
+        (math.nan, ValueError, r"input_scale must be a finite number > 0 in float64 .*; got nan"),
+        (math.inf, ValueError, r"input_scale must be a finite number > 0 in float64 .*; got inf"),
+    ],
+)
+def test_bad_input_scale(value, error, message):
+    with pytest.raises(error, match=message):
+        _net(input_scale=value)
+    net = _net()
+    with pytest.raises(error, match=message):
+        net.input_scale = value
+    assert net.input_scale is None
+
+
+def test_input_scale_must_stay_a_number_in_the_network_dtype():
+    with pytest.raises(ValueError, match=r"input_scale must be a finite number > 0 in float32 .*; got 1e-50"):
+        _net(dtype="float32", input_scale=1e-50)  # 0 in float32
+    with pytest.raises(ValueError, match=r"input_scale must be a finite number > 0 in float32 .*; got 1e\+39"):
+        _net(dtype="float32", input_scale=1e39)  # inf in float32
+    net = _net(input_scale=1e-50)  # a float64 number
+    with pytest.raises(ValueError, match=r"in float32 .*; got 1e-50"):
+        net.astype("float32")
+    assert _net(input_scale=np.float32(0.5)).input_scale == 0.5  # any real number, kept as a Python float
+
+
+def test_input_scale_travels_with_astype_copies_and_repr():
+    net = _net(input_scale=1 / 255)
+    assert net.astype("float32").input_scale == 1 / 255
+    assert copy.deepcopy(net).input_scale == 1 / 255
+    assert repr(net) == (
+        "Network(sizes=[3, 4, 2], activations=['sigmoid', 'sigmoid'], loss='half_squared_error', "
+        "reduction='mean', bias=True, dtype='float64', input_scale=0.00392156862745098)"
+    )
+    assert "inputs scaled by 0.00392157" in net._repr_html_()
+    assert "input_scale" not in repr(_net()) and "scaled" not in _net()._repr_html_()
+
+
+def test_stack_carries_the_input_scale_and_refuses_two():
+    s = 1 / 255
+    nets = [_net(seed=k, input_scale=s) for k in range(3)]
+    stack = cr.Network.stack(nets)
+    assert stack.input_scale == s
+    U = _pixels()
+    per_model = np.stack([U, U[::-1], U])  # (K, n, n_inputs) uint8
+    out = stack.forward(per_model).activations[-1]
+    for k, net in enumerate(nets):
+        np.testing.assert_array_equal(out[k], net.predict(per_model[k]))
+    np.testing.assert_array_equal(stack.forward(U).activations[-1][1], nets[1].predict(U))
+    with pytest.raises(
+        ValueError, match=r"networks\[1\] has input_scale None, networks\[0\] 0.0039.*and input_scale\)"
+    ):
+        cr.Network.stack([nets[0], _net(seed=1)])

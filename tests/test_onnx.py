@@ -131,3 +131,20 @@ def test_bad_model():
 
     with pytest.raises(ValueError, match=r"MLPClassifier is not fitted yet; call fit before export_onnx"):
         cr.export_onnx(MLPClassifier())
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_input_scale_is_a_mul_before_the_first_gemm(tmp_path, rng, dtype):
+    net = cr.Network([6, 5, 3], activation="relu", loss="cross_entropy", dtype=dtype, seed=2, input_scale=1 / 255)
+    U = rng.integers(0, 256, (30, 6), dtype=np.uint8)
+    model = cr.export_onnx(net, tmp_path / "m.onnx")
+    assert [node.op_type for node in model.graph.node][:2] == ["Mul", "Gemm"]
+    (out,) = _run(tmp_path / "m.onnx", U.astype(np.float32))  # the pixel values 0..255, as floats
+    if dtype == "float32":  # the same float32 operations: s·x, then the products
+        np.testing.assert_allclose(out, net.predict(U), rtol=1e-6, atol=1e-7)
+    else:
+        np.testing.assert_allclose(out, net.predict(U), rtol=1e-5, atol=1e-5)
+    plain = cr.Network([6, 5, 3], activation="relu", loss="cross_entropy", dtype=dtype, seed=2)
+    cr.export_onnx(plain, tmp_path / "plain.onnx")
+    (unscaled,) = _run(tmp_path / "plain.onnx", U.astype(np.float32))
+    assert not np.allclose(unscaled, out, rtol=1e-3)  # without the Mul the outputs would differ

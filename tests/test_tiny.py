@@ -557,3 +557,19 @@ def test_without_numba_asking_for_it_names_the_extra():
     assert done.returncode == 1
     assert "ImportError: the numba kernels need numba" in done.stderr
     assert "pip install 'chainrule[fast]'" in done.stderr
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_the_compiled_loop_scales_uint8_inputs_to_the_bits_of_the_scaled_floats(spy, dtype):
+    rng = np.random.default_rng(4)
+    U = rng.integers(0, 256, (10, 3), dtype=np.uint8)
+    labels = rng.integers(0, 2, 10)
+    F = np.multiply(U, np.array(1 / 255, dtype))  # the float pixels of load_fashion_mnist
+    kernels.set_kernels("numba")
+    plain = cr.Network([3, 4, 2], activation="tanh", loss="cross_entropy", seed=3, dtype=dtype)
+    scaled = cr.Network([3, 4, 2], activation="tanh", loss="cross_entropy", seed=3, dtype=dtype, input_scale=1 / 255)
+    ha = plain.fit(F, labels, epochs=200, optimizer="adam", learning_rate=0.01)
+    hb = scaled.fit(U, labels, epochs=200, optimizer="adam", learning_rate=0.01)
+    assert spy == [200, 200]  # both on the compiled loop
+    np.testing.assert_array_equal(plain.params, scaled.params)
+    assert ha.loss == hb.loss and ha.accuracy == hb.accuracy

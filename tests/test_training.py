@@ -657,3 +657,154 @@ def test_input_scale_advice_in_float32_decides_as_float64(rng, scale, warns):
     assert len(messages) == int(warns)
     if warns:
         assert f"column 1 has root-mean-square {float(np.float32(scale)):.3g}" in messages[0]
+
+
+# -- input_scale: integer data sets trained as they are, to the bits of the scaled floats ---------
+
+
+def _pixels(rng, n=300, width=12, classes=4):
+    """uint8 'images' (n, width) and labels that depend on them."""
+    U = rng.integers(0, 256, (n, width), dtype=np.uint8)
+    y = (U[:, 0] > 128).astype(int) + (U[:, 1] > 60).astype(int) + (U[:, 2] > 200).astype(int)
+    return U, y % classes
+
+
+def _scaled(U, dtype, s=1 / 255):
+    """The float pixels load_fashion_mnist makes: np.multiply(U, dtype(s)) in dtype."""
+    return np.multiply(U, np.array(s, dtype))
+
+
+def _same_bits(a, b):
+    np.testing.assert_array_equal(a.params.view(np.uint8), b.params.view(np.uint8))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"batch_size": 128, "optimizer": "adam", "learning_rate": 1e-3, "dropout": 0.2},
+        {"batch_size": 128, "optimizer": "adam", "learning_rate": 1e-3, "shuffle": False},
+        {"batch_size": None, "optimizer": "adam", "learning_rate": 1e-2},
+        {"batch_size": None, "optimizer": "sgd", "learning_rate": 0.5, "dropout": 0.2},
+        {"batch_size": 32, "optimizer": "rmsprop", "learning_rate": 1e-3, "sample_weight": "weights"},
+    ],
+)
+def test_fit_on_uint8_with_input_scale_gives_the_bits_of_fit_on_the_scaled_floats(rng, dtype, options):
+    U, y = _pixels(rng)
+    Uv, yv = _pixels(rng, n=70)
+    options = dict(options, epochs=3)
+    if options.get("sample_weight") == "weights":
+        options["sample_weight"] = rng.random(len(U)) + 0.1
+
+    def network(**kwargs):
+        return cr.Network([12, 16, 8, 4], activation="relu", loss="cross_entropy", seed=7, dtype=dtype, **kwargs)
+
+    plain, scaled = network(), network(input_scale=1 / 255)
+    ha = plain.fit(_scaled(U, dtype), y, validation_data=(_scaled(Uv, dtype), yv), **options)
+    hb = scaled.fit(U, y, validation_data=(Uv, yv), **options)
+    _same_bits(plain, scaled)
+    for field in ("loss", "accuracy", "val_loss", "val_accuracy", "learning_rate"):
+        assert getattr(ha, field) == getattr(hb, field), field
+    assert len(hb) == 3
+    np.testing.assert_array_equal(scaled.predict(Uv), plain.predict(_scaled(Uv, dtype)))
+    assert scaled.loss(Uv, yv) == plain.loss(_scaled(Uv, dtype), yv)
+    Yv = plain.check_Y(yv, len(yv), labels=True)
+    assert evaluate(scaled, scaled.check_X(Uv), Yv, batch_size=16) == evaluate(
+        plain, plain.check_X(_scaled(Uv, dtype)), Yv, batch_size=16
+    )
+
+
+def test_fit_on_fashion_mnist_bytes_with_input_scale_gives_the_bits_of_the_float32_pixels():
+    (F, y), (F_test, y_test) = cr.datasets.load_fashion_mnist(dtype="float32")
+    (U, _), (U_test, _) = cr.datasets.load_fashion_mnist(dtype="uint8")
+    n = 1500
+
+    def network(**kwargs):
+        return cr.Network([784, 32, 10], activation="relu", loss="cross_entropy", seed=0, dtype="float32", **kwargs)
+
+    plain, scaled = network(), network(input_scale=1 / 255)
+    options = {"epochs": 2, "batch_size": 128, "optimizer": "adam", "learning_rate": 1e-3, "dropout": 0.2}
+    ha = plain.fit(F[:n], y[:n], validation_data=(F_test[:500], y_test[:500]), **options)
+    hb = scaled.fit(U[:n], y[:n], validation_data=(U_test[:500], y_test[:500]), **options)
+    _same_bits(plain, scaled)
+    assert ha.loss == hb.loss and ha.val_loss == hb.val_loss and ha.val_accuracy == hb.val_accuracy
+
+
+def test_lbfgs_on_uint8_with_input_scale_gives_the_bits_of_the_scaled_floats(rng):
+    pytest.importorskip("scipy")
+    U, y = _pixels(rng, n=60)
+
+    def network(**kwargs):
+        return cr.Network([12, 6, 4], activation="tanh", loss="cross_entropy", seed=2, **kwargs)
+
+    plain, scaled = network(), network(input_scale=1 / 255)
+    ha = plain.fit(_scaled(U, "float64"), y, optimizer="lbfgs", max_iter=15)
+    hb = scaled.fit(U, y, optimizer="lbfgs", max_iter=15)
+    _same_bits(plain, scaled)
+    assert ha.loss == hb.loss and ha.accuracy == hb.accuracy
+
+
+def test_fit_on_uint8_with_input_scale_makes_no_float_copy_of_X(rng):
+    """20,000 × 784 uint8 pixels (15.7 MB) would be a 62.7 MB float32 copy; the batches are scaled one by one."""
+    import tracemalloc
+
+    U, y = _pixels(rng, n=20_000, width=784, classes=10)
+    net = cr.Network(
+        [784, 16, 10], activation="relu", loss="cross_entropy", seed=0, dtype="float32", input_scale=1 / 255
+    )
+    options = {"batch_size": 128, "optimizer": "adam", "learning_rate": 1e-3, "dropout": 0.2}
+    copy = U.size * 4
+    tracemalloc.start()
+    try:
+        net.fit(U[:256], y[:256], **options)  # warm-up: first-use allocations (compiled kernels)
+        tracemalloc.reset_peak()
+        base = tracemalloc.get_traced_memory()[0]
+        net.fit(U, y, epochs=1, validation_data=(U[:5000], y[:5000]), **options)
+        net.predict(U[:1000])
+        peak = tracemalloc.get_traced_memory()[1] - base
+    finally:
+        tracemalloc.stop()
+    assert peak < copy / 4, f"fit allocated {peak / 1e6:.1f} MB at its peak (a float32 copy of X: {copy / 1e6:.1f} MB)"
+
+
+def _advice(net, X, **options):
+    """The input-scale warnings of a fit of 0 epochs."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        net.fit(X, np.zeros((len(X), 2)), epochs=0, **options)
+    return [str(w.message) for w in caught if "far from unit scale" in str(w.message)]
+
+
+def test_input_scale_advice_judges_the_scaled_pixels(rng):
+    U, _ = _pixels(rng, n=500)
+
+    def network(**kwargs):
+        return cr.Network([12, 2], loss="mse", seed=0, dtype="float32", **kwargs)
+
+    assert _advice(network(input_scale=1 / 255), U) == []
+    (plain,) = _advice(network(), U)  # without input_scale: converted, then judged, as always
+    assert plain.startswith("the inputs are far from unit scale: column ") and "(pixels: X / 255)" in plain
+    (message,) = _advice(network(input_scale=1.0), U)
+    assert message == plain.replace("X / 255", "Network(..., input_scale=1/255)")  # the same column and RMS
+
+
+@pytest.mark.parametrize(
+    "column, scale",
+    [
+        ([1000] + [0] * 99, 1.0),  # max 1000 > 10: the squares decide, RMS 100 > 10: warned
+        ([500] + [0] * 9999, 1.0),  # max 500 > 10 but RMS 5: not warned
+        ([-128, 127] * 50, 10 / 128),  # int8: s·max|x| = 10 exactly, at the limit: not warned
+        ([-128, 127] * 50, 10.5 / 128),  # RMS about 10.2: warned
+        ([2**62, -(2**62)] * 5, 1e-17),  # int64 past float64's exact range: RMS 46.1, warned
+        ([60_000] * 10, 1 / 6000),  # uint16: 10 exactly, not warned
+    ],
+)
+def test_input_scale_advice_on_integers_decides_as_the_scaled_floats(column, scale):
+    dtype = {1000: np.int16, 500: np.int16, -128: np.int8, 2**62: np.int64, 60_000: np.uint16}[column[0]]
+    X = np.zeros((len(column), 3), dtype)
+    X[:, 1] = column
+    scaled = cr.Network([3, 2], loss="mse", seed=0, input_scale=scale)
+    expected = _advice(cr.Network([3, 2], loss="mse", seed=0), X.astype(np.float64) * scale)
+    got = _advice(scaled, X)
+    assert got == [m.replace("X / 255", "Network(..., input_scale=1/255)") for m in expected]
+    assert len(got) == (1 if column[0] in (1000, 2**62) or scale == 10.5 / 128 else 0)

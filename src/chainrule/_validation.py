@@ -57,11 +57,20 @@ def check_float_in(value: Any, argument: str, low: float, high: float, *, high_o
 
 
 def as_float_array(
-    data: Any, argument: str, dtype: np.dtype, *, ndim: int | None = 2, allow_bool: bool = True, finite: bool = True
+    data: Any,
+    argument: str,
+    dtype: np.dtype,
+    *,
+    ndim: int | None = 2,
+    allow_bool: bool = True,
+    finite: bool = True,
+    keep_integers: bool = False,
 ) -> np.ndarray:
     """Convert ``data`` to a finite array of ``dtype`` with ``ndim`` dimensions.
 
     ``finite=False`` leaves out the check for NaN and inf, for a caller that makes it another way.
+    ``keep_integers=True`` returns an integer array (not bool) in its own dtype, unconverted and
+    unchecked for NaN (it has none): what a network with an input scale reads.
 
     Refuses non-numeric data (and, without ``allow_bool``, true/false),
     SciPy sparse and masked arrays, dates and durations, NaN and inf, empty
@@ -103,6 +112,8 @@ def as_float_array(
         raise ValueError(f"{argument} must be a {ndim}-D array; got shape {array.shape}{hint}")
     if array.size == 0:
         raise ValueError(f"{argument} must not be empty; got shape {array.shape}")
+    if keep_integers and array.dtype.kind in "iu":
+        return array
     array = array.astype(dtype, copy=False)
     if finite and not _all_finite(array):
         bad = np.argwhere(~np.isfinite(array))[0]

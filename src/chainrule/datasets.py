@@ -212,7 +212,12 @@ def load_fashion_mnist(path: str | os.PathLike | None = None, dtype: str = "floa
         :data:`FASHION_MNIST_DIR`, where ``apt-get install dataset-fashion-mnist``
         puts them.
     dtype : {"float32", "float64", "uint8"}
-        Pixels scaled to [0, 1] as float32/float64, or the raw bytes 0..255.
+        Pixels scaled to [0, 1] as float32/float64
+        (``np.multiply(bytes, dtype(1/255))``), or the raw bytes 0..255: a
+        quarter of float32's memory (55 MB against 219 MB for both sets),
+        which a network built with ``input_scale=1/255`` trains on as they
+        are, scaling each mini-batch as it is drawn, to the bits of the
+        float32 pixels (``cr.Network(..., dtype="float32", input_scale=1/255)``).
     flatten : bool
         Images as rows of 784 pixels (the input of a dense network), or (28, 28).
 

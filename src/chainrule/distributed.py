@@ -326,7 +326,11 @@ def _fingerprint(net: Any, validation_data: Any, settings: dict[str, Any]) -> st
     """A digest of what every rank must share: the network, its optimiser, the validation data, the settings."""
     h = hashlib.sha256()
     h.update(net.params.tobytes())
-    h.update(repr((net.sizes, net.reduction, net.epochs_trained_, net.shuffle_rng.bit_generator.state)).encode())
+    h.update(
+        repr(
+            (net.sizes, net.reduction, net.input_scale, net.epochs_trained_, net.shuffle_rng.bit_generator.state)
+        ).encode()
+    )
     if net.optimizer_ is not None:
         counters, arrays = net.optimizer_.get_state()
         h.update(repr((net.optimizer_.get_config(), counters, sorted(arrays))).encode())

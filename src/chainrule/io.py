@@ -6,7 +6,8 @@ A saved network is one ``.npz`` file (NumPy's zip of ``.npy`` arrays):
 - ``optimizer.{j}.{name}``: the optimiser's state arrays (moments, momentum);
 - ``metadata``: a 0-d unicode array holding JSON with the format name and
   version, the architecture (sizes, activations, loss, reduction, bias,
-  init, dtype, seed), ``epochs_trained_``, the optimiser's config and
+  init, dtype, input_scale (null for none; files written before it had no
+  such key and load as None), seed), ``epochs_trained_``, the optimiser's config and
   counters, and the states of the network's random generators
   (``bit_generator.state`` of the shuffling and dropout generators), and
   ``class_names`` when the network has them.
@@ -91,6 +92,7 @@ def _metadata(net) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
             "bias": net.bias,
             "init": net.init,
             "dtype": net.dtype.name,
+            "input_scale": net.input_scale,
         },
         "seed": int(net.seed_),
         "epochs_trained": int(net.epochs_trained_),
@@ -544,6 +546,13 @@ def _read_metadata(path: str, arrays: dict[str, np.ndarray]) -> dict[str, Any]:
     for key in ("loss", "reduction", "init", "dtype"):
         need(arch, key, str, "architecture.")
     need(arch, "bias", bool, "architecture.")
+    scale = arch.get("input_scale")  # absent from files saved before input_scale: None
+    if scale is not None and (
+        isinstance(scale, bool) or not isinstance(scale, (int, float)) or not np.isfinite(scale) or scale <= 0
+    ):
+        raise ModelFileError(
+            path, f"corrupted metadata: architecture.input_scale must be null or a number > 0; got {scale!r:.80}"
+        )
     if need(meta, "seed", int, "") < 0 or need(meta, "epochs_trained", int, "") < 0:
         raise ModelFileError(path, "corrupted metadata: seed and epochs_trained must be >= 0")
     states = need(meta, "random_states", dict, "")
@@ -646,6 +655,7 @@ def _build(path: str, meta: dict[str, Any], arrays: dict[str, np.ndarray]):
         init=arch["init"],
         seed=meta["seed"],
         dtype=dtype,
+        input_scale=arch.get("input_scale"),  # None in files saved before input_scale existed
     )
     for i, layer in enumerate(net.layers):
         layer.weights = arrays[f"layers.{i}.weights"]

@@ -3,7 +3,9 @@
 Each Dense layer becomes ``Gemm(a, W, b, transB=1)`` (z = a·Wᵀ + b, W of
 shape (n_out, n_in) as stored) followed by its activation (``Sigmoid``,
 ``Tanh``, ``Relu``, ``LeakyRelu``, ``Exp``, ``Softmax`` on axis 1; identity adds no
-node). The model is float32 whatever the network's dtype.
+node). A network's ``input_scale`` s is a ``Mul`` of X by s before the first
+``Gemm`` (the input stays float32: pass the pixel values 0..255 as floats).
+The model is float32 whatever the network's dtype.
 
 Graph inputs and outputs:
 
@@ -103,6 +105,11 @@ def export_onnx(model: Any, path: str | os.PathLike | None = None):
         return name
 
     a = "X"
+    if net.input_scale is not None:  # a₀ = s·X, as the network's forward pass begins
+        nodes.append(
+            helper.make_node("Mul", [a, const("input_scale", np.array(net.input_scale, np.float32))], ["a_in"])
+        )
+        a = "a_in"
     for l, layer in enumerate(net.layers):
         w = const(f"W{l}", layer.weights.astype(np.float32))
         inputs = [a, w] + ([const(f"b{l}", layer.bias.astype(np.float32))] if layer.bias is not None else [])

@@ -1,6 +1,6 @@
 """The network: an ordered list of Dense layers and a loss, and backprop through them.
 
-Forward, layer l = 1..L (a_0 = X)::
+Forward, layer l = 1..L (a_0 = X, or s·X for a network with input_scale s)::
 
     z_l = a_{l-1}·W_lᵀ + b_l          a_l = f_l(z_l)
 
@@ -28,6 +28,8 @@ from __future__ import annotations
 
 import copy
 import html
+import math
+import numbers
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -50,10 +52,12 @@ class ForwardPass:
     """What a forward pass leaves for the backward pass.
 
     ``zs[l]`` and ``activations[l + 1]`` belong to layer l;
-    ``activations[0]`` is the input X. With dropout, ``activations[l + 1]``
-    is what the next layer was fed, f(z_l) ⊙ m_l, while ``outputs[l]`` keeps
-    f(z_l) for the derivative and ``masks[l]`` the mask m_l (``None`` for
-    the output layer). Without dropout both are ``None``.
+    ``activations[0]`` is the first layer's input a₀: X, or s·X for a
+    network with ``input_scale`` s (:meth:`Network.scale_inputs`). With
+    dropout, ``activations[l + 1]`` is what the next layer was fed,
+    f(z_l) ⊙ m_l, while ``outputs[l]`` keeps f(z_l) for the derivative and
+    ``masks[l]`` the mask m_l (``None`` for the output layer). Without
+    dropout both are ``None``.
     """
 
     zs: list[np.ndarray]
@@ -83,14 +87,30 @@ class Workspace:
     labels : bool
         ``y`` holds integer class labels, shape (rows,) intp, instead of
         target rows (rows, n_outputs) (see :meth:`Network.check_Y`).
+    x_dtype : numpy dtype, optional
+        The dtype of ``x``, X's own: the network's (the default) or, for a
+        network with ``input_scale``, the integers :meth:`Network.check_X`
+        kept (uint8 pixels are gathered as uint8).
+
+    With ``input_scale``, ``a0`` (rows, n_inputs) of the network's dtype
+    holds the first layer's input a₀ = s·x, which ``forward`` writes.
     """
 
-    def __init__(self, net: Network, rows: int, dropout: float = 0.0, gather: bool = True, labels: bool = False):
+    def __init__(
+        self,
+        net: Network,
+        rows: int,
+        dropout: float = 0.0,
+        gather: bool = True,
+        labels: bool = False,
+        x_dtype: Any = None,
+    ):
         dt = net.dtype
         widths = [layer.n_out for layer in net.layers]
         self.dropout = float(dropout)
         self.rng = net.dropout_rng
-        self.x = np.empty((rows, net.n_inputs), dt) if gather else None
+        self.x = np.empty((rows, net.n_inputs), dt if x_dtype is None else x_dtype) if gather else None
+        self.a0 = None if net.input_scale is None else np.empty((rows, net.n_inputs), dt)
         self.y = (np.empty(rows, np.intp) if labels else np.empty((rows, net.n_outputs), dt)) if gather else None
         self.z = [np.empty((rows, k), dt) for k in widths]
         self.a = [np.empty((rows, k), dt) for k in widths]
@@ -161,6 +181,17 @@ class Network:
         fresh entropy, kept in ``seed_`` so the run can be repeated.
     dtype : {"float64", "float32"}
         float64 for exact worked examples; float32 for fast training.
+    input_scale : float > 0, optional
+        A factor s applied to the inputs as the engine's first step,
+        a₀ = s·x (in the network's dtype), as Keras's ``Rescaling`` layer:
+        ``input_scale=1/255`` for pixels 0..255. It lets an integer data
+        set (uint8 images) train and predict as it is, without a float copy
+        of the whole set: :meth:`check_X` keeps integer X in its own dtype,
+        ``fit`` gathers each mini-batch as integers and ``forward`` scales
+        it. The results are those of a network without input_scale given
+        ``X.astype(dtype) * dtype(s)``, bit for bit. Saved with the network
+        and exported to ONNX (a ``Mul`` node). ``None`` (default): the
+        inputs are used as given.
 
     Examples
     --------
@@ -168,6 +199,11 @@ class Network:
     >>> net = cr.Network([2, 2, 1], seed=0)
     >>> net.predict([[0.0, 1.0]]).shape
     (1, 1)
+    >>> import numpy as np
+    >>> pixels = np.array([[0, 255]], dtype=np.uint8)  # (1, 2) uint8
+    >>> scaled = cr.Network([2, 2, 1], seed=0, input_scale=1 / 255)
+    >>> bool((scaled.predict(pixels) == net.predict([[0.0, 1.0]])).all())
+    True
     """
 
     def __init__(
@@ -181,12 +217,14 @@ class Network:
         init: str = "auto",
         seed: int | None = None,
         dtype: str = "float64",
+        input_scale: float | None = None,
     ):
         self.sizes = _check_sizes(sizes)
         n_hidden = len(self.sizes) - 2
         self.loss_function = get_loss(loss)
         self.reduction = lookup({r: r for r in REDUCTIONS}, reduction, "reduction")
         self.dtype = _check_dtype(dtype)
+        self.input_scale = input_scale  # checked by the property's setter
         if not isinstance(bias, (bool, np.bool_)):
             raise TypeError(f"bias must be True or False; got {type(bias).__name__} {bias!r}")
         self.bias = bool(bias)
@@ -269,6 +307,7 @@ class Network:
         # A copy (copy.deepcopy, pickle) gets independent arrays: tie them into vectors again.
         self.__dict__.setdefault("epoch_progress_", None)
         self.__dict__.setdefault("models", None)
+        self.__dict__.setdefault("_input_scale", None)
         self.__dict__.update(state)
         self._pack()
 
@@ -308,6 +347,42 @@ class Network:
             self._weight_mask = mask
         return self._weight_mask
 
+    @property
+    def input_scale(self) -> float | None:
+        """The factor s of the engine's first step a₀ = s·x, or None (inputs used as given); see :class:`Network`.
+
+        May be set (a finite number > 0, or None); it is part of the
+        architecture: saved, shown in ``repr`` and required equal by :meth:`stack`.
+        """
+        return self._input_scale
+
+    @input_scale.setter
+    def input_scale(self, value: float | None) -> None:
+        self._input_scale = _check_input_scale(value, self.dtype)
+
+    def scale_inputs(self, X: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """The first layer's input a₀: s·X in the network's dtype with ``input_scale`` s, X itself without.
+
+        The one place the input scale is applied (:meth:`forward` calls it,
+        as does the compiled loop of :mod:`chainrule.training.tiny`).
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, n_inputs) (a stack's also (K, n_samples, n_inputs))
+            The network's dtype or, with ``input_scale``, integers (as
+            :meth:`check_X` keeps them).
+        out : ndarray of X's shape and the network's dtype, optional
+            Where to write s·X (a workspace's ``a0``).
+
+        Returns
+        -------
+        ndarray of X's shape: ``np.multiply(X, s, dtype=net.dtype)``, the
+        bits of ``X.astype(net.dtype) * net.dtype.type(s)``.
+        """
+        if self._input_scale is None:
+            return X
+        return np.multiply(X, np.array(self._input_scale, self.dtype), out=out, dtype=self.dtype)
+
     def astype(self, dtype: str) -> Network:
         """An independent copy that computes in ``dtype`` (``"float64"`` or ``"float32"``).
 
@@ -319,6 +394,7 @@ class Network:
         work = copy.deepcopy(self)
         if work.dtype != target:
             work.dtype = target
+            work.input_scale = work.input_scale  # checked again: s must be a number > 0 in the new dtype too
             work._pack()  # new vectors of the target dtype, the values copied in
         return work
 
@@ -346,7 +422,7 @@ class Network:
         ----------
         networks : sequence of Network
             At least one, all of one architecture (sizes, activations, loss,
-            reduction, bias, dtype), none of them a stack.
+            reduction, bias, dtype, input_scale), none of them a stack.
         """
         nets = list(networks) if isinstance(networks, Sequence) else None
         if not nets:
@@ -364,7 +440,7 @@ class Network:
                 raise ValueError(
                     f"networks of one architecture are needed: networks[{k}] has {what} {other[what]!r}, "
                     f"networks[0] {first[what]!r} (build them with the same sizes, activation, loss, reduction, "
-                    f"bias and dtype)"
+                    f"bias, dtype and input_scale)"
                 )
         stacked = copy.deepcopy(nets[0])
         stacked.models = len(nets)
@@ -469,9 +545,10 @@ class Network:
     def __repr__(self) -> str:
         acts = [layer.activation.name for layer in self.layers]
         models = "" if self.models is None else f", models={self.models}"
+        scale = "" if self._input_scale is None else f", input_scale={self._input_scale!r}"
         return (
             f"Network(sizes={self.sizes}, activations={acts}, loss={self.loss_function.name!r}, "
-            f"reduction={self.reduction!r}, bias={self.bias}, dtype={self.dtype.name!r}{models})"
+            f"reduction={self.reduction!r}, bias={self.bias}, dtype={self.dtype.name!r}{scale}{models})"
         )
 
     def _repr_html_(self) -> str:
@@ -487,10 +564,11 @@ class Network:
                 f'<td>{html.escape(layer.activation.name)}</td><td style="text-align: right">{n_params:,}</td></tr>'
             )
         trained = "trained" if self.optimizer_ is not None else "not trained yet"
+        scale = "" if self._input_scale is None else f"inputs scaled by {self._input_scale:.6g}, "
         return (
             f'<div class="chainrule-network"><p><b>Network</b> {"-".join(map(str, self.sizes))}: loss '
             f"{html.escape(self.loss_function.name)} ({html.escape(self.reduction)}), bias {self.bias}, "
-            f"{html.escape(self.dtype.name)}, {trained}</p><table><thead><tr><th>layer</th><th>kind</th>"
+            f"{html.escape(self.dtype.name)}, {scale}{trained}</p><table><thead><tr><th>layer</th><th>kind</th>"
             f"<th>inputs → neurons</th><th>activation</th><th>parameters</th></tr></thead><tbody>{''.join(rows)}"
             f'<tr><td colspan="4">total</td><td style="text-align: right">{total:,}</td></tr></tbody></table></div>'
         )
@@ -504,8 +582,12 @@ class Network:
         ``finite=False`` leaves out the pass that looks for NaN and inf, for
         a caller that learns it otherwise (``fit``'s input-scale advice sums
         every column's squares, which are finite only if X is).
+
+        With ``input_scale``, integer X (uint8, uint16, int64..., not bool)
+        is returned in its own dtype, not converted (integers are finite):
+        the engine scales it as it reads it (:meth:`scale_inputs`).
         """
-        X = as_float_array(X, argument, self.dtype, finite=finite)
+        X = as_float_array(X, argument, self.dtype, finite=finite, keep_integers=self._input_scale is not None)
         if X.shape[1] != self.n_inputs:
             raise ValueError(
                 f"{argument} must have {self.n_inputs} columns (the network's input size, sizes[0]); "
@@ -540,7 +622,8 @@ class Network:
         X : ndarray of shape (n_samples, n_inputs), the network's dtype
             Already checked: pass array-likes through :meth:`check_X` first
             (the engine is the inner loop of training and checks only the
-            type, dtype and width, cheaply).
+            type, dtype and width, cheaply). With ``input_scale`` also
+            integers, as :meth:`check_X` keeps them.
         workspace : Workspace, optional
             Write z and a into its buffers and apply its dropout (if any) to
             the hidden layers' outputs, as training does.
@@ -549,7 +632,8 @@ class Network:
         -------
         ForwardPass
             ``zs[l]`` of shape (n_samples, sizes[l + 1]) and ``activations``
-            with ``activations[0]`` = X; the prediction is ``activations[-1]``.
+            with ``activations[0]`` = a₀ (X, or s·X with ``input_scale`` s:
+            :meth:`scale_inputs`); the prediction is ``activations[-1]``.
 
         Examples
         --------
@@ -559,11 +643,13 @@ class Network:
         >>> [z.shape for z in fwd.zs]
         [(1, 2), (1, 1)]
         """
-        self._require_engine_array(X, self.n_inputs, "X", "check_X(X)")
+        self._require_engine_array(X, self.n_inputs, "X", "check_X(X)", integers=self._input_scale is not None)
         work = workspace
         zs = []
-        activations = [X]
-        a = X
+        a = X  # a₀ = X, or s·X with input_scale s:
+        if self._input_scale is not None:
+            a = self.scale_inputs(X, None if work is None or work.a0 is None else work.a0[: X.shape[0]])
+        activations = [a]
         if work is None:
             for layer in self.layers:
                 z, a = layer.forward(a)
@@ -705,20 +791,16 @@ class Network:
                 grad_a[l - 1] = g
         return BackwardPass(loss, deltas, grad_a, self._grad_arrays, correct)
 
-    def _require_engine_array(self, array: Any, width: int, name: str, fix: str) -> None:
+    def _require_engine_array(self, array: Any, width: int, name: str, fix: str, integers: bool = False) -> None:
         """The engine's cheap contract: a 2-D ndarray of the network's dtype and the right width.
 
         A stack also takes one array per model: (K, n_samples, width).
+        ``integers``: integer arrays are taken too (X of a network with ``input_scale``).
         """
-        if isinstance(array, np.ndarray) and array.ndim == 2 and array.dtype == self.dtype and array.shape[1] == width:
+        ok = isinstance(array, np.ndarray) and (array.dtype == self.dtype or (integers and array.dtype.kind in "iu"))
+        if ok and array.ndim == 2 and array.shape[1] == width:
             return
-        if (
-            self.models is not None
-            and isinstance(array, np.ndarray)
-            and array.shape[::2] == (self.models, width)
-            and array.ndim == 3
-            and array.dtype == self.dtype
-        ):
+        if ok and self.models is not None and array.ndim == 3 and array.shape[::2] == (self.models, width):
             return
         if not isinstance(array, np.ndarray):
             got = f"a {type(array).__name__}"
@@ -726,8 +808,9 @@ class Network:
             got = f"shape {array.shape}"
         else:
             got = f"dtype {array.dtype}"
+        kinds = f"{self.dtype.name} (or integer)" if integers else self.dtype.name
         raise TypeError(
-            f"{name} for the engine must be a 2-D {self.dtype.name} ndarray with {width} columns; "
+            f"{name} for the engine must be a 2-D {kinds} ndarray with {width} columns; "
             f"got {got} (pass it through net.{fix} first)"
         )
 
@@ -1016,6 +1099,7 @@ def _architecture(net: Network) -> dict[str, Any]:
         "reduction": net.reduction,
         "bias": net.bias,
         "dtype": net.dtype.name,
+        "input_scale": net.input_scale,
     }
 
 
@@ -1032,6 +1116,26 @@ def _check_dtype(dtype: Any) -> np.dtype:
     if name not in _DTYPES:
         raise ValueError(f"dtype must be 'float64' or 'float32'; got {dtype!r}")
     return np.dtype(name)
+
+
+def _check_input_scale(value: Any, dtype: np.dtype) -> float | None:
+    """None, or a finite real number > 0 that stays finite and > 0 in ``dtype``."""
+    if value is None:
+        return None
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(
+            f"input_scale must be a real number > 0 (1/255 for pixels 0..255) or None; got {type(value).__name__} "
+            f"{value!r:.80}"
+        )
+    scale = float(value)
+    with np.errstate(over="ignore"):  # past float32's range: inf, refused below
+        rounded = float(np.array(scale, dtype))
+    if not (math.isfinite(scale) and scale > 0 and math.isfinite(rounded) and rounded > 0):
+        raise ValueError(
+            f"input_scale must be a finite number > 0 in {dtype.name} (1/255 for pixels 0..255), or None for inputs "
+            f"used as given; got {value!r}"
+        )
+    return scale
 
 
 def _check_sizes(sizes: Any) -> list[int]:

@@ -553,6 +553,12 @@ def explain(
     Traces
         For ``steps > 1``: one :class:`Trace` per step.
     """
+    if net.input_scale is not None:
+        raise ValueError(
+            f"explain shows the inputs as given, and this network scales them (input_scale={net.input_scale!r}): "
+            f"pass X * {net.input_scale!r} to a copy without input_scale (work = net.astype(net.dtype.name); "
+            f"work.input_scale = None)"
+        )
     steps = check_positive_int(steps, "steps")
     dropout = check_float_in(dropout, "dropout", 0.0, 1.0)
     if weight_decay is not None:

@@ -117,7 +117,7 @@ class Ensemble:
         and shuffles its mini-batches from that seed, as that network would.
     **options
         The other arguments of :class:`chainrule.Network` (``activation``,
-        ``loss``, ``reduction``, ``bias``, ``init``, ``dtype``...), the same
+        ``loss``, ``reduction``, ``bias``, ``init``, ``dtype``, ``input_scale``...), the same
         for every model.
 
     Build one from networks you already have with :meth:`from_networks`.
@@ -236,9 +236,10 @@ class Ensemble:
     def __repr__(self) -> str:
         net = self.stack
         acts = [layer.activation.name for layer in net.layers]
+        scale = "" if net.input_scale is None else f", input_scale={net.input_scale!r}"
         return (
             f"Ensemble({self.models} models, sizes={net.sizes}, activations={acts}, loss={net.loss_function.name!r}, "
-            f"reduction={net.reduction!r}, dtype={net.dtype.name!r})"
+            f"reduction={net.reduction!r}, dtype={net.dtype.name!r}{scale})"
         )
 
     # -- using it -----------------------------------------------------------
@@ -247,7 +248,7 @@ class Ensemble:
         raw = X if isinstance(X, np.ndarray) else np.asarray(X, dtype=object)
         if raw.ndim != 3:
             return self.stack.check_X(X, argument)
-        X = as_float_array(X, argument, self.stack.dtype, ndim=3)
+        X = as_float_array(X, argument, self.stack.dtype, ndim=3, keep_integers=self.stack.input_scale is not None)
         if X.shape[0] != self.models or X.shape[2] != self.stack.n_inputs:
             raise ValueError(
                 f"{argument} as one set of inputs per model must have shape (K, n_samples, n_inputs) = "

@@ -428,9 +428,10 @@ def train(
         raise TypeError(f"warn must be True or False; got {type(warn).__name__} {warn!r}")
     # The input-scale advice sums each column's squares, finite only if X is: that pass is then X's finite check
     # too (one pass over a data set instead of two); a NaN or inf (or a square past the dtype) checks element-wise.
+    # An integer X (kept by check_X for a network with input_scale) is finite and needs no such pass.
     advise = bool(warn) and not (isinstance(optimizer, str) and optimizer.strip().lower() == "lbfgs")
     X = net.check_X(X, finite=not advise)
-    squares = _column_squares(X) if advise else None
+    squares = _column_squares(X) if advise and X.dtype.kind == "f" else None
     if squares is not None and not np.isfinite(squares).all():
         X = net.check_X(X)  # raises for a NaN or an inf
     Y = net.check_Y(Y, X.shape[0], labels=True)  # class labels stay labels: no one-hot matrix of the data set
@@ -516,8 +517,8 @@ def train(
 
     n = X.shape[0]
     full_batch = batch_size is None or batch_size >= (n if collective is None else collective.n_samples)
-    if squares is not None:
-        _warn_about_inputs(X, batch_size is None, epochs, squares)
+    if advise:
+        _warn_about_inputs(X, batch_size is None, epochs, squares, net.input_scale)
     # float32 and dropout training reuse buffers; the tiny float64 networks
     # of hand-worked examples are faster without (a view per array costs more than it saves).
     work = (
@@ -527,6 +528,7 @@ def train(
             dropout,
             gather=not full_batch,
             labels=Y.ndim == 1,
+            x_dtype=X.dtype,  # uint8 rows stay uint8 (input_scale): the forward pass scales each batch
         )
         if (net.dtype == np.float32 or dropout)
         else None
@@ -717,28 +719,49 @@ def _warn(message: str, stacklevel: int) -> None:
     warnings.warn(message, TrainingWarning, stacklevel=stacklevel)
 
 
+def _column_rms(X: np.ndarray, squares: np.ndarray | None, scale: float) -> np.ndarray | None:
+    """The root-mean-square of every column of s·X (n_inputs,) float64, where it can pass INPUT_SCALE_LIMIT.
+
+    None when no column can: for an integer X, s·max|x| bounds each column's RMS and is found
+    without a copy of X (X.max and X.min in X's own dtype); only when a bound passes the limit
+    are the squares summed, in float64 (NumPy's einsum in uint8 would wrap around).
+    For a float X, ``squares`` (in X's dtype) decide, summed again in float64 only near the limit
+    (or on overflow), for the exact decision.
+    """
+    n = X.shape[0]
+    if squares is None:
+        high = np.abs(X.max(axis=0).astype(np.float64))  # abs after the cast: -128 of an int8 fits
+        low = np.abs(X.min(axis=0).astype(np.float64))
+        if bool(np.all(scale * np.maximum(high, low) <= INPUT_SCALE_LIMIT)):  # RMS <= max|x|, also rounded
+            return None
+        squares = np.einsum("ij,ij->j", X, X, dtype=np.float64)  # cast in einsum's buffers: no copy of X
+    elif squares.dtype != np.float64 and not bool(np.all(squares < 0.9 * (INPUT_SCALE_LIMIT / scale) ** 2 * n)):
+        squares = np.einsum("ij,ij->j", X, X, dtype=np.float64)
+    return scale * np.sqrt(squares / n, dtype=np.float64)
+
+
 def _column_squares(X: np.ndarray) -> np.ndarray:
     """Σ x² per column (n_inputs,) in X's own dtype: one pass, no copy (27 ms on Fashion-MNIST's float32 X,
     against 74 ms cast to float64)."""
     return np.einsum("ij,ij->j", X, X)
 
 
-def _warn_about_inputs(X: np.ndarray, default_batch: bool, epochs: int, squares: np.ndarray) -> None:
+def _warn_about_inputs(
+    X: np.ndarray, default_batch: bool, epochs: int, squares: np.ndarray | None, scale: float | None = None
+) -> None:
     """A TrainingWarning for inputs far from unit scale, and for a default full batch on a large set.
 
-    ``squares``: :func:`_column_squares` of X (finite: X was checked).
+    The inputs judged are the first layer's, s·X with the network's ``input_scale`` s.
+    ``squares``: :func:`_column_squares` of a float X (finite: X was checked); None for an integer X.
     """
-    # Only near or past the limit (or on overflow) again in float64, for the exact decision.
-    near = 0.9 * INPUT_SCALE_LIMIT**2 * X.shape[0]
-    if squares.dtype != np.float64 and not bool(np.all(squares < near)):
-        squares = np.einsum("ij,ij->j", X, X, dtype=np.float64)
-    rms = np.sqrt(squares / X.shape[0], dtype=np.float64)
-    column = int(np.argmax(rms))
-    if rms[column] > INPUT_SCALE_LIMIT:
+    rms = _column_rms(X, squares, 1.0 if scale is None else scale)
+    column = 0 if rms is None else int(np.argmax(rms))
+    if rms is not None and rms[column] > INPUT_SCALE_LIMIT:
+        pixels = "Network(..., input_scale=1/255)" if scale is not None else "X / 255"
         _warn(
             f"the inputs are far from unit scale: column {column} has root-mean-square {rms[column]:.3g} "
             f"(the initial weights assume inputs of about 1, so training may diverge or stall); standardise them "
-            f"(chainrule.datasets.standardize(X)) or divide by their range (pixels: X / 255)",
+            f"(chainrule.datasets.standardize(X)) or divide by their range (pixels: {pixels})",
             5,
         )
     if default_batch and X.shape[0] > FULL_BATCH_LIMIT:
@@ -1030,13 +1053,17 @@ def _diverged(run: _Run, epoch: int, batch: int, loss: float, lr: float, cause: 
     elif _iterations(run.opt) == run.first_iteration:
         cause = "data"
         with np.errstate(over="ignore", invalid="ignore"):
-            x = float(np.abs(run.X).max(initial=0.0))
+            if run.X.dtype.kind == "f":
+                x = float(np.abs(run.X).max(initial=0.0))
+            else:  # integers (input_scale): no |X| copy, and int8's -128 has no int8 absolute value
+                x = max(float(run.X.max()), -float(run.X.min()), 0.0)
+            x *= net.input_scale or 1.0  # what the first layer sees
             y = float(np.abs(run.Y).max(initial=0.0)) if run.Y.ndim == 2 else 1.0  # labels: one-hot rows' 1
         if run.collective is not None:  # the whole data set's, so that every rank says the same
             x, y = run.collective.largest(x, y)
         with np.errstate(over="ignore", invalid="ignore"):
             hint = (
-                f"the largest |X| is {x:.3g}, the largest |Y| "
+                f"the largest |X{'' if net.input_scale is None else '·input_scale'}| is {x:.3g}, the largest |Y| "
                 f"{y:.3g} and the largest |weight| {float(np.abs(net.params).max()):.3g}; "
                 f"standardise the inputs and scale the targets (e.g. to unit variance): "
                 f"a lower learning rate cannot help"

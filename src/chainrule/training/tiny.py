@@ -1247,7 +1247,9 @@ def train_many(
     learning_rates : ndarray of shape (K,)
         Each network's learning rate (replaces ``optimizer.learning_rate``).
     X : ndarray of shape (n_samples, n_inputs); Y : ndarray of shape (n_samples, n_outputs)
-        Checked arrays of the network's dtype (``net.check_XY``), the same for every network.
+        Checked arrays of the network's dtype (``net.check_XY``), the same for every network; X
+        also integers for a network with ``input_scale``, which scales X here (once per call,
+        :meth:`~chainrule.core.network.Network.scale_inputs`), as its forward pass does.
     epochs : int >= 0
     optimizer : Optimizer
         ``SGD``, ``Adam``, ``AdamW`` or ``RMSProp`` without a schedule (see :func:`supported`): its
@@ -1299,11 +1301,13 @@ def train_many(
         raise ValueError(f"learning_rates must have shape ({n_models},), one per row of params; got {lrs.shape}")
     for name, array in (("X", X), ("Y", Y)):
         width = net.n_inputs if name == "X" else net.n_outputs
-        if array.ndim != 2 or array.shape[1] != width or array.dtype != dt or array.shape[0] != X.shape[0]:
+        kept = name == "X" and net.input_scale is not None and array.dtype.kind in "iu"  # integers check_X keeps
+        if array.ndim != 2 or array.shape[1] != width or not (array.dtype == dt or kept) or array.shape[0] != len(X):
             raise ValueError(
                 f"{name} must be a checked (n_samples, {width}) {dt.name} array (net.check_XY); got shape "
                 f"{array.shape}, dtype {array.dtype}"
             )
+    X = net.scale_inputs(X)  # a₀ = s·X with the network's input_scale: the loop's first layer reads a₀
     rule = _RULES[type(optimizer)]
     state = {} if state is None else state
     first = "momentum_buffer" not in state  # a new buffer takes the first gradient (SGD with momentum)

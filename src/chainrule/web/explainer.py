@@ -531,7 +531,9 @@ def report_html(
         + "".join(rows)
         + f'<tr><td colspan="4">total</td><td class="num">{total:,}</td></tr></table>'
         f'<p class="muted">sizes {_esc(net.sizes)}; loss {_esc(net.loss_function.name)}, reduction '
-        f"{_esc(net.reduction)}; bias {net.bias}; dtype {_esc(net.dtype.name)}</p>"
+        f"{_esc(net.reduction)}; bias {net.bias}; dtype {_esc(net.dtype.name)}"
+        + ("" if net.input_scale is None else f"; inputs scaled by {net.input_scale:.6g}")
+        + "</p>"
     )
     final: list[tuple[str, Any]] = [("epochs trained", len(history))]
     for name in ("loss", "accuracy", "val_loss", "val_accuracy"):
