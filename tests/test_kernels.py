@@ -344,6 +344,30 @@ def test_the_engine_passes_give_the_engines_numpy_bits(dtype):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("integers", [np.uint8, np.int8, np.uint16, np.int16])
+def test_the_scale_pass_gives_the_bits_of_scale_inputs(dtype, integers):
+    # a₀ = s·x for small integers (uint8 pixels), compiled and by NumPy (Network.scale_inputs): the same
+    # bits, over the whole range of the integers, for scales that round, underflow and overflow.
+    import chainrule as cr
+
+    info = np.iinfo(integers)
+    x = np.arange(info.min, info.max + 1, max(1, (info.max - info.min) // 4000), dtype=np.int64)
+    x = np.concatenate([x, [info.min, info.max]]).astype(integers).reshape(-1, 2)
+    kernels.set_kernels("numba")
+    passes = kernels.engine_passes(10, dtype)
+    assert passes is not None
+    for s in (1 / 255, 0.3, 1e-30, 3e37 if dtype == np.float32 else 1e305, 7.0):
+        net = cr.Network([2, 3, 1], seed=0, dtype=np.dtype(dtype).name, input_scale=s)
+        out = np.full(x.shape, 5.0, dtype)
+        with np.errstate(over="ignore"):
+            assert net.scale_inputs(x, out, passes) is out
+            plain = net.scale_inputs(x)
+            floats = x.astype(dtype) * dtype(s)
+        np.testing.assert_array_equal(_bits(out), _bits(plain))
+        np.testing.assert_array_equal(_bits(plain), _bits(floats))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_the_cross_entropy_pass_gives_the_engines_loss_delta_and_count(dtype):
     # CrossEntropy.evaluate with labels and the accuracy count (loss.hits), compiled and as NumPy passes:
     # the same loss (a float), the same δ bits and the same count, NaN, inf, ties and one output included.

@@ -360,7 +360,9 @@ class Network:
     def input_scale(self, value: float | None) -> None:
         self._input_scale = _check_input_scale(value, self.dtype)
 
-    def scale_inputs(self, X: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    def scale_inputs(
+        self, X: np.ndarray, out: np.ndarray | None = None, passes: dict[str, Any] | None = None
+    ) -> np.ndarray:
         """The first layer's input a₀: s·X in the network's dtype with ``input_scale`` s, X itself without.
 
         The one place the input scale is applied (:meth:`forward` calls it,
@@ -373,6 +375,9 @@ class Network:
             :meth:`check_X` keeps them).
         out : ndarray of X's shape and the network's dtype, optional
             Where to write s·X (a workspace's ``a0``).
+        passes : dict, optional
+            A workspace's compiled passes (:attr:`Workspace.passes`): with ``out``, integers of at most
+            16 bits (uint8 pixels) are scaled by its ``"scale"`` loop, which gives the same bits.
 
         Returns
         -------
@@ -381,7 +386,11 @@ class Network:
         """
         if self._input_scale is None:
             return X
-        return np.multiply(X, np.array(self._input_scale, self.dtype), out=out, dtype=self.dtype)
+        s = np.array(self._input_scale, self.dtype)
+        if passes is not None and out is not None and X.dtype in _SMALL_INTEGERS:
+            passes["scale"](X, s[()], out)  # compiled, the same bits
+            return out
+        return np.multiply(X, s, out=out, dtype=self.dtype)
 
     def astype(self, dtype: str) -> Network:
         """An independent copy that computes in ``dtype`` (``"float64"`` or ``"float32"``).
@@ -648,7 +657,10 @@ class Network:
         zs = []
         a = X  # a₀ = X, or s·X with input_scale s:
         if self._input_scale is not None:
-            a = self.scale_inputs(X, None if work is None or work.a0 is None else work.a0[: X.shape[0]])
+            if work is None or work.a0 is None:
+                a = self.scale_inputs(X)
+            else:
+                a = self.scale_inputs(X, work.a0[: X.shape[0]], work.passes)
         activations = [a]
         if work is None:
             for layer in self.layers:
@@ -1088,6 +1100,10 @@ class Network:
         from ..io import save
 
         save(self, path)
+
+
+#: Integer dtypes exact in float32 (and their products with a float32 exact in float64): compiled scaling.
+_SMALL_INTEGERS = tuple(np.dtype(t) for t in (np.uint8, np.int8, np.uint16, np.int16))
 
 
 def _architecture(net: Network) -> dict[str, Any]:

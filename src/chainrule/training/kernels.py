@@ -306,6 +306,17 @@ def _column_sum_loop(d, out):
             out[j] += d[i, j]
 
 
+def _scale_numpy(x, s, out):
+    np.multiply(x, s, out=out, dtype=out.dtype)
+
+
+def _scale_loop(x, s, out):
+    n, k = x.shape
+    for i in range(n):  # small integers are exact in the dtype, and so is their product in a wider one: one rounding
+        for j in range(k):
+            out[i, j] = x[i, j] * s
+
+
 def _softmax_tops_numpy(z, a, top, amax):
     np.maximum.reduce(z, -1, out=top)
     np.maximum.reduce(a, -1, out=amax)
@@ -366,6 +377,7 @@ _NUMPY: dict[str, Callable[..., Any]] = {
     "bias_relu": _bias_relu_numpy,
     "relu_backward": _relu_backward_numpy,
     "column_sum": _column_sum_numpy,
+    "scale": _scale_numpy,
     "softmax_tops": _softmax_tops_numpy,
     "cross_entropy_labels": _cross_entropy_labels_numpy,
 }
@@ -376,6 +388,7 @@ _LOOPS: dict[str, Callable[..., Any]] = {
     "bias_relu": _bias_relu_loop,
     "relu_backward": _relu_backward_loop,
     "column_sum": _column_sum_loop,
+    "scale": _scale_loop,
     "softmax_tops": _softmax_tops_loop,
     "cross_entropy_labels": _cross_entropy_labels_loop,
 }
@@ -491,6 +504,8 @@ def engine_passes(n_parameters: int, dtype: Any) -> dict[str, Callable[..., Any]
     - ``"relu_backward"``: ``(g, z, out)``, out ← g·[z > 0], all (n, k);
     - ``"column_sum"``: ``(d, out)``, out ← Σ_rows d, d (n, k), out (k,): ∂L/∂b, the rows added one
       after the other to 0, the order of NumPy's ``np.add.reduce(d, 0)``;
+    - ``"scale"``: ``(x, s, out)``, out ← s·x for integer inputs x (n, k) of at most 16 bits (uint8 pixels),
+      s of the dtype, out (n, k) of the dtype: :meth:`chainrule.core.network.Network.scale_inputs`;
     - ``"cross_entropy"``: ``(z, a, y, scale, delta) -> (loss, correct)`` for a softmax output a = softmax(z)
       (n, k) and class labels y (n,): :meth:`chainrule.core.losses.CrossEntropy.evaluate`'s loss (a float)
       and δ = (a − onehot(y))·scale written into ``delta`` (n, k), and the rows whose argmax of a is their
@@ -523,6 +538,7 @@ def engine_passes(n_parameters: int, dtype: Any) -> dict[str, Callable[..., Any]
         "bias_relu": forward,
         "relu_backward": backward,
         "column_sum": compiled["column_sum"],
+        "scale": compiled["scale"],
         "cross_entropy": loss,
     }
 
