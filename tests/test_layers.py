@@ -199,3 +199,24 @@ def test_activation_instance_is_used():
     layer.weights = [[1.0]]
     assert layer.activation is act
     np.testing.assert_array_equal(layer.forward(np.array([[-2.0]]))[1], [[-1.0]])
+
+
+@pytest.mark.parametrize("rows", [1, 2, 3, 4, 8, 9, 40])
+def test_a_stacks_bias_gradient_is_each_models_own_sum_of_rows(rows, rng):
+    # a few rows are added one after the other, more by np.add.reduce: each model's bits are those of its own
+    # layer's np.add.reduce over its rows, the signs of zeros, inf and NaN included
+    nets = [cr.Network([3, 5, 2], seed=k) for k in range(4)]
+    stack = cr.Network.stack(nets)
+    layer = stack.layers[0]
+    delta = rng.normal(size=(4, rows, 5))
+    delta[0, :, 0] = -0.0
+    delta[1, 0, 1] = np.inf
+    delta[2, -1, 2] = np.nan
+    a_prev = rng.normal(size=(4, rows, 3))
+    with np.errstate(invalid="ignore"):
+        layer.backward(delta, a_prev)
+        for k, net in enumerate(nets):
+            net.layers[0].backward(delta[k], a_prev[k])
+            np.testing.assert_array_equal(
+                layer.grad_bias[k].view(np.uint64), net.layers[0].grad_bias.view(np.uint64), strict=True
+            )

@@ -96,6 +96,11 @@ _ALIGN = 64  # chunk bounds fall on multiples of 64 elements (whole cache lines,
 # every element; else 1 for a weight, 0 for a bias), then the constants, wd = λ first (0: no decay).
 
 
+#: Up to this many elements :func:`all_finite` asks one sum first (one call, against max and min: 1 µs of 2
+#: for 100 XOR networks' 900 parameters); a long float32 vector's pairwise sum costs more than its max and min.
+_SUM_CHECK = 4096
+
+
 def all_finite(x: np.ndarray, nonnegative: bool = False) -> bool:
     """Whether every element of x is finite: its max and min are (NaN propagates through both).
 
@@ -103,6 +108,8 @@ def all_finite(x: np.ndarray, nonnegative: bool = False) -> bool:
     """
     if not x.size:
         return True
+    if x.size <= _SUM_CHECK and math.isfinite(float(np.add.reduce(x, axis=None))):
+        return True  # a short vector (a tiny network, a stack of them): one sum, finite only if every element is
     if not math.isfinite(float(np.maximum.reduce(x, axis=None))):
         return False
     return nonnegative or math.isfinite(float(np.minimum.reduce(x, axis=None)))
