@@ -315,21 +315,31 @@ def _train_loop(
                             s += A[ai + i * n_in + m] * p[wo + j * n_in + m]
                         if has_bias:
                             s += p[bo + j]
-                        q = i * width + j
-                        Z[zo + q] = s
-                        if act == 1:  # σ(z) = 1 / (1 + e^(−max(z, −limit)))
-                            a = one / (_exp(-(neg_limit if s < neg_limit else s)) + one)
-                        elif act == 0 or act == 6:
-                            a = s
-                        elif act == 2:
-                            a = math.tanh(s)
-                        elif act == 3:
-                            a = zero if s < zero else s
-                        elif act == 4:
-                            a = s if s > zero else s * slope
-                        else:  # e^min(z, limit)
-                            a = _exp(pos_limit if s > pos_limit else s)
-                        A[ao + q] = a
+                        Z[zo + i * width + j] = s
+                count = n * width
+                if act == 1:  # σ(z) = 1 / (1 + e^(−max(z, −limit)))
+                    for q in range(count):
+                        s = Z[zo + q]
+                        A[ao + q] = one / (_exp(-(neg_limit if s < neg_limit else s)) + one)
+                elif act == 0 or act == 6:
+                    for q in range(count):
+                        A[ao + q] = Z[zo + q]
+                elif act == 2:
+                    for q in range(count):
+                        A[ao + q] = math.tanh(Z[zo + q])
+                elif act == 3:
+                    for q in range(count):
+                        s = Z[zo + q]
+                        A[ao + q] = zero if s < zero else s
+                elif act == 4:
+                    for q in range(count):
+                        s = Z[zo + q]
+                        A[ao + q] = s if s > zero else s * slope
+                else:  # e^min(z, limit)
+                    for q in range(count):
+                        s = Z[zo + q]
+                        A[ao + q] = _exp(pos_limit if s > pos_limit else s)
+                for i in range(n):
                     if act == 6:  # softmax: e^(z − max z) / Σ e^(z − max z), row by row
                         r = ao + i * width
                         top = A[r]
