@@ -111,6 +111,30 @@ def test_fashion_mnist_splits(fashion_dir):
     assert X.shape == (6, 784) and y.tolist() == list(range(6))
 
 
+@pytest.mark.parametrize("input_scale", [None, 1 / 255])
+def test_fashion_mnist_comes_in_the_units_the_model_reads(fashion_dir, tmp_path, capsys, input_scale):
+    # A network with input_scale (trained in Python on the uint8 bytes) gets the bytes 0..255 from evaluate,
+    # predict and plot, and scales them itself; one without gets float pixels in [0, 1]: never scaled twice.
+    import json
+
+    from chainrule.training.loop import evaluate
+
+    dtype = "float32" if input_scale is None else "uint8"
+    (X, y), (X_test, y_test) = datasets.load_fashion_mnist(fashion_dir, dtype=dtype)
+    net = cr.Network([784, 8, 10], activation="relu", loss="cross_entropy", seed=0, input_scale=input_scale)
+    net.fit(X, y, epochs=2, learning_rate=0.1)
+    model = tmp_path / "m.npz"
+    net.save(model)
+    assert main(["evaluate", str(model), FASHION, "--data-dir", str(fashion_dir), "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    loss, accuracy = evaluate(net, net.check_X(X_test), net.check_Y(y_test, 3, labels=True))
+    assert printed == {"samples": 3, "loss": loss, "accuracy": accuracy}
+    assert main(["predict", str(model), FASHION, "--data-dir", str(fashion_dir), "--probabilities"]) == 0
+    rows = [line.split(",") for line in capsys.readouterr().out.splitlines()[1:]]
+    # printed with 6 decimals: within half of the last digit
+    np.testing.assert_allclose(np.array(rows, float), net.predict(X_test), rtol=0, atol=5.000001e-7)
+
+
 def test_fashion_mnist_missing_files_say_how_to_get_them(tmp_path):
     with pytest.raises(FileNotFoundError, match="Fashion-MNIST files missing in .*apt-get install") as info:
         resolve_data(FASHION, data_dir=tmp_path)

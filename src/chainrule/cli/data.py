@@ -107,14 +107,22 @@ def read_data(
     split: str = "test",
     data_dir: str | os.PathLike | None = None,
     delimiter: str | None = None,
+    pixels: str = "float32",
 ) -> Data:
-    """:func:`resolve_data` with the class names: those of a CSV's text labels, or Fashion-MNIST's."""
+    """:func:`resolve_data` with the class names: those of a CSV's text labels, or Fashion-MNIST's.
+
+    ``pixels``: Fashion-MNIST's images as ``"float32"`` values in [0, 1], or as their ``"uint8"`` bytes
+    0..255, what a network with an ``input_scale`` (1/255) reads: the command line gives a model the
+    pixels in the units it was trained on.
+    """
     if split not in _SPLITS:
         raise ValueError(f"split must be 'train' or 'test'; got {split!r}")
+    if pixels not in ("float32", "uint8"):
+        raise ValueError(f"pixels must be 'float32' or 'uint8'; got {pixels!r}")
     name = os.fspath(source)
     if name == FASHION:
         try:
-            train, test = datasets.load_fashion_mnist(data_dir, dtype="float32")
+            train, test = datasets.load_fashion_mnist(data_dir, dtype=pixels)
         except FileNotFoundError as exc:  # the library's message names path=...; here it is an option
             where = datasets.FASHION_MNIST_DIR if data_dir is None else os.fspath(data_dir)
             missing = str(exc).split(": ", 1)[1].split(" (raw or .gz)", 1)[0]

@@ -88,6 +88,7 @@ def _plot(args) -> int:
                 seed=args.data_seed,
                 data_dir=args.data_dir,
                 delimiter=args.delimiter,
+                pixels="float32" if net.input_scale is None else "uint8",  # the units the model reads
             )
             X, y = data.X, model_labels(data, net.class_names)
         if args.kind == "boundary":

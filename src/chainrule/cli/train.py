@@ -247,8 +247,14 @@ def auto_epochs(n_samples: int, batch_size: int) -> int:
     return max(MIN_EPOCHS, -(-AUTO_STEPS // batches))
 
 
-def _load(args, split: str) -> Data:
-    """The data argument read; ``split`` is "train" or "test" for Fashion-MNIST."""
+def _load(args, split: str, net=None) -> Data:
+    """The data argument read; ``split`` is "train" or "test" for Fashion-MNIST.
+
+    Fashion-MNIST's pixels come in the units ``net`` reads: their bytes 0..255 for a network with an
+    ``input_scale`` (trained in Python on ``load_fashion_mnist(dtype="uint8")``; it scales them itself),
+    else floats in [0, 1], as for a new network (``train`` builds one without a scale).
+    """
+    scaled = net is not None and net.input_scale is not None
     return read_data(
         args.data,
         target=args.target,
@@ -257,6 +263,7 @@ def _load(args, split: str) -> Data:
         split=split,
         data_dir=args.data_dir,
         delimiter=args.delimiter,
+        pixels="uint8" if scaled else "float32",
     )
 
 
@@ -280,7 +287,7 @@ def _train(args) -> int:
         raise ValueError(f"--max-iter is for --optimizer lbfgs; {args.optimizer} runs --epochs epochs")
     _check_outputs(args)  # before the data is read and the training starts: a bad path loses nothing
     resumed = load(args.resume) if args.resume else None
-    data = _load(args, "train")
+    data = _load(args, "train", resumed)
     X, y = data.X, data.y
     if y is None:
         raise ValueError("train needs a target column (--target INDEX or NAME, not 'none')")
@@ -523,7 +530,7 @@ def _targets_for(net, data: Data):
 def _evaluate(args) -> int:
 
     net = load(args.model)
-    data = _load(args, "test")
+    data = _load(args, "test", net)
     X = net.check_X(data.X, "data")
     Y = net.check_Y(_targets_for(net, data), X.shape[0], "target", labels=True)  # class labels stay labels
     loss, accuracy = evaluate(net, X, Y)
@@ -541,7 +548,7 @@ def _evaluate(args) -> int:
 
 def _inputs_for(net, args) -> np.ndarray:
     """predict's inputs: a CSV with the target column (left out) or with only the network's inputs."""
-    X = _load(args, "test").X
+    X = _load(args, "test", net).X
     if X.shape[1] == net.n_inputs - 1 and args.target == "-1" and os.path.exists(args.data):
         X = read_data(args.data, target=None, delimiter=args.delimiter).X  # no target column: every column is an input
     return net.check_X(X, "data")
