@@ -221,8 +221,8 @@ def test_checkpoints_are_written_by_rank_0_and_resume_on_any_number_of_ranks(tmp
 def test_bad_input_or_divergence_on_one_rank_raises_on_every_rank(tmp_path):
     body = """
     messages = []
-    def attempt(make_shard, error, loss="cross_entropy", **options):
-        net = cr.Network([6, 8, 2], activation="tanh", loss=loss, seed=5)
+    def attempt(make_shard, error, loss="cross_entropy", scale=None, **options):
+        net = cr.Network([6, 8, 2], activation="tanh", loss=loss, seed=5, input_scale=scale)
         Xs, ys = make_shard()
         try:
             distributed.fit(net, Xs, ys, epochs=3, batch_size=16, **options)
@@ -246,16 +246,18 @@ def test_bad_input_or_divergence_on_one_rank_raises_on_every_rank(tmp_path):
     attempt(nan, ValueError)
     attempt(huge, cr.TrainingDiverged, loss="mse", learning_rate=0.1)
     attempt(lambda: distributed.shard(X, y), ValueError, learning_rate=0.1 if rank == 0 else 0.2)
+    attempt(lambda: distributed.shard(X, y), ValueError, scale=None if rank == 0 else 0.5)  # inputs scaled apart
     json.dump(messages, open(f"errors{rank}.json", "w"))
     """
     _launch(tmp_path, body)
     r0, r1 = _per_rank(tmp_path, "errors", 2)
     assert r0 == r1  # every rank raised, the same error
-    narrow, nan, huge, settings = r0
+    narrow, nan, huge, settings, scales = r0
     assert narrow.startswith("ValueError: rank 1 of 2: X must have 6 columns")
     assert nan.startswith("ValueError: rank 1 of 2: X") and "finite" in nan
     assert huge.startswith("TrainingDiverged:") and "epoch 0" in huge
     assert settings.startswith("ValueError: rank 1 of 2 has another network, validation data or settings")
+    assert scales.startswith("ValueError: rank 1 of 2 has another network, validation data or settings")
 
 
 def test_an_error_on_one_rank_ends_every_rank_instead_of_hanging(tmp_path):
