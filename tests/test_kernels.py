@@ -368,6 +368,58 @@ def test_the_scale_pass_gives_the_bits_of_scale_inputs(dtype, integers):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_the_softmax_pass_gives_the_engines_bits(dtype):
+    # z + b then softmax(z) (Dense.forward, Softmax.forward), compiled and as NumPy passes: the same z and a
+    # bits, for widths on both sides of NumPy's pairwise-sum blocks (8, 128), with NaN, ±inf, −0, ties,
+    # exp's underflow and a bias that is not finite.
+    import chainrule as cr
+    from chainrule.core.activations import Softmax
+
+    rng = np.random.default_rng(11)
+    kernels.set_kernels("numba")
+    passes = kernels.engine_passes(10, dtype)
+    assert passes is not None
+    cases = []
+    for n, k in ((1, 1), (7, 1), (5, 2), (9, 7), (9, 8), (9, 9), (37, 10), (128, 10), (6, 127), (6, 129), (3, 1000)):
+        z = (rng.normal(size=(n, k)) * rng.choice([0.1, 3.0, 60.0], (n, 1))).astype(dtype)
+        cases.append((z, rng.normal(size=k).astype(dtype)))
+    z = rng.normal(size=(8, 10)).astype(dtype)
+    z[0, 3] = np.nan  # a NaN row
+    z[1, :] = 2.0  # all tied
+    z[2, 7] = np.inf  # an infinite logit
+    z[3, :] = -np.inf  # every logit −inf
+    z[4, 2] = -0.0
+    z[5, :] = [0.0, -0.0] * 5  # a largest z of either sign
+    z[6, 1] = -200.0  # e^(z − max z) underflows to 0 (and a subnormal on the way in float32)
+    b = rng.normal(size=10).astype(dtype)
+    cases.append((z, b))
+    b2 = b.copy()
+    b2[[0, 4]] = [np.inf, np.nan]  # a column that is ±inf or NaN in every row
+    cases.append((z, b2))
+    for z, b in cases:
+        with np.errstate(invalid="ignore", over="ignore", under="ignore", divide="ignore"):
+            z_ref = z + b
+            a_ref = Softmax().forward(z_ref.copy())
+            for rules in (None, "compiled"):
+                z1, a1 = z.copy(), np.full_like(z, 7.0)
+                if rules is None:
+                    kernels.bias_softmax(z1, b, a1, np.full(z.shape[0], 9.0, dtype))
+                else:
+                    passes["bias_softmax"](z1, b, a1)
+                np.testing.assert_array_equal(_bits(z1), _bits(z_ref))
+                np.testing.assert_array_equal(_bits(a1), _bits(a_ref))
+    # and through the engine: an output layer's forward with the passes is its forward without them
+    layer = cr.Network([19, 10], output_activation="softmax", seed=1, dtype=np.dtype(dtype).name).layers[0]
+    assert layer.activation.name == "softmax"
+    x = rng.normal(size=(37, 19)).astype(dtype)
+    outs = [(np.empty((37, 10), dtype), np.empty((37, 10), dtype)) for _ in range(2)]
+    layer.forward(x, *outs[0])
+    assert layer.forward(x, *outs[1], passes)[1] is outs[1][1]
+    for plain, compiled in zip(outs[0], outs[1]):
+        np.testing.assert_array_equal(_bits(compiled), _bits(plain))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_the_cross_entropy_pass_gives_the_engines_loss_delta_and_count(dtype):
     # CrossEntropy.evaluate with labels and the accuracy count (loss.hits), compiled and as NumPy passes:
     # the same loss (a float), the same δ bits and the same count, NaN, inf, ties and one output included.

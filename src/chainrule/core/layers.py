@@ -168,9 +168,14 @@ class Dense:
         """
         if self.models is None:
             z = np.dot(a_prev, self._weights.T, out=out_z)  # np.dot: less call overhead than @ on tiny arrays
-            if passes is not None and out_a is not None and self._bias is not None and self.activation.name == "relu":
-                passes["bias_relu"](z, self._bias, out_a)  # z += b and a = max(z, 0) in one pass
-                return z, out_a
+            if passes is not None and out_a is not None and self._bias is not None:
+                name = self.activation.name
+                if name == "relu":
+                    passes["bias_relu"](z, self._bias, out_a)  # z += b and a = max(z, 0) in one pass
+                    return z, out_a
+                if name == "softmax":
+                    passes["bias_softmax"](z, self._bias, out_a)  # z += b and a = softmax(z): 4 calls, not 6
+                    return z, out_a
             if self._bias is not None:
                 z += self._bias
         else:  # one matrix product per model: a_prev (n, n_in) or (K, n, n_in) times each Wᵀ (K, n_in, n_out)

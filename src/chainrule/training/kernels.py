@@ -324,6 +324,37 @@ def _scale_loop(x, s, out):
             out[i, j] = x[i, j] * s
 
 
+def _softmax_shift_numpy(z, b, a):
+    z += b
+    np.subtract(z, np.maximum.reduce(z, -1, keepdims=True), out=a)
+
+
+def _softmax_shift_loop(z, b, a):
+    n, k = z.shape
+    for i in range(n):  # z ← z + b, then a ← z − max z, row by row (a NaN max, as np.max's, makes the row NaN)
+        for j in range(k):
+            z[i, j] += b[j]
+        t = z[i, 0]
+        for j in range(1, k):
+            zj = z[i, j]
+            if zj > t or zj != zj:
+                t = zj
+        for j in range(k):
+            a[i, j] = z[i, j] - t
+
+
+def _softmax_divide_numpy(a, sums):
+    a /= sums[:, None]
+
+
+def _softmax_divide_loop(a, sums):
+    n, k = a.shape
+    for i in range(n):
+        s = sums[i]
+        for j in range(k):
+            a[i, j] = a[i, j] / s
+
+
 def _softmax_tops_numpy(z, a, top, amax):
     np.maximum.reduce(z, -1, out=top)
     np.maximum.reduce(a, -1, out=amax)
@@ -385,6 +416,8 @@ _NUMPY: dict[str, Callable[..., Any]] = {
     "relu_backward": _relu_backward_numpy,
     "column_sum": _column_sum_numpy,
     "scale": _scale_numpy,
+    "softmax_shift": _softmax_shift_numpy,
+    "softmax_divide": _softmax_divide_numpy,
     "softmax_tops": _softmax_tops_numpy,
     "cross_entropy_labels": _cross_entropy_labels_numpy,
 }
@@ -396,6 +429,8 @@ _LOOPS: dict[str, Callable[..., Any]] = {
     "relu_backward": _relu_backward_loop,
     "column_sum": _column_sum_loop,
     "scale": _scale_loop,
+    "softmax_shift": _softmax_shift_loop,
+    "softmax_divide": _softmax_divide_loop,
     "softmax_tops": _softmax_tops_loop,
     "cross_entropy_labels": _cross_entropy_labels_loop,
 }
@@ -509,6 +544,8 @@ def engine_passes(n_parameters: int, dtype: Any) -> dict[str, Callable[..., Any]
 
     - ``"bias_relu"``: ``(z, b, a)``, z ← z + b, a ← max(z, 0), z and a (n, k), b (k,);
     - ``"relu_backward"``: ``(g, z, out)``, out ← g·[z > 0], all (n, k);
+    - ``"bias_softmax"``: ``(z, b, a)``, z ← z + b, a ← softmax(z) row by row, z and a (n, k), b (k,):
+      Dense.forward and Softmax.forward, NumPy's exp and row sums between two loops (:func:`bias_softmax`);
     - ``"column_sum"``: ``(d, out)``, out ← Σ_rows d, d (n, k), out (k,): ∂L/∂b, the rows added one
       after the other to 0, the order of NumPy's ``np.add.reduce(d, 0)``;
     - ``"scale"``: ``(x, s, out)``, out ← s·x for integer inputs x (n, k) of at most 16 bits (uint8 pixels),
@@ -533,6 +570,13 @@ def engine_passes(n_parameters: int, dtype: Any) -> dict[str, Callable[..., Any]
         relu_backward(g, z, out, zero, one)
 
     scratch: list[np.ndarray] = []  # the rows' max z, max a (then its log) and losses, grown to the largest batch
+    sums: list[np.ndarray] = []  # the rows' Σ e^(z − max z), grown to the largest batch
+
+    def output(z: np.ndarray, b: np.ndarray, a: np.ndarray) -> None:
+        n = z.shape[0]
+        if not sums or sums[0].shape[0] < n:
+            sums[:] = [np.empty(n, dtype)]
+        bias_softmax(z, b, a, sums[0][:n], compiled)
 
     def loss(z: np.ndarray, a: np.ndarray, y: np.ndarray, scale: float, delta: np.ndarray) -> tuple[float, int]:
         n = z.shape[0]
@@ -544,10 +588,33 @@ def engine_passes(n_parameters: int, dtype: Any) -> dict[str, Callable[..., Any]
     return {
         "bias_relu": forward,
         "relu_backward": backward,
+        "bias_softmax": output,
         "column_sum": compiled["column_sum"],
         "scale": compiled["scale"],
         "cross_entropy": loss,
     }
+
+
+def bias_softmax(
+    z: np.ndarray,
+    b: np.ndarray,
+    a: np.ndarray,
+    sums: np.ndarray,
+    rules: dict[str, Callable[..., Any]] | None = None,
+) -> None:
+    """z ← z + b and a ← softmax(z), row by row, in four calls: an output layer's forward pass.
+
+    z and a (n, k) C-contiguous, b (k,), ``sums`` (n,) scratch, all of one dtype. The operations of
+    Dense.forward and :meth:`chainrule.core.activations.Softmax.forward` in their order:
+    e = z − max z, e^e by ``np.exp`` and the row sums by ``np.add.reduce`` (NumPy's own: its exp
+    and its pairwise sum), then e / Σ e; so ``rules`` (the compiled loops; None: the NumPy passes)
+    give the engine's bits.
+    """
+    rules = _NUMPY if rules is None else rules
+    rules["softmax_shift"](z, b, a)
+    np.exp(a, out=a)
+    np.add.reduce(a, -1, out=sums)
+    rules["softmax_divide"](a, sums)
 
 
 def cross_entropy(
