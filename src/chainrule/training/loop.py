@@ -972,9 +972,10 @@ def _minibatch_epoch(run: _Run, epoch: int, lr: float) -> tuple[float, float] | 
         if work is None or work.x is None or work.y is None:
             x, y = X[idx], Y[idx]
         else:
-            # mode="clip" (idx is in range): with the default "raise", take buffers `out`.
-            x = np.take(X, idx, axis=0, out=work.x[:k], mode="clip")
-            y = np.take(Y, idx, axis=0, out=work.y[:k], mode="clip")
+            # mode="clip" (idx is in range): with the default "raise", take buffers `out`. The method, not
+            # np.take, whose Python wrapper costs a step a microsecond.
+            x = X.take(idx, 0, work.x[:k], "clip")
+            y = Y.take(idx, 0, work.y[:k], "clip")
         try:
             fwd, back = train_step(net, run.opt, x, y, work, w, True, run.collective)
         except _NonFinite as exc:
