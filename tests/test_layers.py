@@ -201,18 +201,20 @@ def test_activation_instance_is_used():
     np.testing.assert_array_equal(layer.forward(np.array([[-2.0]]))[1], [[-1.0]])
 
 
-@pytest.mark.parametrize("rows", [1, 2, 3, 4, 8, 9, 40])
-def test_a_stacks_bias_gradient_is_each_models_own_sum_of_rows(rows, rng):
-    # a few rows are added one after the other, more by np.add.reduce: each model's bits are those of its own
-    # layer's np.add.reduce over its rows, the signs of zeros, inf and NaN included
-    nets = [cr.Network([3, 5, 2], seed=k) for k in range(4)]
+@pytest.mark.parametrize("rows", [1, 2, 3, 4, 8, 9, 40, 130])
+@pytest.mark.parametrize("models, units", [(4, 5), (8, 1), (8, 2), (12, 32), (9, 33), (100, 2)])
+def test_a_stacks_bias_gradient_is_each_models_own_sum_of_rows(rows, models, units, rng):
+    # each model's bits are those of its own layer's np.add.reduce over its rows, the signs of zeros, inf and NaN
+    # included, on both sides of the stack's rule for narrow layers (a copy with the rows first: see Dense.backward)
+    # and for one unit, whose rows NumPy sums pairwise
+    nets = [cr.Network([3, units, 2], seed=k) for k in range(models)]
     stack = cr.Network.stack(nets)
     layer = stack.layers[0]
-    delta = rng.normal(size=(4, rows, 5))
+    delta = rng.normal(size=(models, rows, units)) * rng.choice([1e-8, 1.0, 1e8], (models, rows, units))
     delta[0, :, 0] = -0.0
-    delta[1, 0, 1] = np.inf
-    delta[2, -1, 2] = np.nan
-    a_prev = rng.normal(size=(4, rows, 3))
+    delta[1, 0, -1] = np.inf
+    delta[2, -1, units // 2] = np.nan
+    a_prev = rng.normal(size=(models, rows, 3))
     with np.errstate(invalid="ignore"):
         layer.backward(delta, a_prev)
         for k, net in enumerate(nets):

@@ -30,6 +30,15 @@ from .activations import Activation, get_activation
 __all__ = ["Dense"]
 
 
+#: A stack of at least this many models whose layers have 2 to :data:`_ROWS_FIRST_UNITS` units sums each
+#: model's δ over its rows from a copy with the rows first (see Dense.backward). Measured (np.add.reduce of
+#: (K, n, k) against the copy and its reduce, n = 4 and 128): 0.36-0.6x the time at K = 100 for k = 2..16,
+#: 0.6-0.8x at k = 32, 1.0-1.1x at k = 64; about 1.0x at K = 10, 1.0-1.5x at K = 2. With k = 1 the reduced
+#: axis is the innermost one and NumPy sums it pairwise: that order is kept too (the copy's would not be).
+_ROWS_FIRST_MODELS = 8
+_ROWS_FIRST_UNITS = 32
+
+
 class Dense:
     """A fully connected layer of ``n_out`` neurons fed by ``n_in`` inputs.
 
@@ -203,6 +212,13 @@ class Dense:
             return [self._grad_weights]
         if passes is not None and self.models is None:
             passes["column_sum"](delta, grad_bias)  # the same sum, compiled
+        elif self.models is not None and self.models >= _ROWS_FIRST_MODELS and 2 <= self.n_out <= _ROWS_FIRST_UNITS:
+            # Σ_rows δ of a stack of narrow layers, from a copy laid out (n, K, n_out): np.add.reduce over the
+            # middle axis of (K, n, n_out) runs its inner loop over the n_out units, K·n times, and over the
+            # first axis of the copy over all K·n_out at once. Both add the rows one after the other to +0
+            # (the reduced axis is not the innermost), so the bits are the same: 7.1 -> 2.9 µs for 100 XOR
+            # networks' hidden layers, whose step takes 50.
+            np.add.reduce(np.ascontiguousarray(delta.transpose(1, 0, 2)), 0, None, out=grad_bias)
         else:
             np.add.reduce(delta, -2, None, out=grad_bias)  # Σ_rows δ; np.sum(out=) costs 2x here
         return [self._grad_weights, grad_bias]
