@@ -187,3 +187,31 @@ def test_snapshots_refuse_what_they_cannot_draw(xor):
     snaps = cr.callbacks.Snapshots(X)
     with pytest.raises(ValueError, match="this network has 3 inputs, not 2"):
         cr.Network([3, 1]).fit(np.ones((4, 3)), Y, callbacks=[snaps])
+
+
+def test_a_callback_may_have_either_per_batch_hook():
+    # on_batch_end alone, or on_epoch_begin alone: each is called where the callback has it (a callback with only
+    # on_batch_end raised AttributeError inside the loop, and one with only on_epoch_begin was never called)
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(50, 3)), rng.integers(0, 2, 50)
+
+    class Batches(cr.callbacks.Callback):
+        def __init__(self):
+            self.calls = []
+
+        def on_batch_end(self, batch, loss, accuracy):
+            self.calls.append(batch)
+
+    class Epochs(cr.callbacks.Callback):
+        def __init__(self):
+            self.calls = []
+
+        def on_epoch_begin(self, net, epoch, n_batches):
+            self.calls.append((epoch, n_batches))
+
+    batches, epochs = Batches(), Epochs()
+    net = cr.Network([3, 4, 2], activation="relu", loss="cross_entropy", seed=0)
+    history = net.fit(X, y, epochs=2, batch_size=16, learning_rate=0.1, callbacks=[batches, epochs])
+    assert len(history) == 2
+    assert batches.calls == [0, 1, 2, 3] * 2  # 50 rows in batches of 16: 4 a epoch
+    assert epochs.calls == [(0, 4), (1, 4)]

@@ -10,10 +10,10 @@ A callback subclasses :class:`Callback` and overrides what it needs:
 - ``on_interrupt(net, history)`` instead of ``on_train_end`` when Ctrl-C
   stopped the training (after the batch in progress; ``history.interrupted``).
 
-Callbacks with ``on_epoch_begin(net, epoch, n_batches)`` and
-``on_batch_end(batch, loss, accuracy)`` also hear about every mini-batch
-(the progress bar does); the fit loop makes no per-batch call when no
-such callback is given.
+Callbacks with ``on_epoch_begin(net, epoch, n_batches)`` or
+``on_batch_end(batch, loss, accuracy)`` (either or both) also hear about every
+mini-batch epoch and every mini-batch (the progress bar has both); the fit loop
+makes no per-batch call when no such callback is given.
 """
 
 from __future__ import annotations

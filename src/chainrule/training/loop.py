@@ -535,7 +535,13 @@ def train(
     )
     if work is not None:  # the compiled element-wise passes where the update takes the compiled kernels
         work.passes = kernels.engine_passes(net.n_parameters, net.dtype)
-    bars = [cb for cb in callbacks if hasattr(cb, "on_batch_end")]
+    # The per-batch hooks, each called where a callback has it (one may have either or both): a list of
+    # (on_epoch_begin or None, on_batch_end or None) per such callback; empty, no per-batch call at all.
+    bars = [
+        (getattr(cb, "on_epoch_begin", None), getattr(cb, "on_batch_end", None))
+        for cb in callbacks
+        if hasattr(cb, "on_epoch_begin") or hasattr(cb, "on_batch_end")
+    ]
     history = History()
     for cb in callbacks:
         cb.on_train_begin(net, history)
@@ -956,8 +962,9 @@ def _minibatch_epoch(run: _Run, epoch: int, lr: float) -> tuple[float, float] | 
     shuffle_state = net.shuffle_rng.bit_generator.state if run.shuffle else None
     order = net.shuffle_rng.permutation(n) if run.shuffle else np.arange(n)
     n_batches = -(-n // batch_size)
-    for bar in run.bars:
-        bar.on_epoch_begin(net, epoch, n_batches)
+    for begin, _ in run.bars:
+        if begin is not None:
+            begin(net, epoch, n_batches)
     first = 0 if progress is None else progress["batch"]
     loss = 0.0 if progress is None else progress["loss"]
     correct = 0.0 if progress is None else progress["correct"]
@@ -985,8 +992,9 @@ def _minibatch_epoch(run: _Run, epoch: int, lr: float) -> tuple[float, float] | 
             correct += (
                 back.correct if back.correct is not None else _n_correct(fwd.activations[-1], y, loss_function, w)
             )
-        for bar in run.bars:
-            bar.on_batch_end(b, loss / (start + len(rows)) if mean else loss, correct / seen)
+        for _, end in run.bars:
+            if end is not None:
+                end(b, loss / (start + len(rows)) if mean else loss, correct / seen)
         if run.interrupt.requested and start + len(rows) < n:
             net.epoch_progress_ = {
                 "epoch": epoch,
