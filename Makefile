@@ -43,7 +43,7 @@ lint: $(STAMP)
 bench: $(STAMP) data
 	$(PY) benchmarks/xor.py
 	$(PY) benchmarks/optimizers.py
-	$(PY) benchmarks/fashion_mnist.py
+	$(BENCH_PY) benchmarks/fashion_mnist.py
 	$(PY) benchmarks/ensemble.py
 	$(BENCH_PY) benchmarks/peers.py --rounds 3
 

@@ -1,11 +1,14 @@
-"""Fashion-MNIST: chainrule against PyTorch and scikit-learn, same MLP, same recipe.
+"""Fashion-MNIST: chainrule against PyTorch, JAX and scikit-learn, same MLP, same recipe.
 
 The model: 784-256-128-10, ReLU, softmax cross-entropy, Adam (lr 1e-3),
 batch 128, float32, He-style initialisation, N epochs. Each framework runs
 in a fresh Python process (so imports, memory and thread pools do not mix)
 and reports seconds per epoch, test accuracy and peak RSS (the process's
 ``ru_maxrss``, data loading included). The table gives each framework's
-seconds per epoch as a ratio to PyTorch's and to the floor: the row ``floor``
+seconds per epoch as a ratio to PyTorch's, to JAX's and to the floor. JAX
+(one ``jax.jit`` step, Adam written as torch.optim's) runs where it is
+installed: ``make bench`` runs this script in ``.bench-venv``, which has it;
+elsewhere its row is skipped, saying so. The row ``floor``
 times only the step's 8 matrix products with NumPy's BLAS, the least any
 NumPy-based framework can spend on this MLP per epoch.
 
@@ -40,6 +43,7 @@ than a one-thread one. This is a benchmark, not a test.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import resource
@@ -47,8 +51,8 @@ import subprocess
 import sys
 import time
 
-FRAMEWORKS = ("chainrule", "chainrule-numpy", "chainrule-base", "torch", "sklearn", "floor")
-DEFAULT_FRAMEWORKS = ("chainrule", "chainrule-numpy", "torch", "sklearn", "floor")
+FRAMEWORKS = ("chainrule", "chainrule-numpy", "chainrule-base", "torch", "jax", "sklearn", "floor")
+DEFAULT_FRAMEWORKS = ("chainrule", "chainrule-numpy", "torch", "jax", "sklearn", "floor")
 SIZES = (784, 256, 128, 10)
 LEARNING_RATE = 1e-3
 BATCH_SIZE = 128
@@ -155,6 +159,63 @@ def run_torch(epochs: int, seed: int) -> dict:
     }
 
 
+def run_jax(epochs: int, seed: int) -> dict:
+    """The recipe in JAX: one ``jax.jit`` step (gather the batch, forward, ``jax.grad``, Adam as torch.optim's),
+    He-style normal weights and zero biases, a NumPy permutation per epoch; the last, smaller batch
+    compiles a second step in the first epoch, which ``best`` leaves out."""
+    import jax
+    import jax.numpy as jnp
+    import numpy as np
+
+    (X, y), (X_test, y_test) = _load()
+    rng = np.random.default_rng(seed)
+    params = [
+        (jnp.asarray((rng.standard_normal((i, o)) * np.sqrt(2.0 / i)).astype(np.float32)), jnp.zeros(o, jnp.float32))
+        for i, o in zip(SIZES[:-1], SIZES[1:])
+    ]
+
+    def logits(params, xb):
+        a = xb
+        for W, b in params[:-1]:
+            a = jax.nn.relu(a @ W + b)
+        W, b = params[-1]
+        return a @ W + b
+
+    def loss_fn(params, xb, yb):
+        z = logits(params, xb)
+        return jnp.mean(jax.nn.logsumexp(z, axis=1) - jnp.take_along_axis(z, yb[:, None], axis=1)[:, 0])
+
+    beta1, beta2, eps = 0.9, 0.999, 1e-8
+
+    def step(params, m, v, t, X, y, idx):
+        g = jax.grad(loss_fn)(params, X[idx], y[idx])
+        t = t + 1
+        m = jax.tree_util.tree_map(lambda m, g: beta1 * m + (1 - beta1) * g, m, g)
+        v = jax.tree_util.tree_map(lambda v, g: beta2 * v + (1 - beta2) * g * g, v, g)
+        lr_t = LEARNING_RATE * jnp.sqrt(1 - beta2**t) / (1 - beta1**t)
+        params = jax.tree_util.tree_map(lambda p, m, v: p - lr_t * m / (jnp.sqrt(v) + eps), params, m, v)
+        return params, m, v, t
+
+    jstep = jax.jit(step, donate_argnums=(0, 1, 2, 3))
+    m = jax.tree_util.tree_map(jnp.zeros_like, params)
+    v = jax.tree_util.tree_map(jnp.zeros_like, params)
+    t = jnp.zeros((), jnp.float32)
+    Xd, yd = jnp.asarray(X), jnp.asarray(y.astype(np.int32))
+    n = len(X)
+    times = []
+    for _ in range(epochs):
+        start = time.perf_counter()
+        order = rng.permutation(n).astype(np.int32)
+        for i in range(0, n, BATCH_SIZE):
+            params, m, v, t = jstep(params, m, v, t, Xd, yd, order[i : i + BATCH_SIZE])
+        jax.block_until_ready(params)
+        times.append(time.perf_counter() - start)
+    rss = _peak_rss_mb()
+    predict = jax.jit(logits)
+    accuracy = float((np.asarray(predict(params, jnp.asarray(X_test))).argmax(axis=1) == y_test).mean())
+    return {"times": times, "accuracy": accuracy, "rss_mb": rss, "blas": f"jax {jax.__version__} (XLA, jit)"}
+
+
 def run_sklearn(epochs: int, seed: int) -> dict:
     import numpy as np
     from sklearn.neural_network import MLPClassifier
@@ -219,6 +280,7 @@ RUNNERS = {
     "chainrule-numpy": run_chainrule,
     "chainrule-base": run_chainrule,
     "torch": run_torch,
+    "jax": run_jax,
     "sklearn": run_sklearn,
     "floor": run_floor,
 }
@@ -291,6 +353,11 @@ def main(argv: list[str] | None = None) -> int:
     unknown = sorted(set(chosen) - set(FRAMEWORKS))
     if unknown:
         parser.error(f"unknown frameworks {unknown}; choose from {list(FRAMEWORKS)}")
+    for framework, module in (("torch", "torch"), ("jax", "jax"), ("sklearn", "sklearn")):
+        if framework in chosen and importlib.util.find_spec(module) is None:
+            hint = " (make bench installs it in .bench-venv and runs this script there)" if module == "jax" else ""
+            print(f"skipped {framework}: {module} is not installed for {sys.executable}{hint}")
+            chosen.remove(framework)
     print(
         f"Fashion-MNIST MLP {'-'.join(map(str, SIZES))}, ReLU, softmax cross-entropy, Adam lr {LEARNING_RATE}, "
         f"batch {BATCH_SIZE}, float32, {args.epochs} epochs; {os.cpu_count()} cores; load average "
@@ -309,22 +376,20 @@ def main(argv: list[str] | None = None) -> int:
             results[framework] = r
             unset = f"; unset {', '.join(r['unset'])}" if r["unset"] else ""
             print(f"  {framework}: {r['blas']}{unset}", flush=True)
-    base = results.get("torch")
-    base_time = min(base["times"]) if base else None
-    floor = results.get("floor")
-    floor_time = min(floor["times"]) if floor else None
+    bests = {framework: min(r["times"]) for framework, r in results.items()}
     print()
     print(f"{args.rounds} round(s) of {args.epochs} epochs; the ratios compare best epochs (the least disturbed)")
     print(
-        f"{'framework':<16} {'s/epoch':>8} {'best':>7} {'vs torch':>9} {'vs floor':>9} {'test acc':>9} {'peak RSS':>9}"
+        f"{'framework':<16} {'s/epoch':>8} {'best':>7} {'vs torch':>9} {'vs JAX':>9} {'vs floor':>9} "
+        f"{'test acc':>9} {'peak RSS':>9}"
     )
     for framework, r in results.items():
         mean = sum(r["times"]) / len(r["times"])
-        ratio = f"{min(r['times']) / base_time:.2f}x" if base_time else "-"
-        to_floor = f"{min(r['times']) / floor_time:.2f}x" if floor_time else "-"
+        best = bests[framework]
+        ratios = [f"{best / bests[peer]:.2f}x" if peer in bests else "-" for peer in ("torch", "jax", "floor")]
         accuracy = "-" if r["accuracy"] is None else f"{r['accuracy']:.4f}"
         print(
-            f"{framework:<16} {mean:>8.3f} {min(r['times']):>7.3f} {ratio:>9} {to_floor:>9} {accuracy:>9} "
+            f"{framework:<16} {mean:>8.3f} {best:>7.3f} {ratios[0]:>9} {ratios[1]:>9} {ratios[2]:>9} {accuracy:>9} "
             f"{r['rss_mb']:>6.0f} MB"
         )
     print(f"load average after {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
