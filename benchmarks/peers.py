@@ -354,17 +354,25 @@ def _xor_inits(count: int) -> list[list[np.ndarray]]:
     return [[p.copy() for p in cr.Network([2, 2, 1], reduction="sum", seed=s).parameters()] for s in range(count)]
 
 
-def _chainrule_fit(init: list[np.ndarray], steps: int, path: str = "numpy") -> list[np.ndarray]:
-    """``Network.fit`` on the NumPy engine, or (``path="numba"``) on the compiled loop of training/tiny.py."""
+def _chainrule_fit(init: list[np.ndarray], steps: int, path: str = "numpy"):
+    """``Network.fit`` on the NumPy engine, or (``path="numba"``) on the compiled loop of training/tiny.py.
+
+    The network is built once, untimed, as JAX's parameters are; each run puts its weights back to
+    ``init`` and fits (a fresh optimiser every call, as plain SGD keeps no state anyway).
+    """
     from chainrule.training import kernels
 
-    kernels.set_kernels(path)
     net = cr.Network([2, 2, 1], loss="half_squared_error", reduction="sum")
-    for p, v in zip(net.parameters(), init):
-        p[...] = v
-    net.fit(XOR_X, XOR_Y, epochs=steps, learning_rate=XOR_LR)
-    kernels.set_kernels(None)
-    return [p.copy() for p in net.parameters()]
+
+    def run() -> list[np.ndarray]:
+        kernels.set_kernels(path)
+        for p, v in zip(net.parameters(), init):
+            p[...] = v
+        net.fit(XOR_X, XOR_Y, epochs=steps, learning_rate=XOR_LR)
+        kernels.set_kernels(None)
+        return [p.copy() for p in net.parameters()]
+
+    return run
 
 
 def _chainrule_many(stack: list[list[np.ndarray]], steps: int):
@@ -576,10 +584,16 @@ def _check(runners: dict[str, Runner], reference: str) -> None:
 def _xor_runners(peers: list[str], stack: list[list[np.ndarray]], steps: int, lean: bool) -> dict[str, Runner]:
     runners: dict[str, Runner] = {}
     if "chainrule" in peers:
-        runners["chainrule"] = Runner(lambda: lambda: [_chainrule_fit(init, steps) for init in stack])
+
+        def separate():
+            fits = [_chainrule_fit(init, steps) for init in stack]
+            return lambda: [run() for run in fits]
+
+        runners["chainrule"] = Runner(separate)
         if _has_numba():  # the compiled loop (the fast extra): through fit for one network, train_many for K
             if len(stack) == 1:
-                runners["chainrule compiled"] = Runner(lambda: lambda: [_chainrule_fit(stack[0], steps, "numba")])
+                compiled = _chainrule_fit(stack[0], steps, "numba")
+                runners["chainrule compiled"] = Runner(lambda: lambda: [compiled()])
             runners["chainrule train_many"] = Runner(lambda: _chainrule_many(stack, steps))
     if "torch" in peers:
         runners["torch"] = Runner(lambda: _torch_xor(stack, steps))
